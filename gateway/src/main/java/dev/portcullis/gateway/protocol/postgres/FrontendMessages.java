@@ -1,0 +1,55 @@
+package dev.portcullis.gateway.protocol.postgres;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+
+/** The frontend messages the gateway reads during authentication or writes to a backend itself. */
+public final class FrontendMessages {
+    private FrontendMessages() {
+    }
+
+    /** The text of a PasswordMessage frame (the client's access token). */
+    public static String password(ByteBuf frame) {
+        ByteBuf buf = frame.duplicate();
+        buf.skipBytes(5);
+        String value = PgStrings.read(buf);
+        if (buf.isReadable()) {
+            throw new PgProtocolException("unexpected bytes after the password");
+        }
+        return value;
+    }
+
+    public static ByteBuf password(ByteBufAllocator alloc, String password) {
+        int length = 4 + PgStrings.utf8Length(password);
+        ByteBuf buf = alloc.buffer(length + 1).writeByte(PgProtocol.PASSWORD).writeInt(length);
+        PgStrings.write(buf, password);
+        return buf;
+    }
+
+    public static ByteBuf saslInitialResponse(ByteBufAllocator alloc, String mechanism, String clientFirst) {
+        byte[] data = clientFirst.getBytes(StandardCharsets.UTF_8);
+        int length = 4 + PgStrings.utf8Length(mechanism) + 4 + data.length;
+        ByteBuf buf = alloc.buffer(length + 1).writeByte(PgProtocol.PASSWORD).writeInt(length);
+        PgStrings.write(buf, mechanism);
+        buf.writeInt(data.length).writeBytes(data);
+        return buf;
+    }
+
+    public static ByteBuf saslResponse(ByteBufAllocator alloc, String clientFinal) {
+        byte[] data = clientFinal.getBytes(StandardCharsets.UTF_8);
+        return alloc.buffer(5 + data.length).writeByte(PgProtocol.PASSWORD).writeInt(4 + data.length).writeBytes(data);
+    }
+
+    public static ByteBuf sslRequest(ByteBufAllocator alloc) {
+        return alloc.buffer(8).writeInt(8).writeInt(PgProtocol.SSL_REQUEST);
+    }
+
+    public static ByteBuf cancelRequest(ByteBufAllocator alloc, int processId, int secretKey) {
+        return alloc.buffer(16).writeInt(16).writeInt(PgProtocol.CANCEL_REQUEST).writeInt(processId).writeInt(secretKey);
+    }
+
+    public static ByteBuf terminate(ByteBufAllocator alloc) {
+        return alloc.buffer(5).writeByte(PgProtocol.TERMINATE).writeInt(4);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.portcullis.gateway.protocol.postgres;
+
+import dev.portcullis.contract.SecretSealer;
+import dev.portcullis.gateway.GatewayConfig;
+import dev.portcullis.gateway.connection.ConnectionRegistry;
+import dev.portcullis.gateway.identity.TokenVerifier;
+import dev.portcullis.gateway.policy.RequestPolicy;
+import dev.portcullis.gateway.session.SessionRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * The PostgreSQL listener. Runs on Vert.x's event loops, so the protocol relay, the OIDC client and the
+ * registry's database pool share the same few threads instead of competing for two cores.
+ */
+@ApplicationScoped
+public class PostgresListener {
+    private static final Logger LOG = Logger.getLogger(PostgresListener.class);
+
+    private final GatewayConfig config;
+    private final SessionDependencies deps;
+    private final EventLoopGroup loops;
+    private Channel serverChannel;
+
+    PostgresListener(GatewayConfig config, Vertx vertx, TokenVerifier tokens, ConnectionRegistry connections,
+            SessionRegistry sessions, RequestPolicy policy) {
+        this.config = config;
+        this.loops = vertx.nettyEventLoopGroup();
+        TlsContexts tls = new TlsContexts(config.postgres());
+        this.deps = new SessionDependencies(config.postgres(), tls, tokens, connections, sessions, policy,
+                SecretSealer.fromBase64Key(config.secretKey()),
+                new BackendConnector(tls, config.postgres().maxMessageBytes(), config.postgres().backendConnectTimeout()));
+    }
+
+    void start(@Observes StartupEvent event) throws InterruptedException {
+        GatewayConfig.Postgres pg = config.postgres();
+        ServerBootstrap b = new ServerBootstrap().group(loops, loops).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast("startup-timeout", new IdleStateHandler(0, 0, pg.startupTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                                .addLast("startup", new StartupFrameDecoder())
+                                .addLast("session", new ClientSession(deps));
+                    }
+                });
+        serverChannel = b.bind(pg.host(), pg.port()).sync().channel();
+        LOG.infof("PostgreSQL listener on %s:%d", pg.host(), pg.port());
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package dev.portcullis.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.portcullis.gateway.session.SessionRegistry;
+import dev.portcullis.gateway.testing.RawPgClient;
+import dev.portcullis.gateway.testing.StackResource;
+import dev.portcullis.gateway.testing.TargetDatabases;
+import dev.portcullis.gateway.testing.TestStack;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hostile or broken bytes get a protocol error and a closed connection: no crash, no hang, no allocation of a
+ * claimed length, and the gateway keeps serving everyone else.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = StackResource.class, restrictToAnnotatedClass = false)
+class MalformedInputTest {
+
+    @Inject
+    SessionRegistry sessions;
+
+    @BeforeEach
+    void target() throws Exception {
+        TargetDatabases.ensure();
+    }
+
+    @AfterEach
+    void gatewayStillServesAndLeaksNoSession() throws Exception {
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, TestStack.token("agent-ci"));
+            assertEquals('Z', m.get(m.size() - 1).type(), "a fresh session still works: " + m);
+            c.sendString('Q', "SELECT 1");
+            List<RawPgClient.Message> result = c.readUntil('Z');
+            assertEquals('Z', result.get(result.size() - 1).type(), result.toString());
+        }
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (sessions.size() > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, sessions.size(), "every session is unregistered once its client is gone");
+    }
+
+    private static RawPgClient session() throws Exception {
+        RawPgClient c = new RawPgClient(TestStack.gatewayPort());
+        List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, TestStack.token("agent-ci"));
+        assertEquals('Z', m.get(m.size() - 1).type(), m.toString());
+        return c;
+    }
+
+    private static void assertProtocolError(RawPgClient c, String messagePart) throws Exception {
+        List<RawPgClient.Message> m = c.readUntil('Z');
+        RawPgClient.Message last = m.get(m.size() - 1);
+        Map<Character, String> f = last.fields();
+        assertEquals('E', last.type(), m.toString());
+        assertEquals("FATAL", f.get('S'));
+        assertEquals("08P01", f.get('C'));
+        assertTrue(f.get('M').contains(messagePart), f.toString());
+        assertTrue(c.closedByServer(), "connection closed after the protocol error");
+    }
+
+    @Test
+    void claimed_length_of_4_gib_is_refused_without_allocating() throws Exception {
+        try (RawPgClient c = session()) {
+            c.sendRaw(ByteBuffer.allocate(5).put((byte) 'Q').putInt(0xFFFFFFFF).array());
+            assertProtocolError(c, "message length 4294967295 exceeds the limit");
+        }
+    }
+
+    @Test
+    void claimed_length_just_over_the_limit_is_refused() throws Exception {
+        try (RawPgClient c = session()) {
+            c.sendRaw(ByteBuffer.allocate(5).put((byte) 'Q').putInt(64 * 1024 * 1024 + 1).array());
+            assertProtocolError(c, "exceeds the limit of 67108864 bytes");
+        }
+    }
+
+    @Test
+    void length_shorter_than_the_length_field_is_refused() throws Exception {
+        try (RawPgClient c = session()) {
+            c.sendRaw(ByteBuffer.allocate(5).put((byte) 'Q').putInt(2).array());
+            assertProtocolError(c, "invalid message length 2");
+        }
+    }
+
+    @Test
+    void unknown_message_type_is_refused() throws Exception {
+        try (RawPgClient c = session()) {
+            c.send('!', new byte[] {0});
+            assertProtocolError(c, "invalid frontend message type '!'");
+        }
+    }
+
+    @Test
+    void early_eof_in_the_middle_of_a_message_closes_the_backend_too() throws Exception {
+        try (RawPgClient c = session()) {
+            c.sendRaw(ByteBuffer.allocate(9).put((byte) 'Q').putInt(100).put("SELE".getBytes()).array());
+        }
+        // @AfterEach checks the session was torn down and the gateway still serves
+    }
+
+    @Test
+    void bad_startup_packet_length_is_refused() throws Exception {
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            c.sendRaw(ByteBuffer.allocate(8).putInt(0x7FFFFFFF).putInt(196608).array());
+            assertProtocolError(c, "invalid startup packet length");
+        }
+    }
+
+    @Test
+    void unsupported_protocol_version_is_refused() throws Exception {
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            c.tls();
+            c.sendRaw(ByteBuffer.allocate(9).putInt(9).putInt(2 << 16).put((byte) 0).array());
+            List<RawPgClient.Message> m = c.readUntil('Z');
+            assertEquals("0A000", m.get(m.size() - 1).fields().get('C'), m.toString());
+        }
+    }
+
+    @Test
+    void gssenc_request_is_declined_and_the_client_can_go_on() throws Exception {
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            c.sendRaw(ByteBuffer.allocate(8).putInt(8).putInt(80877104).array());
+            assertEquals('N', c.readByte(), "GSSAPI encryption is declined");
+            List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, TestStack.token("agent-ci"));
+            assertEquals('Z', m.get(m.size() - 1).type(), m.toString());
+        }
+    }
+
+    @Test
+    void data_smuggled_after_ssl_request_is_refused() throws Exception {
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            byte[] startup = ByteBuffer.allocate(9).putInt(9).putInt(196608).put((byte) 0).array();
+            c.sendRaw(ByteBuffer.allocate(17).putInt(8).putInt(80877103).put(startup).array());
+            assertTrue(c.closedByServer(), "the gateway must not accept plaintext bytes queued behind an SSLRequest");
+        }
+    }
+
+    @Test
+    void wrong_message_during_authentication_is_refused() throws Exception {
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            c.tls();
+            c.startup("agent", TargetDatabases.CONNECTION);
+            assertEquals('R', c.read().type());
+            c.sendString('Q', "SELECT 1");
+            assertProtocolError(c, "expected a password message");
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.portcullis.gateway.testing;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/** pgjdbc connections through the gateway under test. */
+public final class Jdbc {
+    private Jdbc() {
+    }
+
+    public static Connection viaGateway(String connection, String token) throws SQLException {
+        return viaGateway(connection, token, new Properties());
+    }
+
+    public static Connection viaGateway(String connection, String token, Properties extra) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "agent");
+        p.setProperty("password", token);
+        p.setProperty("sslmode", "require");
+        p.setProperty("connectTimeout", "10");
+        p.putAll(extra);
+        return DriverManager.getConnection("jdbc:postgresql://" + TestStack.host() + ":" + TestStack.gatewayPort() + "/" + connection, p);
+    }
+}
