@@ -146,6 +146,22 @@ class MalformedInputTest {
     }
 
     @Test
+    void client_that_stalls_during_startup_is_disconnected_after_the_startup_timeout() throws Exception {
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            c.tls();
+            c.startup("agent", TargetDatabases.CONNECTION);
+            assertEquals('R', c.read().type());
+            long start = System.nanoTime();
+            // never answer the password request (test profile: startup-timeout=3s)
+            List<RawPgClient.Message> m = c.readUntil('Z');
+            long waitedMs = (System.nanoTime() - start) / 1_000_000;
+            assertEquals("08P01", m.get(m.size() - 1).fields().get('C'), m.toString());
+            assertTrue(m.get(m.size() - 1).fields().get('M').contains("did not finish startup"), m.toString());
+            assertTrue(waitedMs >= 2_000, "closed only after the timeout, not before: " + waitedMs + " ms");
+        }
+    }
+
+    @Test
     void wrong_message_during_authentication_is_refused() throws Exception {
         try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
             c.tls();

@@ -23,8 +23,8 @@ import java.util.Map;
  * from its real OIDC issuer, and direct access to its PostgreSQL.
  */
 public final class TestStack {
-    public static final Path ENV_FILE = Path.of(System.getProperty("stack.env.file", "../dev-services/stack.env"));
-    public static final Path SECRETS_FILE = Path.of(System.getProperty("stack.secrets.file", "../.stack/secrets.env"));
+    public static final Path ENV_FILE = Path.of(System.getProperty("stack.properties.file", "../dev-services/stack.properties"));
+    public static final Path SECRETS_FILE = Path.of(System.getProperty("stack.secrets.file", "../.stack/secrets.properties"));
     public static final Path ROOT = ENV_FILE.toAbsolutePath().getParent().getParent();
     private static final Map<String, String> VALUES = new HashMap<>();
     private static final HttpClient HTTP = HttpClient.newHttpClient();

@@ -13,7 +13,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -25,6 +24,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
@@ -59,6 +59,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     /** Frames that arrived while a decision was pending; forwarded in order once it is made. */
     private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
     private boolean deciding;
+    private long lastActivityNanos;
+    private ScheduledFuture<?> idleCheck;
 
     ClientSession(SessionDependencies deps) {
         this.deps = deps;
@@ -241,8 +243,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         backend.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), false));
         backend.pipeline().addLast("relay", new BackendRelay());
         ctx.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), true));
-        ctx.pipeline().replace("startup-timeout", "idle-timeout",
-                new IdleStateHandler(0, 0, deps.config().idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        ctx.pipeline().remove("startup-timeout");
+        watchIdle();
 
         ctx.write(BackendMessages.authentication(ctx.alloc(), PgProtocol.AUTH_OK));
         for (ByteBuf status : backendLink.parameterStatus()) {
@@ -257,7 +259,23 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
     // ---- relay ---------------------------------------------------------------------------------------------
 
+    /**
+     * Ends the session after the idle timeout without traffic either way. A coarse periodic check rather than
+     * an IdleStateHandler, which would allocate a promise and a listener for every relayed message.
+     */
+    private void watchIdle() {
+        long timeout = deps.config().idleTimeout().toNanos();
+        long period = Math.max(TimeUnit.SECONDS.toNanos(1), Math.min(timeout / 4, TimeUnit.MINUTES.toNanos(1)));
+        lastActivityNanos = System.nanoTime();
+        idleCheck = ctx.executor().scheduleAtFixedRate(() -> {
+            if (System.nanoTime() - lastActivityNanos > timeout) {
+                fatal("57P05", "terminating connection: the session was idle for longer than " + deps.config().idleTimeout());
+            }
+        }, period, period, TimeUnit.NANOSECONDS);
+    }
+
     private void relay(ByteBuf frame) {
+        lastActivityNanos = System.nanoTime();
         if (backend == null) {
             frame.release();
             return;
@@ -356,6 +374,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            lastActivityNanos = System.nanoTime();
             ctx.write(msg, ctx.voidPromise());
         }
 
@@ -410,12 +429,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
-            if (phase == Phase.RELAY) {
-                fatal("57P05", "terminating connection: the session was idle for longer than " + deps.config().idleTimeout());
-            } else {
-                fatal(PgProtocol.PROTOCOL_VIOLATION, "the session did not finish startup and authentication within "
-                        + deps.config().startupTimeout());
-            }
+            fatal(PgProtocol.PROTOCOL_VIOLATION, "the session did not finish startup and authentication within "
+                    + deps.config().startupTimeout());
             return;
         }
         ctx.fireUserEventTriggered(evt);
@@ -455,6 +470,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
     private void close() {
         phase = Phase.CLOSED;
+        if (idleCheck != null) {
+            idleCheck.cancel(false);
+        }
         waiting.forEach(ReferenceCountUtil::release);
         waiting.clear();
         if (backend != null) {
