@@ -1,0 +1,98 @@
+# shellcheck shell=bash
+# The three Portcullis apps, from their Quarkus fast-jar builds (<module>/target/quarkus-app/quarkus-run.jar).
+
+APPS=(gateway admin-api recorder)
+
+app_port() {
+  case $1 in
+    gateway) printf '%s' "$GATEWAY_HTTP_PORT" ;;
+    admin-api) printf '%s' "$ADMIN_API_HTTP_PORT" ;;
+    recorder) printf '%s' "$RECORDER_HTTP_PORT" ;;
+    *) return 1 ;;
+  esac
+}
+
+app_jar() { printf '%s/%s/target/quarkus-app/quarkus-run.jar' "$REPO_ROOT" "$1"; }
+
+app_healthy() {
+  curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$(app_port "$1")/q/health/ready"
+}
+
+build_apps_if_missing() {
+  local app missing=()
+  for app in "${APPS[@]}"; do
+    [[ -s "$(app_jar "$app")" ]] || missing+=("$app")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  step "building the apps (missing: ${missing[*]}): mvn -B -q -DskipTests package"
+  local t0
+  t0=$(now_ms)
+  (cd "$REPO_ROOT" && "$MVN" -B -q -DskipTests package) || die "apps: 'mvn -B -q -DskipTests package' failed"
+  for app in "${missing[@]}"; do
+    [[ -s "$(app_jar "$app")" ]] || die "apps: $(app_jar "$app") still missing after the build"
+  done
+  info "$(printf '%-12s built in %ss' apps "$(elapsed_s "$t0")")"
+}
+
+# up_app NAME ISSUER_URL
+up_app() {
+  local app=$1 issuer=$2 port
+  port=$(app_port "$app")
+  if service_pid "$app" >/dev/null && app_healthy "$app"; then
+    report_running "$app" "$port"
+    return 0
+  fi
+  stop_service "$app" 20
+  ensure_port_free "$app" "$port"
+  local t0 extra=()
+  t0=$(now_ms)
+  # The gateway serves the dev certificate of the stack (the one PostgreSQL uses) on its PostgreSQL listener.
+  if [[ "$app" == gateway ]]; then
+    extra+=("-Dportcullis.postgres.tls-cert=$TLS_DIR/server.crt" "-Dportcullis.postgres.tls-key=$TLS_DIR/server.key")
+  fi
+  start_bg "$app" "$REPO_ROOT/$app" "$JAVA_BIN" "$STACK_MARKER" \
+    "-Dquarkus.config.locations=$STACK_ENV_FILE,$SECRETS_FILE" \
+    "-Dportcullis.oidc-issuer=$issuer" \
+    "${extra[@]}" \
+    -jar "$(app_jar "$app")"
+  wait_healthy "$app" 180 app_healthy "$app"
+  report_started "$app" "$port" "$(elapsed_s "$t0")"
+}
+
+down_apps() {
+  local i
+  for ((i = ${#APPS[@]} - 1; i >= 0; i--)); do
+    stop_service "${APPS[i]}" 30
+  done
+}
+
+# Registers demo-prod and demo-dev through the admin API, as portcullis-admin. 409 = already registered.
+register_demo_connections() {
+  local token
+  token=$(issuer_token portcullis-admin)
+  local name db env code body_file
+  for name in demo-prod demo-dev; do
+    case $name in
+      demo-prod) db=$DEMO_PROD_DB env=prod ;;
+      demo-dev) db=$DEMO_DEV_DB env=dev ;;
+    esac
+    # The password reaches jq through the environment and curl through a short-lived 0600 file in .stack/conf:
+    # never on a command line.
+    body_file=$(mktemp "$CONF_DIR/connection.XXXXXX")
+    DEMO_DB_PASSWORD=$DEMO_DB_PASSWORD jq -n \
+      --arg name "$name" --arg host 127.0.0.1 --argjson port "$PG_PORT" --arg database "$db" \
+      --arg username "$DEMO_DB_USER" --arg env "$env" \
+      '{name: $name, type: "postgres", host: $host, port: $port, database: $database, username: $username,
+        password: env.DEMO_DB_PASSWORD, tls_mode: "require", tags: {env: $env}}' >"$body_file"
+    code=$(printf 'header = "Authorization: Bearer %s"\n' "$token" \
+      | curl -sS -o "$LOG_DIR/register-$name.response" -w '%{http_code}' --max-time 15 -K - \
+          -H 'Content-Type: application/json' --data-binary "@$body_file" \
+          "http://127.0.0.1:$ADMIN_API_HTTP_PORT/connections") || code=000
+    rm -f "$body_file"
+    case $code in
+      200 | 201) info "$(printf '%-12s registered connection %s' admin-api "$name")" ;;
+      409) info "$(printf '%-12s connection %s already registered' admin-api "$name")" ;;
+      *) fail_service admin-api "registering connection $name returned HTTP $code (response: $LOG_DIR/register-$name.response)" ;;
+    esac
+  done
+}
