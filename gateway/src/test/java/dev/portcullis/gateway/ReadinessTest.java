@@ -1,0 +1,50 @@
+package dev.portcullis.gateway;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.portcullis.gateway.testing.StackResource;
+import dev.portcullis.gateway.testing.TestStack;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** A gateway that cannot reach OPA must stop taking traffic: readiness goes red, and green again when OPA is back. */
+@QuarkusTest
+@QuarkusTestResource(value = StackResource.class, restrictToAnnotatedClass = false)
+class ReadinessTest {
+
+    @Test
+    void health_metrics_and_openapi_are_served() {
+        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        given().get("/q/health/live").then().statusCode(200);
+        given().get("/q/metrics").then().statusCode(200);
+        given().get("/q/openapi").then().statusCode(200);
+    }
+
+    @Test
+    void stopping_opa_turns_readiness_red_within_5_seconds_and_back_when_it_returns() throws Exception {
+        given().get("/q/health/ready").then().statusCode(200);
+        long pid = Long.parseLong(Files.readString(TestStack.ROOT.resolve(".stack/run/opa.pid")).trim());
+        try {
+            ProcessHandle.of(pid).orElseThrow().destroy();
+            long stopped = System.nanoTime();
+            int status = 200;
+            while (status == 200 && System.nanoTime() - stopped < TimeUnit.SECONDS.toNanos(5)) {
+                status = given().get("/q/health/ready").statusCode();
+                Thread.sleep(100);
+            }
+            assertEquals(503, status, "readiness must be red within 5 s of OPA stopping");
+            given().get("/q/health/ready").then().body("checks.find { it.name == 'opa' }.status", equalTo("DOWN"));
+        } finally {
+            Process up = new ProcessBuilder(TestStack.ROOT.resolve("dev-services/stack").toString(), "up", "--deps-only")
+                    .inheritIO().start();
+            assertTrue(up.waitFor(2, TimeUnit.MINUTES) && up.exitValue() == 0, "OPA restarts");
+        }
+        given().get("/q/health/ready").then().statusCode(200);
+    }
+}
