@@ -1,0 +1,146 @@
+package dev.portcullis.admin.connection;
+
+import dev.portcullis.admin.audit.AdminAuditEntry;
+import dev.portcullis.admin.error.ApiException;
+import dev.portcullis.admin.security.Actor;
+import dev.portcullis.contract.SecretSealer;
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
+import io.quarkus.panache.common.Sort;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/** Reads and changes connections; every change is audited in its own transaction. */
+@ApplicationScoped
+public class ConnectionService {
+    private final SecretSealer sealer;
+
+    ConnectionService(SecretSealer sealer) {
+        this.sealer = sealer;
+    }
+
+    @WithSession
+    public Uni<List<ConnectionView>> list() {
+        return ConnectionEntity.<ConnectionEntity>listAll(Sort.by("name"))
+                .map(rows -> rows.stream().map(ConnectionView::of).toList());
+    }
+
+    @WithSession
+    public Uni<ConnectionView> get(String name) {
+        return find(name).map(ConnectionView::of);
+    }
+
+    @WithTransaction
+    public Uni<ConnectionView> create(ConnectionRequest request, Actor actor) {
+        if (request.name() == null) {
+            return Uni.createFrom().failure(ApiException.invalidField("name", "is required: " + ConnectionRequest.NAME_RULE));
+        }
+        return ConnectionEntity.<ConnectionEntity>findById(request.name()).chain(existing -> {
+            if (existing != null) {
+                return Uni.createFrom().failure(alreadyExists(request.name()));
+            }
+            ConnectionEntity created = new ConnectionEntity();
+            created.name = request.name();
+            created.createdAt = OffsetDateTime.now();
+            apply(request, created);
+            return created.<ConnectionEntity>persist()
+                    .call(() -> AdminAuditEntry.record(actor, "connection.create", target(created.name), describe(created)))
+                    .map(ConnectionView::of);
+        }).onFailure(UniqueViolation::is).transform(e -> alreadyExists(request.name()));
+    }
+
+    @WithTransaction
+    public Uni<ConnectionView> update(String name, ConnectionRequest request, Actor actor) {
+        if (request.name() != null && !request.name().equals(name)) {
+            return Uni.createFrom().failure(ApiException.invalidField("name", "must match the name in the URL ('" + name
+                    + "'); connections cannot be renamed: create one under the new name, then delete the old one"));
+        }
+        return find(name).chain(connection -> {
+            List<String> changed = changedFields(request, connection);
+            apply(request, connection);
+            Map<String, Object> details = describe(connection);
+            details.put("changed", changed);
+            return AdminAuditEntry.record(actor, "connection.update", target(name), details)
+                    .replaceWith(connection);
+        }).map(ConnectionView::of);
+    }
+
+    @WithTransaction
+    public Uni<Void> delete(String name, Actor actor) {
+        return find(name).call(ConnectionEntity::delete)
+                .call(deleted -> AdminAuditEntry.record(actor, "connection.delete", target(name), describe(deleted)))
+                .replaceWithVoid();
+    }
+
+    private static Uni<ConnectionEntity> find(String name) {
+        return ConnectionEntity.<ConnectionEntity>findById(name).onItem().ifNull().failWith(() -> ApiException.notFound(
+                "connection '" + name + "' does not exist; GET /connections lists the registered ones"));
+    }
+
+    /** Copies the request onto the row. An absent password keeps the stored secret. */
+    private void apply(ConnectionRequest request, ConnectionEntity connection) {
+        connection.type = request.type();
+        connection.host = request.host();
+        connection.port = request.port();
+        connection.database = request.database();
+        connection.username = request.username();
+        connection.tlsMode = request.tlsModeOrDefault();
+        connection.tlsCaPem = request.tlsCaPem();
+        connection.tags = new LinkedHashMap<>(request.tagsOrEmpty());
+        if (request.password() != null) {
+            connection.secret = sealer.seal(connection.name, request.password());
+        }
+        connection.updatedAt = OffsetDateTime.now();
+    }
+
+    private static List<String> changedFields(ConnectionRequest request, ConnectionEntity before) {
+        List<String> changed = new ArrayList<>();
+        addIfChanged(changed, "type", before.type, request.type());
+        addIfChanged(changed, "host", before.host, request.host());
+        addIfChanged(changed, "port", before.port, request.port());
+        addIfChanged(changed, "database", before.database, request.database());
+        addIfChanged(changed, "username", before.username, request.username());
+        addIfChanged(changed, "tls_mode", before.tlsMode, request.tlsModeOrDefault());
+        addIfChanged(changed, "tls_ca_pem", before.tlsCaPem, request.tlsCaPem());
+        addIfChanged(changed, "tags", before.tags == null ? Map.of() : before.tags, request.tagsOrEmpty());
+        if (request.password() != null) {
+            changed.add("password"); // that it changed, never what to
+        }
+        return changed;
+    }
+
+    private static void addIfChanged(List<String> changed, String field, Object before, Object after) {
+        if (!Objects.equals(before, after)) {
+            changed.add(field);
+        }
+    }
+
+    /** The audit view of a connection: its non-secret settings, and whether a password is stored. */
+    private static Map<String, Object> describe(ConnectionEntity c) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("type", c.type);
+        details.put("host", c.host);
+        details.put("port", c.port);
+        details.put("database", c.database);
+        details.put("username", c.username);
+        details.put("tls_mode", c.tlsMode);
+        details.put("tags", c.tags);
+        details.put("has_secret", c.secret != null);
+        return details;
+    }
+
+    private static String target(String name) {
+        return "connection/" + name;
+    }
+
+    private static ApiException alreadyExists(String name) {
+        return ApiException.conflict("connection '" + name + "' already exists; change it with PUT /connections/" + name
+                + " or choose another name");
+    }
+}

@@ -1,0 +1,29 @@
+package dev.portcullis.admin.connection;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.time.OffsetDateTime;
+import java.util.Map;
+
+/** What the API returns for a connection: everything but the secret, and whether one is stored. */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record ConnectionView(
+        String name,
+        String type,
+        String host,
+        int port,
+        String database,
+        String username,
+        boolean hasSecret,
+        String tlsMode,
+        String tlsCaPem,
+        Map<String, String> tags,
+        OffsetDateTime createdAt,
+        OffsetDateTime updatedAt) {
+
+    static ConnectionView of(ConnectionEntity c) {
+        return new ConnectionView(c.name, c.type, c.host, c.port, c.database, c.username,
+                c.secret != null && c.secret.length > 0, c.tlsMode, c.tlsCaPem,
+                c.tags == null ? Map.of() : c.tags, c.createdAt, c.updatedAt);
+    }
+}
