@@ -1,22 +1,76 @@
 package portcullis.session_test
 
-import rego.v1
-
+import data.portcullis.fixtures as f
 import data.portcullis.session
 
-test_allowed_for_a_known_group if {
-	session.allow with input as {"identity": {"groups": ["ci-readonly"]}}
+decide(groups, where) := d if {
+	d := session.decision with input as f.session_input(groups, where)
 }
 
-test_denied_without_groups if {
-	not session.allow with input as {"identity": {"groups": []}}
-	session.decision.reasons == ["no group of this identity maps to a Portcullis role"] with input as {"identity": {"groups": []}}
+test_allowed_session_for_ci_on_dev if {
+	decide(["ci-readonly"], "dev") == {
+		"allow": true,
+		"reasons": ["allowed: role ci-readonly may use non-production connection demo-dev"],
+		"policy": "session/roles",
+		"cache_ttl_s": 300,
+	}
 }
 
-test_denied_for_unknown_group_only if {
-	not session.allow with input as {"identity": {"groups": ["marketing"]}}
+test_denied_session_for_ci_on_prod if {
+	decide(["ci-readonly"], "prod") == {
+		"allow": false,
+		"reasons": ["role ci-readonly may not use production connection demo-prod (ci-readonly may only read, and not on production)"],
+		"policy": "session/default-deny",
+		"cache_ttl_s": 300,
+	}
 }
 
-test_denied_when_groups_missing if {
-	not session.allow with input as {"identity": {}}
+test_denied_session_for_ci_on_a_connection_without_env_tag if {
+	not decide(["ci-readonly"], "untagged").allow
+}
+
+test_allowed_session_on_prod_for_backup_developers_and_dba if {
+	every group in ["backup", "developers", "dba"] {
+		decide([group], "prod").allow
+	}
+}
+
+test_allowed_session_for_several_groups_names_every_role if {
+	decide(["dba", "approvers"], "prod").reasons == ["allowed: roles approver, dba may use production connection demo-prod"]
+}
+
+test_denied_session_for_approvers_without_a_data_role if {
+	d := decide(["approvers"], "dev")
+	not d.allow
+	d.reasons == ["role approver may not use non-production connection demo-dev (approver approves requests and has no access to data by itself)"]
+}
+
+test_denied_session_for_empty_groups if {
+	d := decide([], "dev")
+	not d.allow
+	d.reasons == ["identity someone has no group that maps to a Portcullis role (groups: none)"]
+}
+
+test_denied_session_for_unknown_groups if {
+	d := decide(["marketing"], "dev")
+	not d.allow
+	d.policy == "session/default-deny"
+}
+
+test_denied_session_when_groups_missing if {
+	d := session.decision with input as {"contract": 1, "identity": {}}
+	not d.allow
+}
+
+test_denied_session_for_another_contract if {
+	d := session.decision with input as object.union(f.session_input(["dba"], "dev"), {"contract": 2})
+	not d.allow
+	d.policy == "session/contract"
+}
+
+test_denied_session_when_no_rule_decides if {
+	d := session.decision with input as f.session_input(["dba"], "dev")
+		with data.portcullis.access.may_connect as false
+		with data.portcullis.access.sorted_roles as []
+	d == {"allow": false, "reasons": ["no rule of the session policy decided this input"], "policy": "session/default-deny", "cache_ttl_s": 300}
 }
