@@ -24,6 +24,17 @@ public interface GatewayConfig {
 
     Opa opa();
 
+    Policy policy();
+
+    interface Policy {
+        /**
+         * Allow everything without asking OPA. Only for measuring the bare relay in benchmarks; the gateway
+         * logs a warning at startup when it is on.
+         */
+        @WithDefault("false")
+        boolean passThrough();
+    }
+
     interface Postgres {
         /** Address the PostgreSQL listener binds to. */
         @WithDefault("127.0.0.1")
@@ -74,5 +85,24 @@ public interface GatewayConfig {
         /** Timeout of a readiness probe against OPA's /health. */
         @WithDefault("1s")
         Duration healthTimeout();
+
+        /** A decision OPA has not returned within this time is a denial. */
+        @WithDefault("250ms")
+        Duration decisionTimeout();
+
+        /**
+         * Longest time a decision made under an old policy revision may still be served after OPA loaded a new
+         * one. The revision is polled at a third of this; when it cannot be read for this long, the cache is bypassed.
+         */
+        @WithDefault("5s")
+        Duration revisionMaxAge();
+
+        /** Decisions kept in the cache. */
+        @WithDefault("100000")
+        int cacheMaxEntries();
+
+        /** Upper bound on any cached decision's life, whatever cache_ttl_s the policy returned. */
+        @WithDefault("5m")
+        Duration cacheMaxTtl();
     }
 }

@@ -34,7 +34,7 @@ class BackendLoginTest {
     /** Runs a query through a fresh session and returns every byte the client received, decrypted. */
     private static String sessionBytes(String connection) throws Exception {
         try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
-            List<RawPgClient.Message> login = c.login(connection, TestStack.token("agent-ci"));
+            List<RawPgClient.Message> login = c.login(connection, TestStack.token("alice"));
             assertEquals('Z', login.get(login.size() - 1).type(), login.toString());
             c.sendString('Q', "SELECT current_user || ':' || current_setting('ssl_library', true) AS who, "
                     + "(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS tls");
@@ -82,7 +82,7 @@ class BackendLoginTest {
         TestStack.registerConnection("gw-auth-verify-untrusted", TargetDatabases.DATABASE, TargetDatabases.SCRAM_ROLE,
                 TargetDatabases.SCRAM_PASSWORD, "verify-full", null, "{}");
         try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
-            List<RawPgClient.Message> m = c.login("gw-auth-verify-untrusted", TestStack.token("agent-ci"));
+            List<RawPgClient.Message> m = c.login("gw-auth-verify-untrusted", TestStack.token("alice"));
             RawPgClient.Message last = m.get(m.size() - 1);
             assertEquals('E', last.type(), m.toString());
             assertEquals("08006", last.fields().get('C'));
@@ -95,7 +95,7 @@ class BackendLoginTest {
         String wrong = TargetDatabases.randomPassword();
         TestStack.registerConnection("gw-auth-wrong", TargetDatabases.DATABASE, TargetDatabases.SCRAM_ROLE, wrong, "require", null, "{}");
         try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
-            List<RawPgClient.Message> m = c.login("gw-auth-wrong", TestStack.token("agent-ci"));
+            List<RawPgClient.Message> m = c.login("gw-auth-wrong", TestStack.token("alice"));
             RawPgClient.Message last = m.get(m.size() - 1);
             assertEquals("08006", last.fields().get('C'), m.toString());
             assertTrue(last.fields().get('M').contains("could not open connection \"gw-auth-wrong\""), last.fields().toString());

@@ -36,7 +36,7 @@ class JdbcThroughGatewayTest {
         Properties props = new Properties();
         props.setProperty("prepareThreshold", "1");
         props.setProperty("reWriteBatchedInserts", "false");
-        try (Connection c = Jdbc.viaGateway(TargetDatabases.CONNECTION, TestStack.token("agent-ci"), props)) {
+        try (Connection c = Jdbc.viaGateway(TargetDatabases.CONNECTION, TestStack.token("alice"), props)) {
             try (var st = c.createStatement()) {
                 st.execute("DROP TABLE IF EXISTS jdbc_items");
                 st.execute("CREATE TABLE jdbc_items (id int PRIMARY KEY, label text, price numeric(10,2))");
@@ -88,7 +88,7 @@ class JdbcThroughGatewayTest {
 
     @Test
     void errors_keep_the_session_usable() throws Exception {
-        try (Connection c = Jdbc.viaGateway(TargetDatabases.CONNECTION, TestStack.token("agent-ci"))) {
+        try (Connection c = Jdbc.viaGateway(TargetDatabases.CONNECTION, TestStack.token("alice"))) {
             SQLException e = assertThrows(SQLException.class, () -> c.createStatement().execute("SELECT * FROM no_such_table"));
             assertEquals("42P01", e.getSQLState());
             try (ResultSet rs = c.createStatement().executeQuery("SELECT 42")) {
@@ -100,7 +100,7 @@ class JdbcThroughGatewayTest {
 
     @Test
     void cancel_stops_the_running_query_and_the_session_goes_on() throws Exception {
-        try (Connection c = Jdbc.viaGateway(TargetDatabases.CONNECTION, TestStack.token("agent-ci"));
+        try (Connection c = Jdbc.viaGateway(TargetDatabases.CONNECTION, TestStack.token("alice"));
                 var st = c.createStatement()) {
             var canceller = java.util.concurrent.CompletableFuture.runAsync(() -> {
                 try {
@@ -131,7 +131,7 @@ class JdbcThroughGatewayTest {
 
     @Test
     void administrator_kill_ends_the_session_with_a_clear_fatal_error() throws Exception {
-        try (Connection c = Jdbc.viaGateway(TargetDatabases.CONNECTION, TestStack.token("agent-ci"))) {
+        try (Connection c = Jdbc.viaGateway(TargetDatabases.CONNECTION, TestStack.token("alice"))) {
             String sessionId = c.unwrap(PGConnection.class).getParameterStatus("portcullis.session_id");
             assertNotNull(sessionId, "the gateway tells the client its session id");
             TestStack.execute(TestStack.get("PORTCULLIS_DB"), "SELECT pg_notify('" + Channels.KILL_SESSION + "', '" + sessionId + "')");
@@ -155,7 +155,7 @@ class JdbcThroughGatewayTest {
         String name = "gw-test-moving";
         TestStack.registerConnection(name, TargetDatabases.DATABASE, TargetDatabases.SCRAM_ROLE, TargetDatabases.SCRAM_PASSWORD,
                 "require", null, "{}");
-        try (Connection c = Jdbc.viaGateway(name, TestStack.token("agent-ci")); ResultSet rs = c.createStatement()
+        try (Connection c = Jdbc.viaGateway(name, TestStack.token("alice")); ResultSet rs = c.createStatement()
                 .executeQuery("SELECT current_database()")) {
             rs.next();
             assertEquals(TargetDatabases.DATABASE, rs.getString(1));
@@ -164,7 +164,7 @@ class JdbcThroughGatewayTest {
         long deadline = System.currentTimeMillis() + 5_000;
         String db = null;
         while (!"postgres".equals(db) && System.currentTimeMillis() < deadline) {
-            try (Connection c = Jdbc.viaGateway(name, TestStack.token("agent-ci")); ResultSet rs = c.createStatement()
+            try (Connection c = Jdbc.viaGateway(name, TestStack.token("alice")); ResultSet rs = c.createStatement()
                     .executeQuery("SELECT current_database()")) {
                 rs.next();
                 db = rs.getString(1);

@@ -37,7 +37,7 @@ class MalformedInputTest {
     @AfterEach
     void gatewayStillServesAndLeaksNoSession() throws Exception {
         try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
-            List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, TestStack.token("agent-ci"));
+            List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, TestStack.token("alice"));
             assertEquals('Z', m.get(m.size() - 1).type(), "a fresh session still works: " + m);
             c.sendString('Q', "SELECT 1");
             List<RawPgClient.Message> result = c.readUntil('Z');
@@ -52,7 +52,7 @@ class MalformedInputTest {
 
     private static RawPgClient session() throws Exception {
         RawPgClient c = new RawPgClient(TestStack.gatewayPort());
-        List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, TestStack.token("agent-ci"));
+        List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, TestStack.token("alice"));
         assertEquals('Z', m.get(m.size() - 1).type(), m.toString());
         return c;
     }
@@ -131,7 +131,7 @@ class MalformedInputTest {
         try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
             c.sendRaw(ByteBuffer.allocate(8).putInt(8).putInt(80877104).array());
             assertEquals('N', c.readByte(), "GSSAPI encryption is declined");
-            List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, TestStack.token("agent-ci"));
+            List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, TestStack.token("alice"));
             assertEquals('Z', m.get(m.size() - 1).type(), m.toString());
         }
     }

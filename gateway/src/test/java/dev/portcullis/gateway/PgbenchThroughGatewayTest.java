@@ -25,7 +25,7 @@ class PgbenchThroughGatewayTest {
     @BeforeAll
     static void initialise() throws Exception {
         TargetDatabases.ensure();
-        Cli.Result init = Cli.run(Cli.gatewayEnv(TestStack.token("agent-ci"), TargetDatabases.CONNECTION), null, 120,
+        Cli.Result init = Cli.run(Cli.gatewayEnv(TestStack.token("alice"), TargetDatabases.CONNECTION), null, 120,
                 "pgbench", "-i", "-s", "1", "-q");
         assertEquals(0, init.exitCode(), init.all());
         assertTrue(init.all().contains("done"), init.all());
@@ -34,7 +34,7 @@ class PgbenchThroughGatewayTest {
     @ParameterizedTest(name = "-M {0}")
     @ValueSource(strings = {"simple", "extended", "prepared"})
     void tpcb_runs_without_failures(String mode) throws Exception {
-        Cli.Result run = Cli.run(Cli.gatewayEnv(TestStack.token("agent-ci"), TargetDatabases.CONNECTION), null, 60,
+        Cli.Result run = Cli.run(Cli.gatewayEnv(TestStack.token("alice"), TargetDatabases.CONNECTION), null, 60,
                 "pgbench", "-M", mode, "-c", "4", "-j", "2", "-T", "3", "-n");
         assertEquals(0, run.exitCode(), run.all());
         Matcher m = PROCESSED.matcher(run.stdout());
@@ -45,7 +45,7 @@ class PgbenchThroughGatewayTest {
 
     @Test
     void select_only_pipelined_with_many_clients() throws Exception {
-        Cli.Result run = Cli.run(Cli.gatewayEnv(TestStack.token("agent-ci"), TargetDatabases.CONNECTION), null, 60,
+        Cli.Result run = Cli.run(Cli.gatewayEnv(TestStack.token("alice"), TargetDatabases.CONNECTION), null, 60,
                 "pgbench", "-S", "-M", "prepared", "-c", "16", "-j", "2", "-T", "3", "-n");
         assertEquals(0, run.exitCode(), run.all());
         assertTrue(run.stdout().contains("number of failed transactions: 0"), run.all());

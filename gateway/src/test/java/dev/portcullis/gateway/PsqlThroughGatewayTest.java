@@ -52,7 +52,7 @@ class PsqlThroughGatewayTest {
                 \\copy (SELECT id, label FROM psql_items ORDER BY id) TO '%s' WITH (FORMAT csv)
                 SELECT string_agg(label, '|' ORDER BY id) AS labels FROM psql_items;
                 """.formatted(in, out);
-        Cli.Result r = Cli.psql(TestStack.token("agent-ci"), TargetDatabases.CONNECTION, script);
+        Cli.Result r = Cli.psql(TestStack.token("alice"), TargetDatabases.CONNECTION, script);
 
         assertEquals(0, r.exitCode(), r.all());
         assertTrue(r.stdout().contains("COPY 3"), r.all());
@@ -65,7 +65,7 @@ class PsqlThroughGatewayTest {
 
     @Test
     void ctrl_c_cancels_the_running_query() throws Exception {
-        Process psql = Cli.start(Cli.gatewayEnv(TestStack.token("agent-ci"), TargetDatabases.CONNECTION),
+        Process psql = Cli.start(Cli.gatewayEnv(TestStack.token("alice"), TargetDatabases.CONNECTION),
                 "psql", "-X", "-c", "SELECT pg_sleep(60)");
         // give psql time to connect and start the query, then interrupt it like a person pressing Ctrl-C
         waitForActiveQuery("pg_sleep(60)");

@@ -4,7 +4,7 @@ import dev.portcullis.gateway.connection.TargetConnection;
 import dev.portcullis.gateway.identity.Identity;
 import dev.portcullis.gateway.identity.TokenRejectedException;
 import dev.portcullis.gateway.policy.Decision;
-import dev.portcullis.gateway.policy.PolicyRequest;
+import dev.portcullis.gateway.policy.DecisionInput;
 import dev.portcullis.gateway.session.SessionRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
@@ -42,6 +43,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     private static final Set<String> FORWARDED_PARAMETERS = Set.of("application_name", "client_encoding", "DateStyle",
             "TimeZone", "IntervalStyle", "extra_float_digits", "search_path", "datestyle", "timezone", "intervalstyle");
     static final String SESSION_ID_PARAMETER = "portcullis.session_id";
+    /** Texts up to this size are analysed on the event loop (microseconds); longer ones on the analysis pool. */
+    private static final int INLINE_ANALYSIS_MAX_CHARS = 8 * 1024;
 
     private enum Phase { STARTUP, AWAIT_PASSWORD, CONNECTING, RELAY, CLOSED }
 
@@ -59,6 +62,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     /** Frames that arrived while a decision was pending; forwarded in order once it is made. */
     private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
     private boolean deciding;
+    /** The denial of a Parse, reported when its batch's Sync arrives; non-null while discarding until Sync. */
+    private ErrorResponse denied;
+    /** Whether a message of the current extended-protocol batch was forwarded since the last Sync. */
+    private boolean batchForwarded;
+    private ResponseSequencer sequencer;
+    private PgRequests requests;
+    private final DecisionMemo memo = new DecisionMemo();
+    private DecisionInput.SessionContext policyContext;
     private long lastActivityNanos;
     private ScheduledFuture<?> idleCheck;
 
@@ -160,6 +171,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         ctx.writeAndFlush(BackendMessages.authentication(ctx.alloc(), PgProtocol.AUTH_CLEARTEXT));
     }
 
+    private String sourceIp() {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : null;
+    }
+
     private boolean plaintextAllowed() {
         return deps.config().allowPlaintextOnLoopback()
                 && ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress().isLoopbackAddress();
@@ -185,6 +200,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
                             "dbname names a registered connection; ask an administrator which ones you may use"));
                     if (!"postgres".equals(target.type())) {
                         throw new SetupFailure(PgProtocol.INVALID_CATALOG_NAME, "connection \"" + target.name() + "\" is not a PostgreSQL connection", null);
+                    }
+                    policyContext = DecisionInput.SessionContext.of(identity, target, id, sourceIp());
+                    return deps.policy().decide("session", policyContext.with(null));
+                })
+                .thenCompose(decision -> {
+                    if (!decision.allow()) {
+                        LOG.infof("session %s: %s denied a session on %s [decision %s, policy %s]: %s", id, identity.name(),
+                                target.name(), decision.decisionId(), decision.policy(), decision.reasons());
+                        throw new SetupFailure(PgProtocol.INVALID_AUTHORIZATION, decision.denialMessage("this session"), null);
                     }
                     String password = target.sealedSecret() == null ? null : deps.sealer().open(target.name(), target.sealedSecret());
                     return deps.backends().connect(ctx.channel().eventLoop(), target, password, forwardedParameters());
@@ -239,8 +263,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         this.link = backendLink;
         this.backend = backendLink.channel();
         this.cancelKey = deps.sessions().newCancelKey();
+        this.sequencer = new ResponseSequencer(backendLink.transactionStatus());
+        this.requests = new PgRequests(deps.sql(), policyContext);
         deps.sessions().register(this, cancelKey);
-        backend.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), false));
+        // Only ReadyForQuery and ErrorResponse matter to the relay (ResponseSequencer); everything else travels in runs.
+        backend.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), false,
+                type -> type != PgProtocol.READY_FOR_QUERY && type != PgProtocol.ERROR_RESPONSE));
         backend.pipeline().addLast("relay", new BackendRelay());
         ctx.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), true));
         ctx.pipeline().remove("startup-timeout");
@@ -289,51 +317,123 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
     private void dispatch(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
-        PolicyRequest.Kind kind = switch (type) {
-            case PgProtocol.QUERY -> PolicyRequest.Kind.QUERY;
-            case PgProtocol.PARSE -> PolicyRequest.Kind.PARSE;
-            case PgProtocol.FUNCTION_CALL -> PolicyRequest.Kind.FUNCTION_CALL;
-            default -> null;
-        };
-        if (kind == null) {
-            forward(frame, type);
+        if (denied != null) {
+            discardUntilSync(frame, type);
             return;
         }
-        CompletableFuture<Decision> decision = deps.policy().decide(new PolicyRequest(id, identity, target, kind, null))
-                .toCompletableFuture();
-        if (decision.isDone()) {
-            apply(frame, type, decision.getNow(null));
-            return;
+        CompletableFuture<PgRequests.Pending> analysed;
+        switch (type) {
+            case PgProtocol.QUERY, PgProtocol.PARSE -> {
+                String text = PgRequests.text(type, frame);
+                Decision remembered = memo.get(text, deps.policy().revision());
+                if (remembered != null) {
+                    deps.policy().recordSessionMemoHit();
+                    apply(frame, type, remembered);
+                    return;
+                }
+                // Parsing a large text can take milliseconds: keep it off the event loop the other sessions share.
+                analysed = text.length() <= INLINE_ANALYSIS_MAX_CHARS
+                        ? CompletableFuture.completedFuture(requests.sql(type, text))
+                        : CompletableFuture.supplyAsync(() -> requests.sql(type, text), deps.analysisPool());
+            }
+            case PgProtocol.FUNCTION_CALL -> analysed = CompletableFuture.completedFuture(requests.functionCall(frame));
+            default -> {
+                forward(frame, type);
+                return;
+            }
         }
+        if (analysed.isDone()) {
+            PgRequests.Pending pending = analysed.join();
+            CompletableFuture<Decision> decision = deps.policy().decide("request", pending.input()).toCompletableFuture();
+            if (decision.isDone()) {
+                decided(frame, type, pending, decision.join());
+                return;
+            }
+            await(frame, type, decision.thenApply(d -> new Decided(pending, d)));
+        } else {
+            await(frame, type, analysed.thenCompose(p -> deps.policy().decide("request", p.input()).thenApply(d -> new Decided(p, d))));
+        }
+    }
+
+    private record Decided(PgRequests.Pending pending, Decision decision) {
+    }
+
+    /** Stops reading from the client until the decision is made, then handles it and whatever queued meanwhile. */
+    private void await(ByteBuf frame, byte type, CompletionStage<Decided> outcome) {
         deciding = true;
         updateAutoRead();
         backend.flush();
-        decision.whenComplete((d, err) -> ctx.executor().execute(() -> {
+        outcome.whenComplete((d, err) -> ctx.executor().execute(() -> {
             deciding = false;
             if (backend == null) {
                 frame.release();
                 return;
             }
-            apply(frame, type, err == null ? d : Decision.deny("gateway", "the policy decision failed"));
+            if (err != null) {
+                LOG.errorf(err, "session %s: deciding a request failed", id);
+                apply(frame, type, Decision.failClosed("the gateway could not decide this request"));
+            } else {
+                decided(frame, type, d.pending(), d.decision());
+            }
             while (!deciding && !waiting.isEmpty() && phase == Phase.RELAY) {
                 dispatch(waiting.poll());
             }
             if (backend != null) {
                 backend.flush();
+                ctx.flush();
                 updateAutoRead();
             }
         }));
     }
 
+    private void decided(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision) {
+        if (pending.memoizable()) {
+            memo.put(pending.text(), decision);
+        }
+        if (decision.allow()) {
+            requests.allowed(pending);
+        }
+        apply(frame, type, decision);
+    }
+
     private void apply(ByteBuf frame, byte type, Decision decision) {
-        if (decision != null && decision.allow()) {
+        if (decision.allow()) {
             forward(frame, type);
             return;
         }
         frame.release();
-        // Until the policy layer answers denials in-band (issue #4), a denial ends the session: fail closed.
-        fatal(PgProtocol.INSUFFICIENT_PRIVILEGE, "Portcullis denied the request"
-                + (decision == null ? "" : " (" + decision.policy() + "): " + String.join("; ", decision.reasons())));
+        LOG.infof("session %s: denied %s [decision %s, policy %s, revision %s]: %s", id, PgProtocol.describeType(type),
+                decision.decisionId(), decision.policy(), decision.revision(), decision.reasons());
+        ErrorResponse error = ErrorResponse.error(PgProtocol.INSUFFICIENT_PRIVILEGE, decision.denialMessage("this statement"));
+        if (type == PgProtocol.PARSE) {
+            // Extended protocol: like PostgreSQL after an error, ignore everything up to the Sync.
+            denied = error;
+        } else {
+            sequencer.denyWithOwnReadyForQuery(ctx, error);
+            ctx.flush();
+        }
+    }
+
+    private void discardUntilSync(ByteBuf frame, byte type) {
+        if (type == PgProtocol.TERMINATE) {
+            forward(frame, type);
+            return;
+        }
+        if (type != PgProtocol.SYNC) {
+            frame.release();
+            return;
+        }
+        ErrorResponse error = denied;
+        denied = null;
+        if (batchForwarded) {
+            // Earlier messages of this batch already went to the backend: let it finish them, then report.
+            forward(frame, type);
+            sequencer.denyBeforeBackendReadyForQuery(error);
+        } else {
+            frame.release();
+            sequencer.denyWithOwnReadyForQuery(ctx, error);
+            ctx.flush();
+        }
     }
 
     private void forward(ByteBuf frame, byte type) {
@@ -343,6 +443,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
             b.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        sequencer.forwarded(type);
+        batchForwarded = type != PgProtocol.SYNC && type != PgProtocol.QUERY && type != PgProtocol.FUNCTION_CALL;
         backend.write(frame, backend.voidPromise());
     }
 
@@ -375,7 +477,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
                 return;
             }
             lastActivityNanos = System.nanoTime();
-            ctx.write(msg, ctx.voidPromise());
+            sequencer.relay(ctx, (ByteBuf) msg);
         }
 
         @Override

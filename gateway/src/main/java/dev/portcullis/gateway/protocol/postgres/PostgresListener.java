@@ -4,7 +4,11 @@ import dev.portcullis.contract.SecretSealer;
 import dev.portcullis.gateway.GatewayConfig;
 import dev.portcullis.gateway.connection.ConnectionRegistry;
 import dev.portcullis.gateway.identity.TokenVerifier;
-import dev.portcullis.gateway.policy.RequestPolicy;
+import dev.portcullis.gateway.policy.PolicyDecider;
+import dev.portcullis.gateway.sql.AnalysisCache;
+import dev.portcullis.gateway.sql.SqlAnalyzer;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import dev.portcullis.gateway.session.SessionRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -34,14 +38,20 @@ public class PostgresListener {
     private final SessionDependencies deps;
     private final EventLoopGroup loops;
     private Channel serverChannel;
+    /** Analysis of large SQL texts, which may take milliseconds, runs here rather than on an event loop. */
+    private final ExecutorService analysisPool = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "portcullis-sql-analysis");
+        t.setDaemon(true);
+        return t;
+    });
 
     PostgresListener(GatewayConfig config, Vertx vertx, TokenVerifier tokens, ConnectionRegistry connections,
-            SessionRegistry sessions, RequestPolicy policy) {
+            SessionRegistry sessions, PolicyDecider policy) {
         this.config = config;
         this.loops = vertx.nettyEventLoopGroup();
         TlsContexts tls = new TlsContexts(config.postgres());
         this.deps = new SessionDependencies(config.postgres(), tls, tokens, connections, sessions, policy,
-                SecretSealer.fromBase64Key(config.secretKey()),
+                new AnalysisCache(new SqlAnalyzer()), analysisPool, SecretSealer.fromBase64Key(config.secretKey()),
                 new BackendConnector(tls, config.postgres().maxMessageBytes(), config.postgres().backendConnectTimeout()));
     }
 
@@ -68,5 +78,6 @@ public class PostgresListener {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
+        analysisPool.shutdownNow();
     }
 }

@@ -1,0 +1,49 @@
+package dev.portcullis.gateway.policy;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.portcullis.gateway.connection.TargetConnection;
+import dev.portcullis.gateway.identity.Identity;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The input of every decision (contract v1, policies-rego/schema/): who, on which connection, in which
+ * session, with which grants, and, for {@code request}, what. Typed here so the gateway can only send
+ * what the contract defines.
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record DecisionInput(int contract, IdentityInput identity, ConnectionInput connection, SessionInput session,
+        List<GrantInput> grants, Object request) {
+
+    public static final int CONTRACT_VERSION = 1;
+
+    public record IdentityInput(String subject, String name, List<String> groups, @JsonProperty("client_id") String clientId,
+            String kind) {
+    }
+
+    public record ConnectionInput(String name, String type, Map<String, String> tags) {
+    }
+
+    public record SessionInput(String id, @JsonProperty("source_ip") String sourceIp) {
+    }
+
+    public record GrantInput(String scope, @JsonProperty("expires_at") String expiresAt) {
+    }
+
+    /** The parts that stay the same for a whole session. */
+    public record SessionContext(IdentityInput identity, ConnectionInput connection, SessionInput session) {
+        public static SessionContext of(Identity identity, TargetConnection connection, String sessionId, String sourceIp) {
+            return new SessionContext(
+                    new IdentityInput(identity.subject(), identity.name(), identity.groups(), identity.clientId(),
+                            identity.kind().name().toLowerCase(Locale.ROOT)),
+                    new ConnectionInput(connection.name(), connection.type(), connection.tags()),
+                    new SessionInput(sessionId, sourceIp));
+        }
+
+        public DecisionInput with(Object request) {
+            return new DecisionInput(CONTRACT_VERSION, identity, connection, session, List.of(), request);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package dev.portcullis.gateway.policy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import dev.portcullis.gateway.GatewayConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.WebClient;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * Asks OPA for decisions and caches them. The cache key is a hash of the complete input plus the policy
+ * revision in force, so a cached decision is exactly what OPA would answer again: sound by construction.
+ * Every failure (OPA down, slow, undefined or malformed answer) is a denial that names its cause.
+ */
+@ApplicationScoped
+public class PolicyDecider {
+    private static final CompletionStage<Decision> PASS_THROUGH = CompletableFuture.completedFuture(
+            new Decision(true, java.util.List.of(), "gateway/pass-through", null, 0, "pass-through", null, 0, false));
+
+    private static final Logger LOG = Logger.getLogger(PolicyDecider.class);
+
+    private final GatewayConfig.Opa config;
+    private final ObjectMapper json;
+    private final PolicyRevision revision;
+    private final Vertx vertx;
+    private final MeterRegistry metrics;
+    private final AsyncCache<ByteBuffer, Decision> cache;
+    private final String idPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+    private final AtomicLong sequence = new AtomicLong();
+    private final boolean passThrough;
+    private WebClient http;
+    private Timer evaluated;
+    private Timer fromCache;
+    private io.micrometer.core.instrument.Counter fromSessionMemo;
+
+    PolicyDecider(GatewayConfig config, ObjectMapper json, PolicyRevision revision, Vertx vertx, MeterRegistry metrics) {
+        this.config = config.opa();
+        this.json = json;
+        this.revision = revision;
+        this.vertx = vertx;
+        this.metrics = metrics;
+        this.passThrough = config.policy().passThrough();
+        if (passThrough) {
+            LOG.warn("POLICY ENFORCEMENT IS OFF (portcullis.policy.pass-through=true): every request is allowed. "
+                    + "This mode exists for benchmarks of the bare relay; never run it in front of real data.");
+        }
+        long maxTtlNanos = this.config.cacheMaxTtl().toNanos();
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(this.config.cacheMaxEntries())
+                .expireAfter(new Expiry<ByteBuffer, Decision>() {
+                    @Override
+                    public long expireAfterCreate(ByteBuffer key, Decision d, long now) {
+                        return d.revision() == null ? 0 : Math.min(maxTtlNanos, TimeUnit.SECONDS.toNanos(d.cacheTtlS()));
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(ByteBuffer key, Decision d, long now, long current) {
+                        return expireAfterCreate(key, d, now);
+                    }
+
+                    @Override
+                    public long expireAfterRead(ByteBuffer key, Decision d, long now, long current) {
+                        return current;
+                    }
+                })
+                .recordStats()
+                .buildAsync();
+    }
+
+    void start(@Observes StartupEvent event) {
+        http = WebClient.create(vertx, new io.vertx.ext.web.client.WebClientOptions().setKeepAlive(true).setMaxPoolSize(16));
+        CaffeineCacheMetrics.monitor(metrics, cache, "portcullis.decisions");
+        evaluated = Timer.builder("portcullis.policy.decision").tag("source", "opa").publishPercentiles(0.5, 0.99).register(metrics);
+        fromCache = Timer.builder("portcullis.policy.decision").tag("source", "cache").publishPercentiles(0.5, 0.99).register(metrics);
+        fromSessionMemo = io.micrometer.core.instrument.Counter.builder("portcullis.policy.session.memo.hits")
+                .description("Decisions a session reused for a repeated statement text without asking the cache or OPA")
+                .register(metrics);
+    }
+
+    /** Counts a decision a session reused from its own memory (see DecisionMemo). */
+    public void recordSessionMemoHit() {
+        if (fromSessionMemo != null) {
+            fromSessionMemo.increment();
+        }
+    }
+
+    /** The policy revision in force, or null when unknown (then nothing may be served from memory). */
+    public String revision() {
+        return passThrough ? "pass-through" : revision.current();
+    }
+
+    /**
+     * @param entry the contract's entry point: {@code session}, {@code request}, {@code mask}, {@code approve}
+     * @return never completes exceptionally; failures are denials
+     */
+    public CompletionStage<Decision> decide(String entry, DecisionInput input) {
+        if (passThrough) {
+            return PASS_THROUGH;
+        }
+        long start = System.nanoTime();
+        byte[] body;
+        try {
+            body = json.writeValueAsBytes(input);
+        } catch (Exception e) {
+            LOG.error("cannot serialise a decision input", e);
+            return CompletableFuture.completedFuture(Decision.failClosed("the gateway could not build the policy input"));
+        }
+        String rev = revision.current();
+        if (rev == null) {
+            // Revision unknown or stale: a cached decision might come from an older policy, so ask OPA.
+            return evaluate(entry, body, null, start);
+        }
+        ByteBuffer key = key(entry, rev, body);
+        CompletableFuture<Decision> cached = cache.getIfPresent(key);
+        if (cached != null && cached.isDone() && !cached.isCompletedExceptionally()) {
+            Decision d = cached.getNow(null);
+            long micros = (System.nanoTime() - start) / 1_000;
+            fromCache.record(micros, TimeUnit.MICROSECONDS);
+            return CompletableFuture.completedFuture(d.served(nextId(), micros, true));
+        }
+        return cache.get(key, (k, executor) -> evaluate(entry, body, rev, start).toCompletableFuture())
+                .thenApply(d -> d.decisionId() == null ? d.served(nextId(), (System.nanoTime() - start) / 1_000, true) : d);
+    }
+
+    private CompletionStage<Decision> evaluate(String entry, byte[] body, String rev, long start) {
+        CompletableFuture<Decision> result = new CompletableFuture<>();
+        http.postAbs(config.url() + "/v1/data/portcullis/" + entry + "/decision")
+                .putHeader("Content-Type", "application/json")
+                .timeout(config.decisionTimeout().toMillis())
+                .sendBuffer(Buffer.buffer().appendString("{\"input\":").appendBytes(body).appendString("}"))
+                .onComplete(ar -> {
+                    long micros = (System.nanoTime() - start) / 1_000;
+                    Decision d;
+                    if (ar.failed()) {
+                        d = Decision.failClosed(ar.cause() instanceof java.util.concurrent.TimeoutException
+                                || String.valueOf(ar.cause().getMessage()).contains("timeout")
+                                        ? "the policy engine did not answer within " + config.decisionTimeout().toMillis() + " ms"
+                                        : "the policy engine is unreachable");
+                        LOG.warnf("OPA %s decision failed: %s", entry, ar.cause().toString());
+                    } else if (ar.result().statusCode() != 200) {
+                        d = Decision.failClosed("the policy engine answered HTTP " + ar.result().statusCode());
+                        LOG.warnf("OPA %s decision: HTTP %d %s", entry, ar.result().statusCode(), ar.result().bodyAsString());
+                    } else {
+                        try {
+                            d = DecisionParser.parse(json.readTree(ar.result().body().getBytes()), rev);
+                        } catch (DecisionParser.InvalidDecisionException e) {
+                            d = Decision.failClosed(e.getMessage());
+                            LOG.warnf("OPA %s decision rejected: %s", entry, e.getMessage());
+                        } catch (Exception e) {
+                            d = Decision.failClosed("the policy engine's answer is not valid JSON");
+                        }
+                    }
+                    evaluated.record(micros, TimeUnit.MICROSECONDS);
+                    result.complete(d.served(nextId(), micros, false));
+                });
+        return result;
+    }
+
+    private String nextId() {
+        return idPrefix + "-" + sequence.incrementAndGet();
+    }
+
+    private static ByteBuffer key(String entry, String revision, byte[] body) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(entry.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            sha.update(revision.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            return ByteBuffer.wrap(sha.digest(body));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

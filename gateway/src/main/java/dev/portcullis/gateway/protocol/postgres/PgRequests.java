@@ -1,0 +1,70 @@
+package dev.portcullis.gateway.protocol.postgres;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.portcullis.gateway.policy.DecisionInput;
+import dev.portcullis.gateway.sql.Analysis;
+import dev.portcullis.gateway.sql.PreparedStatements;
+import dev.portcullis.gateway.sql.AnalysisCache;
+import dev.portcullis.gateway.sql.StatementInfo;
+import io.netty.buffer.ByteBuf;
+import java.util.List;
+
+/**
+ * Turns the PostgreSQL messages that carry meaning into {@code request} inputs for the policy layer (contract
+ * v1): a Query's statements, a Parse's statement, a FunctionCall's function. Holds the session's SQL-level
+ * prepared statements so an {@code EXECUTE} is judged by what it runs.
+ */
+final class PgRequests {
+    /** The {@code request} part of the input. */
+    record PgRequest(String protocol, String message, List<StatementInfo> statements, @JsonProperty("parse_error") String parseError) {
+    }
+
+    /**
+     * A request awaiting its decision.
+     *
+     * @param text the SQL text, or null for a FunctionCall
+     * @param memoizable whether the input is a function of the text alone (no session state read or changed)
+     */
+    record Pending(DecisionInput input, Analysis analysis, String text, boolean memoizable) {
+    }
+
+    private final AnalysisCache analyzer;
+    private final DecisionInput.SessionContext context;
+    private final PreparedStatements prepared = new PreparedStatements();
+
+    PgRequests(AnalysisCache analyzer, DecisionInput.SessionContext context) {
+        this.analyzer = analyzer;
+        this.context = context;
+    }
+
+    /** The SQL text a Query or Parse carries. */
+    static String text(byte type, ByteBuf frame) {
+        ByteBuf buf = frame.duplicate().skipBytes(5);
+        if (type == PgProtocol.PARSE) {
+            PgStrings.read(buf); // the prepared statement's name
+        }
+        return PgStrings.read(buf);
+    }
+
+    Pending sql(byte type, String text) {
+        Analysis analysis = analyzer.analyze(text, prepared);
+        boolean stateless = analysis.sessionChanges().isEmpty()
+                && analysis.statements().stream().noneMatch(s -> "EXECUTE".equals(s.command()));
+        String message = type == PgProtocol.PARSE ? "parse" : "query";
+        return new Pending(context.with(new PgRequest("postgres", message, analysis.statements(), analysis.parseError())),
+                analysis, text, stateless);
+    }
+
+    Pending functionCall(ByteBuf frame) {
+        int oid = frame.getInt(frame.readerIndex() + 5);
+        StatementInfo call = StatementInfo.functionCall(Integer.toUnsignedString(oid));
+        return new Pending(context.with(new PgRequest("postgres", "function_call", List.of(call), null)), null, null, false);
+    }
+
+    /** The request was let through: remember what it prepared or deallocated. */
+    void allowed(Pending pending) {
+        if (pending.analysis() != null && !pending.analysis().sessionChanges().isEmpty()) {
+            prepared.apply(pending.analysis());
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package dev.portcullis.gateway.sql;
+
+import dev.portcullis.gateway.sql.LexicalFacts.QualifiedName;
+import dev.portcullis.gateway.sql.QueryParser.Facts;
+
+/**
+ * Utility statements, read from their tokens because their shape is fixed and small (and JSqlParser does not
+ * know PostgreSQL's form of them): COPY, SET/RESET, LOCK, VACUUM, ANALYZE, GRANT/REVOKE, DECLARE, REFRESH. A
+ * query inside one of them (COPY (query), DECLARE ... FOR query) is parsed, and its tables and calls count as
+ * this statement's.
+ */
+final class UtilityStatements {
+
+    private UtilityStatements() {
+    }
+
+    /**
+     * {@code COPY [BINARY] {table [(cols)] | (query)} {FROM | TO} {'file' | PROGRAM 'cmd' | STDIN | STDOUT} ...}:
+     * the table is written by FROM and read by TO; a query's tables keep their own access (a COPY of
+     * {@code DELETE ... RETURNING} writes).
+     */
+    static void copy(AnalysisRun run, Draft d, int from, int to) {
+        Tokens t = run.t;
+        int i = t.isWord(from + 1, "BINARY") ? from + 2 : from + 1;
+        QualifiedName table = null;
+        int afterSource;
+        if (t.isPunct(i, '(')) {
+            int close = t.matching(i, to);
+            run.mergeQuery(d, i + 1, close);
+            afterSource = close + 1;
+        } else {
+            table = LexicalFacts.qualifiedName(t, i, to);
+            if (table == null) {
+                run.problem("COPY needs a table or a parenthesised query");
+                d.copy = unreadableCopy(t, from, to);
+                run.out.add(d.build());
+                return;
+            }
+            afterSource = table.end();
+            if (t.isPunct(afterSource, '(')) {
+                afterSource = t.matching(afterSource, to) + 1;
+            }
+        }
+        String direction = t.isWord(afterSource, "FROM") ? CopyInfo.FROM : t.isWord(afterSource, "TO") ? CopyInfo.TO : null;
+        if (direction == null) {
+            run.problem("COPY needs TO or FROM after the table or query");
+            d.copy = unreadableCopy(t, from, to);
+            run.out.add(d.build());
+            return;
+        }
+        if (table != null) {
+            d.tables.add(direction.equals(CopyInfo.FROM) ? table.write() : table.read());
+        }
+        d.copy = new CopyInfo(direction, t.isWord(afterSource + 1, "PROGRAM"));
+        int where = LexicalFacts.findTopLevelWord(t, afterSource + 1, to, "WHERE");
+        if (where > 0) {
+            d.functions.addAll(LexicalFacts.calledFunctions(t, where + 1, to, d.tableNames()));
+        }
+        run.out.add(d.build());
+    }
+
+    /**
+     * The contract requires {@code copy} for every COPY; for one that cannot be read, the worst reading: FROM if
+     * the word appears, and PROGRAM if that word appears anywhere.
+     */
+    private static CopyInfo unreadableCopy(Tokens t, int from, int to) {
+        boolean fromWord = false;
+        boolean program = false;
+        for (int i = from; i < to; i++) {
+            fromWord |= t.isWord(i, "FROM");
+            program |= t.isWord(i, "PROGRAM");
+        }
+        return new CopyInfo(fromWord ? CopyInfo.FROM : CopyInfo.TO, program);
+    }
+
+    /**
+     * SET: the parameter, lower-cased (GUC names are case-insensitive), with the special forms mapped to the
+     * parameter they set: ROLE, SESSION AUTHORIZATION, TIME ZONE (timezone), NAMES (client_encoding),
+     * SCHEMA (search_path), XML OPTION (xmloption), TRANSACTION, SESSION CHARACTERISTICS, CONSTRAINTS.
+     */
+    static void set(AnalysisRun run, Draft d, int from, int to) {
+        Tokens t = run.t;
+        int i = from + 1;
+        if (t.isAnyWord(i, "SESSION", "LOCAL") && !t.isAnyWord(i + 1, "AUTHORIZATION", "CHARACTERISTICS")) {
+            i++;
+        }
+        String parameter;
+        if (t.isWord(i, "ROLE")) {
+            parameter = "role";
+        } else if (t.isWord(i, "SESSION") && t.isWord(i + 1, "AUTHORIZATION")) {
+            parameter = "session_authorization";
+        } else if (t.isWord(i, "SESSION") && t.isWord(i + 1, "CHARACTERISTICS")) {
+            parameter = "session_characteristics";
+        } else if (t.isWord(i, "TIME") && t.isWord(i + 1, "ZONE")) {
+            parameter = "timezone";
+        } else if (t.isWord(i, "NAMES")) {
+            parameter = "client_encoding";
+        } else if (t.isWord(i, "SCHEMA")) {
+            parameter = "search_path";
+        } else if (t.isWord(i, "XML") && t.isWord(i + 1, "OPTION")) {
+            parameter = "xmloption";
+        } else if (t.isAnyWord(i, "TRANSACTION", "CONSTRAINTS")) {
+            parameter = Identifiers.asciiLower(t.text(i));
+        } else {
+            parameter = parameterName(t, i, to);
+        }
+        if (parameter == null) {
+            run.problem("SET needs a parameter name");
+        }
+        d.setParameter = parameter;
+        run.out.add(d.build());
+    }
+
+    /** RESET name | ALL | ROLE | SESSION AUTHORIZATION | TIME ZONE | TRANSACTION ISOLATION LEVEL. */
+    static void reset(AnalysisRun run, Draft d, int from, int to) {
+        Tokens t = run.t;
+        int i = from + 1;
+        String parameter;
+        if (t.isWord(i, "ALL")) {
+            parameter = "all";
+        } else if (t.isWord(i, "ROLE")) {
+            parameter = "role";
+        } else if (t.isWord(i, "SESSION") && t.isWord(i + 1, "AUTHORIZATION")) {
+            parameter = "session_authorization";
+        } else if (t.isWord(i, "TIME") && t.isWord(i + 1, "ZONE")) {
+            parameter = "timezone";
+        } else if (t.isWord(i, "TRANSACTION") && t.isWord(i + 1, "ISOLATION")) {
+            parameter = "transaction_isolation";
+        } else {
+            parameter = parameterName(t, i, to);
+        }
+        if (parameter == null) {
+            run.problem("RESET needs a parameter name or ALL");
+        }
+        d.setParameter = parameter;
+        run.out.add(d.build());
+    }
+
+    /** {@code LOCK [TABLE] [ONLY] name [*] [, ...] [IN mode MODE] [NOWAIT]}: the tables, written. */
+    static void lock(AnalysisRun run, Draft d, int from, int to) {
+        int i = run.t.isWord(from + 1, "TABLE") ? from + 2 : from + 1;
+        d.addTables(LexicalFacts.relationList(run.t, i, to), TableRef.WRITE);
+        run.out.add(d.build());
+    }
+
+    /** {@code VACUUM [(options)] [FULL] [FREEZE] [VERBOSE] [ANALYZE] [table [(cols)] [, ...]]}. */
+    static void vacuum(AnalysisRun run, Draft d, int from, int to) {
+        Tokens t = run.t;
+        int i = skipOptionList(t, from + 1, to);
+        while (t.isAnyWord(i, "FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE")) {
+            i++;
+        }
+        d.addTables(LexicalFacts.relationList(t, i, to), TableRef.WRITE);
+        run.out.add(d.build());
+    }
+
+    /** {@code ANALYZE [(options)] [VERBOSE] [table [(cols)] [, ...]]}. */
+    static void analyze(AnalysisRun run, Draft d, int from, int to) {
+        Tokens t = run.t;
+        int i = skipOptionList(t, from + 1, to);
+        if (t.isWord(i, "VERBOSE")) {
+            i++;
+        }
+        d.addTables(LexicalFacts.relationList(t, i, to), TableRef.WRITE);
+        run.out.add(d.build());
+    }
+
+    /** GRANT/REVOKE ... ON [TABLE] t [, ...]: the tables whose privileges change, as writes; other objects name none. */
+    static void grantOrRevoke(AnalysisRun run, Draft d, int from, int to) {
+        Tokens t = run.t;
+        int on = LexicalFacts.findTopLevelWord(t, from + 1, to, "ON");
+        if (on > 0) {
+            int i = on + 1;
+            if (t.isWord(i, "TABLE")) {
+                d.addTables(LexicalFacts.relationList(t, i + 1, to), TableRef.WRITE);
+            } else if (!t.isAnyWord(i, "SEQUENCE", "DATABASE", "DOMAIN", "FOREIGN", "FUNCTION", "PROCEDURE", "ROUTINE",
+                    "LANGUAGE", "LARGE", "SCHEMA", "TABLESPACE", "TYPE", "ALL", "PARAMETER")) {
+                d.addTables(LexicalFacts.relationList(t, i, to), TableRef.WRITE);
+            }
+        }
+        run.out.add(d.build());
+    }
+
+    /** {@code DECLARE name ... CURSOR ... FOR query}: command OTHER, with the query's tables and calls. */
+    static void declareCursor(AnalysisRun run, Draft d, int from, int to) {
+        Tokens t = run.t;
+        int cursor = LexicalFacts.findTopLevelWord(t, from + 1, to, "CURSOR");
+        int forWord = cursor < 0 ? -1 : LexicalFacts.findTopLevelWord(t, cursor + 1, to, "FOR");
+        if (forWord < 0 || forWord + 1 >= to) {
+            run.problem("DECLARE needs CURSOR ... FOR and a query");
+        } else {
+            run.mergeQuery(d, forWord + 1, to);
+        }
+        run.out.add(d.build());
+    }
+
+    /** {@code REFRESH MATERIALIZED VIEW [CONCURRENTLY] name [WITH [NO] DATA]}: command OTHER, the view written. */
+    static void refresh(AnalysisRun run, Draft d, int from, int to) {
+        Tokens t = run.t;
+        int i = from + 1;
+        if (t.isWord(i, "MATERIALIZED") && t.isWord(i + 1, "VIEW")) {
+            i += 2;
+            if (t.isWord(i, "CONCURRENTLY")) {
+                i++;
+            }
+            QualifiedName view = LexicalFacts.qualifiedName(t, i, to);
+            if (view != null) {
+                d.tables.add(view.write());
+            }
+        }
+        run.out.add(d.build());
+    }
+
+    /** A parameter name, {@code name} or {@code a.b}, lower-cased; {@code null} when there is none. */
+    private static String parameterName(Tokens t, int i, int to) {
+        if (!t.isIdentifier(i)) {
+            return null;
+        }
+        StringBuilder name = new StringBuilder(Identifiers.of(t, i));
+        int j = i + 1;
+        while (j + 1 < to && t.isPunct(j, '.') && t.isIdentifier(j + 1)) {
+            name.append('.').append(Identifiers.of(t, j + 1));
+            j += 2;
+        }
+        return Identifiers.asciiLower(name.toString());
+    }
+
+    private static int skipOptionList(Tokens t, int i, int to) {
+        return t.isPunct(i, '(') ? t.matching(i, to) + 1 : i;
+    }
+}
