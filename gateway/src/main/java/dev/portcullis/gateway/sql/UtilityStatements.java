@@ -1,7 +1,6 @@
 package dev.portcullis.gateway.sql;
 
 import dev.portcullis.gateway.sql.LexicalFacts.QualifiedName;
-import dev.portcullis.gateway.sql.QueryParser.Facts;
 
 /**
  * Utility statements, read from their tokens because their shape is fixed and small (and JSqlParser does not

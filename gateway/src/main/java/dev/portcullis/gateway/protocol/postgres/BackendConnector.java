@@ -4,7 +4,6 @@ import com.ongres.scram.client.ScramClient;
 import dev.portcullis.gateway.connection.TargetConnection;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

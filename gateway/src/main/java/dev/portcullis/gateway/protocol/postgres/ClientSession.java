@@ -3,7 +3,6 @@ package dev.portcullis.gateway.protocol.postgres;
 import dev.portcullis.gateway.connection.TargetConnection;
 import dev.portcullis.gateway.identity.Identity;
 import dev.portcullis.gateway.identity.TokenRejectedException;
-import dev.portcullis.gateway.policy.Decision;
 import dev.portcullis.gateway.policy.DecisionInput;
 import dev.portcullis.gateway.session.SessionRegistry;
 import io.netty.buffer.ByteBuf;
@@ -16,15 +15,12 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
@@ -43,8 +39,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     private static final Set<String> FORWARDED_PARAMETERS = Set.of("application_name", "client_encoding", "DateStyle",
             "TimeZone", "IntervalStyle", "extra_float_digits", "search_path", "datestyle", "timezone", "intervalstyle");
     static final String SESSION_ID_PARAMETER = "portcullis.session_id";
-    /** Texts up to this size are analysed on the event loop (microseconds); longer ones on the analysis pool. */
-    private static final int INLINE_ANALYSIS_MAX_CHARS = 8 * 1024;
 
     private enum Phase { STARTUP, AWAIT_PASSWORD, CONNECTING, RELAY, CLOSED }
 
@@ -59,16 +53,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     private BackendLink link;
     private SessionRegistry.CancelKey cancelKey;
 
-    /** Frames that arrived while a decision was pending; forwarded in order once it is made. */
-    private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
-    private boolean deciding;
-    /** The denial of a Parse, reported when its batch's Sync arrives; non-null while discarding until Sync. */
-    private ErrorResponse denied;
-    /** Whether a message of the current extended-protocol batch was forwarded since the last Sync. */
-    private boolean batchForwarded;
-    private ResponseSequencer sequencer;
-    private PgRequests requests;
-    private final DecisionMemo memo = new DecisionMemo();
+    private RequestGate gate;
     private DecisionInput.SessionContext policyContext;
     private long lastActivityNanos;
     private ScheduledFuture<?> idleCheck;
@@ -263,8 +248,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         this.link = backendLink;
         this.backend = backendLink.channel();
         this.cancelKey = deps.sessions().newCancelKey();
-        this.sequencer = new ResponseSequencer(backendLink.transactionStatus());
-        this.requests = new PgRequests(deps.sql(), policyContext);
+        this.gate = new RequestGate(deps, id, ctx, backend, new PgRequests(deps.sql(), policyContext),
+                backendLink.transactionStatus(), this::close);
         deps.sessions().register(this, cancelKey);
         // Only ReadyForQuery and ErrorResponse matter to the relay (ResponseSequencer); everything else travels in runs.
         backend.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), false,
@@ -304,148 +289,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
     private void relay(ByteBuf frame) {
         lastActivityNanos = System.nanoTime();
-        if (backend == null) {
+        if (gate == null) {
             frame.release();
             return;
         }
-        if (deciding) {
-            waiting.add(frame);
-            return;
-        }
-        dispatch(frame);
-    }
-
-    private void dispatch(ByteBuf frame) {
-        byte type = frame.getByte(frame.readerIndex());
-        if (denied != null) {
-            discardUntilSync(frame, type);
-            return;
-        }
-        CompletableFuture<PgRequests.Pending> analysed;
-        switch (type) {
-            case PgProtocol.QUERY, PgProtocol.PARSE -> {
-                String text = PgRequests.text(type, frame);
-                Decision remembered = memo.get(text, deps.policy().revision());
-                if (remembered != null) {
-                    deps.policy().recordSessionMemoHit();
-                    apply(frame, type, remembered);
-                    return;
-                }
-                // Parsing a large text can take milliseconds: keep it off the event loop the other sessions share.
-                analysed = text.length() <= INLINE_ANALYSIS_MAX_CHARS
-                        ? CompletableFuture.completedFuture(requests.sql(type, text))
-                        : CompletableFuture.supplyAsync(() -> requests.sql(type, text), deps.analysisPool());
-            }
-            case PgProtocol.FUNCTION_CALL -> analysed = CompletableFuture.completedFuture(requests.functionCall(frame));
-            default -> {
-                forward(frame, type);
-                return;
-            }
-        }
-        if (analysed.isDone()) {
-            PgRequests.Pending pending = analysed.join();
-            CompletableFuture<Decision> decision = deps.policy().decide("request", pending.input()).toCompletableFuture();
-            if (decision.isDone()) {
-                decided(frame, type, pending, decision.join());
-                return;
-            }
-            await(frame, type, decision.thenApply(d -> new Decided(pending, d)));
-        } else {
-            await(frame, type, analysed.thenCompose(p -> deps.policy().decide("request", p.input()).thenApply(d -> new Decided(p, d))));
-        }
-    }
-
-    private record Decided(PgRequests.Pending pending, Decision decision) {
-    }
-
-    /** Stops reading from the client until the decision is made, then handles it and whatever queued meanwhile. */
-    private void await(ByteBuf frame, byte type, CompletionStage<Decided> outcome) {
-        deciding = true;
-        updateAutoRead();
-        backend.flush();
-        outcome.whenComplete((d, err) -> ctx.executor().execute(() -> {
-            deciding = false;
-            if (backend == null) {
-                frame.release();
-                return;
-            }
-            if (err != null) {
-                LOG.errorf(err, "session %s: deciding a request failed", id);
-                apply(frame, type, Decision.failClosed("the gateway could not decide this request"));
-            } else {
-                decided(frame, type, d.pending(), d.decision());
-            }
-            while (!deciding && !waiting.isEmpty() && phase == Phase.RELAY) {
-                dispatch(waiting.poll());
-            }
-            if (backend != null) {
-                backend.flush();
-                ctx.flush();
-                updateAutoRead();
-            }
-        }));
-    }
-
-    private void decided(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision) {
-        if (pending.memoizable()) {
-            memo.put(pending.text(), decision);
-        }
-        if (decision.allow()) {
-            requests.allowed(pending);
-        }
-        apply(frame, type, decision);
-    }
-
-    private void apply(ByteBuf frame, byte type, Decision decision) {
-        if (decision.allow()) {
-            forward(frame, type);
-            return;
-        }
-        frame.release();
-        LOG.infof("session %s: denied %s [decision %s, policy %s, revision %s]: %s", id, PgProtocol.describeType(type),
-                decision.decisionId(), decision.policy(), decision.revision(), decision.reasons());
-        ErrorResponse error = ErrorResponse.error(PgProtocol.INSUFFICIENT_PRIVILEGE, decision.denialMessage("this statement"));
-        if (type == PgProtocol.PARSE) {
-            // Extended protocol: like PostgreSQL after an error, ignore everything up to the Sync.
-            denied = error;
-        } else {
-            sequencer.denyWithOwnReadyForQuery(ctx, error);
-            ctx.flush();
-        }
-    }
-
-    private void discardUntilSync(ByteBuf frame, byte type) {
-        if (type == PgProtocol.TERMINATE) {
-            forward(frame, type);
-            return;
-        }
-        if (type != PgProtocol.SYNC) {
-            frame.release();
-            return;
-        }
-        ErrorResponse error = denied;
-        denied = null;
-        if (batchForwarded) {
-            // Earlier messages of this batch already went to the backend: let it finish them, then report.
-            forward(frame, type);
-            sequencer.denyBeforeBackendReadyForQuery(error);
-        } else {
-            frame.release();
-            sequencer.denyWithOwnReadyForQuery(ctx, error);
-            ctx.flush();
-        }
-    }
-
-    private void forward(ByteBuf frame, byte type) {
-        if (type == PgProtocol.TERMINATE) {
-            Channel b = backend;
-            close();
-            b.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
-            return;
-        }
-        sequencer.forwarded(type);
-        batchForwarded = type != PgProtocol.SYNC && type != PgProtocol.QUERY && type != PgProtocol.FUNCTION_CALL;
-        backend.write(frame, backend.voidPromise());
+        gate.fromClient(frame);
     }
 
     @Override
@@ -463,11 +311,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         ctx.fireChannelWritabilityChanged();
     }
 
-    /** The client is read only while the backend keeps up and no decision is pending. */
-    private void updateAutoRead() {
-        ctx.channel().config().setAutoRead(!deciding && backend.isWritable());
-    }
-
     /** Relays backend frames to the client unchanged, flushing once per read batch. */
     private final class BackendRelay extends ChannelInboundHandlerAdapter {
         @Override
@@ -477,7 +320,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
                 return;
             }
             lastActivityNanos = System.nanoTime();
-            sequencer.relay(ctx, (ByteBuf) msg);
+            gate.fromBackend((ByteBuf) msg);
         }
 
         @Override
@@ -487,7 +330,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext bctx) {
-            updateAutoRead();
+            gate.updateAutoRead();
             bctx.fireChannelWritabilityChanged();
         }
 
@@ -575,8 +418,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         if (idleCheck != null) {
             idleCheck.cancel(false);
         }
-        waiting.forEach(ReferenceCountUtil::release);
-        waiting.clear();
+        if (gate != null) {
+            gate.close();
+        }
         if (backend != null) {
             deps.sessions().unregister(this, cancelKey);
             Channel b = backend;

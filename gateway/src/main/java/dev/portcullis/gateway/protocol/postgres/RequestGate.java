@@ -1,0 +1,213 @@
+package dev.portcullis.gateway.protocol.postgres;
+
+import dev.portcullis.gateway.policy.Decision;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.jboss.logging.Logger;
+
+/**
+ * The relay of a logged-in session. Client messages that carry meaning (Query, Parse, FunctionCall) wait for
+ * their policy decision before they are forwarded, in order; the others pass straight through. A denial
+ * becomes an ErrorResponse placed in the response stream by the {@link ResponseSequencer}. Confined to the
+ * session's event loop, which the backend channel shares.
+ */
+final class RequestGate {
+    private static final Logger LOG = Logger.getLogger(RequestGate.class);
+    /** Texts up to this size are analysed on the event loop (microseconds); longer ones on the analysis pool. */
+    private static final int INLINE_ANALYSIS_MAX_CHARS = 8 * 1024;
+
+    private final SessionDependencies deps;
+    private final String sessionId;
+    private final ChannelHandlerContext client;
+    private final Channel backend;
+    private final PgRequests requests;
+    private final Runnable onTerminate;
+    private final ResponseSequencer sequencer;
+    private final DecisionMemo memo = new DecisionMemo();
+    /** Frames that arrived while a decision was pending; forwarded in order once it is made. */
+    private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
+    private boolean deciding;
+    /** The denial of a Parse, reported when its batch's Sync arrives; non-null while discarding until Sync. */
+    private ErrorResponse denied;
+    /** Whether a message of the current extended-protocol batch was forwarded since the last Sync. */
+    private boolean batchForwarded;
+    private boolean closed;
+
+    RequestGate(SessionDependencies deps, String sessionId, ChannelHandlerContext client, Channel backend, PgRequests requests,
+            byte transactionStatus, Runnable onTerminate) {
+        this.deps = deps;
+        this.sessionId = sessionId;
+        this.client = client;
+        this.backend = backend;
+        this.requests = requests;
+        this.onTerminate = onTerminate;
+        this.sequencer = new ResponseSequencer(transactionStatus);
+    }
+
+    /** A backend frame (or run of frames) on its way to the client. */
+    void fromBackend(ByteBuf frame) {
+        sequencer.relay(client, frame);
+    }
+
+    /** The client is read only while the backend keeps up and no decision is pending. */
+    void updateAutoRead() {
+        client.channel().config().setAutoRead(!deciding && backend.isWritable());
+    }
+
+    void close() {
+        closed = true;
+        waiting.forEach(ReferenceCountUtil::release);
+        waiting.clear();
+    }
+
+    void fromClient(ByteBuf frame) {
+        if (closed) {
+            frame.release();
+            return;
+        }
+        if (deciding) {
+            waiting.add(frame);
+            return;
+        }
+        dispatch(frame);
+    }
+
+    private void dispatch(ByteBuf frame) {
+        byte type = frame.getByte(frame.readerIndex());
+        if (denied != null) {
+            discardUntilSync(frame, type);
+            return;
+        }
+        CompletableFuture<PgRequests.Pending> analysed;
+        switch (type) {
+            case PgProtocol.QUERY, PgProtocol.PARSE -> {
+                String text = PgRequests.text(type, frame);
+                Decision remembered = memo.get(text, deps.policy().revision());
+                if (remembered != null) {
+                    deps.policy().recordSessionMemoHit();
+                    apply(frame, type, remembered);
+                    return;
+                }
+                // Parsing a large text can take milliseconds: keep it off the event loop the other sessions share.
+                analysed = text.length() <= INLINE_ANALYSIS_MAX_CHARS
+                        ? CompletableFuture.completedFuture(requests.sql(type, text))
+                        : CompletableFuture.supplyAsync(() -> requests.sql(type, text), deps.analysisPool());
+            }
+            case PgProtocol.FUNCTION_CALL -> analysed = CompletableFuture.completedFuture(requests.functionCall(frame));
+            default -> {
+                forward(frame, type);
+                return;
+            }
+        }
+        if (analysed.isDone()) {
+            PgRequests.Pending pending = analysed.join();
+            CompletableFuture<Decision> decision = deps.policy().decide("request", pending.input()).toCompletableFuture();
+            if (decision.isDone()) {
+                decided(frame, type, pending, decision.join());
+                return;
+            }
+            await(frame, type, decision.thenApply(d -> new Decided(pending, d)));
+        } else {
+            await(frame, type, analysed.thenCompose(p -> deps.policy().decide("request", p.input()).thenApply(d -> new Decided(p, d))));
+        }
+    }
+
+    private record Decided(PgRequests.Pending pending, Decision decision) {
+    }
+
+    /** Stops reading from the client until the decision is made, then handles it and whatever queued meanwhile. */
+    private void await(ByteBuf frame, byte type, CompletionStage<Decided> outcome) {
+        deciding = true;
+        updateAutoRead();
+        backend.flush();
+        outcome.whenComplete((d, err) -> client.executor().execute(() -> {
+            deciding = false;
+            if (closed) {
+                frame.release();
+                return;
+            }
+            if (err != null) {
+                LOG.errorf(err, "session %s: deciding a request failed", sessionId);
+                apply(frame, type, Decision.failClosed("the gateway could not decide this request"));
+            } else {
+                decided(frame, type, d.pending(), d.decision());
+            }
+            while (!deciding && !waiting.isEmpty() && !closed) {
+                dispatch(waiting.poll());
+            }
+            if (!closed) {
+                backend.flush();
+                client.flush();
+                updateAutoRead();
+            }
+        }));
+    }
+
+    private void decided(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision) {
+        if (pending.memoizable()) {
+            memo.put(pending.text(), decision);
+        }
+        if (decision.allow()) {
+            requests.allowed(pending);
+        }
+        apply(frame, type, decision);
+    }
+
+    private void apply(ByteBuf frame, byte type, Decision decision) {
+        if (decision.allow()) {
+            forward(frame, type);
+            return;
+        }
+        frame.release();
+        LOG.infof("session %s: denied %s [decision %s, policy %s, revision %s]: %s", sessionId, PgProtocol.describeType(type),
+                decision.decisionId(), decision.policy(), decision.revision(), decision.reasons());
+        ErrorResponse error = ErrorResponse.error(PgProtocol.INSUFFICIENT_PRIVILEGE, decision.denialMessage("this statement"));
+        if (type == PgProtocol.PARSE) {
+            // Extended protocol: like PostgreSQL after an error, ignore everything up to the Sync.
+            denied = error;
+        } else {
+            sequencer.denyWithOwnReadyForQuery(client, error);
+            client.flush();
+        }
+    }
+
+    private void discardUntilSync(ByteBuf frame, byte type) {
+        if (type == PgProtocol.TERMINATE) {
+            forward(frame, type);
+            return;
+        }
+        if (type != PgProtocol.SYNC) {
+            frame.release();
+            return;
+        }
+        ErrorResponse error = denied;
+        denied = null;
+        if (batchForwarded) {
+            // Earlier messages of this batch already went to the backend: let it finish them, then report.
+            forward(frame, type);
+            sequencer.denyBeforeBackendReadyForQuery(error);
+        } else {
+            frame.release();
+            sequencer.denyWithOwnReadyForQuery(client, error);
+            client.flush();
+        }
+    }
+
+    private void forward(ByteBuf frame, byte type) {
+        if (type == PgProtocol.TERMINATE) {
+            onTerminate.run();
+            backend.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        sequencer.forwarded(type);
+        batchForwarded = type != PgProtocol.SYNC && type != PgProtocol.QUERY && type != PgProtocol.FUNCTION_CALL;
+        backend.write(frame, backend.voidPromise());
+    }
+
+}
