@@ -18,13 +18,23 @@ app_healthy() {
   curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$(app_port "$1")/q/health/ready"
 }
 
+# An app needs a build when its jar is missing or older than any of its sources (or the shared ones), so `up`
+# never starts stale code.
+app_stale() {
+  local jar
+  jar=$(app_jar "$1")
+  [[ -s "$jar" ]] || return 0
+  [[ -n "$(find "$REPO_ROOT/$1/src" "$REPO_ROOT/$1/pom.xml" "$REPO_ROOT/contract/src" "$REPO_ROOT/pom.xml" \
+    -newer "$jar" -type f -print -quit 2>/dev/null)" ]]
+}
+
 build_apps_if_missing() {
   local app missing=()
   for app in "${APPS[@]}"; do
-    [[ -s "$(app_jar "$app")" ]] || missing+=("$app")
+    app_stale "$app" && missing+=("$app")
   done
   ((${#missing[@]} == 0)) && return 0
-  step "building the apps (missing: ${missing[*]}): mvn -B -q -DskipTests package"
+  step "building the apps (missing or older than their sources: ${missing[*]}): mvn -B -q -DskipTests package"
   local t0
   t0=$(now_ms)
   (cd "$REPO_ROOT" && "$MVN" -B -q -DskipTests package) || die "apps: 'mvn -B -q -DskipTests package' failed"
