@@ -94,6 +94,11 @@ public class PolicyDecider {
                 .register(metrics);
     }
 
+    /** Upper bound on the life of any remembered decision. */
+    public java.time.Duration cacheMaxTtl() {
+        return config.cacheMaxTtl();
+    }
+
     /** Counts a decision a session reused from its own memory (see DecisionMemo). */
     public void recordSessionMemoHit() {
         if (fromSessionMemo != null) {

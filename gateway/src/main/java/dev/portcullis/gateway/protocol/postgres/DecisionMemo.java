@@ -19,6 +19,12 @@ final class DecisionMemo {
     private record Entry(Decision decision, long expiresAtNanos) {
     }
 
+    private final long maxTtlNanos;
+
+    DecisionMemo(java.time.Duration maxTtl) {
+        this.maxTtlNanos = maxTtl.toNanos();
+    }
+
     private final Map<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
@@ -46,7 +52,7 @@ final class DecisionMemo {
         if (decision.revision() == null || decision.cacheTtlS() <= 0 || text.length() > MAX_TEXT_CHARS) {
             return;
         }
-        long ttl = Math.min(decision.cacheTtlS(), 300);
-        entries.put(text, new Entry(decision, System.nanoTime() + TimeUnit.SECONDS.toNanos(ttl)));
+        long ttl = Math.min(TimeUnit.SECONDS.toNanos(decision.cacheTtlS()), maxTtlNanos);
+        entries.put(text, new Entry(decision, System.nanoTime() + ttl));
     }
 }

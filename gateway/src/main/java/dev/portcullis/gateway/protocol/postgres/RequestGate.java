@@ -29,7 +29,7 @@ final class RequestGate {
     private final PgRequests requests;
     private final Runnable onTerminate;
     private final ResponseSequencer sequencer;
-    private final DecisionMemo memo = new DecisionMemo();
+    private final DecisionMemo memo;
     /** Frames that arrived while a decision was pending; forwarded in order once it is made. */
     private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
     private boolean deciding;
@@ -48,6 +48,7 @@ final class RequestGate {
         this.requests = requests;
         this.onTerminate = onTerminate;
         this.sequencer = new ResponseSequencer(transactionStatus);
+        this.memo = new DecisionMemo(deps.policy().cacheMaxTtl());
     }
 
     /** A backend frame (or run of frames) on its way to the client. */
