@@ -87,8 +87,9 @@ public class PolicyDecider {
     void start(@Observes StartupEvent event) {
         http = WebClient.create(vertx, new io.vertx.ext.web.client.WebClientOptions().setKeepAlive(true).setMaxPoolSize(16));
         CaffeineCacheMetrics.monitor(metrics, cache, "portcullis.decisions");
-        evaluated = Timer.builder("portcullis.policy.decision").tag("source", "opa").publishPercentiles(0.5, 0.99).register(metrics);
-        fromCache = Timer.builder("portcullis.policy.decision").tag("source", "cache").publishPercentiles(0.5, 0.99).register(metrics);
+        // Histogram buckets rather than client-side percentiles: recording stays lock-free on the event loops.
+        evaluated = Timer.builder("portcullis.policy.decision").tag("source", "opa").publishPercentileHistogram().register(metrics);
+        fromCache = Timer.builder("portcullis.policy.decision").tag("source", "cache").publishPercentileHistogram().register(metrics);
         fromSessionMemo = io.micrometer.core.instrument.Counter.builder("portcullis.policy.session.memo.hits")
                 .description("Decisions a session reused for a repeated statement text without asking the cache or OPA")
                 .register(metrics);

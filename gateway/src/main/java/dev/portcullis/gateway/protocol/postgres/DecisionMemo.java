@@ -6,15 +6,15 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A session's memory of decisions by statement text, so a repeated query skips analysis, input building and
- * hashing. Sound for the same reason as the shared cache: within one session the input is a function of the
- * text alone (texts whose analysis depends on session state, such as PREPARE and EXECUTE, are never kept),
+ * A session's memory of decisions by request (the analysed statements: commands, tables, functions, the
+ * literal-free text), so a repeated statement, even with other literals, skips input serialisation, hashing
+ * and the shared cache. Sound for the same reason as the shared cache: within one session the rest of the
+ * input never changes, requests whose analysis depends on session state (PREPARE, EXECUTE) are never kept,
  * and an entry only counts under the policy revision it was decided by, within its TTL. Small and bounded;
  * confined to the session's event loop.
  */
 final class DecisionMemo {
     private static final int MAX_ENTRIES = 256;
-    private static final int MAX_TEXT_CHARS = 4096;
 
     private record Entry(Decision decision, long expiresAtNanos) {
     }
@@ -25,34 +25,35 @@ final class DecisionMemo {
         this.maxTtlNanos = maxTtl.toNanos();
     }
 
-    private final Map<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true) {
+    private final Map<Object, Entry> entries = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Object, Entry> eldest) {
             return size() > MAX_ENTRIES;
         }
     };
 
-    /** The remembered decision for this text under {@code revision}, or null. */
-    Decision get(String text, String revision) {
+    /** The remembered decision for this request under {@code revision}, or null. */
+    Decision get(Object request, String revision) {
         if (revision == null) {
             return null;
         }
-        Entry e = entries.get(text);
+        Entry e = entries.get(request);
         if (e == null) {
             return null;
         }
         if (!revision.equals(e.decision().revision()) || System.nanoTime() - e.expiresAtNanos() > 0) {
-            entries.remove(text);
+            entries.remove(request);
             return null;
         }
         return e.decision();
     }
 
-    void put(String text, Decision decision) {
-        if (decision.revision() == null || decision.cacheTtlS() <= 0 || text.length() > MAX_TEXT_CHARS) {
+    /** @param request compared by value: a record graph such as {@code PgRequests.PgRequest} */
+    void put(Object request, Decision decision) {
+        if (decision.revision() == null || decision.cacheTtlS() <= 0) {
             return;
         }
         long ttl = Math.min(TimeUnit.SECONDS.toNanos(decision.cacheTtlS()), maxTtlNanos);
-        entries.put(text, new Entry(decision, System.nanoTime() + ttl));
+        entries.put(request, new Entry(decision, System.nanoTime() + ttl));
     }
 }

@@ -19,13 +19,17 @@ final class PgRequests {
     record PgRequest(String protocol, String message, List<StatementInfo> statements, @JsonProperty("parse_error") String parseError) {
     }
 
+    /** Texts up to this size may have their decisions remembered by the session (see DecisionMemo). */
+    private static final int MAX_MEMO_TEXT_CHARS = 4096;
+
     /**
      * A request awaiting its decision.
      *
-     * @param text the SQL text, or null for a FunctionCall
-     * @param memoizable whether the input is a function of the text alone (no session state read or changed)
+     * @param request    the {@code request} part of the input, comparable by value
+     * @param memoizable whether the input depends on nothing but {@code request} in this session (no session
+     *                   state read or changed, and small enough to keep)
      */
-    record Pending(DecisionInput input, Analysis analysis, String text, boolean memoizable) {
+    record Pending(PgRequest request, DecisionInput input, Analysis analysis, boolean memoizable) {
     }
 
     private final AnalysisCache analyzer;
@@ -48,17 +52,18 @@ final class PgRequests {
 
     Pending sql(byte type, String text) {
         Analysis analysis = analyzer.analyze(text, prepared);
-        boolean stateless = analysis.sessionChanges().isEmpty()
+        boolean memoizable = text.length() <= MAX_MEMO_TEXT_CHARS && analysis.sessionChanges().isEmpty()
                 && analysis.statements().stream().noneMatch(s -> "EXECUTE".equals(s.command()));
         String message = type == PgProtocol.PARSE ? "parse" : "query";
-        return new Pending(context.with(new PgRequest("postgres", message, analysis.statements(), analysis.parseError())),
-                analysis, text, stateless);
+        PgRequest request = new PgRequest("postgres", message, analysis.statements(), analysis.parseError());
+        return new Pending(request, context.with(request), analysis, memoizable);
     }
 
     Pending functionCall(ByteBuf frame) {
         int oid = frame.getInt(frame.readerIndex() + 5);
         StatementInfo call = StatementInfo.functionCall(Integer.toUnsignedString(oid));
-        return new Pending(context.with(new PgRequest("postgres", "function_call", List.of(call), null)), null, null, false);
+        PgRequest request = new PgRequest("postgres", "function_call", List.of(call), null);
+        return new Pending(request, context.with(request), null, false);
     }
 
     /** The request was let through: remember what it prepared or deallocated. */

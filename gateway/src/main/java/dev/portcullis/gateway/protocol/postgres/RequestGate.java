@@ -89,12 +89,6 @@ final class RequestGate {
         switch (type) {
             case PgProtocol.QUERY, PgProtocol.PARSE -> {
                 String text = PgRequests.text(type, frame);
-                Decision remembered = memo.get(text, deps.policy().revision());
-                if (remembered != null) {
-                    deps.policy().recordSessionMemoHit();
-                    apply(frame, type, remembered);
-                    return;
-                }
                 // Parsing a large text can take milliseconds: keep it off the event loop the other sessions share.
                 analysed = text.length() <= INLINE_ANALYSIS_MAX_CHARS
                         ? CompletableFuture.completedFuture(requests.sql(type, text))
@@ -108,6 +102,12 @@ final class RequestGate {
         }
         if (analysed.isDone()) {
             PgRequests.Pending pending = analysed.join();
+            Decision remembered = pending.memoizable() ? memo.get(pending.request(), deps.policy().revision()) : null;
+            if (remembered != null) {
+                deps.policy().recordSessionMemoHit();
+                decided(frame, type, pending, remembered);
+                return;
+            }
             CompletableFuture<Decision> decision = deps.policy().decide("request", pending.input()).toCompletableFuture();
             if (decision.isDone()) {
                 decided(frame, type, pending, decision.join());
@@ -152,7 +152,7 @@ final class RequestGate {
 
     private void decided(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision) {
         if (pending.memoizable()) {
-            memo.put(pending.text(), decision);
+            memo.put(pending.request(), decision);
         }
         if (decision.allow()) {
             requests.allowed(pending);
