@@ -5,11 +5,16 @@
                              --pgbench-output FILE --log-prefix PREFIX [--keep-logs] [--append FILE]
       Reads pgbench's stdout (TPS) and its per-transaction logs PREFIX.* (latency); prints one JSON line, or with
       --append FILE appends it there and prints a one-line summary.
-  bench-report.py throughput-result --target T --rows N --millis MS [--peak-rss-kb K] [--peak-heap-mb H]
+  bench-report.py throughput-result --target T --rows N --millis MS [--identity I] [--peak-rss-kb K] [--peak-heap-mb H]
       Prints one JSON line for the row-throughput scenario.
+  bench-report.py policy-delta --target T --label L --before FILE --after FILE [--workload W --mode M --clients C]
+                               [--pgbench-output FILE] [--append FILE]
+      From two scrapes of a gateway's /q/metrics (Prometheus text), what its decision path did in between: OPA
+      evaluations and their latency, shared-cache and session-memo hits, the hit ratio; one JSON line.
   bench-report.py heap-peak --gc-log FILE --from-line N [--jstat FILE]
       Prints the peak heap in use (MB) seen in a JVM's GC log after line N and in jstat -gc samples.
-  bench-report.py report --raw FILE --throughput FILE --out FILE [--chart FILE] [--meta KEY=VALUE ...]
+  bench-report.py report --raw FILE --throughput FILE [--policy FILE] [--metrics TARGET=FILE ...] --out FILE
+                         [--chart FILE] [--meta KEY=VALUE ...]
       Prints the tables, writes the JSON results to --out and, if matplotlib imports, a bar chart to --chart.
 
 Only the chart needs anything beyond the standard library.
@@ -24,9 +29,11 @@ import re
 import signal
 import sys
 
-TARGETS = ["direct", "pgbouncer", "gateway-passthrough", "gateway-enforced"]
-GATEWAY = "gateway-passthrough"
-PROXIES = ["pgbouncer", "gateway-passthrough", "gateway-enforced"]
+TARGETS = ["direct", "pgbouncer", "gateway-passthrough", "gateway-policy", "gateway-enforced"]
+GATEWAYS = ["gateway-passthrough", "gateway-policy", "gateway-enforced"]
+PROXIES = ["pgbouncer"] + GATEWAYS
+SHORT = {"direct": "dir", "pgbouncer": "pgb", "gateway-passthrough": "pass", "gateway-policy": "pol",
+         "gateway-enforced": "enf"}
 WORKLOADS = ["select-only", "tpcb", "row-4kb"]
 MODES = ["simple", "prepared"]
 
@@ -84,9 +91,14 @@ def cmd_run_result(args):
     if latencies:
         row["p50_ms"] = round(percentile(latencies, 50) / 1000.0, 3)
         row["p99_ms"] = round(percentile(latencies, 99) / 1000.0, 3)
+    # A client that gets an error other than a serialization failure or deadlock (a policy denial, say) is aborted;
+    # pgbench 15 does not count that as a failed transaction, so look for it.
+    aborted = re.findall(r"client \d+ (?:script \d+ )?aborted[^\n]*", out)
     if row["tps"] is None or not latencies:
         tail = " | ".join(l for l in out.strip().splitlines()[-4:])
         row["error"] = "pgbench produced no result" + (f": {tail}" if tail else "")
+    elif aborted:
+        row["error"] = f"{len(aborted)} client(s) aborted: {aborted[0][:200]}"
     elif row["failed_transactions"]:
         row["error"] = f"{row['failed_transactions']} failed transactions"
     if not args.keep_logs:
@@ -100,6 +112,8 @@ def cmd_run_result(args):
 
 def emit(row, append_to):
     """Appends the row to a JSON-lines file, or prints it when there is none."""
+    if isinstance(row.get("opa_histogram"), dict):   # float bounds (and +Inf) as Prometheus writes them
+        row = dict(row, opa_histogram={("+Inf" if math.isinf(k) else repr(k)): v for k, v in row["opa_histogram"].items()})
     if append_to:
         with open(append_to, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
@@ -110,8 +124,8 @@ def emit(row, append_to):
 def cmd_throughput_result(args):
     seconds = args.millis / 1000.0
     row = {
-        "target": args.target, "workload": "select-rows", "masking": "none (pass-through)",
-        "rows": args.rows, "seconds": round(seconds, 3),
+        "target": args.target, "workload": "select-rows", "masking": "none (not in the gateway yet)",
+        "identity": args.identity or None, "rows": args.rows, "seconds": round(seconds, 3),
         "rows_per_s": round(args.rows / seconds) if seconds > 0 else None,
         "peak_rss_mb": round(args.peak_rss_kb / 1024.0, 1) if args.peak_rss_kb else None,
         "peak_heap_mb": round(args.peak_heap_mb, 1) if args.peak_heap_mb else None,
@@ -160,6 +174,154 @@ def cmd_heap_peak(args):
 
 
 # ------------------------------------------------------------------------------------------------------------
+# policy-delta: the gateway's decision path, from its Prometheus metrics (Micrometer names, /q/metrics)
+# ------------------------------------------------------------------------------------------------------------
+DECISION_TIMER = "portcullis_policy_decision_seconds"      # Timer portcullis.policy.decision, tag source=opa|cache
+MEMO_COUNTER = "portcullis_policy_session_memo_hits_total"  # Counter portcullis.policy.session.memo.hits
+CACHE_GETS = "cache_gets_total"                              # Caffeine's, tag cache=portcullis.decisions
+DECISION_CACHE = "portcullis.decisions"
+SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)")
+LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def read_prometheus(path):
+    """[(name, {label: value}, float)] of a Prometheus text exposition; [] when the file is missing or empty."""
+    samples = []
+    if not path or not os.path.exists(path):
+        return samples
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            m = SAMPLE.match(line.strip())
+            if not m:
+                continue
+            try:
+                value = float(m.group(3))
+            except ValueError:
+                continue
+            samples.append((m.group(1), dict(LABEL.findall(m.group(2) or "")), value))
+    return samples
+
+
+def metric(samples, name, **labels):
+    """Sum of the samples of NAME whose labels include LABELS; None when there is none (or only NaN)."""
+    values = [v for n, l, v in samples if n == name and all(l.get(k) == w for k, w in labels.items())]
+    values = [v for v in values if not math.isnan(v)]
+    return sum(values) if values else None
+
+
+def delta(before, after, name, **labels):
+    a = metric(after, name, **labels)
+    if a is None:
+        return None
+    return a - (metric(before, name, **labels) or 0.0)
+
+
+def ms(seconds):
+    return None if seconds is None else round(seconds * 1000.0, 3)
+
+
+def histogram(samples, name, **labels):
+    """{upper bound: cumulative count} of histogram NAME (its _bucket series) for LABELS; {} when it has none."""
+    out = {}
+    for n, l, v in samples:
+        if n == name + "_bucket" and "le" in l and all(l.get(k) == w for k, w in labels.items()):
+            out[float(l["le"])] = out.get(float(l["le"]), 0.0) + v   # float("+Inf") is inf
+    return out
+
+
+def histogram_quantile(q, buckets):
+    """Like PromQL's histogram_quantile: linear interpolation inside the bucket that holds rank q; the highest
+    finite bound when the rank falls into +Inf. None for an empty histogram."""
+    if not buckets:
+        return None
+    bounds = sorted(buckets)
+    total = buckets[bounds[-1]]
+    if total <= 0:
+        return None
+    rank, lower, lower_count = q * total, 0.0, 0.0
+    for le in bounds:
+        count = buckets[le]
+        if count >= rank:
+            if math.isinf(le):
+                return lower
+            if count == lower_count:
+                return le
+            return lower + (le - lower) * (rank - lower_count) / (count - lower_count)
+        lower, lower_count = le, count
+    return lower
+
+
+def opa_quantiles(row, buckets, summary_after):
+    """Sets opa_p50_ms / opa_p99_ms: from the histogram's buckets when the gateway publishes one (exact for the
+    interval, up to the bucket resolution), else from a summary's client-side quantiles (a decaying window of
+    about the last 2 minutes at the time of the scrape, not the interval)."""
+    if buckets and buckets.get(math.inf, max(buckets.values())) > 0:
+        row["opa_p50_ms"] = ms(histogram_quantile(0.5, buckets))
+        row["opa_p99_ms"] = ms(histogram_quantile(0.99, buckets))
+        row["opa_quantiles_from"] = "histogram buckets of the interval, interpolated"
+    elif summary_after is not None and metric(summary_after, DECISION_TIMER, source="opa", quantile="0.5") is not None:
+        row["opa_p50_ms"] = ms(metric(summary_after, DECISION_TIMER, source="opa", quantile="0.5"))
+        row["opa_p99_ms"] = ms(metric(summary_after, DECISION_TIMER, source="opa", quantile="0.99"))
+        row["opa_quantiles_from"] = "summary quantiles, decaying window of about 2 minutes at the end of the interval"
+    else:
+        row["opa_p50_ms"] = row["opa_p99_ms"] = row["opa_quantiles_from"] = None
+
+
+def policy_counts(before, after):
+    """What the decision path did between two scrapes (before may be [] for totals since startup)."""
+    opa = delta(before, after, DECISION_TIMER + "_count", source="opa")
+    opa_sum = delta(before, after, DECISION_TIMER + "_sum", source="opa")
+    row = {
+        "opa_evaluations": None if opa is None else int(round(opa)),
+        "opa_mean_ms": ms(opa_sum / opa) if opa and opa_sum is not None else None,
+        "cache_hits": None, "memo_hits": None,
+        "caffeine_gets_hit": None, "caffeine_gets_miss": None,
+    }
+    b, a = histogram(before, DECISION_TIMER, source="opa"), histogram(after, DECISION_TIMER, source="opa")
+    row["opa_histogram"] = {le: a[le] - b.get(le, 0.0) for le in a}
+    opa_quantiles(row, row["opa_histogram"], after if opa else None)
+    v = delta(before, after, DECISION_TIMER + "_count", source="cache")
+    row["cache_hits"] = None if v is None else int(round(v))
+    v = delta(before, after, MEMO_COUNTER)
+    row["memo_hits"] = None if v is None else int(round(v))
+    for result in ("hit", "miss"):
+        v = delta(before, after, CACHE_GETS, cache=DECISION_CACHE, result=result)
+        row[f"caffeine_gets_{result}"] = None if v is None else int(round(v))
+    add_ratios(row)
+    return row
+
+
+def add_ratios(row):
+    """decisions = memo hits + cache hits + OPA evaluations; hit ratio = (memo + cache) / decisions."""
+    parts = [row.get("memo_hits"), row.get("cache_hits"), row.get("opa_evaluations")]
+    if None in parts:
+        row["decisions"], row["hit_ratio"] = None, None
+    else:
+        row["decisions"] = sum(parts)
+        row["hit_ratio"] = round((parts[0] + parts[1]) / row["decisions"], 4) if row["decisions"] else None
+    txns = row.get("transactions")
+    row["decisions_per_txn"] = round(row["decisions"] / txns, 3) if txns and row.get("decisions") is not None else None
+
+
+def cmd_policy_delta(args):
+    before, after = read_prometheus(args.before), read_prometheus(args.after)
+    row = {"target": args.target, "label": args.label, "workload": args.workload, "mode": args.mode,
+           "clients": args.clients, "transactions": None}
+    if args.pgbench_output and os.path.exists(args.pgbench_output):
+        with open(args.pgbench_output, encoding="utf-8", errors="replace") as f:
+            m = re.search(r"number of transactions actually processed: (\d+)", f.read())
+        if m:
+            row["transactions"] = int(m.group(1))
+    if not after:
+        row["error"] = "no metrics scraped"
+    row.update(policy_counts(before, after))
+    add_ratios(row)
+    emit(row, args.append)
+
+
+# ------------------------------------------------------------------------------------------------------------
 # report
 # ------------------------------------------------------------------------------------------------------------
 def read_jsonl(path):
@@ -190,23 +352,20 @@ def cell_order(row):
             MODES.index(row["mode"]) if row["mode"] in MODES else 99, row["clients"])
 
 
+def sorted_cells(cells):
+    return sorted(cells, key=lambda k: cell_order({"workload": k[0], "mode": k[1], "clients": k[2]}))
+
+
 def print_main_table(cells, targets):
     head1 = f"{'workload':<12} {'mode':<8} {'c':>2} |"
     head2 = f"{'':<12} {'':<8} {'':>2} |"
     for t in targets:
         head1 += f" {t:^25} |"
         head2 += f" {'tps':>9} {'p50 ms':>7} {'p99 ms':>7} |"
-    has_gw = GATEWAY in targets
-    if has_gw and "direct" in targets:
-        head1 += f" {'gw/':>7}"
-        head2 += f" {'direct':>7}"
-    if has_gw and "pgbouncer" in targets:
-        head1 += f" {'gw/':>7}"
-        head2 += f" {'pgbncr':>7}"
     print(head1)
     print(head2)
     print("-" * len(head2))
-    for key in sorted(cells, key=lambda k: cell_order({"workload": k[0], "mode": k[1], "clients": k[2]})):
+    for key in sorted_cells(cells):
         by_target = cells[key]
         line = f"{key[0]:<12} {key[1]:<8} {key[2]:>2} |"
         for t in targets:
@@ -215,11 +374,32 @@ def print_main_table(cells, targets):
                 line += f" {'FAILED' if r else 'n/a':>25} |"
             else:
                 line += f" {fmt(r['tps'], '.0f', 9)} {fmt(r['p50_ms'], '.3f', 7)} {fmt(r['p99_ms'], '.3f', 7)} |"
-        gw = (by_target.get(GATEWAY) or {}).get("tps")
-        if has_gw and "direct" in targets:
-            line += f" {fmt(ratio(gw, (by_target.get('direct') or {}).get('tps')), '.2f', 7)}"
-        if has_gw and "pgbouncer" in targets:
-            line += f" {fmt(ratio(gw, (by_target.get('pgbouncer') or {}).get('tps')), '.2f', 7)}"
+        print(line)
+
+
+def ratio_pairs(targets):
+    """(numerator, denominator) of the TPS ratios worth showing: each gateway over direct and PgBouncer, and the
+    policy gateway over the pass-through one (what the decisions cost)."""
+    pairs = []
+    for g in (t for t in targets if t in GATEWAYS):
+        pairs += [(g, base) for base in ("direct", "pgbouncer") if base in targets]
+        if g != "gateway-passthrough" and "gateway-passthrough" in targets:
+            pairs.append((g, "gateway-passthrough"))
+    return pairs
+
+
+def print_ratios(cells, targets):
+    pairs = ratio_pairs(targets)
+    if not pairs:
+        return
+    print()
+    print("TPS ratios (dir = direct, pgb = pgbouncer, pass = gateway-passthrough, pol = gateway-policy):")
+    print(f"{'workload':<12} {'mode':<8} {'c':>2} |" + "".join(f" {SHORT[a] + '/' + SHORT[b]:>9}" for a, b in pairs))
+    for key in sorted_cells(cells):
+        by_target = cells[key]
+        line = f"{key[0]:<12} {key[1]:<8} {key[2]:>2} |"
+        for a, b in pairs:
+            line += f" {fmt(ratio((by_target.get(a) or {}).get('tps'), (by_target.get(b) or {}).get('tps')), '.2f', 9)}"
         print(line)
 
 
@@ -233,7 +413,7 @@ def print_added_latency(cells, targets):
     print()
     print("p50 latency each proxy ADDS over direct at -c 1 (microseconds):")
     print(f"{'workload':<12} {'mode':<8} | " + " ".join(f"{p:>20}" for p in proxies))
-    for key in sorted(rows, key=lambda k: cell_order({"workload": k[0], "mode": k[1], "clients": k[2]})):
+    for key in sorted_cells(rows):
         direct = (cells[key].get("direct") or {}).get("p50_ms")
         parts = []
         for p in proxies:
@@ -248,9 +428,9 @@ def print_throughput(rows):
         return
     print()
     n = rows[0]["rows"]
-    print(f"Row throughput, pass-through (no masking yet): SELECT of {n:,} rows "
+    print(f"Row throughput, no masking yet: SELECT of {n:,} rows "
           "(id, email, card, note) streamed by psql with FETCH_COUNT=10000:")
-    print(f"{'target':<20} {'rows/s':>12} {'seconds':>8} {'vs direct':>9} {'peak RSS':>10} {'peak heap':>10}")
+    print(f"{'target':<20} {'rows/s':>12} {'seconds':>8} {'vs direct':>9} {'peak RSS':>10} {'peak heap':>10}  as")
     direct = next((r.get("rows_per_s") for r in rows if r["target"] == "direct"), None)
     for r in rows:
         if r.get("error"):
@@ -259,12 +439,113 @@ def print_throughput(rows):
         rss = f"{r['peak_rss_mb']:.0f} MB" if r.get("peak_rss_mb") else "-"
         heap = f"{r['peak_heap_mb']:.0f} MB" if r.get("peak_heap_mb") else "-"
         print(f"{r['target']:<20} {fmt(r['rows_per_s'], ',.0f', 12)} {fmt(r['seconds'], '.2f', 8)} "
-              f"{fmt(ratio(r['rows_per_s'], direct), '.2f', 9)} {rss:>10} {heap:>10}")
+              f"{fmt(ratio(r['rows_per_s'], direct), '.2f', 9)} {rss:>10} {heap:>10}  {r.get('identity') or '-'}")
 
 
-def issue7_checks(cells, throughput):
-    """The acceptance targets of issue #7. They are meant for gateway-enforced; until it exists they are
-    evaluated against gateway-passthrough, as an upper bound of what enforcement can reach."""
+# ------------------------------------------------------------------------------------------------------------
+# Policy metrics: per measured cell (from policy-delta lines), summed per protocol mode, and instance totals
+# ------------------------------------------------------------------------------------------------------------
+SUMMED = ("transactions", "opa_evaluations", "cache_hits", "memo_hits", "caffeine_gets_hit", "caffeine_gets_miss")
+
+
+def sum_samples(samples):
+    """Adds up policy-delta rows; the OPA mean is weighted by evaluations."""
+    total = {}
+    for k in SUMMED:
+        values = [s.get(k) for s in samples]
+        total[k] = None if not values or None in values else sum(values)
+    weighted = [(s["opa_mean_ms"], s["opa_evaluations"]) for s in samples
+                if s.get("opa_mean_ms") is not None and s.get("opa_evaluations")]
+    n = sum(w for _, w in weighted)
+    total["opa_mean_ms"] = round(sum(m * w for m, w in weighted) / n, 3) if n else None
+    buckets = {}
+    if samples and all(s.get("opa_histogram") for s in samples):
+        for smp in samples:
+            for le, c in smp["opa_histogram"].items():
+                buckets[float(le)] = buckets.get(float(le), 0.0) + c
+    opa_quantiles(total, buckets, None)
+    add_ratios(total)
+    return total
+
+
+def without_histogram(row):
+    return None if row is None else {k: v for k, v in row.items() if k != "opa_histogram"}
+
+
+def policy_metrics(samples, final_scrapes):
+    """The JSON block policy_metrics: per target, the measured cells, their sums per mode and overall, the
+    row-throughput query, and the instance's totals since startup as scraped after the cells."""
+    result = {}
+    targets = [t for t in GATEWAYS if any(s["target"] == t for s in samples) or t in final_scrapes]
+    for t in targets:
+        mine = [s for s in samples if s["target"] == t]
+        cells = [s for s in mine if s.get("workload") in WORKLOADS]
+        cells.sort(key=cell_order)
+        by_mode = {m: without_histogram(sum_samples([s for s in cells if s.get("mode") == m]))
+                   for m in MODES if any(s.get("mode") == m for s in cells)}
+        entry = {
+            "cells": [without_histogram(c) for c in cells],
+            "by_mode": by_mode,
+            "all_cells": without_histogram(sum_samples(cells)) if cells else None,
+            "row_throughput": without_histogram(next((s for s in mine if s.get("workload") == "select-rows"), None)),
+        }
+        if t in final_scrapes:
+            totals = without_histogram(policy_counts([], read_prometheus(final_scrapes[t])))
+            totals["note"] = ("since the instance started (smoke test, preflight, JIT and per-cell warm-ups "
+                              "included), scraped after the cells")
+            entry["instance_totals_after_cells"] = totals
+        result[t] = entry
+    return result
+
+
+def print_policy(pm):
+    if not pm:
+        return
+    print()
+    print("Policy decisions per gateway, measured runs only (counters of /q/metrics before and after each run):")
+    print("  decisions = session-memo hits + shared-cache hits + OPA evaluations; hit ratio = (memo + cache) / decisions")
+    head = (f"  {'target':<20} {'run':<24} {'txns':>8} {'dec/txn':>7} {'OPA evals':>9} {'OPA mean':>8} "
+            f"{'OPA p50':>7} {'OPA p99':>7} {'cache hits':>10} {'memo hits':>10} {'hit ratio':>9}")
+    print(head)
+    sources = set()
+
+    def line(target, label, r):
+        if r.get("opa_quantiles_from"):
+            sources.add(r["opa_quantiles_from"])
+        print(f"  {target:<20} {label:<24} {fmt(r.get('transactions'), 'd', 8)} {fmt(r.get('decisions_per_txn'), '.2f', 7)} "
+              f"{fmt(r.get('opa_evaluations'), 'd', 9)} {fmt(r.get('opa_mean_ms'), '.3f', 8)} "
+              f"{fmt(r.get('opa_p50_ms'), '.3f', 7)} {fmt(r.get('opa_p99_ms'), '.3f', 7)} "
+              f"{fmt(r.get('cache_hits'), 'd', 10)} {fmt(r.get('memo_hits'), 'd', 10)} {fmt(r.get('hit_ratio'), '.3f', 9)}")
+
+    for t, e in pm.items():
+        if t != "gateway-passthrough":   # which asks OPA nothing: its sum is enough to show that
+            for c in e["cells"]:
+                line(t, f"{c['workload']} {c['mode']} c{c['clients']}", c)
+            for m, r in e["by_mode"].items():
+                line(t, f"-M {m}, all cells", r)
+        if e.get("all_cells"):
+            line(t, "all cells", e["all_cells"])
+        if e.get("row_throughput"):
+            line(t, "row SELECT (cursor)", e["row_throughput"])
+    print("  (times in ms; OPA mean exact per run; OPA p50/p99 from " + ("; ".join(sorted(sources)) or "-") + ")")
+    for t, e in pm.items():
+        tot = e.get("instance_totals_after_cells")
+        if not tot:
+            continue
+        print(f"  {t}, whole instance after the cells: {fmt(tot.get('opa_evaluations'), 'd', 0)} OPA evaluations "
+              f"(mean {fmt(tot.get('opa_mean_ms'), '.3f', 0)} ms, p50 {fmt(tot.get('opa_p50_ms'), '.3f', 0)} ms, "
+              f"p99 {fmt(tot.get('opa_p99_ms'), '.3f', 0)} ms), "
+              f"{fmt(tot.get('cache_hits'), 'd', 0)} cache hits, {fmt(tot.get('memo_hits'), 'd', 0)} memo hits, "
+              f"hit ratio {fmt(tot.get('hit_ratio'), '.3f', 0)}; Caffeine {DECISION_CACHE} gets: "
+              f"{fmt(tot.get('caffeine_gets_hit'), 'd', 0)} hit / {fmt(tot.get('caffeine_gets_miss'), 'd', 0)} miss")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Issue #7
+# ------------------------------------------------------------------------------------------------------------
+def issue7_checks(cells, throughput, gw):
+    """The acceptance targets of issue #7, evaluated against gateway GW. They are meant for gateway-enforced (OPA,
+    masking and recording); until it exists they are evaluated against the gateways there are, as upper bounds."""
     def tps(workload, mode, clients, target):
         return ((cells.get((workload, mode, clients)) or {}).get(target) or {}).get("tps")
 
@@ -272,12 +553,11 @@ def issue7_checks(cells, throughput):
         return ((cells.get((workload, mode, clients)) or {}).get(target) or {}).get("p50_ms")
 
     checks = []
-    gw = GATEWAY
 
     def add(name, value, goal, ok):
         if isinstance(value, float):
             value = round(value, 3)
-        checks.append({"target": name, "measured": value, "goal": goal,
+        checks.append({"target": name, "checked_against": gw, "measured": value, "goal": goal,
                        "status": "n/a" if ok is None else ("met" if ok else "NOT met")})
 
     r = ratio(tps("select-only", "prepared", 8, gw), tps("select-only", "prepared", 8, "pgbouncer"))
@@ -304,13 +584,35 @@ def issue7_checks(cells, throughput):
     return checks
 
 
-def print_checks(checks):
+def print_checks(checks, gateways):
+    if not gateways:
+        return
     print()
-    print("Issue #7 targets (meant for gateway-enforced; checked against gateway-passthrough until it exists):")
+    print("Issue #7 targets, meant for gateway-enforced (OPA + masking + recording), which is not measurable yet;")
+    print("checked against the gateways there are (gateway-policy has OPA decisions only, no masking or recording):")
+    by_name = {}
     for c in checks:
-        v = c["measured"]
-        shown = "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
-        print(f"  {c['status']:<8} {c['target']:<58} {shown:>14}   goal {c['goal']}")
+        by_name.setdefault(c["target"], {})[c["checked_against"]] = c
+    print(f"  {'':<58} " + " ".join(f"{g:>26}" for g in gateways) + "   goal")
+    for name, per_gw in by_name.items():
+        parts, goal = [], ""
+        for g in gateways:
+            c = per_gw.get(g)
+            if c is None:
+                parts.append(f"{'-':>26}")
+                continue
+            goal = c["goal"]
+            v = c["measured"]
+            shown = "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
+            parts.append(f"{shown + ' ' + c['status']:>26}")
+        print(f"  {name:<58} " + " ".join(parts) + f"   {goal}")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Chart and report
+# ------------------------------------------------------------------------------------------------------------
+COLORS = {"direct": "#4C72B0", "pgbouncer": "#DD8452", "gateway-passthrough": "#55A868",
+          "gateway-policy": "#8172B3", "gateway-enforced": "#C44E52"}
 
 
 def write_chart(path, cells, targets, throughput):
@@ -321,21 +623,19 @@ def write_chart(path, cells, targets, throughput):
     except ImportError:
         print(f"(no chart: matplotlib is not importable by {sys.executable})", file=sys.stderr)
         return False
-    keys = sorted(cells, key=lambda k: cell_order({"workload": k[0], "mode": k[1], "clients": k[2]}))
+    keys = sorted_cells(cells)
     labels = [f"{w}\n{m} c{c}" for (w, m, c) in keys]
     shown = [t for t in targets if any(cells[k].get(t) for k in keys)]
     panels = 3 if throughput else 2
-    fig, axes = plt.subplots(panels, 1, figsize=(max(8, 1.6 * len(keys) + 2), 4.2 * panels))
+    fig, axes = plt.subplots(panels, 1, figsize=(max(8, 1.9 * len(keys) + 2), 4.2 * panels))
     width = 0.8 / max(1, len(shown))
-    colors = {"direct": "#4C72B0", "pgbouncer": "#DD8452", "gateway-passthrough": "#55A868",
-              "gateway-enforced": "#C44E52"}
     for i, t in enumerate(shown):
         xs = [j + (i - (len(shown) - 1) / 2) * width for j in range(len(keys))]
         tps = [((cells[k].get(t) or {}).get("tps") or 0) for k in keys]
         p50 = [((cells[k].get(t) or {}).get("p50_ms") or 0) for k in keys]
         p99 = [((cells[k].get(t) or {}).get("p99_ms") or 0) for k in keys]
-        axes[0].bar(xs, tps, width, label=t, color=colors.get(t))
-        axes[1].bar(xs, p50, width, label=f"{t} p50", color=colors.get(t))
+        axes[0].bar(xs, tps, width, label=t, color=COLORS.get(t))
+        axes[1].bar(xs, p50, width, label=f"{t} p50", color=COLORS.get(t))
         axes[1].scatter(xs, p99, marker="_", s=120, color="black", zorder=3,
                         label="p99" if i == len(shown) - 1 else None)
     for ax, title, unit in ((axes[0], "Throughput", "transactions/s"),
@@ -349,8 +649,8 @@ def write_chart(path, cells, targets, throughput):
     if throughput:
         ok = [t for t in throughput if t.get("rows_per_s")]
         axes[2].bar([t["target"] for t in ok], [t["rows_per_s"] for t in ok],
-                    color=[colors.get(t["target"]) for t in ok])
-        axes[2].set_title(f"Row throughput, SELECT of {throughput[0]['rows']:,} rows (pass-through, no masking)")
+                    color=[COLORS.get(t["target"]) for t in ok])
+        axes[2].set_title(f"Row throughput, SELECT of {throughput[0]['rows']:,} rows (no masking yet)")
         axes[2].set_ylabel("rows/s")
         axes[2].grid(axis="y", alpha=0.3)
     fig.suptitle("Portcullis benchmark (client TLS on every target)")
@@ -362,12 +662,15 @@ def write_chart(path, cells, targets, throughput):
 def cmd_report(args):
     raw = read_jsonl(args.raw)
     throughput = read_jsonl(args.throughput)
+    samples = read_jsonl(args.policy)
+    final_scrapes = dict(kv.partition("=")[::2] for kv in args.metrics or [])
     meta = {}
     for kv in args.meta or []:
         k, _, v = kv.partition("=")
         meta[k] = v
     targets = [t for t in (args.targets.split(",") if args.targets else TARGETS) if t]
     measured_targets = [t for t in targets if t != "gateway-enforced" or any(r["target"] == t for r in raw)]
+    gateways = [t for t in measured_targets if t in GATEWAYS]
 
     cells = {}
     for r in raw:
@@ -378,13 +681,16 @@ def cmd_report(args):
         print(meta["title"])
     if cells:
         print_main_table(cells, measured_targets)
+        print_ratios(cells, measured_targets)
         print_added_latency(cells, measured_targets)
     print_throughput(throughput)
-    checks = issue7_checks(cells, throughput)
-    print_checks(checks)
+    pm = policy_metrics(samples, final_scrapes)
+    print_policy(pm)
+    checks = [c for g in gateways for c in issue7_checks(cells, throughput, g)]
+    print_checks(checks, gateways)
     unavailable = []
-    if "gateway-enforced" in targets and "gateway-enforced" not in measured_targets:
-        reason = meta.get("enforced_reason", "enforcement is not in the gateway yet")
+    if "gateway-enforced" not in measured_targets:
+        reason = meta.get("enforced_reason", "masking and recording are not in the gateway yet")
         unavailable.append({"target": "gateway-enforced", "reason": reason})
         print()
         print(f"gateway-enforced: not available yet ({reason})")
@@ -400,6 +706,7 @@ def cmd_report(args):
                  for r in sorted(raw, key=lambda r: (cell_order(r), TARGETS.index(r["target"])
                                                      if r["target"] in TARGETS else 99))],
         "row_throughput": throughput,
+        "policy_metrics": pm,
         "issue7_targets": checks,
         "unavailable": unavailable,
     }
@@ -434,6 +741,7 @@ def main():
     t.add_argument("--target", required=True)
     t.add_argument("--rows", type=int, required=True)
     t.add_argument("--millis", type=float, required=True)
+    t.add_argument("--identity", default="", help="who ran the query (a gateway identity or a database role)")
     t.add_argument("--peak-rss-kb", type=int, default=0)
     t.add_argument("--peak-heap-mb", type=float, default=0)
     t.add_argument("--error", default="")
@@ -446,6 +754,18 @@ def main():
     h.add_argument("--jstat")
     h.set_defaults(func=cmd_heap_peak)
 
+    d = sub.add_parser("policy-delta")
+    d.add_argument("--target", required=True)
+    d.add_argument("--label", required=True)
+    d.add_argument("--before", required=True)
+    d.add_argument("--after", required=True)
+    d.add_argument("--workload")
+    d.add_argument("--mode")
+    d.add_argument("--clients", type=int)
+    d.add_argument("--pgbench-output")
+    d.add_argument("--append", help="JSON-lines file to append the row to")
+    d.set_defaults(func=cmd_policy_delta)
+
     rep = sub.add_parser("report")
     rep.add_argument("--raw", required=True)
     rep.add_argument("--throughput")
@@ -453,6 +773,8 @@ def main():
     rep.add_argument("--chart")
     rep.add_argument("--targets")
     rep.add_argument("--meta", action="append")
+    rep.add_argument("--policy", help="JSON lines of policy-delta")
+    rep.add_argument("--metrics", action="append", help="TARGET=FILE: a gateway's /q/metrics after the cells")
     rep.set_defaults(func=cmd_report)
 
     args = p.parse_args()

@@ -134,15 +134,21 @@ public class PolicyDecider {
             return evaluate(entry, body, null, start);
         }
         ByteBuffer key = key(entry, rev, body);
-        CompletableFuture<Decision> cached = cache.getIfPresent(key);
-        if (cached != null && cached.isDone() && !cached.isCompletedExceptionally()) {
-            Decision d = cached.getNow(null);
+        boolean[] asked = {false};
+        CompletableFuture<Decision> result = cache.get(key, (k, executor) -> {
+            asked[0] = true;
+            return evaluate(entry, body, rev, start).toCompletableFuture();
+        });
+        if (asked[0]) {
+            return result;
+        }
+        if (result.isDone() && !result.isCompletedExceptionally()) {
             long micros = (System.nanoTime() - start) / 1_000;
             fromCache.record(micros, TimeUnit.MICROSECONDS);
-            return CompletableFuture.completedFuture(d.served(nextId(), micros, true));
+            return CompletableFuture.completedFuture(result.join().served(nextId(), micros, true));
         }
-        return cache.get(key, (k, executor) -> evaluate(entry, body, rev, start).toCompletableFuture())
-                .thenApply(d -> d.decisionId() == null ? d.served(nextId(), (System.nanoTime() - start) / 1_000, true) : d);
+        // Another session asked OPA for the same input a moment ago: share its answer.
+        return result.thenApply(d -> d.served(nextId(), (System.nanoTime() - start) / 1_000, true));
     }
 
     private CompletionStage<Decision> evaluate(String entry, byte[] body, String rev, long start) {
