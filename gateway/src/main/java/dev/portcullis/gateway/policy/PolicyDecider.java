@@ -8,12 +8,10 @@ import dev.portcullis.gateway.GatewayConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
-import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.WebClient;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -39,23 +37,19 @@ public class PolicyDecider {
     private final GatewayConfig.Opa config;
     private final ObjectMapper json;
     private final PolicyRevision revision;
-    private final Vertx vertx;
-    private final MeterRegistry metrics;
     private final AsyncCache<ByteBuffer, Decision> cache;
     private final String idPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
     private final AtomicLong sequence = new AtomicLong();
     private final boolean passThrough;
-    private WebClient http;
-    private Timer evaluated;
-    private Timer fromCache;
-    private io.micrometer.core.instrument.Counter fromSessionMemo;
+    private final WebClient http;
+    private final Timer evaluated;
+    private final Timer fromCache;
+    private final io.micrometer.core.instrument.Counter fromSessionMemo;
 
     PolicyDecider(GatewayConfig config, ObjectMapper json, PolicyRevision revision, Vertx vertx, MeterRegistry metrics) {
         this.config = config.opa();
         this.json = json;
         this.revision = revision;
-        this.vertx = vertx;
-        this.metrics = metrics;
         this.passThrough = config.policy().passThrough();
         if (passThrough) {
             LOG.warn("POLICY ENFORCEMENT IS OFF (portcullis.policy.pass-through=true): every request is allowed. "
@@ -82,16 +76,14 @@ public class PolicyDecider {
                 })
                 .recordStats()
                 .buildAsync();
-    }
-
-    void start(@Observes StartupEvent event) {
+        // Built here, not at startup: the listener may take a session before other startup observers ran.
         http = WebClient.create(vertx, new io.vertx.ext.web.client.WebClientOptions().setKeepAlive(true).setMaxPoolSize(16));
         CaffeineCacheMetrics.monitor(metrics, cache, "portcullis.decisions");
         // Histogram buckets rather than client-side percentiles: recording stays lock-free on the event loops.
         evaluated = Timer.builder("portcullis.policy.decision").tag("source", "opa").publishPercentileHistogram().register(metrics);
         fromCache = Timer.builder("portcullis.policy.decision").tag("source", "cache").publishPercentileHistogram().register(metrics);
         fromSessionMemo = io.micrometer.core.instrument.Counter.builder("portcullis.policy.session.memo.hits")
-                .description("Decisions a session reused for a repeated statement text without asking the cache or OPA")
+                .description("Decisions a session reused for a repeated request without asking the cache or OPA")
                 .register(metrics);
     }
 
@@ -102,9 +94,7 @@ public class PolicyDecider {
 
     /** Counts a decision a session reused from its own memory (see DecisionMemo). */
     public void recordSessionMemoHit() {
-        if (fromSessionMemo != null) {
-            fromSessionMemo.increment();
-        }
+        fromSessionMemo.increment();
     }
 
     /** The policy revision in force, or null when unknown (then nothing may be served from memory). */
