@@ -8,7 +8,6 @@ import dev.portcullis.gateway.testing.OwnOpa;
 import dev.portcullis.gateway.testing.PolicyTargets;
 import dev.portcullis.gateway.testing.StackResource;
 import dev.portcullis.gateway.testing.TestStack;
-import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -29,6 +28,9 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @TestProfile(PolicyFailClosedTest.OwnOpaProfile.class)
 class PolicyFailClosedTest {
+    /** A session policy that lets everyone in, so these tests reach the request decision they break. */
+    private static final String ALLOW_EVERY_SESSION =
+            "package portcullis.session\n\ndecision := {\"allow\": true, \"reasons\": [], \"policy\": \"x\", \"cache_ttl_s\": 0}\n";
 
     public static class OwnOpaProfile implements QuarkusTestProfile {
         @Override
@@ -105,7 +107,7 @@ class PolicyFailClosedTest {
             assertEquals("allowed", outcome(c));
             OwnOpa.replaceBundle(Map.of(".manifest", "{\"revision\": \"garbage\", \"roots\": [\"portcullis\"]}",
                     "portcullis/request.rego", "package portcullis.request\n\ndecision := {\"allow\": \"yes\", \"reasons\": [], \"policy\": \"x\", \"cache_ttl_s\": 0}\n",
-                    "portcullis/session.rego", "package portcullis.session\n\ndecision := {\"allow\": true, \"reasons\": [], \"policy\": \"x\", \"cache_ttl_s\": 0}\n"));
+                    "portcullis/session.rego", ALLOW_EVERY_SESSION));
             await(c, "'allow' is not a boolean", 8);
         }
     }
@@ -114,7 +116,7 @@ class PolicyFailClosedTest {
     void undefined_decision_is_a_denial() throws Exception {
         try (Connection c = Jdbc.viaGateway(PolicyTargets.DEV, TestStack.token("agent-ci"))) {
             OwnOpa.replaceBundle(Map.of(".manifest", "{\"revision\": \"empty\", \"roots\": [\"portcullis\"]}",
-                    "portcullis/session.rego", "package portcullis.session\n\ndecision := {\"allow\": true, \"reasons\": [], \"policy\": \"x\", \"cache_ttl_s\": 0}\n"));
+                    "portcullis/session.rego", ALLOW_EVERY_SESSION));
             await(c, "undefined result", 8);
         }
     }
@@ -130,7 +132,7 @@ class PolicyFailClosedTest {
                             \tcount([x | some x in numbers.range(1, 5000000)]) > 0
                             }
                             """,
-                    "portcullis/session.rego", "package portcullis.session\n\ndecision := {\"allow\": true, \"reasons\": [], \"policy\": \"x\", \"cache_ttl_s\": 0}\n"));
+                    "portcullis/session.rego", ALLOW_EVERY_SESSION));
             await(c, "did not answer within 250 ms", 10);
         }
     }

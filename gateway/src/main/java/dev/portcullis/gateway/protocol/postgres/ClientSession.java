@@ -282,7 +282,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         lastActivityNanos = System.nanoTime();
         idleCheck = ctx.executor().scheduleAtFixedRate(() -> {
             if (System.nanoTime() - lastActivityNanos > timeout) {
-                fatal("57P05", "terminating connection: the session was idle for longer than " + deps.config().idleTimeout());
+                fatal(PgProtocol.IDLE_SESSION_TIMEOUT, "terminating connection: the session was idle for longer than " + deps.config().idleTimeout());
             }
         }, period, period, TimeUnit.NANOSECONDS);
     }
@@ -391,7 +391,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
             close();
         } else {
             LOG.errorf(cause, "session %s: unexpected error", id);
-            fatal("XX000", "internal gateway error; the session was closed");
+            fatal(PgProtocol.INTERNAL_ERROR, "internal gateway error; the session was closed");
         }
     }
 

@@ -60,8 +60,8 @@ public final class PgProtocol {
     public static final String FEATURE_NOT_SUPPORTED = "0A000";
     public static final String ADMIN_SHUTDOWN = "57P01";
     public static final String INSUFFICIENT_PRIVILEGE = "42501";
-    public static final String QUERY_CANCELED = "57014";
-    public static final String PROGRAM_LIMIT_EXCEEDED = "54000";
+    public static final String IDLE_SESSION_TIMEOUT = "57P05";
+    public static final String INTERNAL_ERROR = "XX000";
 
     private PgProtocol() {
     }
