@@ -1,0 +1,199 @@
+package dev.portcullis.contract.events;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Writes and reads session events in their wire form (contract/EVENTS.md). The gateway builds a
+ * {@link SessionEvent} and sends {@link #toJson}; the recorder and the verifier read bytes with {@link #canonical},
+ * which keeps every field and yields the bytes the hash chain covers.
+ */
+public final class SessionEvents {
+    /** The largest integer every JSON implementation reads exactly (2^53-1). */
+    public static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
+    /** An event larger than this is refused. Kafka's default message limit is about the same. */
+    public static final int MAX_EVENT_BYTES = 1 << 20;
+
+    static final String V = "v";
+    static final String SESSION_ID = "session_id";
+    static final String SEQ = "seq";
+    static final String AT = "at";
+    static final String TYPE = "type";
+    private static final Set<String> ENVELOPE = Set.of(V, SESSION_ID, SEQ, AT, TYPE);
+    private static final Pattern TYPE_NAME = Pattern.compile("[a-z][a-z0-9_.]{0,63}");
+    private static final Map<String, Class<? extends EventBody>> BODIES = Map.of(
+            SessionStarted.TYPE, SessionStarted.class,
+            Request.TYPE, Request.class,
+            Result.TYPE, Result.class,
+            Approval.TYPE, Approval.class,
+            Output.TYPE, Output.class,
+            SessionEnded.TYPE, SessionEnded.class);
+    private static final DateTimeFormatter AT_FORMAT =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .serializationInclusion(JsonInclude.Include.ALWAYS)
+            // a key given twice would let two readers see two different events behind one hash
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            // fields a newer minor revision adds are kept in the tree and ignored by the records
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    private SessionEvents() {
+    }
+
+    /** The event's wire form: canonical JSON, UTF-8. This is what the gateway publishes. */
+    public static byte[] toJson(SessionEvent event) {
+        return CanonicalJson.write(toTree(event));
+    }
+
+    public static ObjectNode toTree(SessionEvent event) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put(V, SessionEvent.VERSION);
+        node.put(SESSION_ID, event.sessionId().toString());
+        node.put(SEQ, event.seq());
+        node.put(AT, AT_FORMAT.format(event.at()));
+        node.put(TYPE, event.type());
+        ObjectNode body = JSON.valueToTree(event.body());
+        body.fields().forEachRemaining(field -> node.set(field.getKey(), field.getValue()));
+        return node;
+    }
+
+    /** Any value as a JSON tree, written the contract's way (snake_case, nulls kept): for {@link Request#statements}. */
+    public static JsonNode tree(Object value) {
+        return JSON.valueToTree(value);
+    }
+
+    /**
+     * Reads received bytes: checks size, syntax and envelope, keeps every field, and canonicalises.
+     *
+     * @throws InvalidEventException naming what is wrong (never quoting the event)
+     */
+    public static CanonicalEvent canonical(byte[] raw) {
+        if (raw == null || raw.length == 0) {
+            throw new InvalidEventException("the event is empty");
+        }
+        if (raw.length > MAX_EVENT_BYTES) {
+            throw new InvalidEventException("the event is " + raw.length + " bytes; the limit is " + MAX_EVENT_BYTES);
+        }
+        JsonNode tree;
+        try {
+            tree = JSON.readTree(raw);
+        } catch (IOException e) {
+            throw new InvalidEventException("the event is not valid JSON: " + describe(e));
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new InvalidEventException("the event is not a JSON object");
+        }
+        return canonical((ObjectNode) tree);
+    }
+
+    /** As {@link #canonical(byte[])}, for an already parsed event. */
+    public static CanonicalEvent canonical(ObjectNode tree) {
+        JsonNode v = tree.get(V);
+        if (v == null || !v.isIntegralNumber() || v.asLong() != SessionEvent.VERSION) {
+            throw new InvalidEventException("field v must be " + SessionEvent.VERSION
+                    + " (the only contract version this reader knows)");
+        }
+        UUID sessionId = sessionId(tree.get(SESSION_ID));
+        JsonNode seq = tree.get(SEQ);
+        if (seq == null || !seq.isIntegralNumber() || !seq.canConvertToLong() || seq.asLong() < 1
+                || seq.asLong() > MAX_SAFE_INTEGER) {
+            throw new InvalidEventException("field seq must be an integer from 1 to 2^53-1");
+        }
+        Instant at = at(tree.get(AT));
+        JsonNode type = tree.get(TYPE);
+        if (type == null || !type.isTextual() || !TYPE_NAME.matcher(type.textValue()).matches()) {
+            throw new InvalidEventException("field type must be a lower-case event type such as request");
+        }
+        return new CanonicalEvent(sessionId, seq.asLong(), at, type.textValue(), tree, CanonicalJson.write(tree));
+    }
+
+    /**
+     * The typed event. A {@code type} this contract version does not define is refused here; readers that must
+     * keep such events (the recorder) use {@link #canonical} alone.
+     */
+    public static SessionEvent read(CanonicalEvent event) {
+        Class<? extends EventBody> bodyType = BODIES.get(event.type());
+        if (bodyType == null) {
+            throw new InvalidEventException("type " + event.type() + " is not defined in contract v" + SessionEvent.VERSION);
+        }
+        ObjectNode body = event.tree().deepCopy();
+        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+            if (ENVELOPE.contains(names.next())) {
+                names.remove();
+            }
+        }
+        try {
+            return new SessionEvent(event.sessionId(), event.seq(), event.at(), JSON.treeToValue(body, bodyType));
+        } catch (JsonProcessingException e) {
+            throw new InvalidEventException("a " + event.type() + " event has a field of the wrong type: " + describe(e));
+        }
+    }
+
+    /** Reads and types bytes in one go: {@code read(canonical(raw))}. */
+    public static SessionEvent read(byte[] raw) {
+        return read(canonical(raw));
+    }
+
+    private static UUID sessionId(JsonNode node) {
+        if (node != null && node.isTextual() && node.textValue().length() == 36) {
+            try {
+                UUID id = UUID.fromString(node.textValue());
+                // one spelling per session: the id is part of object keys and the Kafka key
+                if (id.toString().equals(node.textValue())) {
+                    return id;
+                }
+            } catch (IllegalArgumentException e) {
+                // falls through to the error below
+            }
+        }
+        throw new InvalidEventException("field session_id must be a UUID in lower case, like 0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40");
+    }
+
+    private static Instant at(JsonNode node) {
+        if (node != null && node.isTextual() && node.textValue().length() <= 40) {
+            try {
+                return Instant.parse(node.textValue());
+            } catch (DateTimeParseException e) {
+                // falls through to the error below
+            }
+        }
+        throw new InvalidEventException("field at must be a UTC timestamp like 2026-11-28T08:00:00.123Z");
+    }
+
+    /** Where the JSON is wrong, without Jackson's message, which can quote the event's values. */
+    private static String describe(JsonProcessingException e) {
+        String where = "";
+        if (e instanceof com.fasterxml.jackson.databind.JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            where = "field " + String.join(".", mapping.getPath().stream()
+                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]").toList());
+        } else if (e.getLocation() != null) {
+            where = "at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+        }
+        boolean duplicate = e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Duplicate field");
+        return (duplicate ? "a field appears twice " : "") + (where.isEmpty() ? "unreadable" : where);
+    }
+
+    private static String describe(IOException e) {
+        return e instanceof JsonProcessingException json ? describe(json) : "unreadable";
+    }
+}

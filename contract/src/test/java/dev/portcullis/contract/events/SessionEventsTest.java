@@ -1,0 +1,178 @@
+package dev.portcullis.contract.events;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The wire form of events and the hash chain over them. The expected bytes and hashes were computed outside Java
+ * (Python's json.dumps with sorted keys and compact separators, and hashlib.sha256), so they pin the contract,
+ * not this implementation.
+ */
+class SessionEventsTest {
+    static final UUID SESSION = UUID.fromString("0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40");
+
+    static final String STARTED_JSON = "{\"at\":\"2026-11-28T08:00:00.123Z\",\"connection\":{\"name\":\"demo-dev\","
+            + "\"tags\":{\"env\":\"dev\"},\"type\":\"postgres\"},\"gateway\":\"gw-1\",\"identity\":{\"client_id\":\"agent-ci\","
+            + "\"groups\":[\"ci-readonly\"],\"kind\":\"machine\",\"name\":\"agent-ci\",\"subject\":\"agent-ci\"},\"seq\":1,"
+            + "\"session_id\":\"0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40\",\"source_ip\":\"127.0.0.1\",\"type\":\"session.started\",\"v\":1}";
+    static final String REQUEST_JSON = "{\"at\":\"2026-11-28T08:00:01.000Z\",\"decision\":{\"allow\":true,"
+            + "\"approval_required\":false,\"id\":\"d-1\",\"latency_us\":420,\"policy\":\"pg/role-read\",\"reasons\":[],"
+            + "\"revision\":\"r1\",\"source\":\"opa\"},\"message\":\"query\",\"seq\":2,"
+            + "\"session_id\":\"0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40\","
+            + "\"sql\":\"SELECT email FROM users WHERE name = 'Zoë \\\"\uD83D\uDE00\\\"\\t\\u0001'\","
+            + "\"statements\":[{\"command\":\"SELECT\",\"copy\":null,\"functions\":[],\"has_where\":true,"
+            + "\"normalized\":\"SELECT email FROM users WHERE name = ?\",\"prepared_name\":null,\"set_parameter\":null,"
+            + "\"tables\":[{\"access\":\"read\",\"name\":\"users\",\"schema\":null}],\"via\":null}],\"type\":\"request\",\"v\":1}";
+    static final String H1 = "e626af19169ed9df7b5ffb8e0cc5d0fe9408fcacf506aae6d95817f912098828";
+    static final String H2 = "c2415fde7e2c7500a45d70c6cc7de8ffe15bbd8a2c7ddafcce3d8b50c72241f0";
+
+    static SessionEvent started() {
+        return new SessionEvent(SESSION, 1, Instant.parse("2026-11-28T08:00:00.123456Z"), new SessionStarted(
+                new SessionStarted.Identity("agent-ci", "agent-ci", List.of("ci-readonly"), "agent-ci", "machine"),
+                new SessionStarted.Connection("demo-dev", "postgres", Map.of("env", "dev")),
+                "127.0.0.1", "gw-1"));
+    }
+
+    static SessionEvent request() {
+        Map<String, Object> table = new LinkedHashMap<>();
+        table.put("schema", null);
+        table.put("name", "users");
+        table.put("access", "read");
+        Map<String, Object> statement = new LinkedHashMap<>();
+        statement.put("command", "SELECT");
+        statement.put("tables", List.of(table));
+        statement.put("functions", List.of());
+        statement.put("has_where", true);
+        statement.put("normalized", "SELECT email FROM users WHERE name = ?");
+        statement.put("via", null);
+        statement.put("copy", null);
+        statement.put("set_parameter", null);
+        statement.put("prepared_name", null);
+        return new SessionEvent(SESSION, 2, Instant.parse("2026-11-28T08:00:01Z"), new Request("query",
+                SessionEvents.tree(List.of(statement)), "SELECT email FROM users WHERE name = 'Zoë \"\uD83D\uDE00\"\t\u0001'",
+                new Request.Decision("d-1", true, "pg/role-read", "r1", List.of(), false, 420, "opa")));
+    }
+
+    @Test
+    void events_are_written_as_canonical_json_with_snake_case_fields_and_millisecond_utc_times() {
+        assertEquals(STARTED_JSON, utf8(SessionEvents.toJson(started())));
+        assertEquals(REQUEST_JSON, utf8(SessionEvents.toJson(request())));
+    }
+
+    @Test
+    void the_chain_over_the_fixed_events_matches_the_test_vector() {
+        byte[] h1 = HashChain.next(HashChain.start(), SessionEvents.toJson(started()));
+        byte[] h2 = HashChain.next(h1, SessionEvents.toJson(request()));
+        assertEquals(H1, HexFormat.of().formatHex(h1));
+        assertEquals(H2, HexFormat.of().formatHex(h2));
+    }
+
+    @Test
+    void the_same_event_written_with_other_key_order_and_whitespace_hashes_the_same() {
+        String reordered = "{ \"v\": 1, \"type\": \"session.started\", \"seq\": 1,\n \"session_id\": \"" + SESSION + "\","
+                + " \"at\": \"2026-11-28T08:00:00.123Z\", \"source_ip\": \"127.0.0.1\", \"gateway\": \"gw-1\","
+                + " \"identity\": {\"kind\": \"machine\", \"subject\": \"agent-ci\", \"name\": \"agent-ci\","
+                + " \"groups\": [\"ci-readonly\"], \"client_id\": \"agent-ci\"},"
+                + " \"connection\": {\"type\": \"postgres\", \"tags\": {\"env\": \"dev\"}, \"name\": \"demo-dev\"} }";
+        CanonicalEvent event = SessionEvents.canonical(reordered.getBytes(StandardCharsets.UTF_8));
+        assertEquals(STARTED_JSON, utf8(event.json()));
+        assertEquals(H1, HexFormat.of().formatHex(HashChain.next(HashChain.start(), event.json())));
+    }
+
+    @Test
+    void changing_one_character_changes_the_link() {
+        String tampered = REQUEST_JSON.replace("\"allow\":true", "\"allow\":false");
+        byte[] h1 = HexFormat.of().parseHex(H1);
+        byte[] link = HashChain.next(h1, SessionEvents.canonical(tampered.getBytes(StandardCharsets.UTF_8)).json());
+        assertFalse(H2.equals(HexFormat.of().formatHex(link)));
+    }
+
+    @Test
+    void typed_events_survive_the_round_trip() {
+        SessionEvent read = SessionEvents.read(SessionEvents.toJson(request()));
+        assertEquals(SESSION, read.sessionId());
+        assertEquals(2, read.seq());
+        assertEquals(Instant.parse("2026-11-28T08:00:01Z"), read.at());
+        Request body = (Request) read.body();
+        assertEquals("pg/role-read", body.decision().policy());
+        assertEquals(420, body.decision().latencyUs());
+        assertEquals("SELECT", body.statements().get(0).get("command").asText());
+        assertEquals(request().body(), body);
+
+        SessionEvent result = new SessionEvent(SESSION, 3, Instant.parse("2026-11-28T08:00:01.002Z"), new Result(2, 3, 96, 850,
+                List.of(new Result.MaskedColumn("email", "users", "public", "email", "email", "mask/pii-email")),
+                List.of("card"), "SELECT 3", null));
+        assertEquals(result, SessionEvents.read(SessionEvents.toJson(result)));
+        SessionEvent ended = new SessionEvent(SESSION, 4, Instant.parse("2026-11-28T08:00:02Z"),
+                new SessionEnded("client_terminate", 1877, 1, 0));
+        assertEquals(ended, SessionEvents.read(SessionEvents.toJson(ended)));
+        assertTrue(utf8(SessionEvents.toJson(result)).contains("\"sqlstate\":null"), "null fields are written");
+    }
+
+    @Test
+    void fields_a_newer_minor_revision_adds_are_kept_and_hashed() {
+        String withExtra = STARTED_JSON.replace("\"v\":1}", "\"v\":1,\"zone\":\"eu-1\"}");
+        CanonicalEvent event = SessionEvents.canonical(withExtra.getBytes(StandardCharsets.UTF_8));
+        assertArrayEquals(withExtra.getBytes(StandardCharsets.UTF_8), event.json());
+        assertEquals("agent-ci", ((SessionStarted) SessionEvents.read(event).body()).identity().subject());
+    }
+
+    @Test
+    void envelope_errors_name_the_field_and_never_quote_the_event() {
+        assertInvalid(STARTED_JSON.replace("\"v\":1", "\"v\":2"), "field v must be 1");
+        assertInvalid(STARTED_JSON.replace("\"seq\":1", "\"seq\":0"), "field seq");
+        assertInvalid(STARTED_JSON.replace("\"seq\":1", "\"seq\":1.5"), "field seq");
+        assertInvalid(STARTED_JSON.replace(SESSION.toString(), SESSION.toString().toUpperCase()), "field session_id");
+        assertInvalid(STARTED_JSON.replace("2026-11-28T08:00:00.123Z", "yesterday"), "field at");
+        assertInvalid(STARTED_JSON.replace("session.started", "Session Started"), "field type");
+        assertInvalid("[1,2]", "not a JSON object");
+        assertInvalid("{\"v\":1, \"secret-value\"", "not valid JSON");
+        assertInvalid(STARTED_JSON.replace("\"v\":1}", "\"v\":1,\"gateway\":\"gw-2\"}"), "a field appears twice");
+        assertInvalid(STARTED_JSON.replace("\"v\":1}", "\"v\":1,\"load\":0.5}"), "field load is not an integer");
+        assertInvalid(STARTED_JSON.replace("\"v\":1}", "\"v\":1,\"n\":9007199254740992}"), "field n is outside");
+        assertInvalid(STARTED_JSON.replace("\"gw-1\"", "\"gw-\\ud800\""), "field gateway holds an unpaired");
+        var tooLarge = new byte[SessionEvents.MAX_EVENT_BYTES + 1];
+        assertThrows(InvalidEventException.class, () -> SessionEvents.canonical(tooLarge));
+    }
+
+    @Test
+    void an_unknown_type_is_kept_by_canonical_but_refused_by_the_typed_reader() {
+        String future = STARTED_JSON.replace("session.started", "session.paused");
+        CanonicalEvent event = SessionEvents.canonical(future.getBytes(StandardCharsets.UTF_8));
+        assertEquals("session.paused", event.type());
+        var e = assertThrows(InvalidEventException.class, () -> SessionEvents.read(event));
+        assertTrue(e.getMessage().contains("session.paused"), e.getMessage());
+    }
+
+    @Test
+    void a_body_field_of_the_wrong_type_is_refused_naming_it() {
+        String wrong = REQUEST_JSON.replace("\"latency_us\":420", "\"latency_us\":\"secret-value\"");
+        var e = assertThrows(InvalidEventException.class,
+                () -> SessionEvents.read(wrong.getBytes(StandardCharsets.UTF_8)));
+        assertTrue(e.getMessage().contains("latency_us"), e.getMessage());
+        assertFalse(e.getMessage().contains("secret-value"), e.getMessage());
+    }
+
+    private static void assertInvalid(String json, String expected) {
+        var e = assertThrows(InvalidEventException.class, () -> SessionEvents.canonical(json.getBytes(StandardCharsets.UTF_8)));
+        assertTrue(e.getMessage().contains(expected), "expected '" + expected + "' in: " + e.getMessage());
+        assertFalse(e.getMessage().contains("secret-value"), e.getMessage());
+        assertFalse(e.getMessage().contains("agent-ci"), "the message quotes the event: " + e.getMessage());
+    }
+
+    private static String utf8(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}
