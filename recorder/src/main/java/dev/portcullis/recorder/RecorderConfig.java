@@ -17,6 +17,8 @@ public interface RecorderConfig {
 
     S3 s3();
 
+    Retention retention();
+
     /** How long a readiness check waits for Kafka or S3 before reporting it DOWN. */
     @WithDefault("5s")
     Duration readinessTimeout();
@@ -29,6 +31,23 @@ public interface RecorderConfig {
         /** Topic the gateways publish session events to, keyed by session id. */
         @WithDefault("${SESSION_EVENTS_TOPIC}")
         String topic();
+
+        /** Consumer group. Recorder replicas share it, so each partition (and each session) has one writer. */
+        @WithDefault("portcullis-recorder")
+        String groupId();
+    }
+
+    interface Retention {
+        /**
+         * How long a recording is kept after its last event. Then its PostgreSQL rows and its S3 objects are
+         * deleted together.
+         */
+        @WithDefault("365d")
+        Duration period();
+
+        /** How often the recorder looks for recordings past the retention period. */
+        @WithDefault("1h")
+        Duration checkEvery();
     }
 
     interface S3 {
@@ -36,7 +55,10 @@ public interface RecorderConfig {
         @WithDefault("${S3_ENDPOINT}")
         URI endpoint();
 
-        /** Bucket that holds the recordings ({@code recordings/<yyyy>/<mm>/<session-id>/<seq>.jsonl.gz}). */
+        /**
+         * Bucket that holds the recordings ({@code recordings/<yyyy>/<mm>/<session-id>/<first-seq>.jsonl.gz}) and
+         * the events that broke the contract ({@code rejected/<topic>/<partition>/<offset>}).
+         */
         @WithDefault("${S3_BUCKET}")
         String bucket();
 
