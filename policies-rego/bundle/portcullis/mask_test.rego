@@ -44,9 +44,10 @@ test_rules_without_table_match_the_column_anywhere if {
 		column("crm", "customers", "ssn", "text"),
 		column("app", "accounts", "password_hash", "text"),
 		column("app", "accounts", "api_key", "text"),
+		column("crm", "customers", "tax_id", "text"),
 	])
-	[e.method | some e in d.plan] == ["partial", "null", "redact"]
-	[e.rule | some e in d.plan] == ["pii/national-id", "secrets/password-hash", "secrets/api-key"]
+	[e.method | some e in d.plan] == ["partial", "null", "redact", "hash"]
+	[e.rule | some e in d.plan] == ["pii/national-id", "secrets/password-hash", "secrets/api-key", "pii/tax-id"]
 }
 
 test_an_alias_does_not_hide_the_source_column if {

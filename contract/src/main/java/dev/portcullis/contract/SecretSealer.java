@@ -71,6 +71,20 @@ public final class SecretSealer {
         }
     }
 
+    /**
+     * A 32-byte key for another purpose, derived from the sealing key (HMAC-SHA-256 of the purpose's name), so
+     * one configured secret serves several uses without using one key for two.
+     */
+    public byte[] derive(String purpose) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+            return mac.doFinal(purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private Cipher cipher(int mode, String connectionName, byte[] nonce) throws GeneralSecurityException {
         Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
         cipher.init(mode, key, new GCMParameterSpec(TAG_BITS, nonce));

@@ -10,7 +10,7 @@ import java.util.List;
  * @param cacheTtlS how long an identical input may reuse this decision
  */
 public record Decision(boolean allow, List<String> reasons, String policy, Approval approval, int cacheTtlS,
-        String decisionId, String revision, long latencyMicros, boolean cached) {
+        String decisionId, String revision, long latencyMicros, boolean cached) implements PolicyAnswer {
 
     public record Approval(boolean required, List<String> approverGroups, int minApprovals, int grantTtlS) {
     }

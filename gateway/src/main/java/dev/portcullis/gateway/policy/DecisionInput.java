@@ -45,5 +45,23 @@ public record DecisionInput(int contract, IdentityInput identity, ConnectionInpu
         public DecisionInput with(Object request) {
             return new DecisionInput(CONTRACT_VERSION, identity, connection, session, List.of(), request);
         }
+
+        /** The input of {@code mask}: no session, so one plan serves all of this identity's sessions. */
+        public MaskInput mask(List<MaskInput.Column> columns) {
+            return new MaskInput(CONTRACT_VERSION, identity, connection, List.of(), new MaskInput.Result(columns));
+        }
+    }
+
+    /** The input of {@code portcullis/mask}: who reads which columns. */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record MaskInput(int contract, IdentityInput identity, ConnectionInput connection, List<GrantInput> grants,
+            Result result) {
+
+        public record Result(List<Column> columns) {
+        }
+
+        /** A result column; {@code schema}, {@code table} and {@code column} are null for a computed one. */
+        public record Column(String name, String type, boolean computed, String schema, String table, String column) {
+        }
     }
 }

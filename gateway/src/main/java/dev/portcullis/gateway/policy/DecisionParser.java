@@ -14,6 +14,11 @@ import java.util.Set;
 final class DecisionParser {
     private static final Set<String> FIELDS = Set.of("allow", "reasons", "policy", "approval", "cache_ttl_s");
     private static final Set<String> APPROVAL_FIELDS = Set.of("required", "approver_groups", "min_approvals", "grant_ttl_s");
+    private static final Set<String> MASK_FIELDS = Set.of("plan", "detectors", "policy", "cache_ttl_s");
+    private static final Set<String> PLAN_FIELDS = Set.of("column", "method", "params", "rule");
+    private static final Set<String> PARAM_FIELDS = Set.of("keep_first", "keep_last", "mask_char");
+    private static final Set<String> METHODS = Set.of("redact", "null", "hash", "partial", "email", "card");
+    private static final Set<String> DETECTORS = Set.of("email", "card", "iban", "phone", "national_id", "secret");
 
     static final class InvalidDecisionException extends RuntimeException {
         InvalidDecisionException(String message) {
@@ -26,19 +31,7 @@ final class DecisionParser {
 
     /** @param body OPA's response to {@code POST /v1/data/...} */
     static Decision parse(JsonNode body, String revision) {
-        JsonNode result = body.get("result");
-        if (result == null || result.isNull()) {
-            throw new InvalidDecisionException("the policy returned no decision (undefined result)");
-        }
-        if (!result.isObject()) {
-            throw new InvalidDecisionException("the policy decision is not an object");
-        }
-        for (Iterator<String> it = result.fieldNames(); it.hasNext();) {
-            String f = it.next();
-            if (!FIELDS.contains(f)) {
-                throw new InvalidDecisionException("the policy decision has an unknown field '" + f + "'");
-            }
-        }
+        JsonNode result = result(body, FIELDS);
         boolean allow = bool(result, "allow");
         List<String> reasons = strings(result, "reasons");
         String policy = text(result, "policy");
@@ -49,12 +42,7 @@ final class DecisionParser {
             if (!a.isObject()) {
                 throw new InvalidDecisionException("the policy decision's approval is not an object");
             }
-            for (Iterator<String> it = a.fieldNames(); it.hasNext();) {
-                String f = it.next();
-                if (!APPROVAL_FIELDS.contains(f)) {
-                    throw new InvalidDecisionException("the policy decision's approval has an unknown field '" + f + "'");
-                }
-            }
+            onlyFields(a, APPROVAL_FIELDS, "approval");
             approval = new Decision.Approval(bool(a, "required"), strings(a, "approver_groups"), nonNegative(a, "min_approvals"),
                     nonNegative(a, "grant_ttl_s"));
         }
@@ -62,6 +50,79 @@ final class DecisionParser {
             throw new InvalidDecisionException("the policy denied without giving a reason");
         }
         return new Decision(allow, reasons, policy, approval, ttl, null, revision, 0, false);
+    }
+
+    /** The answer to {@code portcullis/mask} (mask.output.schema.json), checked as strictly as a decision. */
+    static MaskDecision parseMask(JsonNode body, String revision) {
+        JsonNode result = result(body, MASK_FIELDS);
+        JsonNode planNode = required(result, "plan");
+        if (!planNode.isArray()) {
+            throw new InvalidDecisionException("the masking plan is not a list");
+        }
+        List<MaskDecision.Entry> plan = new ArrayList<>(planNode.size());
+        Set<Integer> columns = new java.util.HashSet<>();
+        for (JsonNode e : planNode) {
+            if (!e.isObject()) {
+                throw new InvalidDecisionException("a masking plan entry is not an object");
+            }
+            onlyFields(e, PLAN_FIELDS, "masking plan entry");
+            int column = nonNegative(e, "column");
+            if (!columns.add(column)) {
+                throw new InvalidDecisionException("the masking plan names column " + column + " twice");
+            }
+            String method = text(e, "method");
+            if (!METHODS.contains(method)) {
+                throw new InvalidDecisionException("the masking plan has an unknown method '" + method + "'");
+            }
+            Integer keepFirst = null;
+            Integer keepLast = null;
+            Character maskChar = null;
+            JsonNode params = e.get("params");
+            if (params != null && !params.isNull()) {
+                if (!params.isObject()) {
+                    throw new InvalidDecisionException("a masking plan entry's params is not an object");
+                }
+                onlyFields(params, PARAM_FIELDS, "masking params");
+                keepFirst = params.has("keep_first") ? nonNegative(params, "keep_first") : null;
+                keepLast = params.has("keep_last") ? nonNegative(params, "keep_last") : null;
+                if (params.has("mask_char")) {
+                    String m = text(params, "mask_char");
+                    if (m.length() != 1) {
+                        throw new InvalidDecisionException("the masking params' 'mask_char' is not one character");
+                    }
+                    maskChar = m.charAt(0);
+                }
+            }
+            plan.add(new MaskDecision.Entry(column, method, keepFirst, keepLast, maskChar, text(e, "rule")));
+        }
+        List<String> detectors = strings(result, "detectors");
+        for (String d : detectors) {
+            if (!DETECTORS.contains(d)) {
+                throw new InvalidDecisionException("the masking decision has an unknown detector '" + d + "'");
+            }
+        }
+        return new MaskDecision(plan, detectors, text(result, "policy"), nonNegative(result, "cache_ttl_s"), revision, null);
+    }
+
+    private static JsonNode result(JsonNode body, Set<String> fields) {
+        JsonNode result = body.get("result");
+        if (result == null || result.isNull()) {
+            throw new InvalidDecisionException("the policy returned no decision (undefined result)");
+        }
+        if (!result.isObject()) {
+            throw new InvalidDecisionException("the policy decision is not an object");
+        }
+        onlyFields(result, fields, "decision");
+        return result;
+    }
+
+    private static void onlyFields(JsonNode o, Set<String> fields, String what) {
+        for (Iterator<String> it = o.fieldNames(); it.hasNext();) {
+            String f = it.next();
+            if (!fields.contains(f)) {
+                throw new InvalidDecisionException("the policy " + what + " has an unknown field '" + f + "'");
+            }
+        }
     }
 
     private static JsonNode required(JsonNode o, String field) {

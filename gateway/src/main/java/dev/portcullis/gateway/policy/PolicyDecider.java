@@ -32,12 +32,15 @@ public class PolicyDecider {
     private static final CompletionStage<Decision> PASS_THROUGH = CompletableFuture.completedFuture(
             new Decision(true, java.util.List.of(), "gateway/pass-through", null, 0, "pass-through", null, 0, false));
 
+    private static final CompletionStage<MaskDecision> PASS_THROUGH_MASK = CompletableFuture.completedFuture(
+            new MaskDecision(java.util.List.of(), java.util.List.of(), "gateway/pass-through", 0, "pass-through", null));
+
     private static final Logger LOG = Logger.getLogger(PolicyDecider.class);
 
     private final GatewayConfig.Opa config;
     private final ObjectMapper json;
     private final PolicyRevision revision;
-    private final AsyncCache<ByteBuffer, Decision> cache;
+    private final AsyncCache<ByteBuffer, PolicyAnswer> cache;
     private final String idPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
     private final AtomicLong sequence = new AtomicLong();
     private final boolean passThrough;
@@ -58,19 +61,19 @@ public class PolicyDecider {
         long maxTtlNanos = this.config.cacheMaxTtl().toNanos();
         this.cache = Caffeine.newBuilder()
                 .maximumSize(this.config.cacheMaxEntries())
-                .expireAfter(new Expiry<ByteBuffer, Decision>() {
+                .expireAfter(new Expiry<ByteBuffer, PolicyAnswer>() {
                     @Override
-                    public long expireAfterCreate(ByteBuffer key, Decision d, long now) {
+                    public long expireAfterCreate(ByteBuffer key, PolicyAnswer d, long now) {
                         return d.revision() == null ? 0 : Math.min(maxTtlNanos, TimeUnit.SECONDS.toNanos(d.cacheTtlS()));
                     }
 
                     @Override
-                    public long expireAfterUpdate(ByteBuffer key, Decision d, long now, long current) {
+                    public long expireAfterUpdate(ByteBuffer key, PolicyAnswer d, long now, long current) {
                         return expireAfterCreate(key, d, now);
                     }
 
                     @Override
-                    public long expireAfterRead(ByteBuffer key, Decision d, long now, long current) {
+                    public long expireAfterRead(ByteBuffer key, PolicyAnswer d, long now, long current) {
                         return current;
                     }
                 })
@@ -85,6 +88,11 @@ public class PolicyDecider {
         fromSessionMemo = io.micrometer.core.instrument.Counter.builder("portcullis.policy.session.memo.hits")
                 .description("Decisions a session reused for a repeated request without asking the cache or OPA")
                 .register(metrics);
+    }
+
+    /** Whether enforcement is off (benchmarks of the bare relay only). */
+    public boolean passThrough() {
+        return passThrough;
     }
 
     /** Upper bound on the life of any remembered decision. */
@@ -103,74 +111,105 @@ public class PolicyDecider {
     }
 
     /**
-     * @param entry the contract's entry point: {@code session}, {@code request}, {@code mask}, {@code approve}
+     * @param entry the contract's entry point: {@code session}, {@code request}, {@code approve}
      * @return never completes exceptionally; failures are denials
      */
     public CompletionStage<Decision> decide(String entry, DecisionInput input) {
         if (passThrough) {
             return PASS_THROUGH;
         }
+        return ask(entry, input, DecisionParser::parse, Decision::failClosed)
+                .thenApply(a -> a.answer().served(nextId(), a.micros(), a.cached()));
+    }
+
+    /**
+     * The masking plan for a result shape ({@code portcullis/mask}).
+     *
+     * @return never completes exceptionally; a failure is a {@link MaskDecision#failed() failed} decision
+     */
+    public CompletionStage<MaskDecision> mask(DecisionInput.MaskInput input) {
+        if (passThrough) {
+            return PASS_THROUGH_MASK;
+        }
+        return ask("mask", input, DecisionParser::parseMask, MaskDecision::failClosed).thenApply(Answered::answer);
+    }
+
+    private record Answered<T>(T answer, long micros, boolean cached) {
+    }
+
+    private interface Parser<T> {
+        T parse(com.fasterxml.jackson.databind.JsonNode body, String revision);
+    }
+
+    /** One answer from the cache, or from OPA; failures become {@code failClosed(reason)}. */
+    @SuppressWarnings("unchecked")
+    private <T extends PolicyAnswer> CompletionStage<Answered<T>> ask(String entry, Object input, Parser<T> parser,
+            java.util.function.Function<String, T> failClosed) {
         long start = System.nanoTime();
         byte[] body;
         try {
             body = json.writeValueAsBytes(input);
         } catch (Exception e) {
             LOG.error("cannot serialise a decision input", e);
-            return CompletableFuture.completedFuture(Decision.failClosed("the gateway could not build the policy input"));
+            return CompletableFuture.completedFuture(new Answered<>(failClosed.apply("the gateway could not build the policy input"), 0, false));
         }
         String rev = revision.current();
         if (rev == null) {
-            // Revision unknown or stale: a cached decision might come from an older policy, so ask OPA.
-            return evaluate(entry, body, null, start);
+            // Revision unknown or stale: a cached answer might come from an older policy, so ask OPA.
+            return evaluate(entry, body, null, start, parser, failClosed).thenApply(a -> new Answered<>(a, micros(start), false));
         }
         ByteBuffer key = key(entry, rev, body);
         boolean[] asked = {false};
-        CompletableFuture<Decision> result = cache.get(key, (k, executor) -> {
+        CompletableFuture<PolicyAnswer> result = cache.get(key, (k, executor) -> {
             asked[0] = true;
-            return evaluate(entry, body, rev, start).toCompletableFuture();
+            return evaluate(entry, body, rev, start, parser, failClosed).toCompletableFuture().thenApply(a -> (PolicyAnswer) a);
         });
         if (asked[0]) {
-            return result;
+            return result.thenApply(a -> new Answered<>((T) a, micros(start), false));
         }
         if (result.isDone() && !result.isCompletedExceptionally()) {
-            long micros = (System.nanoTime() - start) / 1_000;
+            long micros = micros(start);
             fromCache.record(micros, TimeUnit.MICROSECONDS);
-            return CompletableFuture.completedFuture(result.join().served(nextId(), micros, true));
+            return CompletableFuture.completedFuture(new Answered<>((T) result.join(), micros, true));
         }
         // Another session asked OPA for the same input a moment ago: share its answer.
-        return result.thenApply(d -> d.served(nextId(), (System.nanoTime() - start) / 1_000, true));
+        return result.thenApply(a -> new Answered<>((T) a, micros(start), true));
     }
 
-    private CompletionStage<Decision> evaluate(String entry, byte[] body, String rev, long start) {
-        CompletableFuture<Decision> result = new CompletableFuture<>();
+    private static long micros(long start) {
+        return (System.nanoTime() - start) / 1_000;
+    }
+
+    private <T> CompletionStage<T> evaluate(String entry, byte[] body, String rev, long start, Parser<T> parser,
+            java.util.function.Function<String, T> failClosed) {
+        CompletableFuture<T> result = new CompletableFuture<>();
         http.postAbs(config.url() + "/v1/data/portcullis/" + entry + "/decision")
                 .putHeader("Content-Type", "application/json")
                 .timeout(config.decisionTimeout().toMillis())
                 .sendBuffer(Buffer.buffer().appendString("{\"input\":").appendBytes(body).appendString("}"))
                 .onComplete(ar -> {
-                    long micros = (System.nanoTime() - start) / 1_000;
-                    Decision d;
+                    T d;
                     if (ar.failed()) {
-                        d = Decision.failClosed(ar.cause() instanceof java.util.concurrent.TimeoutException
+                        d = failClosed.apply(ar.cause() instanceof java.util.concurrent.TimeoutException
                                 || String.valueOf(ar.cause().getMessage()).contains("timeout")
                                         ? "the policy engine did not answer within " + config.decisionTimeout().toMillis() + " ms"
                                         : "the policy engine is unreachable");
                         LOG.warnf("OPA %s decision failed: %s", entry, ar.cause().toString());
                     } else if (ar.result().statusCode() != 200) {
-                        d = Decision.failClosed("the policy engine answered HTTP " + ar.result().statusCode());
+                        d = failClosed.apply("the policy engine answered HTTP " + ar.result().statusCode());
                         LOG.warnf("OPA %s decision: HTTP %d %s", entry, ar.result().statusCode(), ar.result().bodyAsString());
                     } else {
                         try {
-                            d = DecisionParser.parse(json.readTree(ar.result().body().getBytes()), rev);
+                            d = parser.parse(json.readTree(ar.result().body().getBytes()), rev);
                         } catch (DecisionParser.InvalidDecisionException e) {
-                            d = Decision.failClosed(e.getMessage());
+                            d = failClosed.apply(e.getMessage());
                             LOG.warnf("OPA %s decision rejected: %s", entry, e.getMessage());
                         } catch (Exception e) {
-                            d = Decision.failClosed("the policy engine's answer is not valid JSON");
+                            d = failClosed.apply("the policy engine's answer is not valid JSON");
                         }
                     }
-                    evaluated.record(micros, TimeUnit.MICROSECONDS);
-                    result.complete(d.served(nextId(), micros, false));
+                    evaluated.record(micros(start), TimeUnit.MICROSECONDS);
+                    result.complete(d);
                 });
         return result;
     }

@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.sql;
 
 import dev.portcullis.gateway.sql.LexicalFacts.QualifiedName;
+import java.util.List;
 
 /**
  * Utility statements, read from their tokens because their shape is fixed and small (and JSqlParser does not
@@ -23,10 +24,12 @@ final class UtilityStatements {
         int i = t.isWord(from + 1, "BINARY") ? from + 2 : from + 1;
         QualifiedName table = null;
         int afterSource;
+        String source;
         if (t.isPunct(i, '(')) {
             int close = t.matching(i, to);
             run.mergeQuery(d, i + 1, close);
             afterSource = close + 1;
+            source = close > i + 1 ? t.text.substring(t.start(i + 1), t.end(close - 1)) : null;
         } else {
             table = LexicalFacts.qualifiedName(t, i, to);
             if (table == null) {
@@ -36,9 +39,13 @@ final class UtilityStatements {
                 return;
             }
             afterSource = table.end();
+            String columns = "*";
             if (t.isPunct(afterSource, '(')) {
-                afterSource = t.matching(afterSource, to) + 1;
+                int close = t.matching(afterSource, to);
+                columns = close > afterSource + 1 ? t.text.substring(t.start(afterSource + 1), t.end(close - 1)) : "*";
+                afterSource = close + 1;
             }
+            source = "SELECT " + columns + " FROM " + t.text.substring(t.start(i), t.end(table.end() - 1));
         }
         String direction = t.isWord(afterSource, "FROM") ? CopyInfo.FROM : t.isWord(afterSource, "TO") ? CopyInfo.TO : null;
         if (direction == null) {
@@ -50,12 +57,140 @@ final class UtilityStatements {
         if (table != null) {
             d.tables.add(direction.equals(CopyInfo.FROM) ? table.write() : table.read());
         }
-        d.copy = new CopyInfo(direction, t.isWord(afterSource + 1, "PROGRAM"));
+        boolean toClient = direction.equals(CopyInfo.TO) && t.isWord(afterSource + 1, "STDOUT");
+        d.copy = toClient
+                ? new CopyInfo(direction, false, true, source, copyFormat(t, afterSource + 2, to, t.isWord(from + 1, "BINARY")))
+                : new CopyInfo(direction, t.isWord(afterSource + 1, "PROGRAM"));
         int where = LexicalFacts.findTopLevelWord(t, afterSource + 1, to, "WHERE");
         if (where > 0) {
             d.functions.addAll(LexicalFacts.calledFunctions(t, where + 1, to, d.tableNames()));
         }
         run.out.add(d.build());
+    }
+
+    /**
+     * The options of {@code COPY ... TO STDOUT}, in the current form ({@code WITH (FORMAT csv, HEADER, ...)}) or
+     * the old one ({@code [WITH] [BINARY] [DELIMITER 'x'] [NULL 'x'] [CSV [HEADER] [QUOTE 'x'] [ESCAPE 'x'] ...]});
+     * {@link CopyFormat#UNREADABLE} for anything else, and for an ENCODING other than UTF8.
+     */
+    static CopyFormat copyFormat(Tokens t, int i, int to, boolean binaryKeyword) {
+        CopyFormat f = binaryKeyword ? CopyFormat.BINARY : CopyFormat.TEXT;
+        if (t.isPunct(to - 1, ';')) {
+            to--;
+        }
+        if (t.isWord(i, "WITH")) {
+            i++;
+        }
+        boolean list = t.isPunct(i, '(');
+        if (list) {
+            int close = t.matching(i, to);
+            if (close != to - 1) {
+                return CopyFormat.UNREADABLE;
+            }
+            to = close;
+            i++;
+        }
+        while (i < to) {
+            if (list && t.isPunct(i, ',')) {
+                i++;
+                continue;
+            }
+            String option = t.upperWord(i);
+            if (option == null) {
+                return CopyFormat.UNREADABLE;
+            }
+            i++;
+            if (!list && t.isWord(i, "AS")) {
+                i++;
+            }
+            switch (option) {
+                case "FORMAT" -> {
+                    String kind = t.upperWord(i++);
+                    f = "CSV".equals(kind) ? withKind(f, CopyFormat.CSV) : "TEXT".equals(kind) ? withKind(f, CopyFormat.TEXT)
+                            : "BINARY".equals(kind) ? CopyFormat.BINARY : CopyFormat.UNREADABLE;
+                }
+                case "BINARY" -> f = CopyFormat.BINARY;
+                case "CSV" -> f = withKind(f, CopyFormat.CSV);
+                case "HEADER" -> {
+                    boolean on = true;
+                    if (list && i < to && !t.isPunct(i, ',')) {
+                        String v = t.kind(i) == Tokens.Kind.STRING ? stringValue(t.text(i)) : t.text(i);
+                        on = v != null && !List.of("false", "off", "0").contains(v.toLowerCase(java.util.Locale.ROOT));
+                        i++;
+                    }
+                    f = f.withHeader(on);
+                }
+                case "DELIMITER", "NULL", "QUOTE", "ESCAPE", "ENCODING" -> {
+                    String v = t.kind(i) == Tokens.Kind.STRING ? stringValue(t.text(i)) : null;
+                    i++;
+                    if (v == null) {
+                        return CopyFormat.UNREADABLE;
+                    }
+                    if (option.equals("NULL")) {
+                        f = f.withNull(v);
+                    } else if (option.equals("ENCODING")) {
+                        if (!v.equalsIgnoreCase("UTF8") && !v.equalsIgnoreCase("UTF-8")) {
+                            return CopyFormat.UNREADABLE;
+                        }
+                    } else if (v.length() != 1 || v.charAt(0) > 127) {
+                        return CopyFormat.UNREADABLE;
+                    } else if (option.equals("DELIMITER")) {
+                        f = f.withDelimiter(v.charAt(0));
+                    } else if (option.equals("QUOTE")) {
+                        f = f.withQuote(v.charAt(0));
+                    } else {
+                        f = f.withEscape(v.charAt(0));
+                    }
+                }
+                case "FORCE", "FORCE_QUOTE", "FORCE_NOT_NULL", "FORCE_NULL", "FREEZE" -> {
+                    // output quoting only, or options of COPY FROM: skip their arguments
+                    while (i < to && !(list && t.isPunct(i, ',')) && t.upperWord(i) != null
+                            && !List.of("DELIMITER", "NULL", "QUOTE", "ESCAPE", "HEADER", "CSV", "ENCODING").contains(t.upperWord(i))) {
+                        i++;
+                    }
+                    if (t.isPunct(i, '(')) {
+                        i = t.matching(i, to) + 1;
+                    } else if (t.isOperator(i, "*")) {
+                        i++;
+                    }
+                }
+                default -> {
+                    return CopyFormat.UNREADABLE;
+                }
+            }
+        }
+        return f;
+    }
+
+    /** Switches text to CSV keeping the options already given; CSV's own defaults where none was. */
+    private static CopyFormat withKind(CopyFormat f, CopyFormat kind) {
+        if (f.kind() == kind.kind()) {
+            return f;
+        }
+        if (f.kind() == CopyFormat.Kind.TEXT && kind.kind() == CopyFormat.Kind.CSV) {
+            return new CopyFormat(CopyFormat.Kind.CSV, f.delimiter() == '\t' ? ',' : f.delimiter(),
+                    f.nullString().equals("\\N") ? "" : f.nullString(), '"', '"', f.header());
+        }
+        return kind;
+    }
+
+    /** The value of a plain or E'' string constant; null when it holds an escape this does not read. */
+    private static String stringValue(String token) {
+        boolean e = token.startsWith("E'") || token.startsWith("e'");
+        String body = e ? token.substring(1) : token;
+        if (body.length() < 2 || body.charAt(0) != '\'' || body.charAt(body.length() - 1) != '\'') {
+            return null;
+        }
+        String v = body.substring(1, body.length() - 1).replace("''", "'");
+        if (!e) {
+            return v;
+        }
+        return switch (v) {
+            case "\\t" -> "\t";
+            case "\\n" -> "\n";
+            case "\\\\" -> "\\";
+            default -> v.indexOf('\\') >= 0 ? null : v;
+        };
     }
 
     /**

@@ -249,7 +249,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         this.backend = backendLink.channel();
         this.cancelKey = deps.sessions().newCancelKey();
         this.gate = new RequestGate(deps, id, ctx, backend, new PgRequests(deps.sql(), policyContext),
-                backendLink.transactionStatus(), this::close);
+                backendLink.transactionStatus(), this::close, sequencer -> deps.masks().enabled()
+                        ? new ResultMasking(deps.masks(), target, policyContext, id, ctx, backend, sequencer) : null);
         deps.sessions().register(this, cancelKey);
         // Only ReadyForQuery and ErrorResponse matter to the relay (ResponseSequencer); everything else travels in runs.
         backend.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), false,
@@ -305,8 +306,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (backend != null && phase == Phase.RELAY) {
-            backend.config().setAutoRead(ctx.channel().isWritable());
+        if (gate != null && phase == Phase.RELAY) {
+            gate.updateBackendAutoRead();
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -347,9 +348,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
             if (cause instanceof PgProtocolException) {
                 LOG.warnf("session %s: backend broke the protocol: %s", id, cause.getMessage());
                 fatal(PgProtocol.CONNECTION_FAILURE, "the backend sent an invalid message; the session was closed");
-            } else {
+            } else if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
                 LOG.debugf(cause, "session %s: backend connection error", id);
                 close();
+            } else {
+                LOG.errorf(cause, "session %s: unexpected error relaying the backend's responses", id);
+                fatal(PgProtocol.INTERNAL_ERROR, "internal gateway error; the session was closed");
             }
         }
     }

@@ -34,6 +34,15 @@ public final class PgProtocol {
     public static final byte NEGOTIATE_PROTOCOL_VERSION = 'v';
     public static final byte PARAMETER_STATUS = 'S';
     public static final byte READY_FOR_QUERY = 'Z';
+    public static final byte ROW_DESCRIPTION = 'T';
+    public static final byte DATA_ROW = 'D';
+    public static final byte NO_DATA = 'n';
+    public static final byte PARAMETER_DESCRIPTION = 't';
+    public static final byte COMMAND_COMPLETE = 'C';
+    public static final byte EMPTY_QUERY_RESPONSE = 'I';
+    public static final byte PORTAL_SUSPENDED = 's';
+    public static final byte COPY_OUT_RESPONSE = 'H';
+    public static final byte COPY_BOTH_RESPONSE = 'W';
 
     // Authentication request codes
     public static final int AUTH_OK = 0;

@@ -17,6 +17,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import dev.portcullis.gateway.masking.KeyedHash;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -50,9 +51,12 @@ public class PostgresListener {
         this.config = config;
         this.loops = vertx.nettyEventLoopGroup();
         TlsContexts tls = new TlsContexts(config.postgres());
+        SecretSealer sealer = SecretSealer.fromBase64Key(config.secretKey());
+        BackendConnector backends = new BackendConnector(tls, config.postgres().maxMessageBytes(), config.postgres().backendConnectTimeout());
+        MaskPlanner masks = new MaskPlanner(policy, new KeyedHash(sealer.derive("portcullis masking hash v1")), backends, sealer,
+                loops, config.postgres().backendConnectTimeout());
         this.deps = new SessionDependencies(config.postgres(), tls, tokens, connections, sessions, policy,
-                new AnalysisCache(new SqlAnalyzer()), analysisPool, SecretSealer.fromBase64Key(config.secretKey()),
-                new BackendConnector(tls, config.postgres().maxMessageBytes(), config.postgres().backendConnectTimeout()));
+                new AnalysisCache(new SqlAnalyzer()), analysisPool, sealer, backends, masks);
     }
 
     void start(@Observes StartupEvent event) throws InterruptedException {

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.jboss.logging.Logger;
@@ -30,6 +31,8 @@ final class RequestGate {
     private final Runnable onTerminate;
     private final ResponseSequencer sequencer;
     private final DecisionMemo memo;
+    /** Null when results are not masked (pass-through mode). */
+    private final ResultMasking masking;
     /** Frames that arrived while a decision was pending; forwarded in order once it is made. */
     private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
     private boolean deciding;
@@ -40,7 +43,7 @@ final class RequestGate {
     private boolean closed;
 
     RequestGate(SessionDependencies deps, String sessionId, ChannelHandlerContext client, Channel backend, PgRequests requests,
-            byte transactionStatus, Runnable onTerminate) {
+            byte transactionStatus, Runnable onTerminate, java.util.function.Function<ResponseSequencer, ResultMasking> masking) {
         this.deps = deps;
         this.sessionId = sessionId;
         this.client = client;
@@ -49,11 +52,16 @@ final class RequestGate {
         this.onTerminate = onTerminate;
         this.sequencer = new ResponseSequencer(transactionStatus);
         this.memo = new DecisionMemo(deps.policy().cacheMaxTtl());
+        this.masking = masking.apply(sequencer);
     }
 
     /** A backend frame (or run of frames) on its way to the client. */
     void fromBackend(ByteBuf frame) {
-        sequencer.relay(client, frame);
+        if (masking != null) {
+            masking.fromBackend(frame);
+        } else {
+            sequencer.relay(client, frame);
+        }
     }
 
     /** The client is read only while the backend keeps up and no decision is pending. */
@@ -61,8 +69,16 @@ final class RequestGate {
         client.channel().config().setAutoRead(!deciding && backend.isWritable());
     }
 
+    /** The backend is read only while the client keeps up and no masking plan is being made. */
+    void updateBackendAutoRead() {
+        backend.config().setAutoRead(client.channel().isWritable() && (masking == null || !masking.stalled()));
+    }
+
     void close() {
         closed = true;
+        if (masking != null) {
+            masking.close();
+        }
         waiting.forEach(ReferenceCountUtil::release);
         waiting.clear();
     }
@@ -139,30 +155,64 @@ final class RequestGate {
             } else {
                 decided(frame, type, d.pending(), d.decision());
             }
-            while (!deciding && !waiting.isEmpty() && !closed) {
-                dispatch(waiting.poll());
-            }
-            if (!closed) {
-                backend.flush();
-                client.flush();
-                updateAutoRead();
-            }
+            drainWaiting();
         }));
+    }
+
+    /** Handles what queued while a decision was pending, until the next one. */
+    private void drainWaiting() {
+        while (!deciding && !waiting.isEmpty() && !closed) {
+            dispatch(waiting.poll());
+        }
+        if (!closed) {
+            backend.flush();
+            client.flush();
+            updateAutoRead();
+        }
     }
 
     private void decided(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision) {
         if (pending.memoizable()) {
             memo.put(pending.request(), decision);
         }
+        if (decision.allow() && masking != null && pending.analysis() != null && ResultMasking.runsCopyToClient(pending.analysis())) {
+            // A COPY TO STDOUT sends no RowDescription: its columns are described and planned before it runs.
+            awaitCopyPlans(frame, type, pending, decision);
+            return;
+        }
         if (decision.allow()) {
             requests.allowed(pending);
         }
-        apply(frame, type, decision);
+        apply(frame, type, decision, List.of());
+    }
+
+    private void awaitCopyPlans(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision) {
+        deciding = true;
+        updateAutoRead();
+        backend.flush();
+        masking.planCopies(pending.analysis()).whenComplete((plans, err) -> client.executor().execute(() -> {
+            deciding = false;
+            if (closed) {
+                frame.release();
+                return;
+            }
+            if (err != null) {
+                apply(frame, type, Decision.failClosed(MaskPlanner.rootMessage(err)), List.of());
+            } else {
+                requests.allowed(pending);
+                apply(frame, type, decision, plans);
+            }
+            drainWaiting();
+        }));
     }
 
     private void apply(ByteBuf frame, byte type, Decision decision) {
+        apply(frame, type, decision, List.of());
+    }
+
+    private void apply(ByteBuf frame, byte type, Decision decision, List<ResultMasking.CopyPlan> copies) {
         if (decision.allow()) {
-            forward(frame, type);
+            forward(frame, type, copies);
             return;
         }
         frame.release();
@@ -201,6 +251,13 @@ final class RequestGate {
     }
 
     private void forward(ByteBuf frame, byte type) {
+        forward(frame, type, List.of());
+    }
+
+    private void forward(ByteBuf frame, byte type, List<ResultMasking.CopyPlan> copies) {
+        if (masking != null) {
+            masking.forwarding(frame, type, copies);
+        }
         if (type == PgProtocol.TERMINATE) {
             onTerminate.run();
             backend.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);

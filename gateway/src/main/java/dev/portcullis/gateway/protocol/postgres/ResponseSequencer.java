@@ -54,6 +54,11 @@ final class ResponseSequencer {
         pending.add(new Injection(forwarded, error, false));
     }
 
+    /** The gateway put an ErrorResponse of its own into this batch's responses (a withheld result). */
+    void backendErrorInBatch() {
+        backendErrorInBatch = true;
+    }
+
     /**
      * Relays one backend frame to the client, adding any injection that is due. Returns nothing: the frame is
      * written (ownership passes to the client channel).

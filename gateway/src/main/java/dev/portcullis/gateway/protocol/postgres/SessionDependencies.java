@@ -12,5 +12,5 @@ import dev.portcullis.gateway.session.SessionRegistry;
 /** What every PostgreSQL session needs, built once by the listener. */
 record SessionDependencies(GatewayConfig.Postgres config, TlsContexts tls, TokenVerifier tokens,
         ConnectionRegistry connections, SessionRegistry sessions, PolicyDecider policy, AnalysisCache sql,
-        Executor analysisPool, SecretSealer sealer, BackendConnector backends) {
+        Executor analysisPool, SecretSealer sealer, BackendConnector backends, MaskPlanner masks) {
 }

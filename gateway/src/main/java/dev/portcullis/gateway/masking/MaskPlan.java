@@ -1,0 +1,230 @@
+package dev.portcullis.gateway.masking;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What to do with each column of one result shape: mask it with its method, run the detectors over it, or
+ * pass it. Rewrites DataRow messages one at a time into a new buffer with every length recomputed, so memory
+ * stays at one row whatever the size of the result. Immutable and shared between sessions.
+ *
+ * <p>Values are decoded as UTF-8. Only text-like columns keep a masked text: under any method, a column of
+ * another type (numbers, dates, json, bytea) becomes NULL, which every type accepts in text and binary format.
+ */
+public final class MaskPlan {
+
+    /** How a value of this type may be rewritten. */
+    public enum TypeClass {
+        /** String types (text, varchar, char, name, citext, enums, domains over them), json and xml: the value is its text in both formats. */
+        TEXT,
+        /** jsonb: text, and in binary format a version byte before it. */
+        JSONB,
+        /** Arrays and composite values: text format may be rewritten in place; in binary format a finding nulls the value. */
+        CONTAINER,
+        /** Everything else: a finding nulls the value. */
+        OTHER
+    }
+
+    /** One column of the result: where it comes from and what the plan does with it. */
+    public record Column(String label, String schema, String table, String sourceColumn, TypeClass type, ColumnMask mask,
+            boolean detect) {
+    }
+
+    /** A masked column as the recording lists it: never a value, only which column and which rule. */
+    public record MaskedColumn(String column, String schema, String table, String sourceColumn, String method, String rule) {
+    }
+
+    /** A row could not be masked; the result must not reach the client. */
+    public static final class MaskingException extends RuntimeException {
+        public MaskingException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private final List<Column> columns;
+    private final Detectors detectors;
+    private final KeyedHash hash;
+    private final String policy;
+    private final boolean passes;
+
+    public MaskPlan(List<Column> columns, Detectors detectors, KeyedHash hash, String policy) {
+        this.columns = List.copyOf(columns);
+        this.detectors = detectors;
+        this.hash = hash;
+        this.policy = policy;
+        this.passes = this.columns.stream().allMatch(c -> c.mask() == null && !c.detect());
+    }
+
+    /** A plan that changes nothing (no rule applies and no detector runs). */
+    public static MaskPlan passing(int columnCount) {
+        List<Column> none = new ArrayList<>(columnCount);
+        for (int i = 0; i < columnCount; i++) {
+            none.add(new Column("?column?", null, null, null, TypeClass.OTHER, null, false));
+        }
+        return new MaskPlan(none, new Detectors(Set.of()), null, "mask/none");
+    }
+
+    /** True when rows pass unchanged: they need not even be looked at. */
+    public boolean passesUnchanged() {
+        return passes;
+    }
+
+    public int columnCount() {
+        return columns.size();
+    }
+
+    public List<Column> columns() {
+        return columns;
+    }
+
+    public String policy() {
+        return policy;
+    }
+
+    public List<MaskedColumn> masked() {
+        List<MaskedColumn> out = new ArrayList<>();
+        for (Column c : columns) {
+            if (c.mask() != null) {
+                out.add(new MaskedColumn(c.label(), c.schema(), c.table(), c.sourceColumn(), c.mask().method().wireName(), c.mask().rule()));
+            }
+        }
+        return out;
+    }
+
+    /** The detectors that run over this shape's columns (empty when none does). */
+    public Set<Detectors.Kind> detectorKinds() {
+        return columns.stream().anyMatch(Column::detect) ? detectors.kinds() : Set.of();
+    }
+
+    /**
+     * Appends the masked form of the DataRow at {@code in[start, start + length)} to {@code out}.
+     *
+     * @param binary per column, whether its value is in binary format
+     * @param fired  collects the detectors that found something
+     * @throws MaskingException if the row does not match the shape (then nothing sensible was appended)
+     */
+    public void appendDataRow(ByteBuf in, int start, int length, boolean[] binary, ByteBuf out, Set<Detectors.Kind> fired) {
+        int end = start + length;
+        if (length < 7) {
+            throw new MaskingException("a DataRow is too short");
+        }
+        int count = in.getUnsignedShort(start + 5);
+        if (count != columns.size()) {
+            throw new MaskingException("a DataRow has " + count + " columns where its RowDescription announced " + columns.size());
+        }
+        int lengthAt = out.writerIndex() + 1;
+        out.writeByte('D').writeInt(0).writeShort(count);
+        int pos = start + 7;
+        for (int i = 0; i < count; i++) {
+            if (pos + 4 > end) {
+                throw new MaskingException("a DataRow ends inside its column " + (i + 1));
+            }
+            int len = in.getInt(pos);
+            pos += 4;
+            if (len < -1 || len > end - pos) {
+                throw new MaskingException("a DataRow's column " + (i + 1) + " has an invalid length " + len);
+            }
+            Column column = columns.get(i);
+            boolean isBinary = binary != null && i < binary.length && binary[i];
+            if (len == -1 || (column.mask() == null && !column.detect())) {
+                out.writeInt(len);
+                if (len > 0) {
+                    out.writeBytes(in, pos, len);
+                }
+            } else {
+                writeValue(out, rewrite(column, in, pos, len, isBinary, fired));
+            }
+            if (len > 0) {
+                pos += len;
+            }
+        }
+        if (pos != end) {
+            throw new MaskingException("a DataRow has " + (end - pos) + " bytes after its last column");
+        }
+        out.setInt(lengthAt, out.writerIndex() - lengthAt);
+    }
+
+    /** A value, in the wire form of its column: a byte array, or null for SQL NULL; {@link #UNCHANGED} to copy the input. */
+    private static final byte[] UNCHANGED = new byte[0];
+
+    private byte[] rewriteValue(Column column, ByteBuf in, int pos, int len, boolean binary, Set<Detectors.Kind> fired) {
+        if (column.mask() != null) {
+            if (column.type() != TypeClass.TEXT) {
+                return null;
+            }
+            String masked = column.mask().apply(in.toString(pos, len, StandardCharsets.UTF_8), hash);
+            return masked == null ? null : masked.getBytes(StandardCharsets.UTF_8);
+        }
+        int prefix = column.type() == TypeClass.JSONB && binary ? 1 : 0;
+        if (len <= prefix || !detectors.worthScanning(in, pos + prefix, len - prefix)) {
+            return UNCHANGED;
+        }
+        String text = in.toString(pos + prefix, len - prefix, StandardCharsets.UTF_8);
+        Set<Detectors.Kind> found = EnumSet.noneOf(Detectors.Kind.class);
+        String scanned = detectors.scan(text, found);
+        if (found.isEmpty()) {
+            return UNCHANGED;
+        }
+        fired.addAll(found);
+        boolean inPlace = column.type() == TypeClass.TEXT || column.type() == TypeClass.JSONB
+                || column.type() == TypeClass.CONTAINER && !binary;
+        if (!inPlace) {
+            return null;
+        }
+        byte[] body = scanned.getBytes(StandardCharsets.UTF_8);
+        if (prefix == 0) {
+            return body;
+        }
+        byte[] withVersion = new byte[body.length + 1];
+        withVersion[0] = in.getByte(pos);
+        System.arraycopy(body, 0, withVersion, 1, body.length);
+        return withVersion;
+    }
+
+    private Object rewrite(Column column, ByteBuf in, int pos, int len, boolean binary, Set<Detectors.Kind> fired) {
+        byte[] value = rewriteValue(column, in, pos, len, binary, fired);
+        return value == UNCHANGED ? in.slice(pos, len) : value;
+    }
+
+    private static void writeValue(ByteBuf out, Object value) {
+        if (value == null) {
+            out.writeInt(-1);
+        } else if (value instanceof byte[] bytes) {
+            out.writeInt(bytes.length).writeBytes(bytes);
+        } else {
+            ByteBuf slice = (ByteBuf) value;
+            out.writeInt(slice.readableBytes()).writeBytes(slice, slice.readerIndex(), slice.readableBytes());
+        }
+    }
+
+    /**
+     * Masks one field of a COPY row, given as text (already unescaped). Returns the new text, or null for NULL.
+     * Used by {@link CopyRows}.
+     */
+    String maskField(int index, String value, Set<Detectors.Kind> fired) {
+        Column column = columns.get(index);
+        if (column.mask() != null) {
+            return column.type() == TypeClass.TEXT ? column.mask().apply(value, hash) : null;
+        }
+        if (!column.detect()) {
+            return value;
+        }
+        Set<Detectors.Kind> found = EnumSet.noneOf(Detectors.Kind.class);
+        String scanned = detectors.scan(value, found);
+        if (found.isEmpty()) {
+            return value;
+        }
+        fired.addAll(found);
+        return column.type() == TypeClass.OTHER ? null : scanned;
+    }
+
+    /** Whether a COPY field needs to be looked at. */
+    boolean touches(int index) {
+        Column column = columns.get(index);
+        return column.mask() != null || column.detect();
+    }
+}

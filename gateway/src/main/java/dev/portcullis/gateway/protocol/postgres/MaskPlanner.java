@@ -1,0 +1,286 @@
+package dev.portcullis.gateway.protocol.postgres;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.portcullis.contract.SecretSealer;
+import dev.portcullis.gateway.connection.TargetConnection;
+import dev.portcullis.gateway.masking.ColumnMask;
+import dev.portcullis.gateway.masking.Detectors;
+import dev.portcullis.gateway.masking.KeyedHash;
+import dev.portcullis.gateway.masking.MaskPlan;
+import dev.portcullis.gateway.policy.DecisionInput;
+import dev.portcullis.gateway.policy.MaskDecision;
+import dev.portcullis.gateway.policy.PolicyDecider;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * Turns a result shape into a {@link MaskPlan}: resolves each column's table OID and attribute number to
+ * {@code schema.table.column} (and its type OID to a name) through the catalog, asks OPA's {@code portcullis/mask}
+ * for the plan, and binds it to the shape. Catalog facts are cached per connection for {@link #CATALOG_TTL}, so
+ * a renamed column is seen within that time; OPA's answers are cached by the policy decider.
+ */
+final class MaskPlanner {
+    static final Duration CATALOG_TTL = Duration.ofSeconds(60);
+
+    /** A plan could not be made; the result must not reach the client. */
+    static final class PlanFailure extends RuntimeException {
+        PlanFailure(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private record TableKey(String connection, int oid) {
+    }
+
+    private record TypeKey(String connection, int oid) {
+    }
+
+    /** A table's name and its columns by attribute number. */
+    private record Table(String schema, String name, Map<Integer, String> columns) {
+    }
+
+    /** A type's name and how its values may be rewritten. */
+    record Type(String name, MaskPlan.TypeClass typeClass) {
+    }
+
+    private final PolicyDecider policy;
+    private final boolean passThrough;
+    private final KeyedHash hash;
+    private final BackendConnector connector;
+    private final SecretSealer sealer;
+    private final EventLoopGroup loops;
+    private final Duration timeout;
+    private final Map<String, CatalogClient> catalogs = new ConcurrentHashMap<>();
+    private final Cache<TableKey, Table> tables = Caffeine.newBuilder().maximumSize(20_000).expireAfterWrite(CATALOG_TTL).build();
+    private final Cache<TypeKey, Type> types = Caffeine.newBuilder().maximumSize(20_000).expireAfterWrite(CATALOG_TTL).build();
+
+    MaskPlanner(PolicyDecider policy, KeyedHash hash, BackendConnector connector, SecretSealer sealer, EventLoopGroup loops,
+            Duration timeout) {
+        this.policy = policy;
+        this.passThrough = policy.passThrough();
+        this.hash = hash;
+        this.connector = connector;
+        this.sealer = sealer;
+        this.loops = loops;
+        this.timeout = timeout;
+    }
+
+    /**
+     * A plan, with what bounds its reuse: the policy revision that made it and until when it holds (the
+     * policy's TTL, at most the catalog's).
+     */
+    record Planned(MaskPlan plan, String revision, long expiresAtNanos) {
+        boolean validUnder(String currentRevision) {
+            return revision != null && revision.equals(currentRevision) && System.nanoTime() - expiresAtNanos < 0;
+        }
+    }
+
+    /** The plan for the rows of this shape. Completes exceptionally with {@link PlanFailure} when there is none. */
+    CompletableFuture<Planned> plan(TargetConnection target, DecisionInput.SessionContext context, RowDescription shape) {
+        return resolve(target, shape.fields())
+                .thenCompose(resolved -> policy.mask(context.mask(resolved.stream().map(Resolved::input).toList())).toCompletableFuture()
+                        .thenApply(decision -> bind(resolved, decision)));
+    }
+
+    /** The plan for the rows of {@code COPY (query) TO STDOUT}: the query's shape, described without running it. */
+    CompletableFuture<Planned> planQuery(TargetConnection target, DecisionInput.SessionContext context, String query) {
+        return catalog(target).describe(target, query)
+                .exceptionally(e -> {
+                    throw new PlanFailure("cannot determine the columns of the COPY: " + rootMessage(e));
+                })
+                .thenCompose(shape -> {
+                    if (shape == null) {
+                        throw new PlanFailure("the COPY's query returns no columns");
+                    }
+                    return plan(target, context, shape);
+                });
+    }
+
+    /** A column as the policy sees it, and how its values may be rewritten. */
+    private record Resolved(DecisionInput.MaskInput.Column input, MaskPlan.TypeClass typeClass) {
+    }
+
+    private CompletableFuture<List<Resolved>> resolve(TargetConnection target, List<RowDescription.Field> fields) {
+        Set<Integer> missingTables = new LinkedHashSet<>();
+        Set<Integer> missingTypes = new LinkedHashSet<>();
+        for (RowDescription.Field f : fields) {
+            if (!f.computed() && tables.getIfPresent(new TableKey(target.name(), f.tableOid())) == null) {
+                missingTables.add(f.tableOid());
+            }
+            if (BuiltinTypes.of(f.typeOid()) == null && types.getIfPresent(new TypeKey(target.name(), f.typeOid())) == null) {
+                missingTypes.add(f.typeOid());
+            }
+        }
+        CompletableFuture<Void> lookups = CompletableFuture.completedFuture(null);
+        if (!missingTables.isEmpty()) {
+            lookups = lookups.thenCompose(v -> catalog(target).query(target,
+                    "SELECT a.attrelid, n.nspname, c.relname, a.attnum, a.attname FROM pg_catalog.pg_attribute a"
+                            + " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                            + " WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attrelid IN (" + oids(missingTables) + ")")
+                    .thenAccept(rows -> rememberTables(target, missingTables, rows)));
+        }
+        if (!missingTypes.isEmpty()) {
+            lookups = lookups.thenCompose(v -> catalog(target).query(target,
+                    "SELECT t.oid, t.typname, t.typcategory FROM pg_catalog.pg_type t WHERE t.oid IN (" + oids(missingTypes) + ")")
+                    .thenAccept(rows -> rememberTypes(target, missingTypes, rows)));
+        }
+        return lookups.handle((v, err) -> {
+            if (err != null) {
+                throw new PlanFailure("cannot read the catalog to find the result's columns: " + rootMessage(err));
+            }
+            List<Resolved> columns = new ArrayList<>(fields.size());
+            for (RowDescription.Field f : fields) {
+                Type type = type(target, f.typeOid());
+                Table table = f.computed() ? null : tables.getIfPresent(new TableKey(target.name(), f.tableOid()));
+                String column = table == null ? null : table.columns().get(f.attnum());
+                if (column == null) {
+                    // A column the catalog does not know (dropped a moment ago): treated as computed, so detectors see it.
+                    columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), true, null, null, null), type.typeClass()));
+                } else {
+                    columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), false, table.schema(), table.name(), column),
+                            type.typeClass()));
+                }
+            }
+            return columns;
+        });
+    }
+
+    private Planned bind(List<Resolved> columns, MaskDecision decision) {
+        if (decision.failed()) {
+            throw new PlanFailure(decision.failure());
+        }
+        Map<Integer, MaskDecision.Entry> byColumn = new HashMap<>();
+        for (MaskDecision.Entry e : decision.plan()) {
+            if (e.column() >= columns.size()) {
+                throw new PlanFailure("the masking plan names column " + e.column() + " of a result with " + columns.size() + " columns");
+            }
+            byColumn.put(e.column(), e);
+        }
+        Set<Detectors.Kind> kinds = EnumSet.noneOf(Detectors.Kind.class);
+        decision.detectors().forEach(d -> kinds.add(Detectors.Kind.of(d)));
+        List<MaskPlan.Column> out = new ArrayList<>(columns.size());
+        for (int i = 0; i < columns.size(); i++) {
+            DecisionInput.MaskInput.Column c = columns.get(i).input();
+            MaskPlan.TypeClass typeClass = columns.get(i).typeClass();
+            MaskDecision.Entry e = byColumn.get(i);
+            ColumnMask mask = e == null ? null : new ColumnMask(ColumnMask.Method.of(e.method()),
+                    e.keepFirst() == null ? 0 : e.keepFirst(), e.keepLast() == null ? 4 : e.keepLast(),
+                    e.maskChar() == null ? '*' : e.maskChar(), e.rule());
+            out.add(new MaskPlan.Column(c.name(), c.schema(), c.table(), c.column(), typeClass, mask, e == null && !kinds.isEmpty()));
+        }
+        long ttl = Math.min(java.util.concurrent.TimeUnit.SECONDS.toNanos(decision.cacheTtlS()), CATALOG_TTL.toNanos());
+        return new Planned(new MaskPlan(out, new Detectors(kinds), hash, decision.policy()), decision.revision(), System.nanoTime() + ttl);
+    }
+
+    /** False in pass-through mode: results are relayed without looking at them. */
+    boolean enabled() {
+        return !passThrough;
+    }
+
+    /** The policy revision in force (null when unknown). */
+    String revision() {
+        return policy.revision();
+    }
+
+    private Type type(TargetConnection target, int oid) {
+        Type builtin = BuiltinTypes.of(oid);
+        if (builtin != null) {
+            return builtin;
+        }
+        Type t = types.getIfPresent(new TypeKey(target.name(), oid));
+        return t != null ? t : new Type("oid:" + Integer.toUnsignedString(oid), MaskPlan.TypeClass.OTHER);
+    }
+
+    private void rememberTables(TargetConnection target, Set<Integer> oids, List<String[]> rows) {
+        Map<Integer, Table> found = new HashMap<>();
+        for (String[] r : rows) {
+            int oid = (int) Long.parseLong(r[0]);
+            Table t = found.computeIfAbsent(oid, k -> new Table(r[1], r[2], new HashMap<>()));
+            t.columns().put(Integer.parseInt(r[3]), r[4]);
+        }
+        for (int oid : oids) {
+            Table t = found.get(oid);
+            if (t != null) {
+                tables.put(new TableKey(target.name(), oid), new Table(t.schema(), t.name(), Map.copyOf(t.columns())));
+            }
+        }
+    }
+
+    private void rememberTypes(TargetConnection target, Set<Integer> oids, List<String[]> rows) {
+        for (String[] r : rows) {
+            String category = r[2];
+            MaskPlan.TypeClass c = switch (category) {
+                case "S" -> MaskPlan.TypeClass.TEXT;
+                case "A", "C" -> MaskPlan.TypeClass.CONTAINER;
+                default -> MaskPlan.TypeClass.OTHER;
+            };
+            types.put(new TypeKey(target.name(), (int) Long.parseLong(r[0])), new Type(r[1], c));
+        }
+    }
+
+    private CatalogClient catalog(TargetConnection target) {
+        return catalogs.computeIfAbsent(target.name(), n -> new CatalogClient(connector, sealer, loops.next(), timeout));
+    }
+
+    private static String oids(Set<Integer> oids) {
+        return oids.stream().map(Integer::toUnsignedString).collect(Collectors.joining(","));
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage();
+    }
+
+    /** The types every PostgreSQL has, by their fixed OIDs: no lookup needed. */
+    static final class BuiltinTypes {
+        private static final Map<Integer, Type> TYPES = Map.ofEntries(
+                Map.entry(16, new Type("bool", MaskPlan.TypeClass.OTHER)),
+                Map.entry(17, new Type("bytea", MaskPlan.TypeClass.OTHER)),
+                Map.entry(18, new Type("char", MaskPlan.TypeClass.TEXT)),
+                Map.entry(19, new Type("name", MaskPlan.TypeClass.TEXT)),
+                Map.entry(20, new Type("int8", MaskPlan.TypeClass.OTHER)),
+                Map.entry(21, new Type("int2", MaskPlan.TypeClass.OTHER)),
+                Map.entry(23, new Type("int4", MaskPlan.TypeClass.OTHER)),
+                Map.entry(25, new Type("text", MaskPlan.TypeClass.TEXT)),
+                Map.entry(26, new Type("oid", MaskPlan.TypeClass.OTHER)),
+                Map.entry(114, new Type("json", MaskPlan.TypeClass.TEXT)),
+                Map.entry(142, new Type("xml", MaskPlan.TypeClass.TEXT)),
+                Map.entry(700, new Type("float4", MaskPlan.TypeClass.OTHER)),
+                Map.entry(701, new Type("float8", MaskPlan.TypeClass.OTHER)),
+                Map.entry(705, new Type("unknown", MaskPlan.TypeClass.TEXT)),
+                Map.entry(1000, new Type("_bool", MaskPlan.TypeClass.CONTAINER)),
+                Map.entry(1007, new Type("_int4", MaskPlan.TypeClass.CONTAINER)),
+                Map.entry(1009, new Type("_text", MaskPlan.TypeClass.CONTAINER)),
+                Map.entry(1015, new Type("_varchar", MaskPlan.TypeClass.CONTAINER)),
+                Map.entry(1042, new Type("bpchar", MaskPlan.TypeClass.TEXT)),
+                Map.entry(1043, new Type("varchar", MaskPlan.TypeClass.TEXT)),
+                Map.entry(1082, new Type("date", MaskPlan.TypeClass.OTHER)),
+                Map.entry(1083, new Type("time", MaskPlan.TypeClass.OTHER)),
+                Map.entry(1114, new Type("timestamp", MaskPlan.TypeClass.OTHER)),
+                Map.entry(1184, new Type("timestamptz", MaskPlan.TypeClass.OTHER)),
+                Map.entry(1186, new Type("interval", MaskPlan.TypeClass.OTHER)),
+                Map.entry(1700, new Type("numeric", MaskPlan.TypeClass.OTHER)),
+                Map.entry(2249, new Type("record", MaskPlan.TypeClass.CONTAINER)),
+                Map.entry(2950, new Type("uuid", MaskPlan.TypeClass.OTHER)),
+                Map.entry(3802, new Type("jsonb", MaskPlan.TypeClass.JSONB)));
+
+        static Type of(int oid) {
+            return TYPES.get(oid);
+        }
+    }
+}
