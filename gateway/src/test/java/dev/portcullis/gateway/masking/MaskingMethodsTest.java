@@ -1,0 +1,79 @@
+package dev.portcullis.gateway.masking;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Each masking method and detector on its own: what it keeps, what it hides, and what it leaves alone. */
+class MaskingMethodsTest {
+    private static final KeyedHash HASH = new KeyedHash(new byte[32]);
+
+    private static String mask(ColumnMask.Method m, int keepFirst, int keepLast, String value) {
+        return new ColumnMask(m, keepFirst, keepLast, '*', "t/rule").apply(value, HASH);
+    }
+
+    @Test
+    void methods() {
+        assertEquals("***", mask(ColumnMask.Method.REDACT, 0, 0, "secret"));
+        assertNull(mask(ColumnMask.Method.NULL, 0, 0, "secret"));
+        assertEquals("j***@example.com", mask(ColumnMask.Method.EMAIL, 0, 0, "jane.doe@example.com"));
+        assertEquals("***", mask(ColumnMask.Method.EMAIL, 0, 0, "not an address"));
+        assertEquals("**** **** **** 4242", mask(ColumnMask.Method.CARD, 0, 4, "4242-4242-4242-4242"));
+        assertEquals("***", mask(ColumnMask.Method.CARD, 0, 4, "1234"));
+        assertEquals("+*-***-***-**42", mask(ColumnMask.Method.PARTIAL, 0, 2, "+1-202-555-0142"));
+        assertEquals("J*** ***", mask(ColumnMask.Method.PARTIAL, 1, 0, "Jane Doe"));
+        assertEquals("***", mask(ColumnMask.Method.PARTIAL, 0, 4, "abc"), "too short to keep anything");
+        assertEquals("Jü**", mask(ColumnMask.Method.PARTIAL, 2, 0, "Jürg"), "characters, not bytes");
+    }
+
+    @Test
+    void the_hash_is_keyed_and_deterministic() {
+        String a = mask(ColumnMask.Method.HASH, 0, 0, "TX-1001");
+        assertEquals(a, mask(ColumnMask.Method.HASH, 0, 0, "TX-1001"));
+        assertNotEquals(a, mask(ColumnMask.Method.HASH, 0, 0, "TX-1002"));
+        byte[] otherKey = new byte[32];
+        otherKey[0] = 1;
+        assertNotEquals(a, new KeyedHash(otherKey).hex("TX-1001"));
+        assertTrue(a.matches("[0-9a-f]{32}"));
+    }
+
+    private static final Detectors ALL = new Detectors(EnumSet.allOf(Detectors.Kind.class));
+
+    private static String detect(String text) {
+        return ALL.scan(text, EnumSet.noneOf(Detectors.Kind.class));
+    }
+
+    @Test
+    void detectors_find_and_mask_in_place() {
+        assertEquals("mail j***@example.com now", detect("mail jane.doe@example.com now"));
+        assertEquals("card **** **** **** 4242", detect("card 4242 4242 4242 4242"));
+        assertEquals("card 4242 4242 4242 4241", detect("card 4242 4242 4242 4241"), "fails the Luhn check");
+        assertEquals("GB****************5432", detect("GB82WEST12345698765432"));
+        assertEquals("GB00WEST12345698765432", detect("GB00WEST12345698765432"), "fails the mod-97 check");
+        assertEquals("ssn ***-**-6789", detect("ssn 123-45-6789"));
+        assertEquals("call +* ***-***-**42", detect("call +1 202-555-0142"));
+        assertEquals("t=" + Detectors.SECRET_REDACTED, detect("t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijk"));
+        assertEquals(Detectors.SECRET_REDACTED, detect("AKIAIOSFODNN7EXAMPLE"));
+        assertEquals("{\"contact\": \"j***@example.com\"}", detect("{\"contact\": \"jane.doe@example.com\"}"), "JSON stays JSON");
+    }
+
+    @Test
+    void detectors_leave_ordinary_text_alone() {
+        for (String s : new String[] {"Jane Doe", "2025-01-01 08:41:00+00", "order 12345", "12.50", "high ghost", "x@y"}) {
+            Set<Detectors.Kind> fired = EnumSet.noneOf(Detectors.Kind.class);
+            assertSame(s, ALL.scan(s, fired), s);
+            assertTrue(fired.isEmpty(), s);
+        }
+        assertFalse(ALL.worthScanning(Unpooled.copiedBuffer("Jane Doe 12.50", StandardCharsets.UTF_8), 0, 14));
+        assertTrue(ALL.worthScanning(Unpooled.copiedBuffer("a@b", StandardCharsets.UTF_8), 0, 3));
+    }
+}
