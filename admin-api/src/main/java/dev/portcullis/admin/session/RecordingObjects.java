@@ -1,0 +1,60 @@
+package dev.portcullis.admin.session;
+
+import dev.portcullis.contract.events.RecordingChunks;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.util.List;
+import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+
+/** Reads recording chunks from the recorder's bucket. Blocking: call it on a worker thread. */
+@Singleton
+@Startup // building the SDK client loads many classes: not on the first request's event loop
+public class RecordingObjects {
+    /** A chunk holds at most one consumer batch of events; this bound only stops a hostile object. */
+    static final long MAX_CHUNK_BYTES = 512L << 20;
+
+    private final S3Client s3;
+    private final String bucket;
+
+    RecordingObjects(RecordingsConfig r) {
+        this.bucket = r.s3Bucket();
+        this.s3 = S3Client.builder()
+                .endpointOverride(r.s3Endpoint())
+                .region(Region.of(r.s3Region()))
+                .forcePathStyle(true)
+                .credentialsProvider(r.s3AccessKey().isPresent() && r.s3SecretKey().isPresent()
+                        ? StaticCredentialsProvider.create(AwsBasicCredentials.create(r.s3AccessKey().get(), r.s3SecretKey().get()))
+                        : AnonymousCredentialsProvider.create())
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .httpClient(UrlConnectionHttpClient.builder()
+                        .connectionTimeout(Duration.ofSeconds(5)).socketTimeout(Duration.ofSeconds(30)).build())
+                .build();
+    }
+
+    /** The chunk's lines, or {@code null} when the object is missing or not a readable chunk. */
+    public List<byte[]> lines(String objectPrefix, long chunkSeq) {
+        try {
+            byte[] gzipped = s3.getObjectAsBytes(b -> b.bucket(bucket).key(RecordingChunks.chunkKey(objectPrefix, chunkSeq)))
+                    .asByteArray();
+            return RecordingChunks.decode(gzipped, MAX_CHUNK_BYTES);
+        } catch (NoSuchKeyException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        s3.close();
+    }
+}

@@ -1,0 +1,17 @@
+package dev.portcullis.admin.session;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A page of a session's events in seq order, each exactly as recorded (contract/EVENTS.md), every one verified
+ * against the hash chain.
+ *
+ * @param nextAfterSeq pass as {@code after_seq} for the next page; {@code null} on the last page
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record Replay(UUID sessionId, List<ObjectNode> events, Long nextAfterSeq) {
+}

@@ -1,0 +1,179 @@
+package dev.portcullis.admin.session;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.admin.OidcTokens;
+import dev.portcullis.contract.events.RecordingChunks;
+import dev.portcullis.contract.events.Request;
+import dev.portcullis.contract.events.Result;
+import dev.portcullis.contract.events.SessionEnded;
+import dev.portcullis.contract.events.SessionEvent;
+import dev.portcullis.contract.events.SessionEvents;
+import dev.portcullis.contract.events.SessionStarted;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** /sessions against the stack's real PostgreSQL, S3 and OIDC issuer. */
+@QuarkusTest
+class SessionApiTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    AgroalDataSource db;
+
+    @Inject
+    RecordingsConfig config;
+
+    RecordingFixture fixture;
+
+    @BeforeEach
+    void fixture() {
+        fixture = new RecordingFixture(db, config);
+    }
+
+    /** started, an allowed SELECT with its masked result, a denied DELETE, ended: 5 events. */
+    static List<SessionEvent> session(UUID id) {
+        Instant t = Instant.parse("2026-11-28T08:00:00.123Z");
+        return List.of(
+                new SessionEvent(id, 1, t, new SessionStarted(
+                        new SessionStarted.Identity("agent-ci", "agent-ci", List.of("ci-readonly"), "agent-ci", "machine"),
+                        new SessionStarted.Connection("demo-dev", "postgres", Map.of("env", "dev")), "127.0.0.1", "gw-1")),
+                new SessionEvent(id, 2, t.plusMillis(100), new Request("query",
+                        SessionEvents.tree(List.of(Map.of("command", "SELECT", "normalized", "SELECT email FROM users LIMIT ?"))),
+                        "SELECT email FROM users LIMIT 3",
+                        new Request.Decision("d-1", true, "pg/role-read", "r1", List.of(), false, 300, "opa"))),
+                new SessionEvent(id, 3, t.plusMillis(105), new Result(2, 3, 96, 800,
+                        List.of(new Result.MaskedColumn("email", "users", "public", "email", "email", "mask/pii")),
+                        List.of(), "SELECT 3", null)),
+                new SessionEvent(id, 4, t.plusMillis(200), new Request("query",
+                        SessionEvents.tree(List.of(Map.of("command", "DELETE", "normalized", "DELETE FROM users WHERE id = ?"))),
+                        "DELETE FROM users WHERE id = 1\n-- forged line",
+                        new Request.Decision("d-2", false, "pg/role-write", "r1", List.of("role ci-readonly may only read"),
+                                false, 250, "cache"))),
+                new SessionEvent(id, 5, t.plusMillis(300), new SessionEnded("client_terminate", 177, 2, 1)));
+    }
+
+    @Test
+    void recorded_sessions_are_listed() throws Exception {
+        UUID id = UUID.randomUUID();
+        fixture.store(session(id), 2);
+        asAdmin().get("/sessions?limit=500").then().statusCode(200).body("id", hasItem(id.toString()));
+        asAdmin().get("/sessions?limit=0").then().statusCode(400).body("violations[0].field", equalTo("limit"));
+    }
+
+    @Test
+    void events_replay_in_order_exactly_as_recorded_across_chunks_and_pages() throws Exception {
+        UUID id = UUID.randomUUID();
+        List<SessionEvent> events = session(id);
+        fixture.store(events, 2);
+
+        String body = asAdmin().get("/sessions/" + id + "/events").then().statusCode(200)
+                .body("session_id", equalTo(id.toString()))
+                .body("next_after_seq", nullValue())
+                .extract().asString();
+        var replayed = JSON.readTree(body).get("events");
+        assertEquals(events.size(), replayed.size());
+        for (int i = 0; i < events.size(); i++) {
+            assertEquals(JSON.readTree(SessionEvents.toJson(events.get(i))), replayed.get(i), "event " + (i + 1));
+        }
+
+        asAdmin().get("/sessions/" + id + "/events?limit=2").then().statusCode(200)
+                .body("events.seq", equalTo(List.of(1, 2))).body("next_after_seq", equalTo(2));
+        asAdmin().get("/sessions/" + id + "/events?after_seq=2&limit=2").then().statusCode(200)
+                .body("events.seq", equalTo(List.of(3, 4))).body("next_after_seq", equalTo(4));
+        asAdmin().get("/sessions/" + id + "/events?after_seq=4").then().statusCode(200)
+                .body("events.seq", equalTo(List.of(5))).body("next_after_seq", nullValue());
+    }
+
+    @Test
+    void the_transcript_reads_as_what_happened() throws Exception {
+        UUID id = UUID.randomUUID();
+        fixture.store(session(id), 10);
+        String text = asAdmin().accept("text/plain").get("/sessions/" + id + "/transcript").then().statusCode(200)
+                .extract().asString();
+        assertTrue(text.contains("2026-11-28T08:00:00.123Z"), text);
+        assertTrue(text.contains("ALLOW [pg/role-read] SELECT email FROM users LIMIT 3"), text);
+        assertTrue(text.contains("SELECT 3, 3 rows, masked email (email, mask/pii)"), text);
+        assertTrue(text.contains("DENY  [pg/role-write] DELETE FROM users WHERE id = 1\\n-- forged line"), text);
+        assertTrue(text.contains("role ci-readonly may only read"), text);
+        assertTrue(text.contains("session ended: client_terminate"), text);
+        assertEquals(1 + 5, text.lines().count(), "one header, one line per event: a statement cannot add lines");
+        assertTrue(text.lines().skip(1).allMatch(l -> l.contains("agent-ci")), "every line names the identity");
+    }
+
+    @Test
+    void verify_passes_an_untouched_recording_and_names_the_first_tampered_event() throws Exception {
+        UUID id = UUID.randomUUID();
+        String prefix = fixture.store(session(id), 2);
+        asAdmin().post("/sessions/" + id + "/verify").then().statusCode(200)
+                .body("ok", equalTo(true)).body("events", equalTo(5)).body("verified", equalTo(5))
+                .body("first_broken_seq", nullValue());
+
+        // rewrite the chunk of seqs 3-4: the DELETE (seq 4) now looks allowed
+        String key = RecordingChunks.chunkKey(prefix, 3);
+        List<byte[]> lines = new ArrayList<>(fixture.chunk(key));
+        lines.set(1, new String(lines.get(1), StandardCharsets.UTF_8).replace("\"allow\":false", "\"allow\":true")
+                .getBytes(StandardCharsets.UTF_8));
+        fixture.putChunk(key, lines);
+
+        asAdmin().post("/sessions/" + id + "/verify").then().statusCode(200)
+                .body("ok", equalTo(false)).body("verified", equalTo(3)).body("first_broken_seq", equalTo(4))
+                .body("problem", containsString("differs"));
+        asAdmin().get("/sessions/" + id + "/events").then().statusCode(409)
+                .body("error", containsString("does not verify at seq 4"));
+        asAdmin().get("/sessions/" + id + "/events?limit=3").then().statusCode(200).body("events.seq", equalTo(List.of(1, 2, 3)));
+
+        // a deleted chunk is found too
+        fixture.s3.deleteObject(b -> b.bucket(fixture.bucket).key(RecordingChunks.chunkKey(prefix, 5)));
+        fixture.putChunk(key, lines.subList(0, 1));
+        asAdmin().post("/sessions/" + id + "/verify").then().statusCode(200)
+                .body("ok", equalTo(false)).body("first_broken_seq", equalTo(4));
+    }
+
+    @Test
+    void unknown_and_malformed_session_ids_are_refused() {
+        UUID unknown = UUID.randomUUID();
+        asAdmin().get("/sessions/" + unknown + "/events").then().statusCode(404)
+                .body("error", containsString("is not recorded"));
+        asAdmin().post("/sessions/" + unknown + "/verify").then().statusCode(404);
+        asAdmin().get("/sessions/" + unknown + "/transcript").then().statusCode(404);
+        asAdmin().get("/sessions/not-a-uuid/events").then().statusCode(400).body("violations[0].field", equalTo("id"));
+        asAdmin().get("/sessions/" + unknown + "/events?after_seq=-1").then().statusCode(400);
+    }
+
+    @Test
+    void sessions_need_a_platform_admin_token() throws Exception {
+        UUID id = UUID.randomUUID();
+        fixture.store(session(id), 5);
+        for (String path : List.of("/sessions", "/sessions/" + id + "/events", "/sessions/" + id + "/transcript")) {
+            given().get(path).then().statusCode(401).body(containsString("access token is required"));
+            given().auth().oauth2("garbage").get(path).then().statusCode(401);
+            given().auth().oauth2(OidcTokens.of(OidcTokens.AGENT_CI)).get(path).then().statusCode(403)
+                    .body(containsString("platform-admins")).body(not(containsString("SELECT")));
+        }
+        given().post("/sessions/" + id + "/verify").then().statusCode(401);
+        given().auth().oauth2(OidcTokens.of(OidcTokens.AGENT_CI)).post("/sessions/" + id + "/verify").then().statusCode(403);
+    }
+
+    private static RequestSpecification asAdmin() {
+        return given().auth().oauth2(OidcTokens.of(OidcTokens.ADMIN));
+    }
+}
