@@ -82,7 +82,7 @@ declare -A GW_HTTP_PORT=([gateway-passthrough]=$BENCH_GW_HTTP_PORT [gateway-poli
 declare -A GW_PID=()
 GW_APP_SRC="$REPO_ROOT/gateway/target/quarkus-app"
 GW_APP="$BENCH_DIR/gateway-app"
-GW_HEAP=-Xmx512m
+GW_HEAP=-Xmx256m
 # What the log of an instance says at startup when enforcement is off (PolicyDecider).
 PASS_THROUGH_WARNING="POLICY ENFORCEMENT IS OFF"
 
@@ -207,7 +207,7 @@ policy_preflight() {
 #   enforced_stop       stop_bench_process gateway-enforced (called at exit)
 # Everything else (cells, alternation, throughput scenario, metrics, table, issue #7 checks) handles the target.
 # ---------------------------------------------------------------------------------------------------------------
-ENFORCED_REASON="masking and Kafka recording are not wired into the gateway yet (gateway-policy has OPA decisions only)"
+ENFORCED_REASON="Kafka recording is not wired into the gateway yet (gateway-policy has OPA decisions and masking)"
 enforced_available() { return 1; }
 enforced_start() { die "gateway-enforced: not available yet ($ENFORCED_REASON)"; }
 enforced_stop() { :; }

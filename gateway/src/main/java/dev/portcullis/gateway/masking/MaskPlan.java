@@ -25,8 +25,10 @@ public final class MaskPlan {
         JSONB,
         /** Arrays and composite values: text format may be rewritten in place; in binary format a finding nulls the value. */
         CONTAINER,
-        /** Everything else: a finding nulls the value. */
-        OTHER
+        /** Numbers that may spell a card or an id (int8, numeric, custom types): a finding nulls the value. */
+        OTHER,
+        /** Values that cannot hold text worth detecting (bool, int4, float, dates, times, uuid): never scanned. */
+        SCALAR
     }
 
     /** One column of the result: where it comes from and what the plan does with it. */

@@ -177,7 +177,8 @@ final class MaskPlanner {
             ColumnMask mask = e == null ? null : new ColumnMask(ColumnMask.Method.of(e.method()),
                     e.keepFirst() == null ? 0 : e.keepFirst(), e.keepLast() == null ? 4 : e.keepLast(),
                     e.maskChar() == null ? '*' : e.maskChar(), e.rule());
-            out.add(new MaskPlan.Column(c.name(), c.schema(), c.table(), c.column(), typeClass, mask, e == null && !kinds.isEmpty()));
+            boolean detect = e == null && !kinds.isEmpty() && typeClass != MaskPlan.TypeClass.SCALAR;
+            out.add(new MaskPlan.Column(c.name(), c.schema(), c.table(), c.column(), typeClass, mask, detect));
         }
         long ttl = Math.min(java.util.concurrent.TimeUnit.SECONDS.toNanos(decision.cacheTtlS()), CATALOG_TTL.toNanos());
         return new Planned(new MaskPlan(out, new Detectors(kinds), hash, decision.policy()), decision.revision(), System.nanoTime() + ttl);
@@ -223,6 +224,7 @@ final class MaskPlanner {
             MaskPlan.TypeClass c = switch (category) {
                 case "S" -> MaskPlan.TypeClass.TEXT;
                 case "A", "C" -> MaskPlan.TypeClass.CONTAINER;
+                case "B", "D", "T" -> MaskPlan.TypeClass.SCALAR;
                 default -> MaskPlan.TypeClass.OTHER;
             };
             types.put(new TypeKey(target.name(), (int) Long.parseLong(r[0])), new Type(r[1], c));
@@ -249,19 +251,19 @@ final class MaskPlanner {
     /** The types every PostgreSQL has, by their fixed OIDs: no lookup needed. */
     static final class BuiltinTypes {
         private static final Map<Integer, Type> TYPES = Map.ofEntries(
-                Map.entry(16, new Type("bool", MaskPlan.TypeClass.OTHER)),
-                Map.entry(17, new Type("bytea", MaskPlan.TypeClass.OTHER)),
+                Map.entry(16, new Type("bool", MaskPlan.TypeClass.SCALAR)),
+                Map.entry(17, new Type("bytea", MaskPlan.TypeClass.SCALAR)),
                 Map.entry(18, new Type("char", MaskPlan.TypeClass.TEXT)),
                 Map.entry(19, new Type("name", MaskPlan.TypeClass.TEXT)),
                 Map.entry(20, new Type("int8", MaskPlan.TypeClass.OTHER)),
-                Map.entry(21, new Type("int2", MaskPlan.TypeClass.OTHER)),
-                Map.entry(23, new Type("int4", MaskPlan.TypeClass.OTHER)),
+                Map.entry(21, new Type("int2", MaskPlan.TypeClass.SCALAR)),
+                Map.entry(23, new Type("int4", MaskPlan.TypeClass.SCALAR)),
                 Map.entry(25, new Type("text", MaskPlan.TypeClass.TEXT)),
-                Map.entry(26, new Type("oid", MaskPlan.TypeClass.OTHER)),
+                Map.entry(26, new Type("oid", MaskPlan.TypeClass.SCALAR)),
                 Map.entry(114, new Type("json", MaskPlan.TypeClass.TEXT)),
                 Map.entry(142, new Type("xml", MaskPlan.TypeClass.TEXT)),
-                Map.entry(700, new Type("float4", MaskPlan.TypeClass.OTHER)),
-                Map.entry(701, new Type("float8", MaskPlan.TypeClass.OTHER)),
+                Map.entry(700, new Type("float4", MaskPlan.TypeClass.SCALAR)),
+                Map.entry(701, new Type("float8", MaskPlan.TypeClass.SCALAR)),
                 Map.entry(705, new Type("unknown", MaskPlan.TypeClass.TEXT)),
                 Map.entry(1000, new Type("_bool", MaskPlan.TypeClass.CONTAINER)),
                 Map.entry(1007, new Type("_int4", MaskPlan.TypeClass.CONTAINER)),
@@ -269,14 +271,14 @@ final class MaskPlanner {
                 Map.entry(1015, new Type("_varchar", MaskPlan.TypeClass.CONTAINER)),
                 Map.entry(1042, new Type("bpchar", MaskPlan.TypeClass.TEXT)),
                 Map.entry(1043, new Type("varchar", MaskPlan.TypeClass.TEXT)),
-                Map.entry(1082, new Type("date", MaskPlan.TypeClass.OTHER)),
-                Map.entry(1083, new Type("time", MaskPlan.TypeClass.OTHER)),
-                Map.entry(1114, new Type("timestamp", MaskPlan.TypeClass.OTHER)),
-                Map.entry(1184, new Type("timestamptz", MaskPlan.TypeClass.OTHER)),
-                Map.entry(1186, new Type("interval", MaskPlan.TypeClass.OTHER)),
+                Map.entry(1082, new Type("date", MaskPlan.TypeClass.SCALAR)),
+                Map.entry(1083, new Type("time", MaskPlan.TypeClass.SCALAR)),
+                Map.entry(1114, new Type("timestamp", MaskPlan.TypeClass.SCALAR)),
+                Map.entry(1184, new Type("timestamptz", MaskPlan.TypeClass.SCALAR)),
+                Map.entry(1186, new Type("interval", MaskPlan.TypeClass.SCALAR)),
                 Map.entry(1700, new Type("numeric", MaskPlan.TypeClass.OTHER)),
                 Map.entry(2249, new Type("record", MaskPlan.TypeClass.CONTAINER)),
-                Map.entry(2950, new Type("uuid", MaskPlan.TypeClass.OTHER)),
+                Map.entry(2950, new Type("uuid", MaskPlan.TypeClass.SCALAR)),
                 Map.entry(3802, new Type("jsonb", MaskPlan.TypeClass.JSONB)));
 
         static Type of(int oid) {
