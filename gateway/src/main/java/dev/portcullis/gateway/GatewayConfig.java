@@ -26,6 +26,31 @@ public interface GatewayConfig {
 
     Policy policy();
 
+    Recording recording();
+
+    interface Recording {
+        /**
+         * Directory of the event journal, where every session event waits until Kafka has it. One gateway per
+         * directory; production mounts a volume here. Default: {@code <tmp>/portcullis-journal-<PostgreSQL port>}.
+         */
+        Optional<Path> journalDir();
+
+        /** Largest size of the journal; when Kafka has been away long enough to fill it, see {@link #refuseWhenFull}. */
+        @WithDefault("268435456")
+        long journalMaxBytes();
+
+        /**
+         * What happens when the journal is full: true (the default) refuses new requests with an error, so
+         * nothing runs unrecorded; false lets them run and drops their events (a gap the recording shows).
+         */
+        @WithDefault("true")
+        boolean refuseWhenFull();
+
+        /** Kafka topic of the session events, keyed by session id. */
+        @WithDefault("portcullis.session-events")
+        String topic();
+    }
+
     interface Policy {
         /**
          * Allow everything without asking OPA. Only for measuring the bare relay in benchmarks; the gateway

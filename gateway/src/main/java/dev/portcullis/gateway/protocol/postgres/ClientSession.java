@@ -4,6 +4,7 @@ import dev.portcullis.gateway.connection.TargetConnection;
 import dev.portcullis.gateway.identity.Identity;
 import dev.portcullis.gateway.identity.TokenRejectedException;
 import dev.portcullis.gateway.policy.DecisionInput;
+import dev.portcullis.gateway.recording.SessionRecording;
 import dev.portcullis.gateway.session.SessionRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -54,6 +55,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     private SessionRegistry.CancelKey cancelKey;
 
     private RequestGate gate;
+    private SessionRecording recording;
+    /** Why the session ended, for the recording; the first reason given wins. */
+    private String endReason;
+    private static final String END_CLIENT_TERMINATE = "client_terminate";
+    private static final String END_CLIENT_DISCONNECT = "client_disconnect";
+    private static final String END_KILLED = "killed";
+    private static final String END_IDLE = "idle_timeout";
+    private static final String END_BACKEND_CLOSED = "backend_closed";
+    private static final String END_ERROR = "error";
     private DecisionInput.SessionContext policyContext;
     private long lastActivityNanos;
     private ScheduledFuture<?> idleCheck;
@@ -248,9 +258,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         this.link = backendLink;
         this.backend = backendLink.channel();
         this.cancelKey = deps.sessions().newCancelKey();
+        // Pass-through mode (benchmarks of the bare relay) neither masks nor records.
+        this.recording = deps.masks().enabled()
+                ? SessionRecording.start(deps.recorder(), UUID.fromString(id), policyContext, deps.gatewayId()) : null;
         this.gate = new RequestGate(deps, id, ctx, backend, new PgRequests(deps.sql(), policyContext),
-                backendLink.transactionStatus(), this::close, sequencer -> deps.masks().enabled()
-                        ? new ResultMasking(deps.masks(), target, policyContext, id, ctx, backend, sequencer) : null);
+                backendLink.transactionStatus(), () -> close(END_CLIENT_TERMINATE), recording, sequencer -> deps.masks().enabled()
+                        ? new ResultMasking(deps.masks(), target, policyContext, id, ctx, backend, sequencer, recording) : null);
         deps.sessions().register(this, cancelKey);
         // Only ReadyForQuery and ErrorResponse matter to the relay (ResponseSequencer); everything else travels in runs.
         backend.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), false,
@@ -283,6 +296,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         lastActivityNanos = System.nanoTime();
         idleCheck = ctx.executor().scheduleAtFixedRate(() -> {
             if (System.nanoTime() - lastActivityNanos > timeout) {
+                endReason(END_IDLE);
                 fatal(PgProtocol.IDLE_SESSION_TIMEOUT, "terminating connection: the session was idle for longer than " + deps.config().idleTimeout());
             }
         }, period, period, TimeUnit.NANOSECONDS);
@@ -338,8 +352,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         @Override
         public void channelInactive(ChannelHandlerContext bctx) {
             if (phase == Phase.RELAY) {
+                endReason(END_BACKEND_CLOSED);
                 ctx.flush();
-                ctx.close();
+                close();
             }
         }
 
@@ -347,12 +362,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         public void exceptionCaught(ChannelHandlerContext bctx, Throwable cause) {
             if (cause instanceof PgProtocolException) {
                 LOG.warnf("session %s: backend broke the protocol: %s", id, cause.getMessage());
+                endReason(END_ERROR);
                 fatal(PgProtocol.CONNECTION_FAILURE, "the backend sent an invalid message; the session was closed");
             } else if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
                 LOG.debugf(cause, "session %s: backend connection error", id);
                 close();
             } else {
                 LOG.errorf(cause, "session %s: unexpected error relaying the backend's responses", id);
+                endReason(END_ERROR);
                 fatal(PgProtocol.INTERNAL_ERROR, "internal gateway error; the session was closed");
             }
         }
@@ -362,8 +379,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
     @Override
     public void kill() {
-        ctx.executor().execute(() -> fatal(PgProtocol.ADMIN_SHUTDOWN,
-                "terminating connection: an administrator ended this session through Portcullis"));
+        ctx.executor().execute(() -> {
+            endReason(END_KILLED);
+            fatal(PgProtocol.ADMIN_SHUTDOWN, "terminating connection: an administrator ended this session through Portcullis");
+        });
     }
 
     @Override
@@ -389,18 +408,31 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof PgProtocolException) {
             LOG.infof("session %s: client broke the protocol: %s", id, cause.getMessage());
+            endReason(END_ERROR);
             fatal(PgProtocol.PROTOCOL_VIOLATION, "invalid message from the client: " + cause.getMessage());
         } else if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
             LOG.debugf("session %s: connection error: %s", id, cause.getMessage());
             close();
         } else {
             LOG.errorf(cause, "session %s: unexpected error", id);
+            endReason(END_ERROR);
             fatal(PgProtocol.INTERNAL_ERROR, "internal gateway error; the session was closed");
         }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        close(END_CLIENT_DISCONNECT);
+    }
+
+    private void endReason(String reason) {
+        if (endReason == null) {
+            endReason = reason;
+        }
+    }
+
+    private void close(String reason) {
+        endReason(reason);
         close();
     }
 
@@ -419,6 +451,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
     private void close() {
         phase = Phase.CLOSED;
+        if (recording != null) {
+            recording.ended(endReason != null ? endReason : END_CLIENT_DISCONNECT);
+        }
         if (idleCheck != null) {
             idleCheck.cancel(false);
         }

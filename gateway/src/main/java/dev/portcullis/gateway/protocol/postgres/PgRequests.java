@@ -29,7 +29,7 @@ final class PgRequests {
      * @param memoizable whether the input depends on nothing but {@code request} in this session (no session
      *                   state read or changed, and small enough to keep)
      */
-    record Pending(PgRequest request, DecisionInput input, Analysis analysis, boolean memoizable) {
+    record Pending(PgRequest request, DecisionInput input, Analysis analysis, boolean memoizable, String sql) {
     }
 
     private final AnalysisCache analyzer;
@@ -56,14 +56,14 @@ final class PgRequests {
                 && analysis.statements().stream().noneMatch(s -> "EXECUTE".equals(s.command()));
         String message = type == PgProtocol.PARSE ? "parse" : "query";
         PgRequest request = new PgRequest("postgres", message, analysis.statements(), analysis.parseError());
-        return new Pending(request, context.with(request), analysis, memoizable);
+        return new Pending(request, context.with(request), analysis, memoizable, text);
     }
 
     Pending functionCall(ByteBuf frame) {
         int oid = frame.getInt(frame.readerIndex() + 5);
         StatementInfo call = StatementInfo.functionCall(Integer.toUnsignedString(oid));
         PgRequest request = new PgRequest("postgres", "function_call", List.of(call), null);
-        return new Pending(request, context.with(request), null, false);
+        return new Pending(request, context.with(request), null, false, null);
     }
 
     /** The request was let through: remember what it prepared or deallocated. */

@@ -18,6 +18,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import dev.portcullis.gateway.masking.KeyedHash;
+import dev.portcullis.gateway.recording.SessionRecorder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -47,7 +48,7 @@ public class PostgresListener {
     });
 
     PostgresListener(GatewayConfig config, Vertx vertx, TokenVerifier tokens, ConnectionRegistry connections,
-            SessionRegistry sessions, PolicyDecider policy) {
+            SessionRegistry sessions, PolicyDecider policy, SessionRecorder recorder) {
         this.config = config;
         this.loops = vertx.nettyEventLoopGroup();
         TlsContexts tls = new TlsContexts(config.postgres());
@@ -56,7 +57,20 @@ public class PostgresListener {
         MaskPlanner masks = new MaskPlanner(policy, new KeyedHash(sealer.derive("portcullis masking hash v1")), backends, sealer,
                 loops, config.postgres().backendConnectTimeout());
         this.deps = new SessionDependencies(config.postgres(), tls, tokens, connections, sessions, policy,
-                new AnalysisCache(new SqlAnalyzer()), analysisPool, sealer, backends, masks);
+                new AnalysisCache(new SqlAnalyzer()), analysisPool, sealer, backends, masks, recorder, gatewayId(config));
+    }
+
+    /** This gateway in recordings: the host name and the listener's port. */
+    private static String gatewayId(GatewayConfig config) {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                host = "gateway";
+            }
+        }
+        return host + ":" + config.postgres().port();
     }
 
     void start(@Observes StartupEvent event) throws InterruptedException {

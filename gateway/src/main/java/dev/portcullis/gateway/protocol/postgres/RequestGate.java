@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.protocol.postgres;
 
 import dev.portcullis.gateway.policy.Decision;
+import dev.portcullis.gateway.recording.SessionRecording;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -33,6 +34,8 @@ final class RequestGate {
     private final DecisionMemo memo;
     /** Null when results are not masked (pass-through mode). */
     private final ResultMasking masking;
+    /** Null when the session is not recorded (pass-through mode). */
+    private final SessionRecording recording;
     /** Frames that arrived while a decision was pending; forwarded in order once it is made. */
     private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
     private boolean deciding;
@@ -43,7 +46,8 @@ final class RequestGate {
     private boolean closed;
 
     RequestGate(SessionDependencies deps, String sessionId, ChannelHandlerContext client, Channel backend, PgRequests requests,
-            byte transactionStatus, Runnable onTerminate, java.util.function.Function<ResponseSequencer, ResultMasking> masking) {
+            byte transactionStatus, Runnable onTerminate, SessionRecording recording,
+            java.util.function.Function<ResponseSequencer, ResultMasking> masking) {
         this.deps = deps;
         this.sessionId = sessionId;
         this.client = client;
@@ -52,6 +56,7 @@ final class RequestGate {
         this.onTerminate = onTerminate;
         this.sequencer = new ResponseSequencer(transactionStatus);
         this.memo = new DecisionMemo(deps.policy().cacheMaxTtl());
+        this.recording = recording;
         this.masking = masking.apply(sequencer);
     }
 
@@ -121,12 +126,12 @@ final class RequestGate {
             Decision remembered = pending.memoizable() ? memo.get(pending.request(), deps.policy().revision()) : null;
             if (remembered != null) {
                 deps.policy().recordSessionMemoHit();
-                decided(frame, type, pending, remembered);
+                decided(frame, type, pending, remembered, SOURCE_MEMO);
                 return;
             }
             CompletableFuture<Decision> decision = deps.policy().decide("request", pending.input()).toCompletableFuture();
             if (decision.isDone()) {
-                decided(frame, type, pending, decision.join());
+                decided(frame, type, pending, decision.join(), null);
                 return;
             }
             await(frame, type, decision.thenApply(d -> new Decided(pending, d)));
@@ -151,9 +156,9 @@ final class RequestGate {
             }
             if (err != null) {
                 LOG.errorf(err, "session %s: deciding a request failed", sessionId);
-                apply(frame, type, Decision.failClosed("the gateway could not decide this request"));
+                conclude(frame, type, null, Decision.failClosed("the gateway could not decide this request"), null, List.of());
             } else {
-                decided(frame, type, d.pending(), d.decision());
+                decided(frame, type, d.pending(), d.decision(), null);
             }
             drainWaiting();
         }));
@@ -171,22 +176,45 @@ final class RequestGate {
         }
     }
 
-    private void decided(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision) {
-        if (pending.memoizable()) {
+    /** @param source {@link #SOURCE_MEMO} when the session remembered it; null to tell from the decision */
+    private void decided(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision, String source) {
+        if (pending.memoizable() && source == null) {
             memo.put(pending.request(), decision);
         }
         if (decision.allow() && masking != null && pending.analysis() != null && ResultMasking.runsCopyToClient(pending.analysis())) {
             // A COPY TO STDOUT sends no RowDescription: its columns are described and planned before it runs.
-            awaitCopyPlans(frame, type, pending, decision);
+            awaitCopyPlans(frame, type, pending, decision, source);
             return;
         }
-        if (decision.allow()) {
-            requests.allowed(pending);
-        }
-        apply(frame, type, decision, List.of());
+        conclude(frame, type, pending, decision, source, List.of());
     }
 
-    private void awaitCopyPlans(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision) {
+    private static final String SOURCE_MEMO = "memo";
+
+    /**
+     * The request's outcome: recorded, then forwarded or denied. A request that could not be recorded is refused.
+     *
+     * @param pending null when the request could not even be analysed
+     */
+    private void conclude(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision, String source,
+            List<ResultMasking.CopyPlan> copies) {
+        if (decision.allow() && recording != null && !recording.accepting()) {
+            decision = Decision.failClosed("Portcullis cannot record this session right now (Kafka is unreachable and the"
+                    + " gateway's event journal is full), so nothing may run unrecorded; try again later");
+        }
+        long seq = 0;
+        if (recording != null) {
+            String message = type == PgProtocol.PARSE ? "parse" : type == PgProtocol.FUNCTION_CALL ? "function_call" : "query";
+            seq = recording.request(message, pending == null ? List.of() : pending.request().statements(),
+                    pending == null ? null : pending.sql(), decision, source != null ? source : decision.cached() ? "cache" : "opa");
+        }
+        if (decision.allow() && pending != null) {
+            requests.allowed(pending);
+        }
+        apply(frame, type, decision, copies, seq);
+    }
+
+    private void awaitCopyPlans(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision, String source) {
         deciding = true;
         updateAutoRead();
         backend.flush();
@@ -197,22 +225,17 @@ final class RequestGate {
                 return;
             }
             if (err != null) {
-                apply(frame, type, Decision.failClosed(MaskPlanner.rootMessage(err)), List.of());
+                conclude(frame, type, pending, Decision.failClosed(MaskPlanner.rootMessage(err)), null, List.of());
             } else {
-                requests.allowed(pending);
-                apply(frame, type, decision, plans);
+                conclude(frame, type, pending, decision, source, plans);
             }
             drainWaiting();
         }));
     }
 
-    private void apply(ByteBuf frame, byte type, Decision decision) {
-        apply(frame, type, decision, List.of());
-    }
-
-    private void apply(ByteBuf frame, byte type, Decision decision, List<ResultMasking.CopyPlan> copies) {
+    private void apply(ByteBuf frame, byte type, Decision decision, List<ResultMasking.CopyPlan> copies, long requestSeq) {
         if (decision.allow()) {
-            forward(frame, type, copies);
+            forward(frame, type, copies, requestSeq);
             return;
         }
         frame.release();
@@ -251,12 +274,13 @@ final class RequestGate {
     }
 
     private void forward(ByteBuf frame, byte type) {
-        forward(frame, type, List.of());
+        forward(frame, type, List.of(), 0);
     }
 
-    private void forward(ByteBuf frame, byte type, List<ResultMasking.CopyPlan> copies) {
+    /** @param requestSeq the recording's seq of the request this message carries (Query, Parse, FunctionCall), else 0 */
+    private void forward(ByteBuf frame, byte type, List<ResultMasking.CopyPlan> copies, long requestSeq) {
         if (masking != null) {
-            masking.forwarding(frame, type, copies);
+            masking.forwarding(frame, type, copies, requestSeq);
         }
         if (type == PgProtocol.TERMINATE) {
             onTerminate.run();

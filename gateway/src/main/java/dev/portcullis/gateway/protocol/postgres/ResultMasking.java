@@ -5,6 +5,7 @@ import dev.portcullis.gateway.masking.CopyRows;
 import dev.portcullis.gateway.masking.Detectors;
 import dev.portcullis.gateway.masking.MaskPlan;
 import dev.portcullis.gateway.policy.DecisionInput;
+import dev.portcullis.gateway.recording.SessionRecording;
 import dev.portcullis.gateway.sql.Analysis;
 import dev.portcullis.gateway.sql.CopyFormat;
 import dev.portcullis.gateway.sql.CopyInfo;
@@ -52,11 +53,13 @@ final class ResultMasking {
 
     private static final class Statement {
         final CopyPlan copy;
+        final long requestSeq;
         boolean describing;
         Shape shape;
 
-        Statement(CopyPlan copy) {
+        Statement(CopyPlan copy, long requestSeq) {
             this.copy = copy;
+            this.requestSeq = requestSeq;
         }
     }
 
@@ -75,8 +78,16 @@ final class ResultMasking {
 
     private enum Kind { QUERY, SYNC, DESCRIBE_STATEMENT, DESCRIBE_PORTAL, EXECUTE }
 
-    /** A forwarded message whose responses matter here, in the order the backend answers them. */
-    private record Expect(Kind kind, Statement statement, Portal portal, boolean swallow, ArrayDeque<CopyPlan> copies) {
+    /**
+     * A forwarded message whose responses matter here, in the order the backend answers them.
+     *
+     * @param requestSeq the recorded request whose results these are (0: none)
+     */
+    private record Expect(Kind kind, Statement statement, Portal portal, boolean swallow, ArrayDeque<CopyPlan> copies,
+            long requestSeq, long sentNanos) {
+        Expect(Kind kind, Statement statement, Portal portal, boolean swallow, ArrayDeque<CopyPlan> copies) {
+            this(kind, statement, portal, swallow, copies, 0, 0);
+        }
     }
 
     private final MaskPlanner planner;
@@ -103,8 +114,13 @@ final class ResultMasking {
     private String rowsFailure;
     private boolean inCopy;
     private CopyRows copyRows;
+    private MaskPlan copyRowsPlan;
     private String copyFailure;
     private final Set<Detectors.Kind> fired = EnumSet.noneOf(Detectors.Kind.class);
+    private long resultRows;
+    private long resultBytes;
+    /** Null when the session is not recorded. */
+    private final SessionRecording recording;
 
     // frames held while a plan is being made
     private boolean stalled;
@@ -117,7 +133,8 @@ final class ResultMasking {
     private int copiedUpTo;
 
     ResultMasking(MaskPlanner planner, TargetConnection target, DecisionInput.SessionContext context, String sessionId,
-            ChannelHandlerContext client, Channel backend, ResponseSequencer sequencer) {
+            ChannelHandlerContext client, Channel backend, ResponseSequencer sequencer, SessionRecording recording) {
+        this.recording = recording;
         this.planner = planner;
         this.target = target;
         this.context = context;
@@ -179,13 +196,14 @@ final class ResultMasking {
      *
      * @param copies the plans of the COPY TO STDOUT statements the message runs, in order (Query, Parse)
      */
-    void forwarding(ByteBuf frame, byte type, List<CopyPlan> copies) {
+    void forwarding(ByteBuf frame, byte type, List<CopyPlan> copies, long requestSeq) {
         switch (type) {
-            case PgProtocol.QUERY, PgProtocol.FUNCTION_CALL -> expected.add(new Expect(Kind.QUERY, null, null, false, new ArrayDeque<>(copies)));
+            case PgProtocol.QUERY, PgProtocol.FUNCTION_CALL -> expected.add(new Expect(Kind.QUERY, null, null, false,
+                    new ArrayDeque<>(copies), requestSeq, System.nanoTime()));
             case PgProtocol.SYNC -> expected.add(new Expect(Kind.SYNC, null, null, false, null));
             case PgProtocol.PARSE -> {
                 ByteBuf b = frame.duplicate().skipBytes(5);
-                statements.put(PgStrings.read(b), new Statement(copies.isEmpty() ? null : copies.get(0)));
+                statements.put(PgStrings.read(b), new Statement(copies.isEmpty() ? null : copies.get(0), requestSeq));
             }
             case PgProtocol.BIND -> bind(frame);
             case PgProtocol.DESCRIBE -> {
@@ -193,7 +211,7 @@ final class ResultMasking {
                 byte what = b.readByte();
                 String name = PgStrings.read(b);
                 if (what == 'S') {
-                    Statement s = statements.computeIfAbsent(name, n -> new Statement(null));
+                    Statement s = statements.computeIfAbsent(name, n -> new Statement(null, 0));
                     s.describing = true;
                     expected.add(new Expect(Kind.DESCRIBE_STATEMENT, s, null, false, null));
                 } else {
@@ -213,7 +231,8 @@ final class ResultMasking {
                     p.describing = true;
                     expected.add(new Expect(Kind.DESCRIBE_PORTAL, null, p, true, null));
                 }
-                expected.add(new Expect(Kind.EXECUTE, null, p, false, null));
+                expected.add(new Expect(Kind.EXECUTE, null, p, false, null, p.statement == null ? 0 : p.statement.requestSeq,
+                        System.nanoTime()));
             }
             case PgProtocol.CLOSE -> {
                 ByteBuf b = frame.duplicate().skipBytes(5);
@@ -362,6 +381,8 @@ final class ResultMasking {
                 if (failure != null && type != PgProtocol.PORTAL_SUSPENDED) {
                     replaceWithError(pos, len, failure);
                 }
+                recordResult(failure != null ? PgProtocol.INSUFFICIENT_PRIVILEGE : null,
+                        type == PgProtocol.COMMAND_COMPLETE && failure == null ? commandTag(pos, len) : null);
                 endResult();
                 Expect head = expected.peek();
                 if (head != null && head.kind() == Kind.EXECUTE) {
@@ -373,10 +394,16 @@ final class ResultMasking {
                 if (inCopy) {
                     if (copyFailure != null) {
                         drop(pos, len);
-                    } else if (copyRows != null) {
+                    } else if (copyRows == null) {
+                        resultRows++;
+                        resultBytes += len;
+                    } else {
                         try {
                             ByteBuf o = cut(pos);
+                            int mark = o.writerIndex();
                             copyRows.append(in, pos, len, o, fired);
+                            resultRows++;
+                            resultBytes += o.writerIndex() - mark;
                             copiedUpTo = pos + len;
                         } catch (MaskPlan.MaskingException e) {
                             copyFailure = e.getMessage();
@@ -391,6 +418,7 @@ final class ResultMasking {
                 }
             }
             case PgProtocol.ERROR_RESPONSE -> {
+                recordResult(ErrorResponse.fields(in.slice(pos, len)).get((char) PgProtocol.FIELD_SQLSTATE), null);
                 endResult();
                 Expect head = expected.peek();
                 if (head != null && head.kind() != Kind.QUERY) {
@@ -413,6 +441,28 @@ final class ResultMasking {
         return false;
     }
 
+    /**
+     * Records the result that just ended (CommandComplete, EmptyQueryResponse, PortalSuspended or an error) for
+     * the request at the head of the queue: its rows, bytes, masked columns and the detectors that fired.
+     */
+    private void recordResult(String sqlState, String commandTag) {
+        Expect head = expected.peek();
+        if (recording != null && head != null && (head.kind() == Kind.QUERY || head.kind() == Kind.EXECUTE) && head.requestSeq() > 0) {
+            MaskPlan plan = inCopy ? copyRowsPlan : inRows ? rowsPlan : null;
+            recording.result(head.requestSeq(), resultRows, resultBytes, (System.nanoTime() - head.sentNanos()) / 1_000, plan,
+                    fired, commandTag, sqlState);
+        }
+        resultRows = 0;
+        resultBytes = 0;
+        fired.clear();
+    }
+
+    /** The command tag of a CommandComplete ({@code SELECT 3}). */
+    private String commandTag(int pos, int len) {
+        int end = in.indexOf(pos + 5, pos + len, (byte) 0);
+        return end < 0 ? null : in.toString(pos + 5, end - pos - 5, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private void endResult() {
         inRows = false;
         rowsPlan = null;
@@ -420,6 +470,7 @@ final class ResultMasking {
         rowsFailure = null;
         inCopy = false;
         copyRows = null;
+        copyRowsPlan = null;
         copyFailure = null;
     }
 
@@ -510,13 +561,16 @@ final class ResultMasking {
             drop(pos, len);
             return;
         }
+        resultRows++;
         if (rowsPlan.passesUnchanged()) {
+            resultBytes += len;
             return;
         }
         ByteBuf o = cut(pos);
         int mark = o.writerIndex();
         try {
             rowsPlan.appendDataRow(in, pos, len, rowsBinary, o, fired);
+            resultBytes += o.writerIndex() - mark;
         } catch (MaskPlan.MaskingException e) {
             o.writerIndex(mark);
             rowsFailure = e.getMessage();
@@ -568,6 +622,7 @@ final class ResultMasking {
             return;
         }
         copyRows = new CopyRows(mask, plan.format());
+        copyRowsPlan = mask;
     }
 
     /** Goes on relaying after a plan was made, until the next stall. */

@@ -1,0 +1,249 @@
+package dev.portcullis.gateway.recording;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * The gateway's write-ahead log of session events: every event is appended here, and forced to disk, before it
+ * is sent to Kafka, and stays until Kafka has acknowledged it. So events survive Kafka being down and the
+ * gateway restarting, and are sent again in their order. Bounded: {@link #full()} says when no more fits.
+ *
+ * <p>Segment files {@code <first index>.seg}, each record {@code length(4) crc32c(4) keyLength(2) key value}. A
+ * torn record at the end (a crash during a write) ends the journal there. One gateway per directory (a lock
+ * file). Not thread-safe: one thread owns it.
+ */
+final class EventJournal implements AutoCloseable {
+    /** An event as journaled: its position, its Kafka key and its bytes. */
+    record Entry(long index, String key, byte[] value) {
+    }
+
+    private static final int HEADER = 8;
+
+    private record Segment(long firstIndex, Path path, FileChannel channel, long[] lastIndex, long[] bytes) {
+    }
+
+    private final Path dir;
+    private final long maxBytes;
+    private final long segmentBytes;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final ArrayDeque<Segment> segments = new ArrayDeque<>();
+    private long nextIndex;
+    private long totalBytes;
+    private boolean dirty;
+
+    EventJournal(Path dir, long maxBytes, long segmentBytes) throws IOException {
+        this.dir = dir;
+        this.maxBytes = maxBytes;
+        this.segmentBytes = segmentBytes;
+        Files.createDirectories(dir);
+        lockChannel = FileChannel.open(dir.resolve("journal.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock acquired;
+        try {
+            acquired = lockChannel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            acquired = null; // held by this very process
+        }
+        lock = acquired;
+        if (lock == null) {
+            lockChannel.close();
+            throw new IOException("the event journal " + dir + " is in use by another gateway; give each gateway its own portcullis.recording.journal-dir");
+        }
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().toList();
+        }
+        for (Path p : files) {
+            long first = Long.parseLong(p.getFileName().toString().replace(".seg", ""));
+            FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            Segment seg = new Segment(first, p, ch, new long[] {first - 1}, new long[] {0});
+            long valid = scan(seg);
+            ch.truncate(valid);
+            seg.bytes()[0] = valid;
+            segments.add(seg);
+            totalBytes += valid;
+            nextIndex = seg.lastIndex()[0] + 1;
+        }
+    }
+
+    /** Counts the whole records of a segment; returns where the valid part ends. */
+    private static long scan(Segment seg) throws IOException {
+        long pos = 0;
+        long size = seg.channel().size();
+        ByteBuffer header = ByteBuffer.allocate(HEADER);
+        while (pos + HEADER <= size) {
+            header.clear();
+            seg.channel().read(header, pos);
+            int length = header.getInt(0);
+            if (length <= 2 || pos + HEADER + length > size) {
+                break;
+            }
+            ByteBuffer payload = ByteBuffer.allocate(length);
+            seg.channel().read(payload, pos + HEADER);
+            CRC32C crc = new CRC32C();
+            crc.update(payload.flip());
+            if ((int) crc.getValue() != header.getInt(4)) {
+                break;
+            }
+            pos += HEADER + length;
+            seg.lastIndex()[0]++;
+        }
+        return pos;
+    }
+
+    /** Index of the first entry not yet acknowledged (the oldest kept), or {@link #nextIndex()} when empty. */
+    long firstIndex() {
+        return segments.isEmpty() ? nextIndex : segments.peekFirst().firstIndex();
+    }
+
+    long nextIndex() {
+        return nextIndex;
+    }
+
+    long bytes() {
+        return totalBytes;
+    }
+
+    boolean full() {
+        return totalBytes >= maxBytes;
+    }
+
+    /** Appends an entry (not yet forced to disk: see {@link #sync}); returns its index. */
+    long append(String key, byte[] value) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        int length = 2 + k.length + value.length;
+        ByteBuffer buf = ByteBuffer.allocate(HEADER + length);
+        buf.putInt(length).putInt(0).putShort((short) k.length).put(k).put(value);
+        CRC32C crc = new CRC32C();
+        crc.update(buf.array(), HEADER, length);
+        buf.putInt(4, (int) crc.getValue());
+        buf.flip();
+        try {
+            Segment seg = segments.peekLast();
+            if (seg == null || seg.bytes()[0] >= segmentBytes) {
+                seg = newSegment(nextIndex);
+            }
+            while (buf.hasRemaining()) {
+                seg.channel().write(buf, seg.bytes()[0] + buf.position());
+            }
+            seg.bytes()[0] += HEADER + length;
+            seg.lastIndex()[0] = nextIndex;
+            totalBytes += HEADER + length;
+            dirty = true;
+            return nextIndex++;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the event journal in " + dir, e);
+        }
+    }
+
+    private Segment newSegment(long first) throws IOException {
+        Path p = dir.resolve(String.format("%020d.seg", first));
+        FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        Segment seg = new Segment(first, p, ch, new long[] {first - 1}, new long[] {0});
+        segments.add(seg);
+        return seg;
+    }
+
+    /** Forces what was appended to disk (one fsync for any number of appends). */
+    void sync() {
+        if (!dirty) {
+            return;
+        }
+        try {
+            Segment last = segments.peekLast();
+            if (last != null) {
+                last.channel().force(false);
+            }
+            dirty = false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot force the event journal in " + dir + " to disk", e);
+        }
+    }
+
+    /** Where the last read stopped, so reading on from there does not rescan the segment. */
+    private Segment cursorSegment;
+    private long cursorPos;
+    private long cursorIndex = -1;
+
+    /** Reads up to {@code max} entries from {@code from} on (inclusive). */
+    List<Entry> read(long from, int max) {
+        List<Entry> out = new ArrayList<>();
+        try {
+            for (Segment seg : segments) {
+                if (seg.lastIndex()[0] < from) {
+                    continue;
+                }
+                boolean resume = seg == cursorSegment && cursorIndex == from;
+                long index = resume ? cursorIndex : seg.firstIndex();
+                long pos = resume ? cursorPos : 0;
+                ByteBuffer header = ByteBuffer.allocate(HEADER);
+                while (pos < seg.bytes()[0] && out.size() < max) {
+                    header.clear();
+                    seg.channel().read(header, pos);
+                    int length = header.getInt(0);
+                    if (index >= from) {
+                        ByteBuffer payload = ByteBuffer.allocate(length);
+                        seg.channel().read(payload, pos + HEADER);
+                        payload.flip();
+                        byte[] k = new byte[payload.getShort()];
+                        payload.get(k);
+                        byte[] v = new byte[payload.remaining()];
+                        payload.get(v);
+                        out.add(new Entry(index, new String(k, StandardCharsets.UTF_8), v));
+                    }
+                    pos += HEADER + length;
+                    index++;
+                }
+                cursorSegment = seg;
+                cursorPos = pos;
+                cursorIndex = index;
+                if (out.size() >= max) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the event journal in " + dir, e);
+        }
+        return out;
+    }
+
+    /** Everything before {@code index} was acknowledged: the segments wholly before it are deleted. */
+    void acknowledgedBefore(long index) {
+        Segment first;
+        while ((first = segments.peekFirst()) != null && first.lastIndex()[0] < index) {
+            segments.pollFirst();
+            totalBytes -= first.bytes()[0];
+            if (cursorSegment == first) {
+                cursorSegment = null;
+                cursorIndex = -1;
+            }
+            try {
+                first.channel().close();
+                Files.deleteIfExists(first.path());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete " + first.path(), e);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (Segment s : segments) {
+            s.channel().close();
+        }
+        lock.release();
+        lockChannel.close();
+    }
+}

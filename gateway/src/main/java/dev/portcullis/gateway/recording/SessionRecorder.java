@@ -1,0 +1,258 @@
+package dev.portcullis.gateway.recording;
+
+import dev.portcullis.contract.events.SessionEvent;
+import dev.portcullis.contract.events.SessionEvents;
+import dev.portcullis.gateway.GatewayConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import org.jboss.logging.Logger;
+
+/**
+ * Ships session events to Kafka ({@code portcullis.session-events}, keyed by session id) through a SmallRye
+ * {@link Emitter}, with the {@link EventJournal} in front: an event is appended and forced to disk first (one
+ * fsync per batch), then sent, in journal order, with a bounded number in flight; it leaves the journal once
+ * Kafka acknowledged it and everything before it. When Kafka is away the journal fills; when it is full, new
+ * requests are refused (see {@link #accepting()}). A failed send is sent again from the first unacknowledged
+ * event, so Kafka may see an event twice (the recorder keeps it once) but never loses one.
+ *
+ * <p>Callers on any thread hand events to {@link #record}; one thread owns the journal and the sending.
+ */
+@ApplicationScoped
+public class SessionRecorder {
+    private static final Logger LOG = Logger.getLogger(SessionRecorder.class);
+    private static final int WINDOW = 1024;
+    private static final int BATCH = 4096;
+
+    private record Event(String key, byte[] value) {
+    }
+
+    private record Acked(long index, boolean ok, Throwable failure) {
+    }
+
+    private final Emitter<byte[]> emitter;
+    private final EventJournal journal;
+    private final boolean refuseWhenFull;
+    private final long refuseAtBytes;
+    private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    private final Thread shipper;
+    private volatile boolean accepting = true;
+    private volatile boolean running = true;
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong acknowledged = new AtomicLong();
+    private final AtomicLong journalBytes = new AtomicLong();
+
+    // owned by the shipper thread
+    private long nextToSend;
+    private long ackedBefore;
+    private final TreeSet<Long> ackedAhead = new TreeSet<>();
+    private int inFlight;
+    private boolean resendPending;
+    private final List<EventJournal.Entry> recent = new ArrayList<>();
+
+    SessionRecorder(GatewayConfig config, @Channel("session-events") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<byte[]> emitter,
+            MeterRegistry metrics) {
+        this.emitter = emitter;
+        this.refuseWhenFull = config.recording().refuseWhenFull();
+        this.refuseAtBytes = config.recording().journalMaxBytes() / 10 * 9;
+        Path dir = config.recording().journalDir().orElse(
+                Path.of(System.getProperty("java.io.tmpdir"), "portcullis-journal-" + config.postgres().port()));
+        try {
+            this.journal = new EventJournal(dir, config.recording().journalMaxBytes(), 16L << 20);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the event journal: " + e.getMessage(), e);
+        }
+        this.nextToSend = journal.firstIndex();
+        this.ackedBefore = journal.firstIndex();
+        journalBytes.set(journal.bytes());
+        if (journal.nextIndex() > journal.firstIndex()) {
+            LOG.infof("event journal %s holds %d events not yet acknowledged by Kafka; sending them first", dir,
+                    journal.nextIndex() - journal.firstIndex());
+        }
+        Gauge.builder("portcullis.recording.journal.bytes", journalBytes, AtomicLong::get)
+                .description("Bytes of session events in the journal, waiting for Kafka").register(metrics);
+        Gauge.builder("portcullis.recording.events.acknowledged", acknowledged, AtomicLong::get).register(metrics);
+        Gauge.builder("portcullis.recording.events.dropped", dropped, AtomicLong::get)
+                .description("Events not recorded because the journal was full and refuse-when-full is off").register(metrics);
+        shipper = new Thread(this::ship, "portcullis-recording");
+        shipper.setDaemon(true);
+        shipper.start();
+    }
+
+    /**
+     * False when the journal is full and requests must be refused, so nothing runs unrecorded.
+     */
+    public boolean accepting() {
+        return accepting || !refuseWhenFull;
+    }
+
+    /** Queues one event; it is journaled and sent in the order of calls. */
+    public void record(SessionEvent event) {
+        inbox.add(new Event(event.sessionId().toString(), SessionEvents.toJson(event)));
+    }
+
+    /** Events acknowledged by Kafka since start (for tests and metrics). */
+    public long acknowledgedEvents() {
+        return acknowledged.get();
+    }
+
+    private void ship() {
+        List<Object> batch = new ArrayList<>();
+        while (running || !inbox.isEmpty()) {
+            try {
+                Object first = inbox.poll(100, TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    inbox.drainTo(batch, BATCH);
+                }
+                journalBatch(batch);
+                batch.clear();
+                send();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "session recording: %s", e.getMessage());
+                accepting = false;
+                sleepQuietly();
+            }
+        }
+    }
+
+    private void journalBatch(List<Object> batch) {
+        boolean appended = false;
+        for (Object o : batch) {
+            if (o instanceof Acked a) {
+                onAck(a);
+            } else if (o instanceof Event e) {
+                if (journal.full()) {
+                    dropped.incrementAndGet();
+                    continue;
+                }
+                long index = journal.append(e.key(), e.value());
+                if (recent.size() < 2 * WINDOW && (recent.isEmpty() || recent.get(recent.size() - 1).index() == index - 1)) {
+                    recent.add(new EventJournal.Entry(index, e.key(), e.value()));
+                }
+                appended = true;
+            }
+        }
+        if (appended) {
+            journal.sync();
+        }
+        journal.acknowledgedBefore(ackedBefore);
+        journalBytes.set(journal.bytes());
+        // Requests are refused a little before the journal is full, so the events of what already runs still fit.
+        accepting = journal.bytes() < refuseAtBytes;
+    }
+
+    private void onAck(Acked a) {
+        inFlight--;
+        if (!a.ok()) {
+            if (!resendPending) {
+                LOG.warnf("session recording: Kafka did not take event %d (%s); the journal keeps it and it is sent again",
+                        a.index(), a.failure() == null ? "?" : a.failure().getMessage());
+            }
+            resendPending = true;
+            return;
+        }
+        acknowledged.incrementAndGet();
+        if (a.index() == ackedBefore) {
+            ackedBefore++;
+            while (!ackedAhead.isEmpty() && ackedAhead.first() == ackedBefore) {
+                ackedAhead.pollFirst();
+                ackedBefore++;
+            }
+        } else if (a.index() > ackedBefore) {
+            ackedAhead.add(a.index());
+        }
+    }
+
+    private void send() {
+        if (resendPending) {
+            if (inFlight > 0) {
+                return; // let what is in flight settle, then start again from the first unacknowledged
+            }
+            resendPending = false;
+            nextToSend = ackedBefore;
+            ackedAhead.clear();
+            sleepQuietly();
+        }
+        while (inFlight < WINDOW && nextToSend < journal.nextIndex()) {
+            List<EventJournal.Entry> entries = fromMemory(nextToSend, WINDOW - inFlight);
+            if (entries.isEmpty()) {
+                entries = journal.read(nextToSend, WINDOW - inFlight);
+                if (entries.isEmpty()) {
+                    return;
+                }
+            }
+            for (EventJournal.Entry e : entries) {
+                emit(e);
+                inFlight++;
+                nextToSend = e.index() + 1;
+            }
+        }
+        // what is sent no longer needs to stay in memory
+        recent.removeIf(e -> e.index() < nextToSend);
+    }
+
+    private List<EventJournal.Entry> fromMemory(long from, int max) {
+        if (recent.isEmpty() || recent.get(0).index() > from) {
+            return List.of();
+        }
+        int start = (int) (from - recent.get(0).index());
+        if (start >= recent.size()) {
+            return List.of();
+        }
+        return new ArrayList<>(recent.subList(start, Math.min(recent.size(), start + max)));
+    }
+
+    private void emit(EventJournal.Entry e) {
+        long index = e.index();
+        Message<byte[]> m = Message.of(e.value())
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(e.key()).build())
+                .withAck(() -> {
+                    inbox.add(new Acked(index, true, null));
+                    return CompletableFuture.completedFuture(null);
+                })
+                .withNack(t -> {
+                    inbox.add(new Acked(index, false, t));
+                    return CompletableFuture.completedFuture(null);
+                });
+        try {
+            emitter.send(m);
+        } catch (RuntimeException ex) {
+            inbox.add(new Acked(index, false, ex));
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    void stop(@Observes ShutdownEvent event) throws InterruptedException, IOException {
+        running = false;
+        shipper.join(5_000);
+        journal.close();
+    }
+}

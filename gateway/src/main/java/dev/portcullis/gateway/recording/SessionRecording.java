@@ -1,0 +1,91 @@
+package dev.portcullis.gateway.recording;
+
+import dev.portcullis.contract.events.Request;
+import dev.portcullis.contract.events.Result;
+import dev.portcullis.contract.events.SessionEnded;
+import dev.portcullis.contract.events.SessionEvent;
+import dev.portcullis.contract.events.SessionEvents;
+import dev.portcullis.contract.events.SessionStarted;
+import dev.portcullis.gateway.masking.Detectors;
+import dev.portcullis.gateway.masking.MaskPlan;
+import dev.portcullis.gateway.policy.Decision;
+import dev.portcullis.gateway.policy.DecisionInput;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * One session's recording: builds its events (contract v1, {@code contract/EVENTS.md}) with their sequence
+ * numbers and hands them to the {@link SessionRecorder}. Confined to the session's event loop. Values of masked
+ * columns never appear: a result lists which columns were masked and by which rule.
+ */
+public final class SessionRecording {
+    private final SessionRecorder recorder;
+    private final UUID sessionId;
+    private final long startNanos = System.nanoTime();
+    private long seq;
+    private long requests;
+    private long denials;
+    private boolean ended;
+
+    private SessionRecording(SessionRecorder recorder, UUID sessionId) {
+        this.recorder = recorder;
+        this.sessionId = sessionId;
+    }
+
+    /** Starts the recording of a session with its {@code session.started} event. */
+    public static SessionRecording start(SessionRecorder recorder, UUID sessionId, DecisionInput.SessionContext context, String gateway) {
+        SessionRecording r = new SessionRecording(recorder, sessionId);
+        DecisionInput.IdentityInput i = context.identity();
+        DecisionInput.ConnectionInput c = context.connection();
+        r.emit(new SessionStarted(new SessionStarted.Identity(i.subject(), i.name(), i.groups(), i.clientId(), i.kind()),
+                new SessionStarted.Connection(c.name(), c.type(), c.tags()), context.session().sourceIp(), gateway));
+        return r;
+    }
+
+    /** Whether new requests may run: false when they could not be recorded. */
+    public boolean accepting() {
+        return recorder.accepting();
+    }
+
+    /**
+     * A decided request; returns its {@code seq}, which its results refer to.
+     *
+     * @param statements the analysed statements as the policy saw them
+     * @param source     {@code opa}, {@code cache} or {@code memo}
+     */
+    public long request(String message, Object statements, String sql, Decision d, String source) {
+        requests++;
+        if (!d.allow()) {
+            denials++;
+        }
+        boolean approval = d.approval() != null && d.approval().required();
+        return emit(new Request(message, SessionEvents.tree(statements), sql, new Request.Decision(d.decisionId(), d.allow(), d.policy(),
+                d.revision(), d.reasons(), approval, d.latencyMicros(), source)));
+    }
+
+    /** A statement's result: rows and bytes relayed, and what masking did to it. */
+    public void result(long requestSeq, long rows, long bytes, long durationUs, MaskPlan plan, Set<Detectors.Kind> fired,
+            String commandTag, String sqlState) {
+        List<Result.MaskedColumn> masked = plan == null ? List.of() : plan.masked().stream()
+                .map(m -> new Result.MaskedColumn(m.column(), m.table(), m.schema(), m.sourceColumn(), m.method(), m.rule())).toList();
+        List<String> detectors = fired.stream().map(Detectors.Kind::wireName).sorted().toList();
+        emit(new Result(requestSeq, rows, bytes, durationUs, masked, detectors, commandTag, sqlState));
+    }
+
+    /** The last event of the session; later calls do nothing. */
+    public void ended(String reason) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        emit(new SessionEnded(reason, (System.nanoTime() - startNanos) / 1_000_000, requests, denials));
+    }
+
+    private long emit(dev.portcullis.contract.events.EventBody body) {
+        long n = ++seq;
+        recorder.record(new SessionEvent(sessionId, n, Instant.now(), body));
+        return n;
+    }
+}
