@@ -73,12 +73,13 @@ pgbouncer_env() {
 # Gateway targets: each is our own gateway instance (process name = target name), beside any gateway of the stack,
 # run from a private copy of the build. Both take the OIDC access token of BENCH_IDENTITY as the password.
 #   gateway-passthrough  -Dportcullis.policy.pass-through=true: no OPA, every request allowed (the bare relay)
-#   gateway-policy       the default config: every session and every Query/Parse/FunctionCall decided by the stack's
-#                        OPA with the default policies (policies-rego/), per-session memo and shared decision cache
+#   gateway-enforced     full enforcement, the default config: every session and every Query/Parse/FunctionCall
+#                        decided by the stack's OPA with the default policies (policies-rego/), per-session memo and
+#                        shared decision cache; results masked by the default rules; every session recorded to Kafka
 # ---------------------------------------------------------------------------------------------------------------
-GATEWAY_TARGETS=(gateway-passthrough gateway-policy)
-declare -A GW_PG_PORT=([gateway-passthrough]=$BENCH_GW_PG_PORT [gateway-policy]=$BENCH_GWP_PG_PORT)
-declare -A GW_HTTP_PORT=([gateway-passthrough]=$BENCH_GW_HTTP_PORT [gateway-policy]=$BENCH_GWP_HTTP_PORT)
+GATEWAY_TARGETS=(gateway-passthrough gateway-enforced)
+declare -A GW_PG_PORT=([gateway-passthrough]=$BENCH_GW_PG_PORT [gateway-enforced]=$BENCH_GWP_PG_PORT)
+declare -A GW_HTTP_PORT=([gateway-passthrough]=$BENCH_GW_HTTP_PORT [gateway-enforced]=$BENCH_GWP_HTTP_PORT)
 declare -A GW_PID=()
 GW_APP_SRC="$REPO_ROOT/gateway/target/quarkus-app"
 GW_APP="$BENCH_DIR/gateway-app"
@@ -89,7 +90,7 @@ PASS_THROUGH_WARNING="POLICY ENFORCEMENT IS OFF"
 is_gateway() { [[ " ${GATEWAY_TARGETS[*]} " == *" $1 "* ]]; }
 any_gateway_wanted() {
   local t
-  for t in "${GATEWAY_TARGETS[@]}" gateway-enforced; do
+  for t in "${GATEWAY_TARGETS[@]}"; do
     if want "$t"; then return 0; fi
   done
   return 1
@@ -173,11 +174,11 @@ gateway_env() {
 }
 
 # policy_preflight: before the long part, every workload script (and TPC-B, always) runs a few transactions through
-# gateway-policy as BENCH_IDENTITY under both protocol modes, so a statement the policy denies fails here, with the
+# gateway-enforced as BENCH_IDENTITY under both protocol modes, so a statement the policy denies fails here, with the
 # gateway's message, and not as a FAILED cell after minutes. One statement the policy must deny (DO, an admin
 # statement) proves the instance enforces; it is allowed through gateway-passthrough.
 policy_preflight() {
-  local target=gateway-policy w m out
+  local target=gateway-enforced w m out
   mkdir -p "$BENCH_DIR/preflight"
   for w in "${ALL_WORKLOADS[@]}"; do
     [[ "$w" == tpcb ]] && reset_tpcb
@@ -198,21 +199,6 @@ policy_preflight() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# Target: gateway-enforced -- THE SLOT TO FILL once masking and Kafka recording are in the gateway (OPA decisions
-# alone are gateway-policy).
-#   enforced_available  return 0 once the gateway can run with full enforcement
-#   enforced_start      start a third bench gateway (e.g. ports 35434/38192) with OPA, a bench policy that masks
-#                       bench_people.email and bench_people.card, and recording to Kafka; set GW_PID[gateway-enforced]
-#                       and GW_PG_PORT/GW_HTTP_PORT[gateway-enforced], add it to GATEWAY_TARGETS
-#   enforced_stop       stop_bench_process gateway-enforced (called at exit)
-# Everything else (cells, alternation, throughput scenario, metrics, table, issue #7 checks) handles the target.
-# ---------------------------------------------------------------------------------------------------------------
-ENFORCED_REASON="Kafka recording is not wired into the gateway yet (gateway-policy has OPA decisions and masking)"
-enforced_available() { return 1; }
-enforced_start() { die "gateway-enforced: not available yet ($ENFORCED_REASON)"; }
-enforced_stop() { :; }
-
-# ---------------------------------------------------------------------------------------------------------------
 # Dispatch
 # ---------------------------------------------------------------------------------------------------------------
 # target_env TARGET [IDENTITY]: sets TARGET_ENV; IDENTITY (gateways only) overrides BENCH_IDENTITY.
@@ -228,14 +214,12 @@ target_pid() { printf '%s' "${GW_PID[$1]:-}"; }
 start_targets() {
   if want pgbouncer; then pgbouncer_start; fi
   if want gateway-passthrough; then gateway_start gateway-passthrough -Dportcullis.policy.pass-through=true; fi
-  if want gateway-policy; then gateway_start gateway-policy; fi
-  if [[ " ${RUN_TARGETS[*]} " == *" gateway-enforced "* ]]; then enforced_start; fi
+  if want gateway-enforced; then gateway_start gateway-enforced; fi
 }
 
 # stop_targets: every process of ours, also those an interrupted earlier run left (found by pid file, verified by
 # command line). "gateway" is the pass-through instance's name in older versions of the harness.
 stop_targets() {
-  enforced_stop
   local t
   for t in "${GATEWAY_TARGETS[@]}" gateway pgbouncer; do
     stop_bench_process "$t"
