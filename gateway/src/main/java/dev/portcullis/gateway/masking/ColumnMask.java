@@ -47,6 +47,94 @@ public record ColumnMask(Method method, int keepFirst, int keepLast, char maskCh
     }
 
     /**
+     * Writes the masked value, as a DataRow column (length, then bytes), straight from the value's bytes, without
+     * decoding it: for ASCII values, which are nearly all of them. Returns false, having written nothing, when the
+     * value needs {@link #apply} (non-ASCII text, or the hash method).
+     */
+    boolean writeAscii(io.netty.buffer.ByteBuf in, int pos, int len, io.netty.buffer.ByteBuf out) {
+        for (int i = pos; i < pos + len; i++) {
+            if (in.getByte(i) < 0) {
+                return false;
+            }
+        }
+        switch (method) {
+            case REDACT -> out.writeInt(REDACTED.length()).writeBytes(REDACTED_BYTES);
+            case NULL -> out.writeInt(-1);
+            case HASH -> {
+                return false;
+            }
+            case EMAIL -> {
+                int at = -1;
+                for (int i = pos + len - 1; i >= pos; i--) {
+                    if (in.getByte(i) == '@') {
+                        at = i;
+                        break;
+                    }
+                }
+                if (at <= pos || at == pos + len - 1) {
+                    out.writeInt(3).writeByte(maskChar).writeByte(maskChar).writeByte(maskChar);
+                } else {
+                    int tail = pos + len - at;
+                    out.writeInt(4 + tail).writeByte(in.getByte(pos)).writeByte(maskChar).writeByte(maskChar).writeByte(maskChar);
+                    out.writeBytes(in, at, tail);
+                }
+            }
+            case PARTIAL -> {
+                int alnum = 0;
+                for (int i = pos; i < pos + len; i++) {
+                    if (asciiAlnum(in.getByte(i))) {
+                        alnum++;
+                    }
+                }
+                boolean keepNone = alnum <= keepFirst + keepLast;
+                out.writeInt(len);
+                int seen = 0;
+                for (int i = pos; i < pos + len; i++) {
+                    byte b = in.getByte(i);
+                    if (!asciiAlnum(b)) {
+                        out.writeByte(b);
+                        continue;
+                    }
+                    seen++;
+                    out.writeByte(!keepNone && (seen <= keepFirst || seen > alnum - keepLast) ? b : (byte) maskChar);
+                }
+            }
+            case CARD -> {
+                int digits = 0;
+                for (int i = pos; i < pos + len; i++) {
+                    byte b = in.getByte(i);
+                    if (b >= '0' && b <= '9') {
+                        digits++;
+                    }
+                }
+                if (digits < 8 || keepLast >= digits) {
+                    out.writeInt(3).writeByte(maskChar).writeByte(maskChar).writeByte(maskChar);
+                } else {
+                    int keep = Math.min(keepLast, 4);
+                    out.writeInt(15 + keep);
+                    for (int g = 0; g < 3; g++) {
+                        out.writeByte(maskChar).writeByte(maskChar).writeByte(maskChar).writeByte(maskChar).writeByte(' ');
+                    }
+                    int skip = digits - keep;
+                    for (int i = pos; i < pos + len; i++) {
+                        byte b = in.getByte(i);
+                        if (b >= '0' && b <= '9' && skip-- <= 0) {
+                            out.writeByte(b);
+                        }
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    private static final byte[] REDACTED_BYTES = REDACTED.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    private static boolean asciiAlnum(byte b) {
+        return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z';
+    }
+
+    /**
      * Keeps the first and last letters or digits and replaces the others; punctuation and spaces stay, so
      * {@code +1-202-555-0142} becomes {@code +*-***-***-**42}.
      */

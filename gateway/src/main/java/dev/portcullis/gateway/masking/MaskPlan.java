@@ -137,6 +137,8 @@ public final class MaskPlan {
                 if (len > 0) {
                     out.writeBytes(in, pos, len);
                 }
+            } else if (column.mask() != null && column.type() == TypeClass.TEXT && column.mask().writeAscii(in, pos, len, out)) {
+                // masked from the bytes themselves
             } else {
                 writeValue(out, rewrite(column, in, pos, len, isBinary, fired));
             }

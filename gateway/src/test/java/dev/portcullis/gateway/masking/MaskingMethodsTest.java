@@ -36,6 +36,29 @@ class MaskingMethodsTest {
     }
 
     @Test
+    void masking_from_the_bytes_gives_what_masking_the_text_gives() {
+        String[] values = {"jane.doe@example.com", "@x", "x@", "no-at", "", "+1-202-555-0142", "4242-4242-4242-4242", "1234",
+                "ab", "Jane Doe", "123-45-6789"};
+        for (ColumnMask.Method m : ColumnMask.Method.values()) {
+            if (m == ColumnMask.Method.HASH) {
+                continue;
+            }
+            ColumnMask mask = new ColumnMask(m, 1, 2, '#', "t/rule");
+            for (String v : values) {
+                io.netty.buffer.ByteBuf out = Unpooled.buffer();
+                assertTrue(mask.writeAscii(Unpooled.copiedBuffer(v, StandardCharsets.US_ASCII), 0, v.length(), out));
+                String expected = mask.apply(v, HASH);
+                int len = out.readInt();
+                assertEquals(expected, len < 0 ? null : out.toString(out.readerIndex(), len, StandardCharsets.UTF_8), m + " of '" + v + "'");
+            }
+        }
+        io.netty.buffer.ByteBuf out = Unpooled.buffer();
+        assertFalse(new ColumnMask(ColumnMask.Method.EMAIL, 0, 0, '*', "r").writeAscii(Unpooled.copiedBuffer("jü@x.de", StandardCharsets.UTF_8), 0, 8, out),
+                "non-ASCII text takes the decoding path");
+        assertEquals(0, out.writerIndex());
+    }
+
+    @Test
     void the_hash_is_keyed_and_deterministic() {
         String a = mask(ColumnMask.Method.HASH, 0, 0, "TX-1001");
         assertEquals(a, mask(ColumnMask.Method.HASH, 0, 0, "TX-1001"));
