@@ -94,7 +94,12 @@ public final class Stack {
 
     /** The Portcullis metadata database, as the apps' own user. */
     public static Connection portcullisDb() throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://" + get("STACK_HOST") + ":" + get("PG_PORT") + "/"
+        return portcullisDb(Integer.parseInt(get("PG_PORT")));
+    }
+
+    /** The Portcullis metadata database of the PostgreSQL on that port (the stack's, or a test's own). */
+    public static Connection portcullisDb(int port) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://" + get("STACK_HOST") + ":" + port + "/"
                 + get("PORTCULLIS_DB"), get("PORTCULLIS_DB_USER"), get("PORTCULLIS_DB_PASSWORD"));
     }
 

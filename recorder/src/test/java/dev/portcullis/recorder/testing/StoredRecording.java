@@ -20,9 +20,20 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 public record StoredRecording(UUID sessionId, String objectPrefix, long lastSeq, byte[] lastHash, long requests,
         long denials, String endReason, String subject, String connection, List<ChainVerifier.Link> links) {
 
-    /** @return {@code null} when there is no session row */
+    /** A way to open the database that holds the index: the stack's, or a test's own PostgreSQL. */
+    @FunctionalInterface
+    public interface Database {
+        Connection open() throws SQLException;
+    }
+
+    /** @return {@code null} when there is no session row in the stack's database */
     public static StoredRecording read(UUID sessionId) throws SQLException {
-        try (Connection db = Stack.portcullisDb()) {
+        return read(Stack::portcullisDb, sessionId);
+    }
+
+    /** @return {@code null} when there is no session row */
+    public static StoredRecording read(Database database, UUID sessionId) throws SQLException {
+        try (Connection db = database.open()) {
             StoredRecording session;
             try (PreparedStatement s = db.prepareStatement("SELECT object_prefix, last_seq, last_hash, requests, denials,"
                     + " end_reason, identity_subject, connection_name FROM sessions WHERE id = ?")) {
