@@ -134,7 +134,7 @@ gateway_start() {
   secrets_props=$(properties_view "$SECRETS_FILE" secrets)
   gc_log=$(target_gc_log "$target")
   rm -f "$gc_log"
-  log_from=$(( $(wc -l <"$BENCH_LOGS/$target.log" 2>/dev/null || echo 0) + 1 ))
+  log_from=$(( $( { wc -l <"$BENCH_LOGS/$target.log"; } 2>/dev/null || echo 0) + 1 ))
   t0=$(now_ms)
   start_bg "$target" "$JAVA_BIN" "$GW_HEAP" "-Xlog:gc:file=$gc_log" \
     "-Dquarkus.config.locations=$stack_props,$secrets_props" \

@@ -42,7 +42,6 @@ final class EventJournal implements AutoCloseable {
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
     private long nextIndex;
     private long totalBytes;
-    private boolean dirty;
 
     EventJournal(Path dir, long maxBytes, long segmentBytes) throws IOException {
         this.dir = dir;
@@ -120,32 +119,34 @@ final class EventJournal implements AutoCloseable {
         return totalBytes >= maxBytes;
     }
 
-    /** Appends an entry (not yet forced to disk: see {@link #sync}); returns its index. */
+    /** Entries appended since the last {@link #sync}, encoded, in order; written and forced there in one go. */
+    private ByteBuffer pending = ByteBuffer.allocate(64 * 1024);
+    private long pendingFirstIndex = -1;
+
+    /** Appends an entry in memory; it is written and forced to disk by the next {@link #sync}. Returns its index. */
     long append(String key, byte[] value) {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         int length = 2 + k.length + value.length;
-        ByteBuffer buf = ByteBuffer.allocate(HEADER + length);
-        buf.putInt(length).putInt(0).putShort((short) k.length).put(k).put(value);
-        CRC32C crc = new CRC32C();
-        crc.update(buf.array(), HEADER, length);
-        buf.putInt(4, (int) crc.getValue());
-        buf.flip();
-        try {
-            Segment seg = segments.peekLast();
-            if (seg == null || seg.bytes()[0] >= segmentBytes) {
-                seg = newSegment(nextIndex);
-            }
-            while (buf.hasRemaining()) {
-                seg.channel().write(buf, seg.bytes()[0] + buf.position());
-            }
-            seg.bytes()[0] += HEADER + length;
-            seg.lastIndex()[0] = nextIndex;
-            totalBytes += HEADER + length;
-            dirty = true;
-            return nextIndex++;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the event journal in " + dir, e);
+        if (pending.remaining() < HEADER + length) {
+            ByteBuffer grown = ByteBuffer.allocate(Math.max(pending.capacity() * 2, pending.position() + HEADER + length));
+            grown.put(pending.flip());
+            pending = grown;
         }
+        int start = pending.position();
+        pending.putInt(length).putInt(0).putShort((short) k.length).put(k).put(value);
+        CRC32C crc = new CRC32C();
+        crc.update(pending.array(), start + HEADER, length);
+        pending.putInt(start + 4, (int) crc.getValue());
+        if (pendingFirstIndex < 0) {
+            pendingFirstIndex = nextIndex;
+        }
+        totalBytes += HEADER + length;
+        return nextIndex++;
+    }
+
+    /** Index after the last entry forced to disk: entries before it survive a crash and may be sent. */
+    long syncedIndex() {
+        return pendingFirstIndex < 0 ? nextIndex : pendingFirstIndex;
     }
 
     private Segment newSegment(long first) throws IOException {
@@ -156,19 +157,29 @@ final class EventJournal implements AutoCloseable {
         return seg;
     }
 
-    /** Forces what was appended to disk (one fsync for any number of appends). */
+    /** Writes what was appended since the last call and forces it to disk: one write and one fsync for the lot. */
     void sync() {
-        if (!dirty) {
+        if (pendingFirstIndex < 0) {
             return;
         }
         try {
-            Segment last = segments.peekLast();
-            if (last != null) {
-                last.channel().force(false);
+            Segment seg = segments.peekLast();
+            if (seg == null || seg.bytes()[0] >= segmentBytes) {
+                seg = newSegment(pendingFirstIndex);
             }
-            dirty = false;
+            pending.flip();
+            int written = pending.remaining();
+            long at = seg.bytes()[0];
+            while (pending.hasRemaining()) {
+                at += seg.channel().write(pending, at);
+            }
+            seg.channel().force(false);
+            seg.bytes()[0] += written;
+            seg.lastIndex()[0] = nextIndex - 1;
+            pending.clear();
+            pendingFirstIndex = -1;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot force the event journal in " + dir + " to disk", e);
+            throw new UncheckedIOException("cannot write the event journal in " + dir, e);
         }
     }
 

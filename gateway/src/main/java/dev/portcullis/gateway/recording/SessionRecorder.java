@@ -16,7 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -40,6 +41,12 @@ public class SessionRecorder {
     private static final Logger LOG = Logger.getLogger(SessionRecorder.class);
     private static final int WINDOW = 1024;
     private static final int BATCH = 4096;
+    /**
+     * How long the first event of a batch waits for others before the batch is forced to disk: one fsync per
+     * interval at most, however many events arrive (fsync is expensive, and per event it would steal the cores).
+     */
+    private static final long GROUP_COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private record Event(String key, byte[] value) {
     }
@@ -51,7 +58,11 @@ public class SessionRecorder {
     private final EventJournal journal;
     private final boolean refuseWhenFull;
     private final long refuseAtBytes;
-    private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    /**
+     * Events and acknowledgements for the shipper. Lock-free and never signalled: adding an event costs the
+     * session's event loop no wake-up of another thread; the shipper looks every {@link #IDLE_PARK_NANOS}.
+     */
+    private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final Thread shipper;
     private volatile boolean accepting = true;
     private volatile boolean running = true;
@@ -117,22 +128,35 @@ public class SessionRecorder {
         List<Object> batch = new ArrayList<>();
         while (running || !inbox.isEmpty()) {
             try {
-                Object first = inbox.poll(100, TimeUnit.MILLISECONDS);
-                if (first != null) {
-                    batch.add(first);
-                    inbox.drainTo(batch, BATCH);
+                drain(batch);
+                if (batch.isEmpty()) {
+                    LockSupport.parkNanos(IDLE_PARK_NANOS);
+                    send();
+                    continue;
+                }
+                if (batch.stream().anyMatch(o -> o instanceof Event)) {
+                    // group commit: let the batch fill for a moment, then one write and one fsync for all of it
+                    long until = System.nanoTime() + GROUP_COMMIT_NANOS;
+                    while (batch.size() < BATCH && System.nanoTime() - until < 0) {
+                        LockSupport.parkNanos(IDLE_PARK_NANOS);
+                        drain(batch);
+                    }
                 }
                 journalBatch(batch);
                 batch.clear();
                 send();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             } catch (RuntimeException e) {
                 LOG.errorf(e, "session recording: %s", e.getMessage());
                 accepting = false;
                 sleepQuietly();
             }
+        }
+    }
+
+    private void drain(List<Object> batch) {
+        Object o;
+        while (batch.size() < BATCH && (o = inbox.poll()) != null) {
+            batch.add(o);
         }
     }
 
@@ -194,7 +218,7 @@ public class SessionRecorder {
             ackedAhead.clear();
             sleepQuietly();
         }
-        while (inFlight < WINDOW && nextToSend < journal.nextIndex()) {
+        while (inFlight < WINDOW && nextToSend < journal.syncedIndex()) {
             List<EventJournal.Entry> entries = fromMemory(nextToSend, WINDOW - inFlight);
             if (entries.isEmpty()) {
                 entries = journal.read(nextToSend, WINDOW - inFlight);

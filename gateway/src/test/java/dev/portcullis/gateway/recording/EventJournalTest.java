@@ -66,6 +66,8 @@ class EventJournalTest {
         try (EventJournal j = new EventJournal(dir, 1 << 20, 1 << 20)) {
             assertEquals(1, j.nextIndex());
             assertEquals(1, j.append("s", bytes("two again")), "the next entry takes the torn one's place");
+            assertEquals(1, j.syncedIndex(), "an entry is not readable before it is forced to disk");
+            j.sync();
             assertEquals("two again", new String(j.read(1, 1).get(0).value(), StandardCharsets.UTF_8));
         }
     }
@@ -75,7 +77,11 @@ class EventJournalTest {
         try (EventJournal j = new EventJournal(dir, 1000, 200)) {
             while (!j.full()) {
                 j.append("s", new byte[90]);
+                if (j.nextIndex() % 3 == 0) {
+                    j.sync();
+                }
             }
+            j.sync();
             assertTrue(j.bytes() >= 1000);
             long next = j.nextIndex();
             j.acknowledgedBefore(next);
