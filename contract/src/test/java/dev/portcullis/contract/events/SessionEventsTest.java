@@ -72,6 +72,17 @@ class SessionEventsTest {
     }
 
     @Test
+    void the_wire_form_the_gateway_sends_canonicalises_to_the_canonical_form() {
+        SessionEvent result = new SessionEvent(SESSION, 3, Instant.parse("2026-11-28T08:00:02Z"), new Result(2, 3, 120, 950,
+                List.of(new Result.MaskedColumn("email", "users", "public", "email", "email", "pii/email")), List.of("email"),
+                "SELECT 3", null));
+        SessionEvent ended = new SessionEvent(SESSION, 4, Instant.parse("2026-11-28T08:00:03Z"), new SessionEnded("client_terminate", 3000, 2, 0));
+        for (SessionEvent e : List.of(started(), request(), result, ended)) {
+            assertEquals(utf8(SessionEvents.toJson(e)), utf8(SessionEvents.canonical(SessionEvents.toWire(e)).json()), e.type());
+        }
+    }
+
+    @Test
     void the_chain_over_the_fixed_events_matches_the_test_vector() {
         byte[] h1 = HashChain.next(HashChain.start(), SessionEvents.toJson(started()));
         byte[] h2 = HashChain.next(h1, SessionEvents.toJson(request()));

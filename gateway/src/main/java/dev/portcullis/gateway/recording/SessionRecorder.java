@@ -116,7 +116,7 @@ public class SessionRecorder {
 
     /** Queues one event; it is journaled and sent in the order of calls. */
     public void record(SessionEvent event) {
-        inbox.add(new Event(event.sessionId().toString(), SessionEvents.toJson(event)));
+        inbox.add(new Event(event.sessionId().toString(), SessionEvents.toWire(event)));
     }
 
     /** Events acknowledged by Kafka since start (for tests and metrics). */
