@@ -8,6 +8,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -27,20 +28,17 @@ public final class RecorderProcess implements AutoCloseable {
 
     private final Process process;
     private final Path log;
+    private final int httpPort;
 
-    private RecorderProcess(Process process, Path log) {
+    private RecorderProcess(Process process, Path log, int httpPort) {
         this.process = process;
         this.log = log;
+        this.httpPort = httpPort;
     }
 
-    /** Starts the recorder and waits until it is ready (PostgreSQL, Kafka and S3 reachable). */
+    /** Starts the recorder on the test's private services and waits until it is ready. */
     public static RecorderProcess start(Path log) throws IOException, InterruptedException {
-        if (!Files.exists(JAR)) {
-            throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: run mvn verify (it packages first)");
-        }
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-Dquarkus.config.locations=" + Stack.ENV_FILE.toAbsolutePath() + "," + Stack.SECRETS_FILE.toAbsolutePath(),
+        RecorderProcess recorder = start(log, HTTP_PORT, List.of(
                 // Every endpoint is named outright (not through the stack.properties variables they are built
                 // from), and topic and group are the test's own: nothing may reach the shared stack.
                 "-Dquarkus.http.port=" + HTTP_PORT,
@@ -55,12 +53,28 @@ public final class RecorderProcess implements AutoCloseable {
                 "-Dmp.messaging.incoming.session-events.session.timeout.ms=6000",
                 "-Dmp.messaging.incoming.session-events.heartbeat.interval.ms=1000",
                 // commits every second instead of five: the tests wait for them
-                "-Dmp.messaging.incoming.session-events.auto.commit.interval.ms=1000",
-                "-jar", JAR.toAbsolutePath().toString());
+                "-Dmp.messaging.incoming.session-events.auto.commit.interval.ms=1000"));
+        recorder.assertPrivate();
+        return recorder;
+    }
+
+    /**
+     * Starts the recorder with the stack's settings and these overrides ({@code -Dkey=value}), and waits until it is
+     * ready (PostgreSQL, Kafka and S3 reachable).
+     */
+    public static RecorderProcess start(Path log, int httpPort, List<String> overrides) throws IOException, InterruptedException {
+        if (!Files.exists(JAR)) {
+            throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: run mvn verify (it packages first)");
+        }
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1",
+                "-Dquarkus.config.locations=" + Stack.ENV_FILE.toAbsolutePath() + "," + Stack.SECRETS_FILE.toAbsolutePath()));
+        command.addAll(overrides);
+        command.addAll(List.of("-jar", JAR.toAbsolutePath().toString()));
         Files.createDirectories(log.getParent());
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        RecorderProcess recorder = new RecorderProcess(process, log);
+        RecorderProcess recorder = new RecorderProcess(process, log, httpPort);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!recorder.ready()) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
@@ -69,7 +83,6 @@ public final class RecorderProcess implements AutoCloseable {
             }
             Thread.sleep(200);
         }
-        recorder.assertPrivate();
         return recorder;
     }
 
@@ -85,7 +98,7 @@ public final class RecorderProcess implements AutoCloseable {
 
     public boolean ready() {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + HTTP_PORT + "/q/health/ready"))
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready"))
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (IOException e) {
             return false;
@@ -105,7 +118,7 @@ public final class RecorderProcess implements AutoCloseable {
 
     /** A counter from /q/metrics (Prometheus name, without {@code _total}); 0 when the recorder has not counted yet. */
     public double counter(String name) throws IOException, InterruptedException {
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + HTTP_PORT + "/q/metrics"))
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/q/metrics"))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "_total(?:\\{[^}]*})? ([0-9.E+]+)$").matcher(metrics);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
