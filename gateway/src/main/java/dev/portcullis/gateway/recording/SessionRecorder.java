@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.recording;
 
+import dev.portcullis.contract.events.EventBody;
 import dev.portcullis.contract.events.SessionEvent;
 import dev.portcullis.contract.events.SessionEvents;
 import dev.portcullis.gateway.GatewayConfig;
@@ -14,7 +15,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Instant;
 import java.util.TreeSet;
+import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
@@ -48,7 +52,8 @@ public class SessionRecorder {
     private static final long GROUP_COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
-    private record Event(String key, byte[] value) {
+    /** An event as the session handed it over: serialised on the shipper thread, off the event loops. */
+    private record Event(UUID sessionId, long seq, Instant at, Supplier<EventBody> body) {
     }
 
     private record Acked(long index, boolean ok, Throwable failure) {
@@ -114,9 +119,12 @@ public class SessionRecorder {
         return accepting || !refuseWhenFull;
     }
 
-    /** Queues one event; it is journaled and sent in the order of calls. */
-    public void record(SessionEvent event) {
-        inbox.add(new Event(event.sessionId().toString(), SessionEvents.toWire(event)));
+    /**
+     * Queues one event; it is journaled and sent in the order of calls. The body is built and serialised later,
+     * on the shipper thread, so it must only read values that no longer change.
+     */
+    public void record(UUID sessionId, long seq, Instant at, Supplier<EventBody> body) {
+        inbox.add(new Event(sessionId, seq, at, body));
     }
 
     /** Events acknowledged by Kafka since start (for tests and metrics). */
@@ -170,9 +178,19 @@ public class SessionRecorder {
                     dropped.incrementAndGet();
                     continue;
                 }
-                long index = journal.append(e.key(), e.value());
+                String key = e.sessionId().toString();
+                byte[] value;
+                try {
+                    value = SessionEvents.toWire(new SessionEvent(e.sessionId(), e.seq(), e.at(), e.body().get()));
+                } catch (RuntimeException bug) {
+                    // a gap the recording's verify will show, rather than a recorder stuck on one event
+                    LOG.errorf(bug, "session recording: cannot write event %d of session %s; it is missing from the recording", e.seq(), key);
+                    dropped.incrementAndGet();
+                    continue;
+                }
+                long index = journal.append(key, value);
                 if (recent.size() < 2 * WINDOW && (recent.isEmpty() || recent.get(recent.size() - 1).index() == index - 1)) {
-                    recent.add(new EventJournal.Entry(index, e.key(), e.value()));
+                    recent.add(new EventJournal.Entry(index, key, value));
                 }
                 appended = true;
             }

@@ -3,7 +3,6 @@ package dev.portcullis.gateway.recording;
 import dev.portcullis.contract.events.Request;
 import dev.portcullis.contract.events.Result;
 import dev.portcullis.contract.events.SessionEnded;
-import dev.portcullis.contract.events.SessionEvent;
 import dev.portcullis.contract.events.SessionEvents;
 import dev.portcullis.contract.events.SessionStarted;
 import dev.portcullis.gateway.masking.Detectors;
@@ -39,7 +38,7 @@ public final class SessionRecording {
         SessionRecording r = new SessionRecording(recorder, sessionId);
         DecisionInput.IdentityInput i = context.identity();
         DecisionInput.ConnectionInput c = context.connection();
-        r.emit(new SessionStarted(new SessionStarted.Identity(i.subject(), i.name(), i.groups(), i.clientId(), i.kind()),
+        r.emit(() -> new SessionStarted(new SessionStarted.Identity(i.subject(), i.name(), i.groups(), i.clientId(), i.kind()),
                 new SessionStarted.Connection(c.name(), c.type(), c.tags()), context.session().sourceIp(), gateway));
         return r;
     }
@@ -61,17 +60,17 @@ public final class SessionRecording {
             denials++;
         }
         boolean approval = d.approval() != null && d.approval().required();
-        return emit(new Request(message, SessionEvents.tree(statements), sql, new Request.Decision(d.decisionId(), d.allow(), d.policy(),
-                d.revision(), d.reasons(), approval, d.latencyMicros(), source)));
+        return emit(() -> new Request(message, SessionEvents.tree(statements), sql, new Request.Decision(d.decisionId(), d.allow(),
+                d.policy(), d.revision(), d.reasons(), approval, d.latencyMicros(), source)));
     }
 
     /** A statement's result: rows and bytes relayed, and what masking did to it. */
     public void result(long requestSeq, long rows, long bytes, long durationUs, MaskPlan plan, Set<Detectors.Kind> fired,
             String commandTag, String sqlState) {
-        List<Result.MaskedColumn> masked = plan == null ? List.of() : plan.masked().stream()
-                .map(m -> new Result.MaskedColumn(m.column(), m.table(), m.schema(), m.sourceColumn(), m.method(), m.rule())).toList();
-        List<String> detectors = fired.stream().map(Detectors.Kind::wireName).sorted().toList();
-        emit(new Result(requestSeq, rows, bytes, durationUs, masked, detectors, commandTag, sqlState));
+        List<String> detectors = fired.isEmpty() ? List.of() : fired.stream().map(Detectors.Kind::wireName).sorted().toList();
+        emit(() -> new Result(requestSeq, rows, bytes, durationUs, plan == null ? List.of() : plan.masked().stream()
+                .map(m -> new Result.MaskedColumn(m.column(), m.table(), m.schema(), m.sourceColumn(), m.method(), m.rule())).toList(),
+                detectors, commandTag, sqlState));
     }
 
     /** The last event of the session; later calls do nothing. */
@@ -80,12 +79,16 @@ public final class SessionRecording {
             return;
         }
         ended = true;
-        emit(new SessionEnded(reason, (System.nanoTime() - startNanos) / 1_000_000, requests, denials));
+        long durationMs = (System.nanoTime() - startNanos) / 1_000_000;
+        long total = requests;
+        long denied = denials;
+        emit(() -> new SessionEnded(reason, durationMs, total, denied));
     }
 
-    private long emit(dev.portcullis.contract.events.EventBody body) {
+    /** @param body built on the recorder's thread: it may only capture values that no longer change */
+    private long emit(java.util.function.Supplier<dev.portcullis.contract.events.EventBody> body) {
         long n = ++seq;
-        recorder.record(new SessionEvent(sessionId, n, Instant.now(), body));
+        recorder.record(sessionId, n, Instant.now(), body);
         return n;
     }
 }
