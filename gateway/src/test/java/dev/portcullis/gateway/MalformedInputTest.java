@@ -93,6 +93,16 @@ class MalformedInputTest {
     }
 
     @Test
+    void a_bind_whose_fields_overrun_the_message_is_refused() throws Exception {
+        try (RawPgClient c = session()) {
+            c.send('P', "\0SELECT 1\0\0\0".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            // portal "", statement "", no parameter formats, then claims 5 parameters and ends
+            c.send('B', new byte[] {0, 0, 0, 0, 0, 5});
+            assertProtocolError(c, "malformed 'B' message");
+        }
+    }
+
+    @Test
     void unknown_message_type_is_refused() throws Exception {
         try (RawPgClient c = session()) {
             c.send('!', new byte[] {0});

@@ -197,6 +197,14 @@ final class ResultMasking {
      * @param copies the plans of the COPY TO STDOUT statements the message runs, in order (Query, Parse)
      */
     void forwarding(ByteBuf frame, byte type, List<CopyPlan> copies, long requestSeq) {
+        try {
+            track(frame, type, copies, requestSeq);
+        } catch (IndexOutOfBoundsException e) {
+            throw new PgProtocolException("malformed " + PgProtocol.describeType(type) + " message: it ends before its fields do");
+        }
+    }
+
+    private void track(ByteBuf frame, byte type, List<CopyPlan> copies, long requestSeq) {
         switch (type) {
             case PgProtocol.QUERY, PgProtocol.FUNCTION_CALL -> expected.add(new Expect(Kind.QUERY, null, null, false,
                     new ArrayDeque<>(copies), requestSeq, System.nanoTime()));
