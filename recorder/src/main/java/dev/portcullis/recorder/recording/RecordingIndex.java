@@ -7,7 +7,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Supplier;
 import org.hibernate.reactive.mutiny.Mutiny;
@@ -25,30 +28,47 @@ public class RecordingIndex {
         this.sessions = sessions;
     }
 
-    /** Where a session's chain ends, or {@code null} if nothing of it is stored. */
-    public ChainEnd chainEnd(UUID sessionId) {
-        Object[] row = await(() -> sessions.withSession(s -> s.createNativeQuery(
-                        "SELECT object_prefix, last_seq, last_hash FROM sessions WHERE id = :id", Object[].class)
-                .setParameter("id", sessionId)
-                .getSingleResultOrNull()));
-        return row == null ? null : new ChainEnd((String) row[0], ((Number) row[1]).longValue(), (byte[]) row[2]);
+    /** Where the chains of these sessions end; a session of which nothing is stored is not in the map. */
+    public Map<UUID, ChainEnd> chainEnds(Collection<UUID> sessionIds) {
+        List<Object[]> rows = await(() -> sessions.withSession(s -> s.createNativeQuery(
+                        "SELECT id, object_prefix, last_seq, last_hash FROM sessions WHERE id IN (:ids)", Object[].class)
+                .setParameter("ids", sessionIds)
+                .getResultList()));
+        Map<UUID, ChainEnd> ends = new HashMap<>();
+        for (Object[] row : rows) {
+            ends.put((UUID) row[0], new ChainEnd((String) row[1], ((Number) row[2]).longValue(), (byte[]) row[3]));
+        }
+        return ends;
     }
 
     /**
-     * Appends a run of events to a session in one transaction: the session row moves its chain end from
-     * {@code expectedLastSeq} to the run's last event, and the event rows are inserted.
+     * Appends runs of events to their sessions, all in one transaction: each session row moves its chain end from
+     * the run's {@link SessionRun#storedLastSeq()} to the run's last event, and the event rows are inserted. Either
+     * every run is indexed or none is.
      *
-     * @throws ConcurrentAppendException when another writer moved the chain end first; the caller starts over
+     * @throws ConcurrentAppendException when another writer moved a chain end first; the caller starts over
      */
-    public void append(SessionRun run, long expectedLastSeq) {
-        await(() -> sessions.withTransaction(s -> insertSessionIfNew(s, run)
-                .chain(() -> updateSession(s, run, expectedLastSeq))
+    public void append(List<SessionRun> runs) {
+        await(() -> sessions.withTransaction(s -> {
+            // one statement at a time: a session (and its connection) runs one query after the other
+            Uni<Void> appended = Uni.createFrom().voidItem();
+            for (SessionRun run : runs) {
+                appended = appended.chain(() -> appendRun(s, run));
+            }
+            return appended;
+        }));
+    }
+
+    private static Uni<Void> appendRun(Mutiny.Session s, SessionRun run) {
+        return insertSessionIfNew(s, run)
+                .chain(() -> updateSession(s, run))
                 .chain(updated -> {
                     if (updated != 1) {
-                        throw new ConcurrentAppendException(run.sessionId(), expectedLastSeq);
+                        throw new ConcurrentAppendException(run.sessionId(), run.storedLastSeq());
                     }
                     return insertEvents(s, run);
-                })));
+                })
+                .replaceWithVoid();
     }
 
     private static Uni<Integer> insertSessionIfNew(Mutiny.Session s, SessionRun run) {
@@ -63,7 +83,7 @@ public class RecordingIndex {
                 .executeUpdate();
     }
 
-    private static Uni<Integer> updateSession(Mutiny.Session s, SessionRun run, long expectedLastSeq) {
+    private static Uni<Integer> updateSession(Mutiny.Session s, SessionRun run) {
         SessionRun.Summary summary = run.summary();
         return s.createNativeQuery("""
                         UPDATE sessions SET
@@ -95,7 +115,7 @@ public class RecordingIndex {
                 .setParameter("ended_at", utc(summary.endedAt()))
                 .setParameter("end_reason", summary.endReason())
                 .setParameter("id", run.sessionId())
-                .setParameter("expected", expectedLastSeq)
+                .setParameter("expected", run.storedLastSeq())
                 .executeUpdate();
     }
 

@@ -16,14 +16,15 @@ import java.util.UUID;
 
 /**
  * The events of one session in one batch that are not stored yet, in seq order, chained onto the stored end of the
- * session's chain: what goes into one S3 chunk and one PostgreSQL transaction.
+ * session's chain: what goes into one S3 chunk and into the batch's PostgreSQL transaction.
  *
- * @param events     the new events, seq ascending, each seq once
- * @param hashes     {@code hashes[i]} is the chain link of {@code events[i]}
- * @param duplicates events of the batch that were stored before or given twice (redelivery)
+ * @param storedLastSeq the seq at which the stored chain ends (0 if nothing is stored): the run goes on from there
+ * @param events        the new events, seq ascending, each seq once
+ * @param hashes        {@code hashes[i]} is the chain link of {@code events[i]}
+ * @param duplicates    events of the batch that were stored before or given twice (redelivery)
  */
-public record SessionRun(UUID sessionId, String objectPrefix, List<CanonicalEvent> events, List<byte[]> hashes,
-        int duplicates) {
+public record SessionRun(UUID sessionId, String objectPrefix, long storedLastSeq, List<CanonicalEvent> events,
+        List<byte[]> hashes, int duplicates) {
 
     /**
      * @param batch    this session's events from one batch, in any order, possibly with repeats
@@ -33,7 +34,8 @@ public record SessionRun(UUID sessionId, String objectPrefix, List<CanonicalEven
     public static SessionRun of(UUID sessionId, List<CanonicalEvent> batch, RecordingIndex.ChainEnd chainEnd) {
         List<CanonicalEvent> sorted = new ArrayList<>(batch);
         sorted.sort(Comparator.comparingLong(CanonicalEvent::seq)); // stable: of two equal seqs the first received wins
-        long lastSeq = chainEnd == null ? 0 : chainEnd.lastSeq();
+        long storedLastSeq = chainEnd == null ? 0 : chainEnd.lastSeq();
+        long lastSeq = storedLastSeq;
         byte[] link = chainEnd == null ? HashChain.start() : chainEnd.lastHash();
         List<CanonicalEvent> fresh = new ArrayList<>();
         List<byte[]> hashes = new ArrayList<>();
@@ -48,7 +50,7 @@ public record SessionRun(UUID sessionId, String objectPrefix, List<CanonicalEven
         }
         String prefix = chainEnd != null ? chainEnd.objectPrefix()
                 : RecordingChunks.sessionPrefix(sessionId, fresh.isEmpty() ? Instant.EPOCH : fresh.get(0).at());
-        return new SessionRun(sessionId, prefix, List.copyOf(fresh), List.copyOf(hashes), batch.size() - fresh.size());
+        return new SessionRun(sessionId, prefix, storedLastSeq, List.copyOf(fresh), List.copyOf(hashes), batch.size() - fresh.size());
     }
 
     public boolean isEmpty() {
