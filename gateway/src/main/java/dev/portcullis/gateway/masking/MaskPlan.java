@@ -61,15 +61,6 @@ public final class MaskPlan {
         this.passes = this.columns.stream().allMatch(c -> c.mask() == null && !c.detect());
     }
 
-    /** A plan that changes nothing (no rule applies and no detector runs). */
-    public static MaskPlan passing(int columnCount) {
-        List<Column> none = new ArrayList<>(columnCount);
-        for (int i = 0; i < columnCount; i++) {
-            none.add(new Column("?column?", null, null, null, TypeClass.OTHER, null, false));
-        }
-        return new MaskPlan(none, new Detectors(Set.of()), null, "mask/none");
-    }
-
     /** True when rows pass unchanged: they need not even be looked at. */
     public boolean passesUnchanged() {
         return passes;
@@ -95,11 +86,6 @@ public final class MaskPlan {
             }
         }
         return out;
-    }
-
-    /** The detectors that run over this shape's columns (empty when none does). */
-    public Set<Detectors.Kind> detectorKinds() {
-        return columns.stream().anyMatch(Column::detect) ? detectors.kinds() : Set.of();
     }
 
     /**

@@ -127,11 +127,6 @@ public class SessionRecorder {
         inbox.add(new Event(sessionId, seq, at, body));
     }
 
-    /** Events acknowledged by Kafka since start (for tests and metrics). */
-    public long acknowledgedEvents() {
-        return acknowledged.get();
-    }
-
     private void ship() {
         List<Object> batch = new ArrayList<>();
         while (running || !inbox.isEmpty()) {

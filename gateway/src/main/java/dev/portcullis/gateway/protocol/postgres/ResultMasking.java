@@ -18,13 +18,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.concurrent.CompletableFuture;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.jboss.logging.Logger;
 
 /**
@@ -643,11 +643,6 @@ final class ResultMasking {
         if (!stalled && !closed) {
             backend.config().setAutoRead(client.channel().isWritable());
         }
-    }
-
-    /** The detectors that found something in this session so far (for the recording). */
-    Set<Detectors.Kind> fired() {
-        return fired;
     }
 
     /** A RowDescription's bytes as a map key: compared by content, copied only to be kept. */

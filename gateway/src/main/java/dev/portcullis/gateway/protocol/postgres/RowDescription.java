@@ -2,14 +2,13 @@ package dev.portcullis.gateway.protocol.postgres;
 
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
  * A RowDescription message, read: each column's label, source table OID and attribute number (0 when the
- * column is computed), type OID and format. Its raw bytes identify the shape (see {@link #key}).
+ * column is computed), type OID and format.
  */
-record RowDescription(List<Field> fields, Key key) {
+record RowDescription(List<Field> fields) {
 
     record Field(String name, int tableOid, int attnum, int typeOid, boolean binary) {
         boolean computed() {
@@ -17,23 +16,9 @@ record RowDescription(List<Field> fields, Key key) {
         }
     }
 
-    /** The message's bytes (format codes zeroed), comparable by value: the same key is the same shape. */
-    record Key(byte[] bytes) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && Arrays.equals(bytes, k.bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(bytes);
-        }
-    }
-
     /** @param frame a whole RowDescription frame, type byte included; not released */
     static RowDescription decode(ByteBuf frame) {
         ByteBuf buf = frame.duplicate();
-        int base = buf.readerIndex(); // a slice's duplicate may index its parent: offsets count from here
         buf.skipBytes(5);
         if (buf.readableBytes() < 2) {
             throw new PgProtocolException("RowDescription is too short");
@@ -42,8 +27,6 @@ record RowDescription(List<Field> fields, Key key) {
         if (count * 19L > buf.readableBytes()) {
             throw new PgProtocolException("RowDescription announces " + count + " columns but is too short for them");
         }
-        byte[] key = new byte[frame.readableBytes() - 5];
-        frame.getBytes(frame.readerIndex() + 5, key);
         List<Field> fields = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             String name = PgStrings.read(buf);
@@ -54,16 +37,13 @@ record RowDescription(List<Field> fields, Key key) {
             int attnum = buf.readShort();
             int typeOid = buf.readInt();
             buf.skipBytes(2 + 4); // type length, type modifier
-            int formatAt = buf.readerIndex() - base - 5;
             int format = buf.readShort();
-            key[formatAt] = 0;
-            key[formatAt + 1] = 0;
             fields.add(new Field(name, tableOid, attnum, typeOid, format == 1));
         }
         if (buf.isReadable()) {
             throw new PgProtocolException("RowDescription has bytes after its last column");
         }
-        return new RowDescription(List.copyOf(fields), new Key(key));
+        return new RowDescription(List.copyOf(fields));
     }
 
     /** Which columns are binary, as a Bind's result format codes say (none, one for all, or one per column). */
