@@ -95,7 +95,9 @@ class MalformedInputTest {
     @Test
     void a_bind_whose_fields_overrun_the_message_is_refused() throws Exception {
         try (RawPgClient c = session()) {
-            c.send('P', "\0SELECT 1\0\0\0".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            // a text never seen before: its decision comes from OPA asynchronously, and the Bind waits for it
+            String sql = "SELECT 1 AS never_seen_" + java.util.UUID.randomUUID().toString().replace("-", "");
+            c.send('P', ("\0" + sql + "\0\0\0").getBytes(java.nio.charset.StandardCharsets.UTF_8));
             // portal "", statement "", no parameter formats, then claims 5 parameters and ends
             c.send('B', new byte[] {0, 0, 0, 0, 0, 5});
             assertProtocolError(c, "malformed 'B' message");

@@ -148,7 +148,7 @@ final class RequestGate {
         deciding = true;
         updateAutoRead();
         backend.flush();
-        outcome.whenComplete((d, err) -> client.executor().execute(() -> {
+        outcome.whenComplete((d, err) -> onEventLoop(() -> {
             deciding = false;
             if (closed) {
                 frame.release();
@@ -162,6 +162,21 @@ final class RequestGate {
             }
             drainWaiting();
         }));
+    }
+
+    /**
+     * Runs a continuation on the session's event loop. What it throws (a malformed message met while relaying what
+     * queued) goes through the client pipeline like an exception of a read, so the session ends with an error
+     * rather than hanging.
+     */
+    private void onEventLoop(Runnable task) {
+        client.executor().execute(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                client.pipeline().fireExceptionCaught(e);
+            }
+        });
     }
 
     /** Handles what queued while a decision was pending, until the next one. */
@@ -218,7 +233,7 @@ final class RequestGate {
         deciding = true;
         updateAutoRead();
         backend.flush();
-        masking.planCopies(pending.analysis()).whenComplete((plans, err) -> client.executor().execute(() -> {
+        masking.planCopies(pending.analysis()).whenComplete((plans, err) -> onEventLoop(() -> {
             deciding = false;
             if (closed) {
                 frame.release();

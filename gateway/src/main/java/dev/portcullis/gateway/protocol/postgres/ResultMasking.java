@@ -513,17 +513,27 @@ final class ResultMasking {
             if (closed) {
                 return;
             }
-            if (err != null) {
-                String why = MaskPlanner.rootMessage(err);
-                LOG.warnf("session %s: no masking plan for a result: %s", sessionId, why);
-                apply(target, null, null, why);
-            } else {
-                memo.put(key, planned);
-                apply(target, planned.plan(), binary, null);
+            try {
+                planned(target, key, binary, planned, err);
+            } catch (RuntimeException e) {
+                // like an exception of a backend read: the session ends with an error instead of hanging
+                backend.pipeline().fireExceptionCaught(e);
             }
-            resume();
         }));
         return true;
+    }
+
+    /** A plan was made (or not) for the RowDescription the relay stopped at: apply it and relay on. */
+    private void planned(Expect target, FrameKey key, boolean[] binary, MaskPlanner.Planned planned, Throwable err) {
+        if (err != null) {
+            String why = MaskPlanner.rootMessage(err);
+            LOG.warnf("session %s: no masking plan for a result: %s", sessionId, why);
+            apply(target, null, null, why);
+        } else {
+            memo.put(key, planned);
+            apply(target, planned.plan(), binary, null);
+        }
+        resume();
     }
 
     private boolean[] formatsOf(int pos) {
