@@ -47,10 +47,11 @@ EOF
 kafka_format() {
   [[ -s "$KAFKA_HOME_DIR/data/meta.properties" ]] && return 0
   mkdir -p "$KAFKA_HOME_DIR/data"
-  # A Kafka cluster id is 16 random bytes in URL-safe base64 without padding.
+  # A Kafka cluster id is 16 random bytes in URL-safe base64 without padding. It may start with '-', so it is
+  # passed as --cluster-id=ID: as a separate argument the tool's parser would take it for an option.
   local cluster_id
   cluster_id=$(openssl rand 16 | base64 | tr '+/' '-_' | tr -d '=')
-  kafka_tool kafka.tools.StorageTool format --config "$KAFKA_CONF" --cluster-id "$cluster_id" --standalone \
+  kafka_tool kafka.tools.StorageTool format --config "$KAFKA_CONF" "--cluster-id=$cluster_id" --standalone \
     >>"$(log_file kafka)" 2>&1 || fail_service kafka "formatting the KRaft storage in $KAFKA_HOME_DIR/data failed"
 }
 
