@@ -57,12 +57,13 @@ final class CatalogClient {
 
     /** A read-only catalog query; its rows in text format. */
     CompletableFuture<List<String[]>> query(TargetConnection target, String sql) {
-        return submit(target, alloc -> List.of(simpleQuery(alloc, sql))).thenApply(Response::rows);
+        return submit(target, alloc -> List.of(FrontendMessages.query(alloc, sql))).thenApply(Response::rows);
     }
 
     /** The columns a query would return, from Parse and Describe: the query is never executed. */
     CompletableFuture<RowDescription> describe(TargetConnection target, String sql) {
-        return submit(target, alloc -> List.of(parse(alloc, sql), describeStatement(alloc), sync(alloc))).thenApply(Response::description);
+        return submit(target, alloc -> List.of(FrontendMessages.parse(alloc, sql),
+                FrontendMessages.describe(alloc, 'S', ""), FrontendMessages.sync(alloc))).thenApply(Response::description);
     }
 
     private interface Messages {
@@ -219,27 +220,5 @@ final class CatalogClient {
         return a.host().equals(b.host()) && a.port() == b.port() && a.database().equals(b.database())
                 && a.username().equals(b.username()) && a.tlsMode() == b.tlsMode()
                 && java.util.Objects.equals(a.tlsCaPem(), b.tlsCaPem()) && Arrays.equals(a.sealedSecret(), b.sealedSecret());
-    }
-
-    private static ByteBuf simpleQuery(io.netty.buffer.ByteBufAllocator alloc, String sql) {
-        ByteBuf buf = alloc.buffer().writeByte(PgProtocol.QUERY).writeInt(0);
-        PgStrings.write(buf, sql);
-        return buf.setInt(1, buf.writerIndex() - 1);
-    }
-
-    private static ByteBuf parse(io.netty.buffer.ByteBufAllocator alloc, String sql) {
-        ByteBuf buf = alloc.buffer().writeByte(PgProtocol.PARSE).writeInt(0);
-        PgStrings.write(buf, "");
-        PgStrings.write(buf, sql);
-        buf.writeShort(0);
-        return buf.setInt(1, buf.writerIndex() - 1);
-    }
-
-    private static ByteBuf describeStatement(io.netty.buffer.ByteBufAllocator alloc) {
-        return alloc.buffer(7).writeByte(PgProtocol.DESCRIBE).writeInt(6).writeByte('S').writeByte(0);
-    }
-
-    private static ByteBuf sync(io.netty.buffer.ByteBufAllocator alloc) {
-        return alloc.buffer(5).writeByte(PgProtocol.SYNC).writeInt(4);
     }
 }

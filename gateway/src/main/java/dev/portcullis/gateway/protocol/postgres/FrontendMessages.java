@@ -49,6 +49,33 @@ public final class FrontendMessages {
         return alloc.buffer(16).writeInt(16).writeInt(PgProtocol.CANCEL_REQUEST).writeInt(processId).writeInt(secretKey);
     }
 
+    /** Query: simple protocol, one text. */
+    public static ByteBuf query(ByteBufAllocator alloc, String sql) {
+        ByteBuf buf = alloc.buffer().writeByte(PgProtocol.QUERY).writeInt(0);
+        PgStrings.write(buf, sql);
+        return buf.setInt(1, buf.writerIndex() - 1);
+    }
+
+    /** Parse into the unnamed statement, no parameter types given. */
+    public static ByteBuf parse(ByteBufAllocator alloc, String sql) {
+        ByteBuf buf = alloc.buffer().writeByte(PgProtocol.PARSE).writeInt(0);
+        PgStrings.write(buf, "");
+        PgStrings.write(buf, sql);
+        buf.writeShort(0);
+        return buf.setInt(1, buf.writerIndex() - 1);
+    }
+
+    /** Describe of a statement ({@code 'S'}) or a portal ({@code 'P'}). */
+    public static ByteBuf describe(ByteBufAllocator alloc, char what, String name) {
+        ByteBuf buf = alloc.buffer().writeByte(PgProtocol.DESCRIBE).writeInt(0).writeByte(what);
+        PgStrings.write(buf, name);
+        return buf.setInt(1, buf.writerIndex() - 1);
+    }
+
+    public static ByteBuf sync(ByteBufAllocator alloc) {
+        return alloc.buffer(5).writeByte(PgProtocol.SYNC).writeInt(4);
+    }
+
     public static ByteBuf terminate(ByteBufAllocator alloc) {
         return alloc.buffer(5).writeByte(PgProtocol.TERMINATE).writeInt(4);
     }

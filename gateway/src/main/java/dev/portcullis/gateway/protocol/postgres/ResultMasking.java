@@ -235,7 +235,7 @@ final class ResultMasking {
                 if (!p.describing && (p.statement == null || !p.statement.describing) && p.shape == null
                         && (p.statement == null || p.statement.shape == null)) {
                     // Nobody asked what this portal returns: ask, and keep the answer from the client.
-                    backend.write(describePortal(frame, name), backend.voidPromise());
+                    backend.write(FrontendMessages.describe(frame.alloc(), 'P', name), backend.voidPromise());
                     p.describing = true;
                     expected.add(new Expect(Kind.DESCRIBE_PORTAL, null, p, true, null));
                 }
@@ -272,12 +272,6 @@ final class ResultMasking {
             resultFormats[i] = b.readShort();
         }
         portals.put(portal, new Portal(statements.get(statement), resultFormats));
-    }
-
-    private static ByteBuf describePortal(ByteBuf like, String name) {
-        ByteBuf buf = like.alloc().buffer(7 + name.length() * 3).writeByte(PgProtocol.DESCRIBE).writeInt(0).writeByte('P');
-        PgStrings.write(buf, name);
-        return buf.setInt(1, buf.writerIndex() - 1);
     }
 
     // ---- backend → client --------------------------------------------------------------------------------
