@@ -14,7 +14,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -105,6 +108,29 @@ public final class SessionEvents {
     /** Any value as a JSON tree, written the contract's way (snake_case, nulls kept): for {@link Request#statements}. */
     public static JsonNode tree(Object value) {
         return JSON.valueToTree(value);
+    }
+
+    /**
+     * The events of one Kafka record: its value holds one or more events of the record key's session, in
+     * {@code seq} order, one per line (JSON Lines; the wire form has no raw line break). A final line break is
+     * allowed. Each line is then read with {@link #canonical(byte[])}.
+     */
+    public static List<byte[]> lines(byte[] recordValue) {
+        if (recordValue == null || recordValue.length == 0) {
+            return List.of(new byte[0]);
+        }
+        List<byte[]> lines = new ArrayList<>(1);
+        int start = 0;
+        for (int i = 0; i < recordValue.length; i++) {
+            if (recordValue[i] == '\n') {
+                lines.add(Arrays.copyOfRange(recordValue, start, i));
+                start = i + 1;
+            }
+        }
+        if (start < recordValue.length) {
+            lines.add(start == 0 ? recordValue : Arrays.copyOfRange(recordValue, start, recordValue.length));
+        }
+        return lines;
     }
 
     /**

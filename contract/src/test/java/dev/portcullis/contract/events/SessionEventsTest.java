@@ -83,6 +83,25 @@ class SessionEventsTest {
     }
 
     @Test
+    void a_record_of_several_events_reads_back_as_each_event_in_order() {
+        byte[] first = SessionEvents.toWire(started());
+        byte[] second = SessionEvents.toWire(request());
+        byte[] record = new byte[first.length + 1 + second.length + 1];
+        System.arraycopy(first, 0, record, 0, first.length);
+        record[first.length] = '\n';
+        System.arraycopy(second, 0, record, first.length + 1, second.length);
+        record[record.length - 1] = '\n'; // a final line break is allowed
+
+        List<byte[]> lines = SessionEvents.lines(record);
+        assertEquals(2, lines.size());
+        assertEquals(STARTED_JSON, utf8(SessionEvents.canonical(lines.get(0)).json()));
+        assertEquals(REQUEST_JSON, utf8(SessionEvents.canonical(lines.get(1)).json()));
+        assertEquals(1, SessionEvents.lines(first).size(), "a single event is a record of one line");
+        // a blank line is an empty event, which the reader refuses on its own
+        assertThrows(InvalidEventException.class, () -> SessionEvents.canonical(SessionEvents.lines("{}\n\n{}".getBytes(StandardCharsets.UTF_8)).get(1)));
+    }
+
+    @Test
     void the_chain_over_the_fixed_events_matches_the_test_vector() {
         byte[] h1 = HashChain.next(HashChain.start(), SessionEvents.toJson(started()));
         byte[] h2 = HashChain.next(h1, SessionEvents.toJson(request()));

@@ -10,11 +10,14 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.time.Instant;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -32,11 +35,12 @@ import org.jboss.logging.Logger;
 
 /**
  * Ships session events to Kafka ({@code portcullis.session-events}, keyed by session id) through a SmallRye
- * {@link Emitter}, with the {@link EventJournal} in front: an event is appended and forced to disk first (one
- * fsync per batch), then sent, in journal order, with a bounded number in flight; it leaves the journal once
- * Kafka acknowledged it and everything before it. When Kafka is away the journal fills; when it is full, new
- * requests are refused (see {@link #accepting()}). A failed send is sent again from the first unacknowledged
- * event, so Kafka may see an event twice (the recorder keeps it once) but never loses one.
+ * {@link Emitter}, with the {@link EventJournal} in front. Events are taken in batches (a group commit of up to 10 ms);
+ * a session's events of one batch become one record (JSON Lines, see contract/EVENTS.md), which is appended and forced
+ * to disk first (one fsync per batch), then sent, in journal order, with a bounded number in flight; it leaves the
+ * journal once Kafka acknowledged it and everything before it. When Kafka is away the journal fills; when it is full,
+ * new requests are refused (see {@link #accepting()}). A failed send is sent again from the first unacknowledged
+ * record, so Kafka may see an event twice (the recorder keeps it once) but never loses one.
  *
  * <p>Callers on any thread hand events to {@link #record}; one thread owns the journal and the sending.
  */
@@ -45,6 +49,8 @@ public class SessionRecorder {
     private static final Logger LOG = Logger.getLogger(SessionRecorder.class);
     private static final int WINDOW = 1024;
     private static final int BATCH = 4096;
+    /** A Kafka record holds a session's events up to this size; one larger event is a record of its own. */
+    private static final int RECORD_BYTES = 256 * 1024;
     /**
      * How long the first event of a batch waits for others before the batch is forced to disk: one fsync per
      * interval at most, however many events arrive (fsync is expensive, and per event it would steal the cores).
@@ -56,7 +62,7 @@ public class SessionRecorder {
     private record Event(UUID sessionId, long seq, Instant at, Supplier<EventBody> body) {
     }
 
-    private record Acked(long index, boolean ok, Throwable failure) {
+    private record Acked(long index, int events, boolean ok, Throwable failure) {
     }
 
     private final Emitter<byte[]> emitter;
@@ -164,32 +170,38 @@ public class SessionRecorder {
     }
 
     private void journalBatch(List<Object> batch) {
-        boolean appended = false;
+        // A session's events of this batch go to Kafka as one record (JSON Lines, up to RECORD_BYTES): a record per
+        // event cost the brokers, and the producer's per-record work here, more CPU than the statements recorded.
+        Map<UUID, ByteArrayOutputStream> records = new LinkedHashMap<>();
         for (Object o : batch) {
             if (o instanceof Acked a) {
                 onAck(a);
             } else if (o instanceof Event e) {
-                if (journal.full()) {
-                    dropped.incrementAndGet();
-                    continue;
-                }
-                String key = e.sessionId().toString();
                 byte[] value;
                 try {
                     value = SessionEvents.toWire(new SessionEvent(e.sessionId(), e.seq(), e.at(), e.body().get()));
                 } catch (RuntimeException bug) {
                     // a gap the recording's verify will show, rather than a recorder stuck on one event
-                    LOG.errorf(bug, "session recording: cannot write event %d of session %s; it is missing from the recording", e.seq(), key);
+                    LOG.errorf(bug, "session recording: cannot write event %d of session %s; it is missing from the recording", e.seq(), e.sessionId());
                     dropped.incrementAndGet();
                     continue;
                 }
-                long index = journal.append(key, value);
-                if (recent.size() < 2 * WINDOW && (recent.isEmpty() || recent.get(recent.size() - 1).index() == index - 1)) {
-                    recent.add(new EventJournal.Entry(index, key, value));
+                ByteArrayOutputStream record = records.get(e.sessionId());
+                if (record != null && record.size() + 1 + value.length > RECORD_BYTES) {
+                    append(e.sessionId(), record);
+                    record = null;
                 }
-                appended = true;
+                if (record == null) {
+                    record = new ByteArrayOutputStream(Math.max(256, value.length * 4));
+                    records.put(e.sessionId(), record);
+                } else {
+                    record.write('\n');
+                }
+                record.writeBytes(value);
             }
         }
+        boolean appended = !records.isEmpty();
+        records.forEach(this::append);
         if (appended) {
             journal.sync();
         }
@@ -199,17 +211,42 @@ public class SessionRecorder {
         accepting = journal.bytes() < refuseAtBytes;
     }
 
+    /** One record of a session's events into the journal, or counted as dropped when the journal is full. */
+    private void append(UUID sessionId, ByteArrayOutputStream record) {
+        byte[] value = record.toByteArray();
+        if (journal.full()) {
+            dropped.addAndGet(events(value));
+            return;
+        }
+        String key = sessionId.toString();
+        long index = journal.append(key, value);
+        if (recent.size() < 2 * WINDOW && (recent.isEmpty() || recent.get(recent.size() - 1).index() == index - 1)) {
+            recent.add(new EventJournal.Entry(index, key, value));
+        }
+    }
+
+    /** The events in a record: one per line. */
+    private static int events(byte[] record) {
+        int lines = 1;
+        for (byte b : record) {
+            if (b == '\n') {
+                lines++;
+            }
+        }
+        return lines;
+    }
+
     private void onAck(Acked a) {
         inFlight--;
         if (!a.ok()) {
             if (!resendPending) {
-                LOG.warnf("session recording: Kafka did not take event %d (%s); the journal keeps it and it is sent again",
+                LOG.warnf("session recording: Kafka did not take record %d (%s); the journal keeps it and it is sent again",
                         a.index(), a.failure() == null ? "?" : a.failure().getMessage());
             }
             resendPending = true;
             return;
         }
-        acknowledged.incrementAndGet();
+        acknowledged.addAndGet(a.events());
         if (a.index() == ackedBefore) {
             ackedBefore++;
             while (!ackedAhead.isEmpty() && ackedAhead.first() == ackedBefore) {
@@ -262,20 +299,21 @@ public class SessionRecorder {
 
     private void emit(EventJournal.Entry e) {
         long index = e.index();
+        int events = events(e.value());
         Message<byte[]> m = Message.of(e.value())
                 .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(e.key()).build())
                 .withAck(() -> {
-                    inbox.add(new Acked(index, true, null));
+                    inbox.add(new Acked(index, events, true, null));
                     return CompletableFuture.completedFuture(null);
                 })
                 .withNack(t -> {
-                    inbox.add(new Acked(index, false, t));
+                    inbox.add(new Acked(index, events, false, t));
                     return CompletableFuture.completedFuture(null);
                 });
         try {
             emitter.send(m);
         } catch (RuntimeException ex) {
-            inbox.add(new Acked(index, false, ex));
+            inbox.add(new Acked(index, events, false, ex));
         }
     }
 

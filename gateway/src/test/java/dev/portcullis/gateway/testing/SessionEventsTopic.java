@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.portcullis.contract.events.SessionEvents;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,13 +62,20 @@ public final class SessionEventsTopic {
             }
             while (System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    JsonNode e = JSON.readTree(r.value());
-                    if (!r.key().equals(e.get("session_id").asText())) {
-                        throw new AssertionError("event keyed " + r.key() + " belongs to session " + e.get("session_id"));
-                    }
-                    bySession.computeIfAbsent(r.key(), k -> new TreeMap<>()).putIfAbsent(e.get("seq").asLong(), e);
-                    if (session.test(e) && !matching.contains(r.key())) {
-                        matching.add(r.key());
+                    long previous = 0;
+                    for (byte[] line : SessionEvents.lines(r.value())) { // a record holds one or more events
+                        JsonNode e = JSON.readTree(line);
+                        if (!r.key().equals(e.get("session_id").asText())) {
+                            throw new AssertionError("event keyed " + r.key() + " belongs to session " + e.get("session_id"));
+                        }
+                        if (e.get("seq").asLong() <= previous) {
+                            throw new AssertionError("events of record " + r.offset() + " out of order: " + e.get("seq") + " after " + previous);
+                        }
+                        previous = e.get("seq").asLong();
+                        bySession.computeIfAbsent(r.key(), k -> new TreeMap<>()).putIfAbsent(previous, e);
+                        if (session.test(e) && !matching.contains(r.key())) {
+                            matching.add(r.key());
+                        }
                     }
                 }
                 for (String id : matching) {

@@ -73,9 +73,12 @@ public class SessionEventConsumer {
     public void consume(ConsumerRecords<String, byte[]> batch) throws InterruptedException {
         Map<UUID, List<CanonicalEvent>> bySession = new LinkedHashMap<>();
         for (ConsumerRecord<String, byte[]> record : batch) {
-            CanonicalEvent event = parse(record);
-            if (event != null) {
-                bySession.computeIfAbsent(event.sessionId(), id -> new ArrayList<>()).add(event);
+            List<byte[]> lines = SessionEvents.lines(record.value());
+            for (int line = 0; line < lines.size(); line++) {
+                CanonicalEvent event = parse(record, lines.size() == 1 ? -1 : line, lines.get(line));
+                if (event != null) {
+                    bySession.computeIfAbsent(event.sessionId(), id -> new ArrayList<>()).add(event);
+                }
             }
         }
         if (!bySession.isEmpty()) {
@@ -138,14 +141,18 @@ public class SessionEventConsumer {
         }
     }
 
-    /** An event that breaks the contract is kept as received, outside the recordings, and the batch goes on. */
-    private CanonicalEvent parse(ConsumerRecord<String, byte[]> record) throws InterruptedException {
+    /**
+     * An event that breaks the contract is kept as received, outside the recordings, and the batch goes on.
+     *
+     * @param line the event's line in a record of several events, or -1 for a record of one
+     */
+    private CanonicalEvent parse(ConsumerRecord<String, byte[]> record, int line, byte[] raw) throws InterruptedException {
         try {
-            return SessionEvents.canonical(record.value());
+            return SessionEvents.canonical(raw);
         } catch (InvalidEventException e) {
-            String where = record.topic() + "-" + record.partition() + "@" + record.offset();
+            String where = record.topic() + "-" + record.partition() + "@" + record.offset() + (line < 0 ? "" : " line " + (line + 1));
             String[] key = new String[1];
-            retryUntilStored(() -> key[0] = store.putRejected(record.topic(), record.partition(), record.offset(), record.value()),
+            retryUntilStored(() -> key[0] = store.putRejected(record.topic(), record.partition(), record.offset(), line, raw),
                     "rejected event " + where);
             rejected.increment();
             LOG.errorf("refused the event at %s: %s. Kept as %s in the recordings bucket.", where, e.getMessage(), key[0]);

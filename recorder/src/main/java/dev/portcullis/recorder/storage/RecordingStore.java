@@ -31,9 +31,14 @@ public class RecordingStore {
                 .contentType("application/jsonl").contentEncoding("gzip").build(), RequestBody.fromBytes(gzippedJsonl));
     }
 
-    /** @return the key the record was kept under */
-    public String putRejected(String topic, int partition, long offset, byte[] raw) {
-        String key = REJECTED + topic + "/" + partition + "/" + offset;
+    /**
+     * Keeps a refused event as received, under {@code rejected/<topic>/<partition>/<offset>}, with {@code -<line>}
+     * (from 1) when its record held several events ({@code line} is -1 otherwise).
+     *
+     * @return the key it was kept under
+     */
+    public String putRejected(String topic, int partition, long offset, int line, byte[] raw) {
+        String key = REJECTED + topic + "/" + partition + "/" + offset + (line < 0 ? "" : "-" + (line + 1));
         s3.putObject(PutObjectRequest.builder().bucket(bucket).key(key).contentType("application/octet-stream").build(),
                 RequestBody.fromBytes(raw == null ? new byte[0] : raw));
         return key;

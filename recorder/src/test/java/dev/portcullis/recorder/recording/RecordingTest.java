@@ -113,6 +113,27 @@ class RecordingTest {
     }
 
     @Test
+    void a_record_of_several_events_is_stored_event_by_event_and_a_bad_line_is_kept_aside() throws Exception {
+        UUID id = UUID.randomUUID();
+        List<SessionEvent> events = SessionScript.session(id, Instant.now(), 3);
+        var record = new java.io.ByteArrayOutputStream();
+        for (SessionEvent e : events.subList(0, 3)) {
+            record.write(SessionEvents.toWire(e));
+            record.write('\n');
+        }
+        record.write("{\"v\":1,\"session_id\":\"broken-line\"}".getBytes(StandardCharsets.UTF_8));
+        EventTopic.publishRaw(id.toString(), record.toByteArray());
+        EventTopic.publish(events.subList(3, events.size()));
+        await("the session", WAIT_MS, reaches(id, events.size()));
+        assertTrue(StoredRecording.read(id).verify(s3, bucket).ok());
+
+        var rejected = s3.listObjectsV2(b -> b.bucket(bucket).prefix("rejected/" + EventTopic.topic() + "/")).contents();
+        var kept = rejected.stream().filter(o -> o.key().endsWith("-4")).toList();
+        assertEquals(1, kept.size(), "the 4th line is kept under its record's offset and line: " + rejected);
+        assertTrue(s3.getObjectAsBytes(b -> b.bucket(bucket).key(kept.get(0).key())).asUtf8String().contains("broken-line"));
+    }
+
+    @Test
     void an_event_that_breaks_the_contract_is_kept_aside_and_the_rest_is_stored() throws Exception {
         UUID id = UUID.randomUUID();
         EventTopic.publishRaw(id.toString(), "{\"v\":1,\"session_id\":\"not-a-uuid\"}".getBytes(StandardCharsets.UTF_8));
