@@ -16,7 +16,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import dev.portcullis.gateway.masking.KeyedHash;
 import dev.portcullis.gateway.recording.SessionRecorder;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -75,7 +74,7 @@ public class PostgresListener {
 
     void start(@Observes StartupEvent event) throws InterruptedException {
         GatewayConfig.Postgres pg = config.postgres();
-        ServerBootstrap b = new ServerBootstrap().group(loops, loops).channel(NioServerSocketChannel.class)
+        ServerBootstrap b = new ServerBootstrap().group(loops, loops).channel(Transports.serverChannel(loops))
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
@@ -89,7 +88,7 @@ public class PostgresListener {
                     }
                 });
         serverChannel = b.bind(pg.host(), pg.port()).sync().channel();
-        LOG.infof("PostgreSQL listener on %s:%d", pg.host(), pg.port());
+        LOG.infof("PostgreSQL listener on %s:%d (%s)", pg.host(), pg.port(), Transports.name(loops));
     }
 
     void stop(@Observes ShutdownEvent event) {
