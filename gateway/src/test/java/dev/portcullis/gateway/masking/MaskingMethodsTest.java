@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -98,5 +100,17 @@ class MaskingMethodsTest {
         }
         assertFalse(ALL.worthScanning(Unpooled.copiedBuffer("Jane Doe 12.50", StandardCharsets.UTF_8), 0, 14));
         assertTrue(ALL.worthScanning(Unpooled.copiedBuffer("a@b", StandardCharsets.UTF_8), 0, 3));
+    }
+
+    @Test
+    void a_long_value_is_scanned_in_one_pass_and_an_address_after_it_is_still_found() {
+        // 1 MB of address characters with no address in it: a pattern that retries every position to the end of
+        // the run (as the email rule once did) would take hours here and hold an event loop all that time.
+        String hex = "0123456789abcdef".repeat(1 << 16);
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            assertSame(hex, detect(hex));
+            assertEquals(hex + " j***@example.com", detect(hex + " jane@example.com"));
+            assertEquals(hex + "@nowhere", detect(hex + "@nowhere"), "an '@' without a domain is no address");
+        });
     }
 }
