@@ -56,10 +56,16 @@ final class BoundedLru<K, V> {
         }
     }
 
+    /**
+     * The segment from the hash's top bits, after a multiplicative mix: each segment's map picks its bins from the
+     * low bits, so a segment chosen by those would leave most of its bins empty and the rest crowded.
+     */
     private Segment<K, V> segmentFor(K key) {
-        int h = key.hashCode();
-        h ^= h >>> 16;
-        return segments[h & (segments.length - 1)];
+        if (segments.length == 1) {
+            return segments[0];
+        }
+        int h = key.hashCode() * 0x9E3779B9;
+        return segments[h >>> (32 - Integer.numberOfTrailingZeros(segments.length))];
     }
 
     @SuppressWarnings("serial")
