@@ -15,8 +15,11 @@ import org.jboss.logging.Logger;
 
 /**
  * Which policies OPA is running now. The revision is the bundle manifests' revisions plus a digest of the
- * loaded Rego modules, so even a bundle whose manifest revision was not bumped changes it. Polled at a third
- * of the configured bound; {@link #current()} is null while it is unknown or too old to trust, which makes
+ * loaded Rego modules, so even a bundle whose manifest revision was not bumped changes it. The manifests are polled
+ * at a third of the configured bound; the modules when the manifests change and otherwise every
+ * {@link #MODULES_EVERY}th poll, because OPA answers {@code /v1/policies} with every module's source and syntax tree
+ * (680 KB for the default policies, about 90 ms of OPA's CPU), which at every poll cost OPA and the gateway a few
+ * percent of a core each. {@link #current()} is null while the revision is unknown or too old to trust, which makes
  * the decision cache step aside.
  */
 @ApplicationScoped
@@ -27,8 +30,15 @@ public class PolicyRevision {
     private final GatewayConfig.Opa config;
     private WebClient http;
     private long timerId = -1;
+    /** A module change without a new manifest revision is seen within this many polls (17 s by default). */
+    static final int MODULES_EVERY = 10;
+
     private volatile String revision;
     private volatile long readAtNanos;
+    // owned by the event loop that runs refresh()
+    private long polls;
+    private String manifests;
+    private String modules;
 
     PolicyRevision(Vertx vertx, GatewayConfig config) {
         this.vertx = vertx;
@@ -64,21 +74,33 @@ public class PolicyRevision {
             if (bundles.failed() || bundles.result().statusCode() != 200) {
                 // OPA is unreachable or broken: stop trusting cached decisions now rather than at the bound.
                 revision = null;
+                modules = null; // an OPA that comes back may run other modules: read them again first
                 LOG.debugf("cannot read the OPA bundle revision: %s", bundles.failed() ? bundles.cause() : bundles.result().statusCode());
+                return;
+            }
+            String nextManifests = manifests(bundles.result().bodyAsJsonObject());
+            if (nextManifests.equals(manifests) && modules != null && ++polls % MODULES_EVERY != 0) {
+                settle(nextManifests, modules);
                 return;
             }
             http.getAbs(base + "/v1/policies").timeout(timeout).send().onComplete(policies -> {
                 if (policies.failed() || policies.result().statusCode() != 200) {
                     return;
                 }
-                String next = manifests(bundles.result().bodyAsJsonObject()) + "+" + digest(policies.result().body());
-                if (!next.equals(revision)) {
-                    LOG.infof("policy revision is now %s", next);
-                }
-                revision = next;
-                readAtNanos = System.nanoTime();
+                settle(nextManifests, digest(policies.result().body()));
             });
         });
+    }
+
+    private void settle(String nextManifests, String nextModules) {
+        manifests = nextManifests;
+        modules = nextModules;
+        String next = nextManifests + "+" + nextModules;
+        if (!next.equals(revision)) {
+            LOG.infof("policy revision is now %s", next);
+        }
+        revision = next;
+        readAtNanos = System.nanoTime();
     }
 
     private static String manifests(io.vertx.core.json.JsonObject body) {
