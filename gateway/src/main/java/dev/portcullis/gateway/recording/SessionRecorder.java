@@ -1,5 +1,8 @@
 package dev.portcullis.gateway.recording;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.portcullis.contract.events.EventBody;
 import dev.portcullis.contract.events.SessionEvent;
 import dev.portcullis.contract.events.SessionEvents;
@@ -79,6 +82,7 @@ public class SessionRecorder {
     private volatile boolean running = true;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong acknowledged = new AtomicLong();
+    private final AtomicLong journaled = new AtomicLong();
     private final AtomicLong journalBytes = new AtomicLong();
 
     // owned by the shipper thread
@@ -88,6 +92,12 @@ public class SessionRecorder {
     private int inFlight;
     private boolean resendPending;
     private final List<EventJournal.Entry> recent = new ArrayList<>();
+    private final Map<Object, JsonNode> statementTrees = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Object, JsonNode> eldest) {
+            return size() > 1024;
+        }
+    };
 
     SessionRecorder(GatewayConfig config, @Channel("session-events") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<byte[]> emitter,
             MeterRegistry metrics) {
@@ -105,12 +115,15 @@ public class SessionRecorder {
         this.ackedBefore = journal.firstIndex();
         journalBytes.set(journal.bytes());
         if (journal.nextIndex() > journal.firstIndex()) {
-            LOG.infof("event journal %s holds %d events not yet acknowledged by Kafka; sending them first", dir,
+            LOG.infof("event journal %s holds %d records of events not yet acknowledged by Kafka; sending them first", dir,
                     journal.nextIndex() - journal.firstIndex());
         }
         Gauge.builder("portcullis.recording.journal.bytes", journalBytes, AtomicLong::get)
                 .description("Bytes of session events in the journal, waiting for Kafka").register(metrics);
-        Gauge.builder("portcullis.recording.events.acknowledged", acknowledged, AtomicLong::get).register(metrics);
+        Gauge.builder("portcullis.recording.events.journaled", journaled, AtomicLong::get)
+                .description("Events written to the journal since start").register(metrics);
+        Gauge.builder("portcullis.recording.events.acknowledged", acknowledged, AtomicLong::get)
+                .description("Events Kafka acknowledged since start").register(metrics);
         Gauge.builder("portcullis.recording.events.dropped", dropped, AtomicLong::get)
                 .description("Events not recorded because the journal was full and refuse-when-full is off").register(metrics);
         shipper = new Thread(this::ship, "portcullis-recording");
@@ -123,6 +136,16 @@ public class SessionRecorder {
      */
     public boolean accepting() {
         return accepting || !refuseWhenFull;
+    }
+
+    /**
+     * A request's analysed statements as JSON, written once per distinct value and then copied as it is: a repeated
+     * statement shape (the same normalized text, whatever its literals) is not converted again. Shipper thread only:
+     * call it from an event's body supplier.
+     */
+    JsonNode statementsTree(Object statements) {
+        return statementTrees.computeIfAbsent(statements,
+                s -> JsonNodeFactory.instance.rawValueNode(new RawValue(SessionEvents.tree(s).toString())));
     }
 
     /**
@@ -220,6 +243,7 @@ public class SessionRecorder {
         }
         String key = sessionId.toString();
         long index = journal.append(key, value);
+        journaled.addAndGet(events(value));
         if (recent.size() < 2 * WINDOW && (recent.isEmpty() || recent.get(recent.size() - 1).index() == index - 1)) {
             recent.add(new EventJournal.Entry(index, key, value));
         }

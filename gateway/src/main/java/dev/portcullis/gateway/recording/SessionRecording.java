@@ -3,7 +3,6 @@ package dev.portcullis.gateway.recording;
 import dev.portcullis.contract.events.Request;
 import dev.portcullis.contract.events.Result;
 import dev.portcullis.contract.events.SessionEnded;
-import dev.portcullis.contract.events.SessionEvents;
 import dev.portcullis.contract.events.SessionStarted;
 import dev.portcullis.gateway.masking.Detectors;
 import dev.portcullis.gateway.masking.MaskPlan;
@@ -60,7 +59,7 @@ public final class SessionRecording {
             denials++;
         }
         boolean approval = d.approval() != null && d.approval().required();
-        return emit(() -> new Request(message, SessionEvents.tree(statements), sql, new Request.Decision(d.decisionId(), d.allow(),
+        return emit(() -> new Request(message, recorder.statementsTree(statements), sql, new Request.Decision(d.decisionId(), d.allow(),
                 d.policy(), d.revision(), d.reasons(), approval, d.latencyMicros(), source)));
     }
 
