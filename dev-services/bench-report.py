@@ -2,9 +2,14 @@
 """Numbers for dev-services/bench: one pgbench run -> one JSON line, and all lines -> table, JSON and PNG.
 
   bench-report.py run-result --target T --workload W --mode M --clients C --duration S \
-                             --pgbench-output FILE --log-prefix PREFIX [--keep-logs] [--append FILE]
+                             --pgbench-output FILE --log-prefix PREFIX [--cpu-before F --cpu-after F]
+                             [--keep-logs] [--append FILE]
       Reads pgbench's stdout (TPS) and its per-transaction logs PREFIX.* (latency); prints one JSON line, or with
-      --append FILE appends it there and prints a one-line summary.
+      --append FILE appends it there and prints a one-line summary. With two cpu-snapshots taken while pgbench ran,
+      also the CPU time each process group spent per transaction.
+  bench-report.py cpu-snapshot --out FILE [--gateway NAME=PORT ...]
+      CPU time used so far by every process, grouped: pgbench, postgres (server and backends), pgbouncer, each bench
+      gateway (by its listener port), kafka, opa, other; and the machine's busy time. From /proc, in clock ticks.
   bench-report.py throughput-result --target T --rows N --millis MS [--identity I] [--peak-rss-kb K] [--peak-heap-mb H]
       Prints one JSON line for the row-throughput scenario.
   bench-report.py policy-delta --target T --label L --before FILE --after FILE [--workload W --mode M --clients C]
@@ -100,6 +105,11 @@ def cmd_run_result(args):
         row["error"] = f"{len(aborted)} client(s) aborted: {aborted[0][:200]}"
     elif row["failed_transactions"]:
         row["error"] = f"{row['failed_transactions']} failed transactions"
+    if args.cpu_before and args.cpu_after and row["tps"]:
+        try:
+            row["cpu_us_per_txn"] = cpu_per_transaction(args.cpu_before, args.cpu_after, row["tps"])
+        except (OSError, ValueError, KeyError) as e:
+            print(f"  (no CPU profile: {e})", file=sys.stderr)
     if not args.keep_logs:
         for path in files:
             os.remove(path)
@@ -107,6 +117,79 @@ def cmd_run_result(args):
     v = lambda k, f: "-" if row[k] is None else format(row[k], f)
     print(f"  {row['target']:<20} tps {v('tps', '.0f'):>8}   p50 {v('p50_ms', '.3f'):>7} ms   "
           f"p99 {v('p99_ms', '.3f'):>7} ms" + (f"   ERROR: {row['error']}" if row["error"] else ""))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# cpu-snapshot: where the cores go, per process group (a profile across processes, to explain a ratio)
+# ------------------------------------------------------------------------------------------------------------
+CPU_GROUPS = ["pgbench", "postgres", "pgbouncer", "gateway-passthrough", "gateway-enforced", "kafka", "opa", "other"]
+
+
+def process_group(comm, cmdline, gateways):
+    if "quarkus-run.jar" in cmdline:
+        for name, port in gateways.items():
+            if f"-Dportcullis.postgres.port={port} " in cmdline + " ":
+                return name
+        return "other"
+    if comm == "pgbench":
+        return "pgbench"
+    if comm == "postgres" or cmdline.startswith("postgres:"):
+        return "postgres"
+    if comm == "pgbouncer":
+        return "pgbouncer"
+    if " kafka.Kafka " in cmdline + " ":   # the broker's main class
+        return "kafka"
+    if comm == "opa":
+        return "opa"
+    return "other"
+
+
+def cmd_cpu_snapshot(args):
+    import time
+    gateways = dict(kv.split("=", 1) for kv in (args.gateway or []))
+    ticks = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue   # it ended meanwhile
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks[pid] = [process_group(comm, cmdline, gateways), int(fields[11]) + int(fields[12])]
+    with open("/proc/stat", encoding="utf-8") as f:
+        cpu = [int(x) for x in f.readline().split()[1:]]
+    busy = sum(cpu) - cpu[3] - cpu[4]   # all but idle and iowait
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump({"t": time.monotonic(), "hz": os.sysconf("SC_CLK_TCK"), "cpus": os.cpu_count(),
+                   "busy": busy, "ticks": ticks}, f)
+
+
+def cpu_per_transaction(before_path, after_path, tps):
+    """Microseconds of CPU per transaction by process group between two snapshots, and how busy the machine was."""
+    with open(before_path, encoding="utf-8") as f:
+        before = json.load(f)
+    with open(after_path, encoding="utf-8") as f:
+        after = json.load(f)
+    seconds = after["t"] - before["t"]
+    if not tps or seconds <= 0:
+        return None
+    per_tick_us = 1e6 / after["hz"]
+    transactions = tps * seconds
+    groups = {}
+    for pid, (group, t) in after["ticks"].items():
+        started = before["ticks"].get(pid)
+        used = t - (started[1] if started and started[0] == group else 0)
+        groups[group] = groups.get(group, 0) + max(used, 0)
+    out = {g: round(groups.get(g, 0) * per_tick_us / transactions, 1) for g in CPU_GROUPS if groups.get(g)}
+    out["total"] = round(sum(groups.values()) * per_tick_us / transactions, 1)
+    out["machine_busy_pct"] = round(100.0 * (after["busy"] - before["busy"]) / (seconds * after["hz"] * after["cpus"]), 1)
+    out["window_s"] = round(seconds, 1)
+    return out
 
 
 def emit(row, append_to):
@@ -177,6 +260,11 @@ def cmd_heap_peak(args):
 # ------------------------------------------------------------------------------------------------------------
 DECISION_TIMER = "portcullis_policy_decision_seconds"      # Timer portcullis.policy.decision, tag source=opa|cache
 MEMO_COUNTER = "portcullis_policy_session_memo_hits_total"  # Counter portcullis.policy.session.memo.hits
+EVENTS_JOURNALED = "portcullis_recording_events_journaled"  # Gauge: session events written to the journal
+# Statements per transaction of each workload, and session events per statement: a Query is a request and a result
+# event; an Execute of a prepared statement a result (its Parse, a request, comes once per connection).
+STATEMENTS_PER_TXN = {"select-only": 1, "tpcb": 7, "row-4kb": 1}
+EVENTS_PER_STATEMENT = {"simple": 2, "prepared": 1}
 CACHE_GETS = "cache_gets_total"                              # Caffeine's, tag cache=portcullis.decisions
 DECISION_CACHE = "portcullis.decisions"
 SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)")
@@ -285,6 +373,8 @@ def policy_counts(before, after):
     row["cache_hits"] = None if v is None else int(round(v))
     v = delta(before, after, MEMO_COUNTER)
     row["memo_hits"] = None if v is None else int(round(v))
+    v = delta(before, after, EVENTS_JOURNALED)
+    row["events_recorded"] = None if v is None else int(round(v))
     for result in ("hit", "miss"):
         v = delta(before, after, CACHE_GETS, cache=DECISION_CACHE, result=result)
         row[f"caffeine_gets_{result}"] = None if v is None else int(round(v))
@@ -420,6 +510,26 @@ def print_added_latency(cells, targets):
             added = None if v is None or direct is None else (v - direct) * 1000.0
             parts.append(fmt(added, "+.0f", 20))
         print(f"{key[0]:<12} {key[1]:<8} | " + " ".join(parts))
+
+
+def print_cpu(cells, targets):
+    """Where the cores went in each cell: microseconds of CPU per transaction by process group."""
+    keys = [k for k in sorted_cells(list(cells)) if any((cells[k].get(t) or {}).get("cpu_us_per_txn") for t in targets)]
+    if not keys:
+        return
+    groups = ["pgbench", "postgres", "pgbouncer", "gateway", "kafka", "opa", "other"]
+    print()
+    print("CPU per transaction by process (microseconds, from /proc inside each run; 'gateway' = the target's instance):")
+    print(f"{'workload':<12} {'mode':<8} {'c':>2} {'target':<20} | " + " ".join(f"{g:>9}" for g in groups)
+          + f" | {'total':>7} {'busy':>5}")
+    for key in keys:
+        for t in targets:
+            cpu = (cells[key].get(t) or {}).get("cpu_us_per_txn")
+            if not cpu:
+                continue
+            vals = [(cpu.get(t) if t in GATEWAYS else None) if g == "gateway" else cpu.get(g) for g in groups]
+            print(f"{key[0]:<12} {key[1]:<8} {key[2]:>2} {t:<20} | " + " ".join(fmt(v, ".1f", 9) for v in vals)
+                  + f" | {fmt(cpu.get('total'), '.1f', 7)} {fmt(cpu.get('machine_busy_pct'), '.0f', 4)}%")
 
 
 def print_throughput(rows):
@@ -583,6 +693,28 @@ def issue7_checks(cells, throughput, gw):
     return checks
 
 
+def recording_checks(samples):
+    """Every transaction of a gateway-enforced cell was recorded: the events journaled during the cell are at least
+    the transactions' statements times the events per statement, and not more than a transaction cut off at the end
+    per client and, per connection (the clients' and pgbench's own, which reads the scale), its session.started and
+    session.ended, its Parse requests and a few setup statements account for."""
+    checks = []
+    for r in samples:
+        if r.get("target") != "gateway-enforced" or r.get("events_recorded") is None or not r.get("transactions"):
+            continue
+        per_txn = STATEMENTS_PER_TXN.get(r.get("workload"), 0) * EVENTS_PER_STATEMENT.get(r.get("mode"), 0)
+        if not per_txn:
+            continue
+        clients = r.get("clients") or 1
+        low = r["transactions"] * per_txn
+        high = (r["transactions"] + clients) * per_txn + (clients + 1) * (4 + 2 * STATEMENTS_PER_TXN[r["workload"]])
+        got = r["events_recorded"]
+        checks.append({"target": f"recorded {r['label']}: events / transactions", "checked_against": "gateway-enforced",
+                       "measured": round(got / r["transactions"], 3), "goal": f"{per_txn} (>= {low}, <= {high} events)",
+                       "status": "met" if low <= got <= high else "NOT met"})
+    return checks
+
+
 def print_checks(checks, gateways):
     if not gateways:
         return
@@ -682,10 +814,12 @@ def cmd_report(args):
         print_main_table(cells, measured_targets)
         print_ratios(cells, measured_targets)
         print_added_latency(cells, measured_targets)
+        print_cpu(cells, measured_targets)
     print_throughput(throughput)
     pm = policy_metrics(samples, final_scrapes)
     print_policy(pm)
     checks = [c for g in gateways for c in issue7_checks(cells, throughput, g)]
+    checks += recording_checks(samples)
     print_checks(checks, gateways)
     unavailable = []
     failures = [r for r in raw + throughput if r.get("error")]
@@ -696,7 +830,8 @@ def cmd_report(args):
     result = {
         "meta": meta,
         "rows": [{k: r[k] for k in ("target", "workload", "mode", "clients", "tps", "p50_ms", "p99_ms")}
-                 | {k: r[k] for k in ("duration_s", "transactions", "failed_transactions", "error") if r.get(k) is not None}
+                 | {k: r[k] for k in ("duration_s", "transactions", "failed_transactions", "cpu_us_per_txn", "error")
+                    if r.get(k) is not None}
                  for r in sorted(raw, key=lambda r: (cell_order(r), TARGETS.index(r["target"])
                                                      if r["target"] in TARGETS else 99))],
         "row_throughput": throughput,
@@ -728,6 +863,8 @@ def main():
     r.add_argument("--pgbench-output", required=True)
     r.add_argument("--log-prefix", required=True)
     r.add_argument("--keep-logs", action="store_true", help="keep the pgbench logs (deleted once read by default)")
+    r.add_argument("--cpu-before", help="a cpu-snapshot taken after pgbench started")
+    r.add_argument("--cpu-after", help="a cpu-snapshot taken before pgbench ended")
     r.add_argument("--append", help="JSON-lines file to append the row to (a summary goes to stdout)")
     r.set_defaults(func=cmd_run_result)
 
@@ -741,6 +878,11 @@ def main():
     t.add_argument("--error", default="")
     t.add_argument("--append", help="JSON-lines file to append the row to (a summary goes to stdout)")
     t.set_defaults(func=cmd_throughput_result)
+
+    c = sub.add_parser("cpu-snapshot")
+    c.add_argument("--out", required=True)
+    c.add_argument("--gateway", action="append", help="NAME=PORT: the bench gateway listening on PORT is group NAME")
+    c.set_defaults(func=cmd_cpu_snapshot)
 
     h = sub.add_parser("heap-peak")
     h.add_argument("--gc-log")
