@@ -92,9 +92,9 @@ public class SessionRecorder {
     private int inFlight;
     private boolean resendPending;
     private final List<EventJournal.Entry> recent = new ArrayList<>();
-    private final Map<Object, JsonNode> statementTrees = new LinkedHashMap<>(256, 0.75f, true) {
+    private final Map<Identity, JsonNode> statementTrees = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Object, JsonNode> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Identity, JsonNode> eldest) {
             return size() > 1024;
         }
     };
@@ -139,13 +139,27 @@ public class SessionRecorder {
     }
 
     /**
-     * A request's analysed statements as JSON, written once per distinct value and then copied as it is: a repeated
-     * statement shape (the same normalized text, whatever its literals) is not converted again. Shipper thread only:
-     * call it from an event's body supplier.
+     * A request's analysed statements as JSON, written once per instance and then copied as it is: a session passes
+     * the same instance for a repeated statement shape (the one its decision memo holds, whatever the literals), so
+     * that shape is not converted again. Keyed by identity: equal values hashed and compared on every event cost
+     * more than the conversion saved. Shipper thread only: call it from an event's body supplier.
      */
     JsonNode statementsTree(Object statements) {
-        return statementTrees.computeIfAbsent(statements,
-                s -> JsonNodeFactory.instance.rawValueNode(new RawValue(SessionEvents.tree(s).toString())));
+        return statementTrees.computeIfAbsent(new Identity(statements),
+                s -> JsonNodeFactory.instance.rawValueNode(new RawValue(SessionEvents.tree(statements).toString())));
+    }
+
+    /** A key equal only to itself's referent: hash and comparison cost nothing, whatever the value. */
+    private record Identity(Object referent) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Identity i && i.referent == referent;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(referent);
+        }
     }
 
     /**

@@ -16,7 +16,14 @@ import java.util.concurrent.TimeUnit;
 final class DecisionMemo {
     private static final int MAX_ENTRIES = 256;
 
-    private record Entry(Decision decision, long expiresAtNanos) {
+    private record Entry(Object request, Decision decision, long expiresAtNanos) {
+    }
+
+    /**
+     * A remembered decision and the request it was made for: an earlier, equal instance, which callers may use
+     * instead of theirs, so what they derive from it (its recorded form) can be found by identity.
+     */
+    record Hit(Object request, Decision decision) {
     }
 
     private final long maxTtlNanos;
@@ -33,7 +40,7 @@ final class DecisionMemo {
     };
 
     /** The remembered decision for this request under {@code revision}, or null. */
-    Decision get(Object request, String revision) {
+    Hit get(Object request, String revision) {
         if (revision == null) {
             return null;
         }
@@ -45,7 +52,7 @@ final class DecisionMemo {
             entries.remove(request);
             return null;
         }
-        return e.decision();
+        return new Hit(e.request(), e.decision());
     }
 
     /** @param request compared by value: a record graph such as {@code PgRequests.PgRequest} */
@@ -54,6 +61,6 @@ final class DecisionMemo {
             return;
         }
         long ttl = Math.min(TimeUnit.SECONDS.toNanos(decision.cacheTtlS()), maxTtlNanos);
-        entries.put(request, new Entry(decision, System.nanoTime() + ttl));
+        entries.put(request, new Entry(request, decision, System.nanoTime() + ttl));
     }
 }

@@ -30,6 +30,10 @@ final class PgRequests {
      *                   state read or changed, and small enough to keep)
      */
     record Pending(PgRequest request, DecisionInput input, Analysis analysis, boolean memoizable, String sql) {
+        /** The same, for an equal request instance. */
+        Pending with(PgRequest equal) {
+            return equal == request ? this : new Pending(equal, input, analysis, memoizable, sql);
+        }
     }
 
     private final AnalysisCache analyzer;

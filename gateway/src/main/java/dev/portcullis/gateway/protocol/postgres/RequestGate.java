@@ -123,10 +123,11 @@ final class RequestGate {
         }
         if (analysed.isDone()) {
             PgRequests.Pending pending = analysed.join();
-            Decision remembered = pending.memoizable() ? memo.get(pending.request(), deps.policy().revision()) : null;
+            DecisionMemo.Hit remembered = pending.memoizable() ? memo.get(pending.request(), deps.policy().revision()) : null;
             if (remembered != null) {
                 deps.policy().recordSessionMemoHit();
-                decided(frame, type, pending, remembered, SOURCE_MEMO);
+                // the remembered request is equal to this one; its instance lets the recording reuse its JSON
+                decided(frame, type, pending.with((PgRequests.PgRequest) remembered.request()), remembered.decision(), SOURCE_MEMO);
                 return;
             }
             CompletableFuture<Decision> decision = deps.policy().decide("request", pending.input()).toCompletableFuture();

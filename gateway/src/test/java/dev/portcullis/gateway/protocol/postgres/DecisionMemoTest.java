@@ -1,5 +1,7 @@
 package dev.portcullis.gateway.protocol.postgres;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
@@ -19,7 +21,10 @@ class DecisionMemoTest {
         DecisionMemo memo = new DecisionMemo(Duration.ofMinutes(5));
         Decision d = decided("r1", 300);
         memo.put("SELECT 1", d);
-        assertSame(d, memo.get("SELECT 1", "r1"));
+        String equalText = new String("SELECT 1".toCharArray());
+        assertSame(d, memo.get(equalText, "r1").decision());
+        assertNotSame(equalText, memo.get(equalText, "r1").request());
+        assertEquals("SELECT 1", memo.get(equalText, "r1").request(), "the hit carries the request it was decided for");
     }
 
     @Test

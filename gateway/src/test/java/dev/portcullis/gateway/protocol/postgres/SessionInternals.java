@@ -40,7 +40,8 @@ public final class SessionInternals {
         }
 
         public Decision get(Object request, String revision) {
-            return memo.get(request, revision);
+            DecisionMemo.Hit hit = memo.get(request, revision);
+            return hit == null ? null : hit.decision();
         }
 
         public void put(Object request, Decision decision) {
