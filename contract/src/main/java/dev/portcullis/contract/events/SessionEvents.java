@@ -50,6 +50,14 @@ public final class SessionEvents {
             SessionEnded.TYPE, SessionEnded.class);
     private static final DateTimeFormatter AT_FORMAT =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter SECOND_FORMAT =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
+
+    /** The text of one UTC second, up to the seconds: events of the same second share it. */
+    private record Second(long epochSecond, String text) {
+    }
+
+    private static volatile Second lastSecond = new Second(Long.MIN_VALUE, "");
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -61,6 +69,24 @@ public final class SessionEvents {
             .build();
 
     private SessionEvents() {
+    }
+
+    /**
+     * {@code at} as the contract writes it, {@code 2026-11-28T08:00:00.123Z}. The same as formatting with
+     * {@code uuuu-MM-dd'T'HH:mm:ss.SSS'Z'} in UTC, which cost a third of writing an event (its fraction goes through
+     * BigDecimal): the part up to the seconds is formatted once per second and reused.
+     */
+    static String formatAt(Instant at) {
+        long epochSecond = at.getEpochSecond();
+        Second second = lastSecond;
+        if (second.epochSecond() != epochSecond) {
+            second = new Second(epochSecond, SECOND_FORMAT.format(Instant.ofEpochSecond(epochSecond)));
+            lastSecond = second;
+        }
+        int millis = at.getNano() / 1_000_000;
+        return new StringBuilder(second.text().length() + 5).append(second.text()).append('.')
+                .append((char) ('0' + millis / 100)).append((char) ('0' + millis / 10 % 10)).append((char) ('0' + millis % 10))
+                .append('Z').toString();
     }
 
     /** The event's wire form: canonical JSON, UTF-8. This is what the gateway publishes. */
@@ -80,7 +106,7 @@ public final class SessionEvents {
             g.writeNumberField(V, SessionEvent.VERSION);
             g.writeStringField(SESSION_ID, event.sessionId().toString());
             g.writeNumberField(SEQ, event.seq());
-            g.writeStringField(AT, AT_FORMAT.format(event.at()));
+            g.writeStringField(AT, formatAt(event.at()));
             g.writeStringField(TYPE, event.type());
             var provider = JSON.getSerializerProviderInstance();
             provider.findValueSerializer(event.body().getClass())
@@ -98,7 +124,7 @@ public final class SessionEvents {
         node.put(V, SessionEvent.VERSION);
         node.put(SESSION_ID, event.sessionId().toString());
         node.put(SEQ, event.seq());
-        node.put(AT, AT_FORMAT.format(event.at()));
+        node.put(AT, formatAt(event.at()));
         node.put(TYPE, event.type());
         ObjectNode body = JSON.valueToTree(event.body());
         body.fields().forEachRemaining(field -> node.set(field.getKey(), field.getValue()));

@@ -83,6 +83,22 @@ class SessionEventsTest {
     }
 
     @Test
+    void times_are_written_as_utc_with_milliseconds_like_the_contract_pattern() {
+        var pattern = java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+        var random = new java.util.Random(7);
+        List<Instant> instants = new java.util.ArrayList<>(List.of(Instant.parse("2026-11-28T08:00:00Z"),
+                Instant.parse("2026-11-28T23:59:59.999999999Z"), Instant.parse("1969-12-31T23:59:59.001Z"),
+                Instant.parse("0001-01-01T00:00:00.010Z"), Instant.parse("9999-12-31T23:59:59.999Z")));
+        for (int i = 0; i < 10_000; i++) {
+            instants.add(Instant.ofEpochSecond(random.nextInt(2_000_000_000), random.nextInt(1_000_000_000)));
+            instants.add(instants.get(instants.size() - 1).plusNanos(random.nextInt(3_000_000))); // often the same second
+        }
+        for (Instant at : instants) {
+            assertEquals(pattern.format(at), SessionEvents.formatAt(at), at.toString());
+        }
+    }
+
+    @Test
     void a_record_of_several_events_reads_back_as_each_event_in_order() {
         byte[] first = SessionEvents.toWire(started());
         byte[] second = SessionEvents.toWire(request());
