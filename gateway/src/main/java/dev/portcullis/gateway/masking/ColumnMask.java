@@ -52,78 +52,86 @@ public record ColumnMask(Method method, int keepFirst, int keepLast, char maskCh
      * value needs {@link #apply} (non-ASCII text, or the hash method).
      */
     boolean writeAscii(io.netty.buffer.ByteBuf in, int pos, int len, io.netty.buffer.ByteBuf out) {
-        for (int i = pos; i < pos + len; i++) {
-            if (in.getByte(i) < 0) {
+        if (method == Method.HASH) {
+            return false;
+        }
+        // One bounds-checked copy in, the masking on the array, one write out: per-byte getByte/writeByte calls
+        // (each checking the buffer) were most of the cost of masking a row.
+        byte[] v = new byte[len];
+        in.getBytes(pos, v);
+        for (byte b : v) {
+            if (b < 0) {
                 return false;
             }
         }
+        byte m = (byte) maskChar;
         switch (method) {
-            case REDACT -> out.writeInt(REDACTED.length()).writeBytes(REDACTED_BYTES);
+            case REDACT -> out.writeInt(REDACTED_BYTES.length).writeBytes(REDACTED_BYTES);
             case NULL -> out.writeInt(-1);
-            case HASH -> {
-                return false;
-            }
             case EMAIL -> {
                 int at = -1;
-                for (int i = pos + len - 1; i >= pos; i--) {
-                    if (in.getByte(i) == '@') {
+                for (int i = len - 1; i >= 0; i--) {
+                    if (v[i] == '@') {
                         at = i;
                         break;
                     }
                 }
-                if (at <= pos || at == pos + len - 1) {
-                    out.writeInt(3).writeByte(maskChar).writeByte(maskChar).writeByte(maskChar);
+                if (at <= 0 || at == len - 1) {
+                    out.writeInt(3).writeBytes(new byte[] {m, m, m});
                 } else {
-                    int tail = pos + len - at;
-                    out.writeInt(4 + tail).writeByte(in.getByte(pos)).writeByte(maskChar).writeByte(maskChar).writeByte(maskChar);
-                    out.writeBytes(in, at, tail);
+                    byte[] masked = new byte[4 + len - at];
+                    masked[0] = v[0];
+                    masked[1] = masked[2] = masked[3] = m;
+                    System.arraycopy(v, at, masked, 4, len - at);
+                    out.writeInt(masked.length).writeBytes(masked);
                 }
             }
             case PARTIAL -> {
                 int alnum = 0;
-                for (int i = pos; i < pos + len; i++) {
-                    if (asciiAlnum(in.getByte(i))) {
+                for (byte b : v) {
+                    if (asciiAlnum(b)) {
                         alnum++;
                     }
                 }
                 boolean keepNone = alnum <= keepFirst + keepLast;
-                out.writeInt(len);
                 int seen = 0;
-                for (int i = pos; i < pos + len; i++) {
-                    byte b = in.getByte(i);
-                    if (!asciiAlnum(b)) {
-                        out.writeByte(b);
-                        continue;
+                for (int i = 0; i < len; i++) {
+                    if (asciiAlnum(v[i])) {
+                        seen++;
+                        if (keepNone || seen > keepFirst && seen <= alnum - keepLast) {
+                            v[i] = m;
+                        }
                     }
-                    seen++;
-                    out.writeByte(!keepNone && (seen <= keepFirst || seen > alnum - keepLast) ? b : (byte) maskChar);
                 }
+                out.writeInt(len).writeBytes(v);
             }
             case CARD -> {
                 int digits = 0;
-                for (int i = pos; i < pos + len; i++) {
-                    byte b = in.getByte(i);
+                for (byte b : v) {
                     if (b >= '0' && b <= '9') {
                         digits++;
                     }
                 }
                 if (digits < 8 || keepLast >= digits) {
-                    out.writeInt(3).writeByte(maskChar).writeByte(maskChar).writeByte(maskChar);
+                    out.writeInt(3).writeBytes(new byte[] {m, m, m});
                 } else {
                     int keep = Math.min(keepLast, 4);
-                    out.writeInt(15 + keep);
+                    byte[] card = new byte[15 + keep];
                     for (int g = 0; g < 3; g++) {
-                        out.writeByte(maskChar).writeByte(maskChar).writeByte(maskChar).writeByte(maskChar).writeByte(' ');
+                        java.util.Arrays.fill(card, g * 5, g * 5 + 4, m);
+                        card[g * 5 + 4] = ' ';
                     }
                     int skip = digits - keep;
-                    for (int i = pos; i < pos + len; i++) {
-                        byte b = in.getByte(i);
+                    int o = 15;
+                    for (byte b : v) {
                         if (b >= '0' && b <= '9' && skip-- <= 0) {
-                            out.writeByte(b);
+                            card[o++] = b;
                         }
                     }
+                    out.writeInt(card.length).writeBytes(card);
                 }
             }
+            default -> throw new IllegalStateException("unreachable: " + method);
         }
         return true;
     }
