@@ -1,7 +1,7 @@
 package dev.portcullis.gateway.bench;
 
 import dev.portcullis.gateway.policy.Decision;
-import dev.portcullis.gateway.policy.OfflineDecider;
+import dev.portcullis.gateway.policy.StackDecider;
 import dev.portcullis.gateway.policy.PolicyDecider;
 import dev.portcullis.gateway.protocol.postgres.SessionInternals;
 import dev.portcullis.gateway.sql.AnalysisCache;
@@ -34,8 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *     the same input).
  * </ul>
  *
- * The decider is the real one (see {@link OfflineDecider}): its cache is filled by one answer of an in-process stub,
- * which stops listening before anything is measured.
+ * The decider is the real one (see {@link StackDecider}): its cache is filled by one answer of the stack's OPA,
+ * and the run fails if anything measured reached OPA.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -46,7 +46,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class DecisionCacheBenchmark {
     private static final int REQUESTS = 1_024;
 
-    private OfflineDecider offline;
+    private StackDecider stack;
     private PolicyDecider decider;
     private SessionInternals.Memo memo;
     private SessionInternals.Request[] requests;
@@ -54,8 +54,8 @@ public class DecisionCacheBenchmark {
 
     @Setup
     public void setUp() throws Exception {
-        offline = new OfflineDecider();
-        decider = offline.decider();
+        stack = new StackDecider();
+        decider = stack.decider();
         AnalysisCache sql = new AnalysisCache(new SqlAnalyzer());
         String[] texts = Workload.Statement.SELECT_ONLY.distinctTexts(REQUESTS, 7);
         requests = new SessionInternals.Request[REQUESTS];
@@ -67,9 +67,8 @@ public class DecisionCacheBenchmark {
                 "requests with other literals are equal, not identical");
 
         Decision first = decider.decide("request", requests[0].input()).toCompletableFuture().get(30, TimeUnit.SECONDS);
-        Wire.check(first.allow() && !first.cached() && OfflineDecider.REVISION.equals(first.revision()),
-                "the first decision comes from the stub, allowed, under the revision: " + first);
-        offline.stopStub();
+        Wire.check(first.allow() && !first.cached() && stack.revision().equals(first.revision()),
+                "the first decision comes from OPA, allowed, under the revision: " + first);
         memo = new SessionInternals.Memo(Duration.ofMinutes(5));
         memo.put(requests[0].memoKey(), first);
 
@@ -77,14 +76,14 @@ public class DecisionCacheBenchmark {
         Decision served = sharedCacheHit();
         Wire.check(served.allow() && served.cached(), "the shared cache serves another literal's input: " + served);
         Wire.check(sharedCacheInputJson().length > 300, "the input serialises to its JSON");
-        Wire.check(offline.stubAnswers() == 1, "only the first decision reached the stub, got " + offline.stubAnswers());
+        Wire.check(stack.opaEvaluations() == 1, "only the first decision reached OPA, got " + stack.opaEvaluations());
         next = 0;
     }
 
     @TearDown
     public void tearDown() throws Exception {
-        Wire.check(offline.stubAnswers() == 1, "nothing measured reached the stub");
-        offline.close();
+        Wire.check(stack.opaEvaluations() == 1, "nothing measured reached OPA");
+        stack.close();
     }
 
     private SessionInternals.Request nextRequest() {
@@ -103,6 +102,6 @@ public class DecisionCacheBenchmark {
 
     @Benchmark
     public byte[] sharedCacheInputJson() throws Exception {
-        return offline.json().writeValueAsBytes(nextRequest().input());
+        return stack.json().writeValueAsBytes(nextRequest().input());
     }
 }

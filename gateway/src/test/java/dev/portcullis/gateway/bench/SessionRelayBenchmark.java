@@ -1,7 +1,7 @@
 package dev.portcullis.gateway.bench;
 
 import dev.portcullis.gateway.policy.Decision;
-import dev.portcullis.gateway.policy.OfflineDecider;
+import dev.portcullis.gateway.policy.StackDecider;
 import dev.portcullis.gateway.protocol.postgres.SessionInternals;
 import dev.portcullis.gateway.sql.AnalysisCache;
 import dev.portcullis.gateway.sql.SqlAnalyzer;
@@ -42,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class SessionRelayBenchmark {
     private static final int MASK = Workload.TEXTS - 1;
 
-    private OfflineDecider offline;
+    private StackDecider stack;
     private SessionInternals.Relay relay;
     private byte[] preparedRequestBytes;
     private ByteBuf preparedRequest;
@@ -55,9 +55,9 @@ public class SessionRelayBenchmark {
 
     @Setup
     public void setUp() throws Exception {
-        offline = new OfflineDecider();
+        stack = new StackDecider();
         AnalysisCache sql = new AnalysisCache(new SqlAnalyzer());
-        relay = new SessionInternals.Relay(offline.decider(), sql, Workload.session(), Workload.SESSION_ID, Wire.ALLOC,
+        relay = new SessionInternals.Relay(stack.decider(), sql, Workload.session(), Workload.SESSION_ID, Wire.ALLOC,
                 Wire.MAX_MESSAGE_BYTES);
 
         preparedRequestBytes = new Wire.Stream().bind("", "P0_1", "512734").describePortal("").execute("", 0).sync().bytes();
@@ -81,11 +81,10 @@ public class SessionRelayBenchmark {
         queryStart[texts.length] = at;
         queries = Wire.direct(all.bytes());
 
-        // The session's first -S decides through the shared cache, filled by the stub as OPA would fill it.
+        // The session's first -S is decided by OPA and fills the shared cache.
         SessionInternals.Request first = SessionInternals.query(sql, Workload.session(), texts[texts.length - 1]);
-        Decision allowed = offline.decider().decide("request", first.input()).toCompletableFuture().get(30, TimeUnit.SECONDS);
-        Wire.check(allowed.allow(), "the stub allows -S: " + allowed);
-        offline.stopStub();
+        Decision allowed = stack.decider().decide("request", first.input()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Wire.check(allowed.allow(), "OPA allows -S: " + allowed);
 
         byte[] sent = roundTrip(Wire.read(preparedRequest), preparedResponse);
         Wire.check(Arrays.equals(sent, preparedRequestBytes), "-M prepared: the client's messages reach the backend unchanged");
@@ -98,7 +97,7 @@ public class SessionRelayBenchmark {
             Wire.check(Arrays.equals(query, expected), "-M simple: the Query reaches the backend unchanged (allowed)");
         }
         Wire.check(memoHits() == memoHits + 1, "the second Query's decision came from the session memo");
-        Wire.check(offline.stubAnswers() == 1, "no Query went to the stub");
+        Wire.check(stack.opaEvaluations() == 1, "no Query went to OPA");
         next = 0;
     }
 
@@ -117,7 +116,7 @@ public class SessionRelayBenchmark {
     }
 
     private double memoHits() {
-        return offline.metrics().get("portcullis.policy.session.memo.hits").counter().count();
+        return stack.metrics().get("portcullis.policy.session.memo.hits").counter().count();
     }
 
     /** The next Query, as the client's socket read delivers it. */
@@ -135,8 +134,8 @@ public class SessionRelayBenchmark {
         preparedResponse.release();
         simpleResponse.release();
         queries.release();
-        Wire.check(offline.stubAnswers() == 1, "nothing measured reached the stub");
-        offline.close();
+        Wire.check(stack.opaEvaluations() == 1, "nothing measured reached OPA");
+        stack.close();
     }
 
     @Benchmark

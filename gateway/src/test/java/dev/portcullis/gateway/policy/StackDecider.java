@@ -8,54 +8,56 @@ import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
 import dev.portcullis.gateway.GatewayConfig;
+import dev.portcullis.gateway.testing.TestStack;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real {@link PolicyDecider} built without CDI, for the JMH benchmarks in {@code dev.portcullis.gateway.bench}
- * (test code: the decider's constructor is package-private, and main code keeps it so).
- *
- * <p>Two things stand in for the running OPA: a fixed policy revision (instead of polling OPA's bundles), and a
- * stub HTTP server in this process, on a loopback port of its own, that answers every decision with one allow. A
- * benchmark asks it once per distinct input to fill the shared decision cache, then calls {@link #stopStub()}: what
- * is measured after that never leaves the cache. Metrics go to a Prometheus registry, as in the gateway.
+ * (test code: the decider's constructor is package-private, and main code keeps it so). It asks the dev stack's
+ * real OPA ({@code OPA_URL} of {@code dev-services/stack.properties}, running the default policies), and follows
+ * the policy revision with a real {@link PolicyRevision}. A benchmark asks once per distinct input to fill the shared
+ * decision cache, then checks with {@link #opaEvaluations()} that nothing it measured left the cache. Metrics go to a
+ * Prometheus registry, as in the gateway.
  */
-public final class OfflineDecider implements AutoCloseable {
-    public static final String REVISION = "bench+0123456789abcdef";
-    /** What OPA answers for an allowed request under the default policies (request.rego), cacheable for 300 s. */
-    static final String ALLOW = "{\"result\":{\"allow\":true,\"reasons\":[\"developers may read and write data on"
-            + " non-production connections\"],\"policy\":\"pg/role-dml\",\"cache_ttl_s\":300}}";
-
+public final class StackDecider implements AutoCloseable {
     private final Vertx vertx = Vertx.vertx();
-    private final HttpServer stub;
-    private final AtomicInteger stubAnswers = new AtomicInteger();
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ObjectMapper json = quarkusLikeMapper();
+    private final PolicyRevision revision;
     private final PolicyDecider decider;
 
-    public OfflineDecider() throws Exception {
-        stub = vertx.createHttpServer().requestHandler(req -> {
-            stubAnswers.incrementAndGet();
-            req.response().putHeader("Content-Type", "application/json").end(ALLOW);
-        });
-        stub.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        GatewayConfig config = config("http://127.0.0.1:" + stub.actualPort());
-        PolicyRevision revision = new PolicyRevision(vertx, config) {
-            @Override
-            public String current() {
-                return REVISION;
+    public StackDecider() throws Exception {
+        GatewayConfig config = config(TestStack.get("OPA_URL"));
+        revision = new PolicyRevision(vertx, config);
+        revision.start(null);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (revision.current() == null) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no policy revision from OPA at " + config.opa().url()
+                        + " within 30 s; start the stack with: dev-services/stack up --deps-only");
             }
-        };
+            Thread.sleep(50);
+        }
         decider = new PolicyDecider(config, json, revision, vertx, metrics);
     }
 
     public PolicyDecider decider() {
         return decider;
+    }
+
+    /** The revision OPA runs now, as the decider sees it. */
+    public String revision() {
+        return revision.current();
+    }
+
+    /** Decisions OPA evaluated for this decider (each one a cache miss). */
+    public long opaEvaluations() {
+        var timer = metrics.find("portcullis.policy.decision").tag("source", "opa").timer();
+        return timer == null ? 0 : timer.count();
     }
 
     /** The mapper the decider serialises its inputs with (configured like Quarkus's default one). */
@@ -67,18 +69,9 @@ public final class OfflineDecider implements AutoCloseable {
         return metrics;
     }
 
-    /** How many decisions the stub has answered (each one a cache miss). */
-    public int stubAnswers() {
-        return stubAnswers.get();
-    }
-
-    /** From here on a cache miss fails closed instead of reaching the stub. */
-    public void stopStub() throws Exception {
-        stub.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
-
     @Override
     public void close() throws Exception {
+        revision.stop(null);
         vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         metrics.close();
     }
