@@ -35,10 +35,11 @@ public class PolicyRevision {
 
     private volatile String revision;
     private volatile long readAtNanos;
-    // owned by the event loop that runs refresh()
-    private long polls;
-    private String manifests;
-    private String modules;
+    // written by refresh()'s callbacks, one poll at a time (a poll times out before the next starts); volatile because
+    // the first poll starts on the startup thread and the others on a timer's event loop
+    private volatile long polls;
+    private volatile String manifests;
+    private volatile String modules;
 
     PolicyRevision(Vertx vertx, GatewayConfig config) {
         this.vertx = vertx;

@@ -149,7 +149,7 @@ public class SessionRecorder {
                 s -> JsonNodeFactory.instance.rawValueNode(new RawValue(SessionEvents.tree(statements).toString())));
     }
 
-    /** A key equal only to itself's referent: hash and comparison cost nothing, whatever the value. */
+    /** A key equal only to a key of the same instance: hashing and comparing it cost nothing, whatever the value. */
     private record Identity(Object referent) {
         @Override
         public boolean equals(Object o) {
