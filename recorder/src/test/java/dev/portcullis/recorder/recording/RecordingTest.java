@@ -141,9 +141,10 @@ class RecordingTest {
         EventTopic.publish(events);
         await("the valid session", WAIT_MS, reaches(id, events.size()));
 
+        // other tests of this class share the topic and may have refused events too: find this one among them
         var rejected = s3.listObjectsV2(b -> b.bucket(bucket).prefix("rejected/" + EventTopic.topic() + "/")).contents();
         assertFalse(rejected.isEmpty(), "the refused event is kept in the bucket");
-        String kept = s3.getObjectAsBytes(b -> b.bucket(bucket).key(rejected.get(rejected.size() - 1).key())).asUtf8String();
-        assertTrue(kept.contains("not-a-uuid"), "kept as received");
+        assertTrue(rejected.stream().anyMatch(o -> s3.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asUtf8String()
+                .equals("{\"v\":1,\"session_id\":\"not-a-uuid\"}")), "kept as received: " + rejected);
     }
 }
