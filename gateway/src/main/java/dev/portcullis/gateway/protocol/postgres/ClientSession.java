@@ -33,6 +33,10 @@ import org.jboss.logging.Logger;
  * All state is confined to the client channel's event loop, which the backend channel shares.
  */
 final class ClientSession extends ChannelInboundHandlerAdapter implements SessionRegistry.LiveSession {
+    /** Only ReadyForQuery and ErrorResponse matter to the relay (ResponseSequencer); everything else travels in runs. */
+    static final PgFrameDecoder.RunFilter BACKEND_RUNS =
+            type -> type != PgProtocol.READY_FOR_QUERY && type != PgProtocol.ERROR_RESPONSE;
+
     private static final Logger LOG = Logger.getLogger(ClientSession.class);
     /** An access token fits in far less; the full message limit applies from relay on. */
     private static final int MAX_AUTH_MESSAGE = 64 * 1024;
@@ -265,9 +269,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
                 backendLink.transactionStatus(), () -> close(END_CLIENT_TERMINATE), recording, sequencer -> deps.masks().enabled()
                         ? new ResultMasking(deps.masks(), target, policyContext, id, ctx, backend, sequencer, recording) : null);
         deps.sessions().register(this, cancelKey);
-        // Only ReadyForQuery and ErrorResponse matter to the relay (ResponseSequencer); everything else travels in runs.
-        backend.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), false,
-                type -> type != PgProtocol.READY_FOR_QUERY && type != PgProtocol.ERROR_RESPONSE));
+        backend.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), false, BACKEND_RUNS));
         backend.pipeline().addLast("relay", new BackendRelay());
         ctx.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), true));
         ctx.pipeline().remove("startup-timeout");

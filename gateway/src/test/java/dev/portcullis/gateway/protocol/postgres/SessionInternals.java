@@ -68,9 +68,7 @@ public final class SessionInternals {
             client.config().setAllocator(alloc);
             backend.config().setAllocator(alloc);
             client.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, true)).addLast("session", new FromClient());
-            // ClientSession's filter: only ReadyForQuery and ErrorResponse matter to the relay, the rest travels in runs
-            backend.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, false,
-                    type -> type != PgProtocol.READY_FOR_QUERY && type != PgProtocol.ERROR_RESPONSE))
+            backend.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, false, ClientSession.BACKEND_RUNS))
                     .addLast("relay", new FromBackend());
             SessionDependencies deps = new SessionDependencies(null, null, null, null, null, policy, sql, Runnable::run,
                     null, null, null, null, "bench");
