@@ -209,7 +209,7 @@ public class SessionRecorder {
     private void journalBatch(List<Object> batch) {
         // A session's events of this batch go to Kafka as one record (JSON Lines, up to RECORD_BYTES): a record per
         // event cost the brokers, and the producer's per-record work here, more CPU than the statements recorded.
-        Map<UUID, ByteArrayOutputStream> records = new LinkedHashMap<>();
+        Map<UUID, Lines> records = new LinkedHashMap<>();
         for (Object o : batch) {
             if (o instanceof Acked a) {
                 onAck(a);
@@ -223,18 +223,16 @@ public class SessionRecorder {
                     dropped.incrementAndGet();
                     continue;
                 }
-                ByteArrayOutputStream record = records.get(e.sessionId());
-                if (record != null && record.size() + 1 + value.length > RECORD_BYTES) {
+                Lines record = records.get(e.sessionId());
+                if (record != null && record.bytes.size() + 1 + value.length > RECORD_BYTES) {
                     append(e.sessionId(), record);
                     record = null;
                 }
                 if (record == null) {
-                    record = new ByteArrayOutputStream(Math.max(256, value.length * 4));
+                    record = new Lines(value.length);
                     records.put(e.sessionId(), record);
-                } else {
-                    record.write('\n');
                 }
-                record.writeBytes(value);
+                record.add(value);
             }
         }
         boolean appended = !records.isEmpty();
@@ -248,22 +246,39 @@ public class SessionRecorder {
         accepting = journal.bytes() < refuseAtBytes;
     }
 
+    /** A record being built: a session's events, one per line, and how many. */
+    private static final class Lines {
+        final ByteArrayOutputStream bytes;
+        int events;
+
+        Lines(int firstEventBytes) {
+            bytes = new ByteArrayOutputStream(Math.max(256, firstEventBytes * 4));
+        }
+
+        void add(byte[] event) {
+            if (events++ > 0) {
+                bytes.write('\n');
+            }
+            bytes.writeBytes(event);
+        }
+    }
+
     /** One record of a session's events into the journal, or counted as dropped when the journal is full. */
-    private void append(UUID sessionId, ByteArrayOutputStream record) {
-        byte[] value = record.toByteArray();
+    private void append(UUID sessionId, Lines record) {
         if (journal.full()) {
-            dropped.addAndGet(events(value));
+            dropped.addAndGet(record.events);
             return;
         }
+        byte[] value = record.bytes.toByteArray();
         String key = sessionId.toString();
         long index = journal.append(key, value);
-        journaled.addAndGet(events(value));
+        journaled.addAndGet(record.events);
         if (recent.size() < 2 * WINDOW && (recent.isEmpty() || recent.get(recent.size() - 1).index() == index - 1)) {
             recent.add(new EventJournal.Entry(index, key, value));
         }
     }
 
-    /** The events in a record: one per line. */
+    /** The events in a record: one per line (a record read back from the journal carries no count). */
     private static int events(byte[] record) {
         int lines = 1;
         for (byte b : record) {
