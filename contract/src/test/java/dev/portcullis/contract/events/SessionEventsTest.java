@@ -34,9 +34,9 @@ class SessionEventsTest {
             + "\"sql\":\"SELECT email FROM users WHERE name = 'Zoë \\\"\uD83D\uDE00\\\"\\t\\u0001'\","
             + "\"statements\":[{\"command\":\"SELECT\",\"copy\":null,\"functions\":[],\"has_where\":true,"
             + "\"normalized\":\"SELECT email FROM users WHERE name = ?\",\"prepared_name\":null,\"set_parameter\":null,"
-            + "\"tables\":[{\"access\":\"read\",\"name\":\"users\",\"schema\":null}],\"via\":null}],\"type\":\"request\",\"v\":1}";
+            + "\"tables\":[{\"access\":\"read\",\"name\":\"users\",\"schema\":null}],\"via\":null}],\"truncated\":null,\"type\":\"request\",\"v\":1}";
     static final String H1 = "e626af19169ed9df7b5ffb8e0cc5d0fe9408fcacf506aae6d95817f912098828";
-    static final String H2 = "c2415fde7e2c7500a45d70c6cc7de8ffe15bbd8a2c7ddafcce3d8b50c72241f0";
+    static final String H2 = "c361f9249938b0e200ae7baa8a4c2cc37150ecec30b227c3cc48ab1616ddbea3";
 
     static SessionEvent started() {
         return new SessionEvent(SESSION, 1, Instant.parse("2026-11-28T08:00:00.123456Z"), new SessionStarted(
