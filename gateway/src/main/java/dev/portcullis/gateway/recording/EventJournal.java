@@ -60,22 +60,30 @@ final class EventJournal implements AutoCloseable {
             lockChannel.close();
             throw new IOException("the event journal " + dir + " is in use by another gateway; give each gateway its own portcullis.recording.journal-dir");
         }
-        List<Path> files;
-        try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().toList();
-        }
-        for (Path p : files) {
-            long first = Long.parseLong(p.getFileName().toString().replace(".seg", ""));
-            FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            Segment seg = new Segment(first, p, ch, new long[] {first - 1}, new long[] {0});
-            long valid = scan(seg);
-            ch.truncate(valid);
-            seg.bytes()[0] = valid;
-            segments.add(seg);
-            totalBytes += valid;
-            nextIndex = seg.lastIndex()[0] + 1;
+        try {
+            List<Path> files;
+            try (Stream<Path> s = Files.list(dir)) {
+                files = s.filter(p -> SEGMENT_NAME.matcher(p.getFileName().toString()).matches()).sorted().toList();
+            }
+            for (Path p : files) {
+                long first = Long.parseLong(p.getFileName().toString().replace(".seg", ""));
+                FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                Segment seg = new Segment(first, p, ch, new long[] {first - 1}, new long[] {0});
+                segments.add(seg);
+                long valid = scan(seg);
+                ch.truncate(valid);
+                seg.bytes()[0] = valid;
+                totalBytes += valid;
+                nextIndex = seg.lastIndex()[0] + 1;
+            }
+        } catch (IOException | RuntimeException e) {
+            close(); // the lock too: a gateway restarted in this JVM must be able to open it again
+            throw e;
         }
     }
+
+    /** A segment's file name: the index of its first entry, zero-padded so the names sort in order. */
+    private static final java.util.regex.Pattern SEGMENT_NAME = java.util.regex.Pattern.compile("[0-9]{20}\\.seg");
 
     /** Counts the whole records of a segment; returns where the valid part ends. */
     private static long scan(Segment seg) throws IOException {
