@@ -46,6 +46,14 @@ public interface GatewayConfig {
         @WithDefault("true")
         boolean refuseWhenFull();
 
+        /**
+         * At start-up, send again the records parked in the journal's dead-letter segment (records Kafka refused for
+         * good, for example larger than the topic's max.message.bytes). Turn it on once for the restart after the
+         * cause is fixed; what Kafka still refuses is parked again.
+         */
+        @WithDefault("false")
+        boolean resendParked();
+
         /** Kafka topic of the session events, keyed by session id. */
         @WithDefault("portcullis.session-events")
         String topic();

@@ -1,8 +1,5 @@
 package dev.portcullis.gateway.recording;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.util.RawValue;
 import dev.portcullis.contract.events.EventBody;
 import dev.portcullis.contract.events.SessionEvent;
 import dev.portcullis.contract.events.SessionEvents;
@@ -17,19 +14,19 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.time.Instant;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -39,11 +36,16 @@ import org.jboss.logging.Logger;
 /**
  * Ships session events to Kafka ({@code portcullis.session-events}, keyed by session id) through a SmallRye
  * {@link Emitter}, with the {@link EventJournal} in front. Events are taken in batches (a group commit of up to 10 ms);
- * a session's events of one batch become one record (JSON Lines, see contract/EVENTS.md), which is appended and forced
- * to disk first (one fsync per batch), then sent, in journal order, with a bounded number in flight; it leaves the
- * journal once Kafka acknowledged it and everything before it. When Kafka is away the journal fills; when it is full,
- * new requests are refused (see {@link #accepting()}). A failed send is sent again from the first unacknowledged
- * record, so Kafka may see an event twice (the recorder keeps it once) but never loses one.
+ * a session's events of one batch become one record (JSON Lines, see contract/EVENTS.md) of at most
+ * {@link #MAX_RECORD_BYTES}, which is appended and forced to disk first (one fsync per batch), then sent, in journal
+ * order, with a bounded number in flight; it leaves the journal once Kafka acknowledged it and everything before it.
+ *
+ * <p>What cannot be sent does not hold up what follows it. A record Kafka refuses for a reason retrying cannot fix
+ * (too large for the broker, corrupt) is parked in the journal's dead-letter segment ({@link ParkedRecords}), counted,
+ * and the journal moves on; so is an event larger than {@link EventBounds#MAX_EVENT_BYTES}, which only a bug can
+ * build. Any other failure (Kafka away) is retried from the first unacknowledged record, with a growing pause, while
+ * the journal fills; when it is nearly full, new requests are refused (see {@link #accepting()}). So Kafka may see an
+ * event twice (the recorder keeps it once) but none is lost.
  *
  * <p>Callers on any thread hand events to {@link #record}; one thread owns the journal and the sending.
  */
@@ -52,14 +54,20 @@ public class SessionRecorder {
     private static final Logger LOG = Logger.getLogger(SessionRecorder.class);
     private static final int WINDOW = 1024;
     private static final int BATCH = 4096;
-    /** A Kafka record holds a session's events up to this size; one larger event is a record of its own. */
-    private static final int RECORD_BYTES = 256 * 1024;
+    /**
+     * A Kafka record holds a session's events up to this size. Every event is smaller ({@link EventBounds}), so no
+     * record is larger; {@link KafkaLimits} checks at start-up that the producer and the topic take it.
+     */
+    static final int MAX_RECORD_BYTES = 256 * 1024;
     /**
      * How long the first event of a batch waits for others before the batch is forced to disk: one fsync per
      * interval at most, however many events arrive (fsync is expensive, and per event it would steal the cores).
      */
     private static final long GROUP_COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    private static final long FIRST_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long MAX_RETRY_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final long RETRY_LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     /** An event as the session handed it over: serialised on the shipper thread, off the event loops. */
     private record Event(UUID sessionId, long seq, Instant at, Supplier<EventBody> body) {
@@ -70,6 +78,8 @@ public class SessionRecorder {
 
     private final Emitter<byte[]> emitter;
     private final EventJournal journal;
+    private final ParkedRecords parked;
+    private final Path journalDir;
     private final boolean refuseWhenFull;
     private final long refuseAtBytes;
     /**
@@ -84,6 +94,9 @@ public class SessionRecorder {
     private final AtomicLong acknowledged = new AtomicLong();
     private final AtomicLong journaled = new AtomicLong();
     private final AtomicLong journalBytes = new AtomicLong();
+    private final AtomicLong parkedRecords = new AtomicLong();
+    private volatile Instant lastAcknowledged;
+    private volatile String lastFailure;
 
     // owned by the shipper thread
     private long nextToSend;
@@ -91,31 +104,48 @@ public class SessionRecorder {
     private final TreeSet<Long> ackedAhead = new TreeSet<>();
     private int inFlight;
     private boolean resendPending;
+    private long retryDelayNanos;
+    private long resendAtNanos;
+    private long lastRetryLogNanos;
+    private long failedSends;
     private final List<EventJournal.Entry> recent = new ArrayList<>();
-    private final Map<Identity, JsonNode> statementTrees = new LinkedHashMap<>(256, 0.75f, true) {
+    private final Map<Identity, EventBounds.Statements> statementTrees = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Identity, JsonNode> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Identity, EventBounds.Statements> eldest) {
             return size() > 1024;
         }
     };
 
     SessionRecorder(GatewayConfig config, @Channel("session-events") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<byte[]> emitter,
-            MeterRegistry metrics) {
+            KafkaLimits limits, MeterRegistry metrics) {
         this.emitter = emitter;
         this.refuseWhenFull = config.recording().refuseWhenFull();
         this.refuseAtBytes = config.recording().journalMaxBytes() / 10 * 9;
-        Path dir = config.recording().journalDir().orElse(
+        limits.requireProducerTakes(MAX_RECORD_BYTES);
+        journalDir = config.recording().journalDir().orElse(
                 Path.of(System.getProperty("java.io.tmpdir"), "portcullis-journal-" + config.postgres().port()));
+        EventJournal opened = null;
         try {
-            this.journal = new EventJournal(dir, config.recording().journalMaxBytes(), 16L << 20);
+            opened = new EventJournal(journalDir, config.recording().journalMaxBytes(), 16L << 20);
+            this.parked = new ParkedRecords(journalDir);
+            this.journal = opened;
         } catch (IOException e) {
+            closeQuietly(opened);
             throw new UncheckedIOException("cannot open the event journal: " + e.getMessage(), e);
+        }
+        if (config.recording().resendParked()) {
+            resendParked();
+        }
+        parkedRecords.set(parked.count());
+        if (parked.count() > 0) {
+            LOG.warnf("the event journal %s holds %d parked records that Kafka refused; fix the cause, then restart with"
+                    + " portcullis.recording.resend-parked=true to send them again", journalDir, parked.count());
         }
         this.nextToSend = journal.firstIndex();
         this.ackedBefore = journal.firstIndex();
         journalBytes.set(journal.bytes());
         if (journal.nextIndex() > journal.firstIndex()) {
-            LOG.infof("event journal %s holds %d records of events not yet acknowledged by Kafka; sending them first", dir,
+            LOG.infof("event journal %s holds %d records of events not yet acknowledged by Kafka; sending them first", journalDir,
                     journal.nextIndex() - journal.firstIndex());
         }
         Gauge.builder("portcullis.recording.journal.bytes", journalBytes, AtomicLong::get)
@@ -126,27 +156,54 @@ public class SessionRecorder {
                 .description("Events Kafka acknowledged since start").register(metrics);
         Gauge.builder("portcullis.recording.events.dropped", dropped, AtomicLong::get)
                 .description("Events not recorded because the journal was full and refuse-when-full is off").register(metrics);
+        Gauge.builder("portcullis.recording.parked.records", parkedRecords, AtomicLong::get)
+                .description("Records in the journal's dead-letter segment: refused by Kafka for good, kept, not sent").register(metrics);
         shipper = new Thread(this::ship, "portcullis-recording");
         shipper.setDaemon(true);
         shipper.start();
     }
 
-    /**
-     * False when the journal is full and requests must be refused, so nothing runs unrecorded.
-     */
+    private static void closeQuietly(EventJournal journal) {
+        if (journal != null) {
+            try {
+                journal.close();
+            } catch (IOException e) {
+                LOG.debugf("closing the event journal: %s", e.getMessage());
+            }
+        }
+    }
+
+    /** Parked records go back to the end of the journal, to be sent again (their cause is said to be fixed). */
+    private void resendParked() {
+        List<ParkedRecords.Parked> all = parked.takeAll();
+        for (ParkedRecords.Parked p : all) {
+            journal.append(p.key(), p.value());
+        }
+        journal.sync();
+        LOG.infof("resending %d parked records of the event journal %s", all.size(), journalDir);
+    }
+
+    /** False when the journal is full and requests must be refused, so nothing runs unrecorded. */
     public boolean accepting() {
         return accepting || !refuseWhenFull;
     }
 
+    /** What the recording health check reports. */
+    record Status(long journalBytes, long parkedRecords, Path journalDir, Instant lastAcknowledged, String lastFailure) {
+    }
+
+    Status status() {
+        return new Status(journalBytes.get(), parkedRecords.get(), journalDir, lastAcknowledged, lastFailure);
+    }
+
     /**
-     * A request's analysed statements as JSON, written once per instance and then copied as it is: a session passes
+     * A request's analysed statements as bounded JSON, written once per instance and then reused: a session passes
      * the same instance for a repeated statement shape (the one its decision memo holds, whatever the literals), so
      * that shape is not converted again. Keyed by identity: equal values hashed and compared on every event cost
      * more than the conversion saved. Shipper thread only: call it from an event's body supplier.
      */
-    JsonNode statementsTree(Object statements) {
-        return statementTrees.computeIfAbsent(new Identity(statements),
-                s -> JsonNodeFactory.instance.rawValueNode(new RawValue(SessionEvents.tree(statements).toString())));
+    EventBounds.Statements statements(Object statements) {
+        return statementTrees.computeIfAbsent(new Identity(statements), s -> EventBounds.statements(statements));
     }
 
     /** A key equal only to a key of the same instance: hashing and comparing it cost nothing, whatever the value. */
@@ -194,7 +251,7 @@ public class SessionRecorder {
             } catch (RuntimeException e) {
                 LOG.errorf(e, "session recording: %s", e.getMessage());
                 accepting = false;
-                sleepQuietly();
+                LockSupport.parkNanos(FIRST_RETRY_NANOS);
             }
         }
     }
@@ -207,24 +264,19 @@ public class SessionRecorder {
     }
 
     private void journalBatch(List<Object> batch) {
-        // A session's events of this batch go to Kafka as one record (JSON Lines, up to RECORD_BYTES): a record per
-        // event cost the brokers, and the producer's per-record work here, more CPU than the statements recorded.
+        // A session's events of this batch go to Kafka as one record (JSON Lines, up to MAX_RECORD_BYTES): a record
+        // per event cost the brokers, and the producer's per-record work here, more CPU than the statements recorded.
         Map<UUID, Lines> records = new LinkedHashMap<>();
         for (Object o : batch) {
             if (o instanceof Acked a) {
                 onAck(a);
             } else if (o instanceof Event e) {
-                byte[] value;
-                try {
-                    value = SessionEvents.toWire(new SessionEvent(e.sessionId(), e.seq(), e.at(), e.body().get()));
-                } catch (RuntimeException bug) {
-                    // a gap the recording's verify will show, rather than a recorder stuck on one event
-                    LOG.errorf(bug, "session recording: cannot write event %d of session %s; it is missing from the recording", e.seq(), e.sessionId());
-                    dropped.incrementAndGet();
+                byte[] value = serialise(e);
+                if (value == null) {
                     continue;
                 }
                 Lines record = records.get(e.sessionId());
-                if (record != null && record.bytes.size() + 1 + value.length > RECORD_BYTES) {
+                if (record != null && record.bytes.size() + 1 + value.length > MAX_RECORD_BYTES) {
                     append(e.sessionId(), record);
                     record = null;
                 }
@@ -246,13 +298,32 @@ public class SessionRecorder {
         accepting = journal.bytes() < refuseAtBytes;
     }
 
+    /** The event's wire form, or null when it cannot be sent (it is then parked, or missing for a bug, and logged). */
+    private byte[] serialise(Event e) {
+        byte[] value;
+        try {
+            value = SessionEvents.toWire(new SessionEvent(e.sessionId(), e.seq(), e.at(), e.body().get()));
+        } catch (RuntimeException bug) {
+            // a gap the recording's verify will show, rather than a recorder stuck on one event
+            LOG.errorf(bug, "session recording: cannot write event %d of session %s; it is missing from the recording", e.seq(), e.sessionId());
+            dropped.incrementAndGet();
+            return null;
+        }
+        if (value.length > EventBounds.MAX_EVENT_BYTES) {
+            park(e.sessionId().toString(), value, "event " + e.seq() + " is " + value.length + " bytes; the gateway sends at most "
+                    + EventBounds.MAX_EVENT_BYTES);
+            return null;
+        }
+        return value;
+    }
+
     /** A record being built: a session's events, one per line, and how many. */
     private static final class Lines {
         final ByteArrayOutputStream bytes;
         int events;
 
         Lines(int firstEventBytes) {
-            bytes = new ByteArrayOutputStream(Math.max(256, firstEventBytes * 4));
+            bytes = new ByteArrayOutputStream(Math.max(256, Math.min(MAX_RECORD_BYTES, firstEventBytes * 4)));
         }
 
         void add(byte[] event) {
@@ -278,6 +349,13 @@ public class SessionRecorder {
         }
     }
 
+    private void park(String key, byte[] value, String reason) {
+        parked.park(key, value, reason);
+        parkedRecords.set(parked.count());
+        LOG.errorf("session recording: parked a record of session %s (%s); it is kept in %s, not sent, and the events behind"
+                + " it go on", key, reason, journalDir.resolve("parked.dlq"));
+    }
+
     /** The events in a record: one per line (a record read back from the journal carries no count). */
     private static int events(byte[] record) {
         int lines = 1;
@@ -292,22 +370,33 @@ public class SessionRecorder {
     private void onAck(Acked a) {
         inFlight--;
         if (!a.ok()) {
-            if (!resendPending) {
-                LOG.warnf("session recording: Kafka did not take record %d (%s); the journal keeps it and it is sent again",
-                        a.index(), a.failure() == null ? "?" : a.failure().getMessage());
+            if (KafkaLimits.refusedForGood(a.failure()) && a.index() >= ackedBefore) {
+                // retrying cannot help: keep it aside and go on, instead of resending it (and all behind it) forever
+                EventJournal.Entry entry = journal.read(a.index(), 1).get(0);
+                park(entry.key(), entry.value(), "Kafka refused record " + a.index() + ": " + a.failure());
+                acknowledge(a.index());
+                return;
             }
+            failedSends++;
+            lastFailure = String.valueOf(a.failure());
             resendPending = true;
             return;
         }
         acknowledged.addAndGet(a.events());
-        if (a.index() == ackedBefore) {
+        lastAcknowledged = Instant.now();
+        retryDelayNanos = 0;
+        acknowledge(a.index());
+    }
+
+    private void acknowledge(long index) {
+        if (index == ackedBefore) {
             ackedBefore++;
             while (!ackedAhead.isEmpty() && ackedAhead.first() == ackedBefore) {
                 ackedAhead.pollFirst();
                 ackedBefore++;
             }
-        } else if (a.index() > ackedBefore) {
-            ackedAhead.add(a.index());
+        } else if (index > ackedBefore) {
+            ackedAhead.add(index);
         }
     }
 
@@ -316,10 +405,17 @@ public class SessionRecorder {
             if (inFlight > 0) {
                 return; // let what is in flight settle, then start again from the first unacknowledged
             }
+            if (resendAtNanos == 0) {
+                retryDelayNanos = retryDelayNanos == 0 ? FIRST_RETRY_NANOS : Math.min(MAX_RETRY_NANOS, retryDelayNanos * 2);
+                resendAtNanos = System.nanoTime() + retryDelayNanos;
+                logRetry();
+            }
+            if (System.nanoTime() - resendAtNanos < 0) {
+                return; // the journal keeps taking events meanwhile
+            }
             resendPending = false;
-            nextToSend = ackedBefore;
-            ackedAhead.clear();
-            sleepQuietly();
+            resendAtNanos = 0;
+            nextToSend = ackedBefore; // what was acknowledged (or parked) ahead of it is skipped below
         }
         while (inFlight < WINDOW && nextToSend < journal.syncedIndex()) {
             List<EventJournal.Entry> entries = fromMemory(nextToSend, WINDOW - inFlight);
@@ -330,13 +426,27 @@ public class SessionRecorder {
                 }
             }
             for (EventJournal.Entry e : entries) {
-                emit(e);
-                inFlight++;
+                if (!ackedAhead.contains(e.index())) {
+                    emit(e);
+                    inFlight++;
+                }
                 nextToSend = e.index() + 1;
             }
         }
         // what is sent no longer needs to stay in memory
         recent.removeIf(e -> e.index() < nextToSend);
+    }
+
+    /** One line at the first failure and then at most one a minute, however many sends fail. */
+    private void logRetry() {
+        long now = System.nanoTime();
+        if (lastRetryLogNanos != 0 && now - lastRetryLogNanos < RETRY_LOG_EVERY_NANOS) {
+            return;
+        }
+        lastRetryLogNanos = now;
+        LOG.warnf("session recording: Kafka did not take %d sends so far (last: %s); the journal keeps every event (%d bytes)"
+                + " and sends again from record %d in %d ms", failedSends, lastFailure, journal.bytes(), ackedBefore,
+                TimeUnit.NANOSECONDS.toMillis(retryDelayNanos));
     }
 
     private List<EventJournal.Entry> fromMemory(long from, int max) {
@@ -370,17 +480,10 @@ public class SessionRecorder {
         }
     }
 
-    private static void sleepQuietly() {
-        try {
-            Thread.sleep(500);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     void stop(@Observes ShutdownEvent event) throws InterruptedException, IOException {
         running = false;
         shipper.join(5_000);
         journal.close();
+        parked.close();
     }
 }

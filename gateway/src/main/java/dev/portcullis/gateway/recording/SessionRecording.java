@@ -59,17 +59,27 @@ public final class SessionRecording {
             denials++;
         }
         boolean approval = d.approval() != null && d.approval().required();
-        return emit(() -> new Request(message, recorder.statementsTree(statements), sql, new Request.Decision(d.decisionId(), d.allow(),
-                d.policy(), d.revision(), d.reasons(), approval, d.latencyMicros(), source)));
+        return emit(() -> {
+            EventBounds.Statements analysed = recorder.statements(statements);
+            EventBounds.Text text = EventBounds.text(sql);
+            Request.Truncated truncated = text.cut() == null && analysed.cut() == null ? null
+                    : new Request.Truncated(text.cut(), analysed.cut());
+            return new Request(message, analysed.tree(), text.kept(), truncated, new Request.Decision(d.decisionId(), d.allow(),
+                    d.policy(), d.revision(), EventBounds.reasons(d.reasons()), approval, d.latencyMicros(), source));
+        });
     }
 
     /** A statement's result: rows and bytes relayed, and what masking did to it. */
     public void result(long requestSeq, long rows, long bytes, long durationUs, MaskPlan plan, Set<Detectors.Kind> fired,
             String commandTag, String sqlState) {
         List<String> detectors = fired.isEmpty() ? List.of() : fired.stream().map(Detectors.Kind::wireName).sorted().toList();
-        emit(() -> new Result(requestSeq, rows, bytes, durationUs, plan == null ? List.of() : plan.masked().stream()
-                .map(m -> new Result.MaskedColumn(m.column(), m.table(), m.schema(), m.sourceColumn(), m.method(), m.rule())).toList(),
-                detectors, commandTag, sqlState));
+        emit(() -> {
+            List<MaskPlan.MaskedColumn> masked = plan == null ? List.of() : plan.masked();
+            int listed = Math.min(masked.size(), Result.MAX_MASKED_COLUMNS);
+            return new Result(requestSeq, rows, bytes, durationUs, masked.subList(0, listed).stream()
+                    .map(m -> new Result.MaskedColumn(m.column(), m.table(), m.schema(), m.sourceColumn(), m.method(), m.rule())).toList(),
+                    detectors, commandTag, sqlState, masked.size() - listed);
+        });
     }
 
     /** The last event of the session; later calls do nothing. */

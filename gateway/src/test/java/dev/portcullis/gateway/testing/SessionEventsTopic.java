@@ -33,15 +33,18 @@ public final class SessionEventsTopic {
         return new KafkaConsumer<>(p);
     }
 
-    private static List<TopicPartition> partitions(KafkaConsumer<?, ?> c) {
-        String topic = TestStack.get("SESSION_EVENTS_TOPIC");
+    private static List<TopicPartition> partitions(KafkaConsumer<?, ?> c, String topic) {
         return c.partitionsFor(topic, Duration.ofSeconds(10)).stream().map(i -> new TopicPartition(topic, i.partition())).toList();
     }
 
     /** The end of every partition now: read events published after this point. */
     public static Map<TopicPartition, Long> mark() {
+        return mark(TestStack.get("SESSION_EVENTS_TOPIC"));
+    }
+
+    public static Map<TopicPartition, Long> mark(String topic) {
         try (KafkaConsumer<String, byte[]> c = consumer()) {
-            return new HashMap<>(c.endOffsets(partitions(c)));
+            return new HashMap<>(c.endOffsets(partitions(c, topic)));
         }
     }
 
@@ -51,11 +54,16 @@ public final class SessionEventsTopic {
      */
     public static TreeMap<Long, JsonNode> events(Map<TopicPartition, Long> mark, Predicate<JsonNode> session,
             Predicate<TreeMap<Long, JsonNode>> complete, Duration timeout) throws Exception {
+        return events(TestStack.get("SESSION_EVENTS_TOPIC"), mark, session, complete, timeout);
+    }
+
+    public static TreeMap<Long, JsonNode> events(String topic, Map<TopicPartition, Long> mark, Predicate<JsonNode> session,
+            Predicate<TreeMap<Long, JsonNode>> complete, Duration timeout) throws Exception {
         Map<String, TreeMap<Long, JsonNode>> bySession = new HashMap<>();
         List<String> matching = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaConsumer<String, byte[]> c = consumer()) {
-            List<TopicPartition> parts = partitions(c);
+            List<TopicPartition> parts = partitions(c, topic);
             c.assign(parts);
             for (TopicPartition tp : parts) {
                 c.seek(tp, mark.getOrDefault(tp, 0L));
