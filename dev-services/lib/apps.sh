@@ -56,9 +56,11 @@ up_app() {
   ensure_port_free "$app" "$port"
   local t0 extra=()
   t0=$(now_ms)
-  # The gateway serves the dev certificate of the stack (the one PostgreSQL uses) on its PostgreSQL listener.
+  # The gateway serves the dev certificate of the stack (the one PostgreSQL uses) on its PostgreSQL listener, and keeps
+  # its event journal under .stack/, so that `down --purge` really starts over.
   if [[ "$app" == gateway ]]; then
-    extra+=("-Dportcullis.postgres.tls-cert=$TLS_DIR/server.crt" "-Dportcullis.postgres.tls-key=$TLS_DIR/server.key")
+    extra+=("-Dportcullis.postgres.tls-cert=$TLS_DIR/server.crt" "-Dportcullis.postgres.tls-key=$TLS_DIR/server.key"
+      "-Dportcullis.recording.journal-dir=$STACK_DIR/journal/gateway")
   fi
   start_bg "$app" "$REPO_ROOT/$app" "$JAVA_BIN" "$STACK_MARKER" \
     "-Dquarkus.config.locations=$STACK_ENV_FILE,$SECRETS_FILE" \

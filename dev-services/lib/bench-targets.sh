@@ -141,6 +141,7 @@ gateway_start() {
     "-Dportcullis.postgres.tls-cert=$STACK_DIR/tls/server.crt" \
     "-Dportcullis.postgres.tls-key=$STACK_DIR/tls/server.key" \
     "-Dportcullis.postgres.port=$listen_port" \
+    "-Dportcullis.recording.journal-dir=$STACK_DIR/journal/bench-$target" \
     "-Dquarkus.http.port=$http_port" \
     "$@" \
     -jar "$GW_APP/quarkus-run.jar"
