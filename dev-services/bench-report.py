@@ -715,6 +715,21 @@ def recording_checks(samples):
     return checks
 
 
+def print_recorder(rows):
+    """--recorder: per gateway-enforced cell, what the recorder stored while it ran, the lag of that cell's events,
+    and the backlog when the cell ended."""
+    if not rows:
+        return
+    print()
+    print("Recording pipeline during the cells (gateway-enforced -> Kafka -> recorder -> PostgreSQL + S3):")
+    print(f"  {'cell':<26} {'stored ev/s':>12} {'events':>9} {'lag p50 ms':>11} {'lag p99 ms':>11} {'lag max ms':>11}"
+          f" {'backlog at end':>15}")
+    for r in rows:
+        print(f"  {r['label']:<26} {fmt(r.get('stored_per_s'), ',.0f', 12)} {fmt(r.get('events'), ',d', 9)}"
+              f" {fmt(r.get('lag_p50_ms'), ',.0f', 11)} {fmt(r.get('lag_p99_ms'), ',.0f', 11)}"
+              f" {fmt(r.get('lag_max_ms'), ',.0f', 11)} {fmt(r.get('backlog_events'), ',d', 15)}")
+
+
 def print_checks(checks, gateways):
     if not gateways:
         return
@@ -816,6 +831,8 @@ def cmd_report(args):
         print_added_latency(cells, measured_targets)
         print_cpu(cells, measured_targets)
     print_throughput(throughput)
+    recorder = read_jsonl(args.recorder) if args.recorder else []
+    print_recorder(recorder)
     pm = policy_metrics(samples, final_scrapes)
     print_policy(pm)
     checks = [c for g in gateways for c in issue7_checks(cells, throughput, g)]
@@ -836,6 +853,7 @@ def cmd_report(args):
                                                      if r["target"] in TARGETS else 99))],
         "row_throughput": throughput,
         "policy_metrics": pm,
+        "recording_pipeline": recorder,
         "issue7_targets": checks,
         "unavailable": unavailable,
     }
@@ -910,6 +928,7 @@ def main():
     rep.add_argument("--targets")
     rep.add_argument("--meta", action="append")
     rep.add_argument("--policy", help="JSON lines of policy-delta")
+    rep.add_argument("--recorder", help="JSON lines of the recorder's numbers per cell (bench --recorder)")
     rep.add_argument("--metrics", action="append", help="TARGET=FILE: a gateway's /q/metrics after the cells")
     rep.set_defaults(func=cmd_report)
 

@@ -215,14 +215,76 @@ target_pid() { printf '%s' "${GW_PID[$1]:-}"; }
 start_targets() {
   if want pgbouncer; then pgbouncer_start; fi
   if want gateway-passthrough; then gateway_start gateway-passthrough -Dportcullis.policy.pass-through=true; fi
-  if want gateway-enforced; then gateway_start gateway-enforced; fi
+  if want gateway-enforced; then
+    if ((RECORDER)); then
+      gateway_start gateway-enforced "-Dportcullis.recording.topic=$BENCH_TOPIC"
+      recorder_start
+    else
+      gateway_start gateway-enforced
+    fi
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# The recorder (--recorder): a packaged recorder of our own, from a private copy of its build, storing what
+# gateway-enforced publishes to a topic of this run's own (BENCH_TOPIC) into the stack's PostgreSQL and S3, while
+# the cells run. Its consumer group is the run's own too, so another recorder of the stack never takes its events.
+# ---------------------------------------------------------------------------------------------------------------
+RECORDER_APP_SRC="$REPO_ROOT/recorder/target/quarkus-app"
+RECORDER_APP="$BENCH_DIR/recorder-app"
+
+build_recorder_if_needed() {
+  local newer
+  newer=$(find "$REPO_ROOT/recorder/src/main" "$REPO_ROOT/contract/src/main" "$REPO_ROOT/recorder/pom.xml"     -newer "$RECORDER_APP_SRC/quarkus-run.jar" -type f -print -quit 2>/dev/null || true)
+  if ((REBUILD)) || [[ ! -s "$RECORDER_APP_SRC/quarkus-run.jar" ]]; then
+    step "building the recorder: mvn -B -q -pl contract,recorder -am -DskipTests package"
+    (cd "$REPO_ROOT" && mvn -B -q -pl contract,recorder -am -DskipTests package) || die "building the recorder failed"
+  elif [[ -n "$newer" ]]; then
+    warn "the recorder build is older than ${newer#"$REPO_ROOT"/}: measuring it anyway (--rebuild to rebuild)"
+  fi
+  rm -rf "$RECORDER_APP"
+  cp -a "$RECORDER_APP_SRC" "$RECORDER_APP"
+}
+
+kafka_topics() {
+  "$JAVA_BIN" -cp "$TOOLS_DIR/kafka/lib/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BOOTSTRAP" "$@"
+}
+
+# bench_topic_create: BENCH_TOPIC with as many partitions as the stack's session-events topic.
+bench_topic_create() {
+  local partitions
+  partitions=$(kafka_topics --describe --topic "$SESSION_EVENTS_TOPIC" 2>/dev/null     | sed -n 's/.*PartitionCount: *\([0-9]*\).*/\1/p;T;q')
+  kafka_topics --create --topic "$BENCH_TOPIC" --partitions "${partitions:-1}" --replication-factor 1     >>"$BENCH_LOGS/setup.log" 2>&1 || die "creating the run's topic $BENCH_TOPIC failed (see $BENCH_LOGS/setup.log)"
+  info "$(printf '%-20s %s, %s partitions' topic "$BENCH_TOPIC" "${partitions:-1}")"
+}
+
+bench_topic_delete() {
+  kafka_topics --delete --topic "$BENCH_TOPIC" >>"$BENCH_LOGS/setup.log" 2>&1 || warn "deleting topic $BENCH_TOPIC failed"
+}
+
+recorder_start() {
+  stop_bench_process recorder
+  ensure_port_free recorder "$BENCH_RECORDER_HTTP_PORT"
+  local stack_props secrets_props t0
+  stack_props=$(properties_view "$STACK_CONFIG" stack)
+  secrets_props=$(properties_view "$SECRETS_FILE" secrets)
+  t0=$(now_ms)
+  start_bg recorder "$JAVA_BIN" -Xmx512m \
+    "-Dquarkus.config.locations=$stack_props,$secrets_props" \
+    "-Dquarkus.http.port=$BENCH_RECORDER_HTTP_PORT" \
+    "-Dportcullis.recorder.kafka.topic=$BENCH_TOPIC" \
+    "-Dportcullis.recorder.kafka.group-id=portcullis-recorder-$BENCH_RUN_ID" \
+    -jar "$RECORDER_APP/quarkus-run.jar"
+  wait_until recorder 180 curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$BENCH_RECORDER_HTTP_PORT/q/health/ready"
+  info "$(printf '%-20s ready (http %s) in %s s, storing %s' recorder "$BENCH_RECORDER_HTTP_PORT" \
+    "$(( ($(now_ms) - t0) / 1000 ))" "$BENCH_TOPIC")"
 }
 
 # stop_targets: every process of ours, also those an interrupted earlier run left (found by pid file, verified by
 # command line). "gateway" is the pass-through instance's name in older versions of the harness.
 stop_targets() {
   local t
-  for t in "${GATEWAY_TARGETS[@]}" gateway pgbouncer; do
+  for t in "${GATEWAY_TARGETS[@]}" gateway pgbouncer recorder; do
     stop_bench_process "$t"
   done
 }
