@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
 import dev.portcullis.gateway.testing.RawPgClient;
 import dev.portcullis.gateway.testing.StackResource;
 import dev.portcullis.gateway.testing.TargetDatabases;

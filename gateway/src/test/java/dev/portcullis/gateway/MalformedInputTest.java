@@ -100,7 +100,7 @@ class MalformedInputTest {
             c.send('P', ("\0" + sql + "\0\0\0").getBytes(java.nio.charset.StandardCharsets.UTF_8));
             // portal "", statement "", no parameter formats, then claims 5 parameters and ends
             c.send('B', new byte[] {0, 0, 0, 0, 0, 5});
-            assertProtocolError(c, "malformed 'B' message");
+            assertProtocolError(c, "malformed Bind message: it ends before its fields do");
         }
     }
 

@@ -9,8 +9,8 @@ import java.util.Set;
 
 /**
  * What to do with each column of one result shape: mask it with its method, run the detectors over it, or
- * pass it. Rewrites DataRow messages one at a time into a new buffer with every length recomputed, so memory
- * stays at one row whatever the size of the result. Immutable and shared between sessions.
+ * pass it; value by value, so an engine rewrites its rows one at a time with memory for one row whatever the size
+ * of the result. Immutable and shared between sessions.
  *
  * <p>Values are decoded as UTF-8. Only text-like columns keep a masked text: under any method, a column of
  * another type (numbers, dates, json, bytea) becomes NULL, which every type accepts in text and binary format.
@@ -89,53 +89,25 @@ public final class MaskPlan {
     }
 
     /**
-     * Appends the masked form of the DataRow at {@code in[start, start + length)} to {@code out}.
+     * Appends the masked form of column {@code index}'s value at {@code in[pos, pos + len)} to {@code out} as a
+     * length-prefixed field (int32 length, -1 for NULL), the form of a PostgreSQL DataRow's fields.
      *
-     * @param binary per column, whether its value is in binary format
+     * @param len    the value's length, -1 for NULL
+     * @param binary whether the value is in binary format
      * @param fired  collects the detectors that found something
-     * @throws MaskingException if the row does not match the shape (then nothing sensible was appended)
      */
-    public void appendDataRow(ByteBuf in, int start, int length, boolean[] binary, ByteBuf out, Set<Detectors.Kind> fired) {
-        int end = start + length;
-        if (length < 7) {
-            throw new MaskingException("a DataRow is too short");
-        }
-        int count = in.getUnsignedShort(start + 5);
-        if (count != columns.size()) {
-            throw new MaskingException("a DataRow has " + count + " columns where its RowDescription announced " + columns.size());
-        }
-        int lengthAt = out.writerIndex() + 1;
-        out.writeByte('D').writeInt(0).writeShort(count);
-        int pos = start + 7;
-        for (int i = 0; i < count; i++) {
-            if (pos + 4 > end) {
-                throw new MaskingException("a DataRow ends inside its column " + (i + 1));
-            }
-            int len = in.getInt(pos);
-            pos += 4;
-            if (len < -1 || len > end - pos) {
-                throw new MaskingException("a DataRow's column " + (i + 1) + " has an invalid length " + len);
-            }
-            Column column = columns.get(i);
-            boolean isBinary = binary != null && i < binary.length && binary[i];
-            if (len == -1 || (column.mask() == null && !column.detect())) {
-                out.writeInt(len);
-                if (len > 0) {
-                    out.writeBytes(in, pos, len);
-                }
-            } else if (column.mask() != null && column.type() == TypeClass.TEXT && column.mask().writeAscii(in, pos, len, out)) {
-                // masked from the bytes themselves
-            } else {
-                writeValue(out, rewrite(column, in, pos, len, isBinary, fired));
-            }
+    public void appendField(int index, ByteBuf in, int pos, int len, boolean binary, ByteBuf out, Set<Detectors.Kind> fired) {
+        Column column = columns.get(index);
+        if (len == -1 || (column.mask() == null && !column.detect())) {
+            out.writeInt(len);
             if (len > 0) {
-                pos += len;
+                out.writeBytes(in, pos, len);
             }
+        } else if (column.mask() != null && column.type() == TypeClass.TEXT && column.mask().writeAscii(in, pos, len, out)) {
+            // masked from the bytes themselves
+        } else {
+            writeValue(out, rewrite(column, in, pos, len, binary, fired));
         }
-        if (pos != end) {
-            throw new MaskingException("a DataRow has " + (end - pos) + " bytes after its last column");
-        }
-        out.setInt(lengthAt, out.writerIndex() - lengthAt);
     }
 
     /** A value, in the wire form of its column: a byte array, or null for SQL NULL; {@link #UNCHANGED} to copy the input. */
@@ -191,11 +163,8 @@ public final class MaskPlan {
         }
     }
 
-    /**
-     * Masks one field of a COPY row, given as text (already unescaped). Returns the new text, or null for NULL.
-     * Used by {@link CopyRows}.
-     */
-    String maskField(int index, String value, Set<Detectors.Kind> fired) {
+    /** Masks column {@code index}'s value given as text (a COPY field, already unescaped). Returns the new text, or null for NULL. */
+    public String maskText(int index, String value, Set<Detectors.Kind> fired) {
         Column column = columns.get(index);
         if (column.mask() != null) {
             return column.type() == TypeClass.TEXT ? column.mask().apply(value, hash) : null;
@@ -212,8 +181,8 @@ public final class MaskPlan {
         return column.type() == TypeClass.OTHER ? null : scanned;
     }
 
-    /** Whether a COPY field needs to be looked at. */
-    boolean touches(int index) {
+    /** Whether column {@code index}'s values need to be looked at. */
+    public boolean touches(int index) {
         Column column = columns.get(index);
         return column.mask() != null || column.detect();
     }

@@ -8,9 +8,9 @@ import dev.portcullis.gateway.masking.Detectors;
 import dev.portcullis.gateway.masking.MaskPlan;
 import dev.portcullis.gateway.policy.Decision;
 import dev.portcullis.gateway.policy.DecisionInput;
+import dev.portcullis.gateway.session.RequestResult;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -50,7 +50,10 @@ public final class SessionRecording {
     /**
      * A decided request; returns its {@code seq}, which its results refer to.
      *
-     * @param statements the analysed statements as the policy saw them
+     * @param message    the wire message it came from ({@code query}, {@code parse}, ...)
+     * @param statements what the request is, as the policy saw it (for PostgreSQL the analysed statements); the
+     *                   same instance for a repeated request, so its JSON is written once
+     * @param sql        the text as the client sent it
      * @param source     {@code opa}, {@code cache} or {@code memo}
      */
     public long request(String message, Object statements, String sql, Decision d, String source) {
@@ -69,16 +72,16 @@ public final class SessionRecording {
         });
     }
 
-    /** A statement's result: rows and bytes relayed, and what masking did to it. */
-    public void result(long requestSeq, long rows, long bytes, long durationUs, MaskPlan plan, Set<Detectors.Kind> fired,
-            String commandTag, String sqlState) {
-        List<String> detectors = fired.isEmpty() ? List.of() : fired.stream().map(Detectors.Kind::wireName).sorted().toList();
+    /** A request's result: rows and bytes relayed, and what masking did to it. */
+    public void result(RequestResult r) {
+        List<String> detectors = r.detectors().isEmpty() ? List.of()
+                : r.detectors().stream().map(Detectors.Kind::wireName).sorted().toList();
+        List<MaskPlan.MaskedColumn> masked = r.masked();
         emit(() -> {
-            List<MaskPlan.MaskedColumn> masked = plan == null ? List.of() : plan.masked();
             int listed = Math.min(masked.size(), Result.MAX_MASKED_COLUMNS);
-            return new Result(requestSeq, rows, bytes, durationUs, masked.subList(0, listed).stream()
+            return new Result(r.requestSeq(), r.rows(), r.bytes(), r.durationUs(), masked.subList(0, listed).stream()
                     .map(m -> new Result.MaskedColumn(m.column(), m.table(), m.schema(), m.sourceColumn(), m.method(), m.rule())).toList(),
-                    detectors, commandTag, sqlState, masked.size() - listed);
+                    detectors, r.status(), r.error(), masked.size() - listed);
         });
     }
 

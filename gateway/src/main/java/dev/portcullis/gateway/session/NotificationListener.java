@@ -21,6 +21,9 @@ import org.jboss.logging.Logger;
 public class NotificationListener {
     private static final Logger LOG = Logger.getLogger(NotificationListener.class);
 
+    /** What the client of a killed session is told. */
+    static final String KILLED_MESSAGE = "terminating connection: an administrator ended this session through Portcullis";
+
     private final PgSubscriber subscriber;
 
     NotificationListener(Vertx vertx, ConnectionRegistry connections, SessionRegistry sessions,
@@ -33,7 +36,7 @@ public class NotificationListener {
                 .subscribeHandler(v -> connections.invalidateAll())
                 .handler(connections::invalidate);
         subscriber.channel(Channels.KILL_SESSION).handler(id -> {
-            if (sessions.kill(id)) {
+            if (sessions.kill(id, KILLED_MESSAGE)) {
                 LOG.infof("session %s killed by administrator request", id);
             }
         });

@@ -3,8 +3,9 @@ package dev.portcullis.gateway.bench;
 import dev.portcullis.gateway.masking.ColumnMask;
 import dev.portcullis.gateway.masking.Detectors;
 import dev.portcullis.gateway.masking.KeyedHash;
-import dev.portcullis.gateway.masking.MaskPlan;
 import dev.portcullis.gateway.masking.MaskPlan.TypeClass;
+import dev.portcullis.gateway.masking.MaskPlan;
+import dev.portcullis.gateway.protocol.postgres.SessionInternals;
 import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -110,7 +111,7 @@ public class DataRowMaskingBenchmark {
     @Benchmark
     public int maskRow() {
         out.clear();
-        plan.appendDataRow(in, 0, length, textFormat, out, fired);
+        SessionInternals.maskDataRow(plan, in, 0, length, textFormat, out, fired);
         return out.writerIndex();
     }
 }

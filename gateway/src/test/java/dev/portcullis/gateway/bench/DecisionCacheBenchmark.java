@@ -1,11 +1,11 @@
 package dev.portcullis.gateway.bench;
 
 import dev.portcullis.gateway.policy.Decision;
-import dev.portcullis.gateway.policy.StackDecider;
 import dev.portcullis.gateway.policy.PolicyDecider;
+import dev.portcullis.gateway.policy.StackDecider;
 import dev.portcullis.gateway.protocol.postgres.SessionInternals;
-import dev.portcullis.gateway.sql.AnalysisCache;
-import dev.portcullis.gateway.sql.SqlAnalyzer;
+import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
+import dev.portcullis.gateway.protocol.postgres.sql.SqlAnalyzer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,7 +1,9 @@
 package dev.portcullis.gateway.bench;
 
-import dev.portcullis.gateway.protocol.postgres.PgFrameDecoder;
-import dev.portcullis.gateway.protocol.postgres.PgProtocol;
+import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
+import dev.portcullis.gateway.protocol.postgres.codec.PgFrameDecoder;
+import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
+import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

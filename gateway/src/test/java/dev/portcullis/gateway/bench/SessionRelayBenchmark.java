@@ -3,8 +3,10 @@ package dev.portcullis.gateway.bench;
 import dev.portcullis.gateway.policy.Decision;
 import dev.portcullis.gateway.policy.StackDecider;
 import dev.portcullis.gateway.protocol.postgres.SessionInternals;
-import dev.portcullis.gateway.sql.AnalysisCache;
-import dev.portcullis.gateway.sql.SqlAnalyzer;
+import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
+import dev.portcullis.gateway.protocol.postgres.sql.SqlAnalyzer;
+import dev.portcullis.gateway.session.Session;
+import dev.portcullis.gateway.session.SessionRegistry;
 import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -57,8 +59,9 @@ public class SessionRelayBenchmark {
     public void setUp() throws Exception {
         stack = new StackDecider();
         AnalysisCache sql = new AnalysisCache(new SqlAnalyzer());
-        relay = new SessionInternals.Relay(stack.decider(), sql, Workload.session(), Workload.SESSION_ID, Wire.ALLOC,
-                Wire.MAX_MESSAGE_BYTES);
+        Session session = new Session(Workload.SESSION_ID, Workload.BOB, Workload.BENCH, Workload.session(), stack.decider(), null,
+                new SessionRegistry(), Runnable::run, null);
+        relay = new SessionInternals.Relay(session, sql, Wire.ALLOC, Wire.MAX_MESSAGE_BYTES);
 
         preparedRequestBytes = new Wire.Stream().bind("", "P0_1", "512734").describePortal("").execute("", 0).sync().bytes();
         Wire.Field abalance = new Wire.Field("abalance", 16_397, 3, Wire.INT4, 4);

@@ -1,11 +1,11 @@
 package dev.portcullis.gateway.bench;
 
-import dev.portcullis.gateway.sql.Analysis;
-import dev.portcullis.gateway.sql.AnalysisCache;
-import dev.portcullis.gateway.sql.PreparedStatements;
-import dev.portcullis.gateway.sql.SqlAnalyzer;
-import dev.portcullis.gateway.sql.StatementInfo;
-import dev.portcullis.gateway.sql.TableRef;
+import dev.portcullis.gateway.protocol.postgres.sql.Analysis;
+import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
+import dev.portcullis.gateway.protocol.postgres.sql.PreparedStatements;
+import dev.portcullis.gateway.protocol.postgres.sql.SqlAnalyzer;
+import dev.portcullis.gateway.protocol.postgres.sql.StatementInfo;
+import dev.portcullis.gateway.protocol.postgres.sql.TableRef;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

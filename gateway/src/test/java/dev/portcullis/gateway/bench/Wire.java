@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.bench;
 
+import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;

@@ -22,12 +22,13 @@ final class Workload {
     private Workload() {
     }
 
+    static final Identity BOB = new Identity("7c6f2a5e-3b1d-4f0a-8e2c-5d9b1a0f3c77", "bob", List.of("developers"), "portcullis-cli",
+            Identity.Kind.HUMAN);
+    static final TargetConnection BENCH = new TargetConnection("bench", "postgres", "127.0.0.1", 5432, "bench", "bench_owner", null,
+            TargetConnection.TlsMode.DISABLE, null, Map.of("env", "dev", "purpose", "benchmark"));
+
     static DecisionInput.SessionContext session() {
-        Identity bob = new Identity("7c6f2a5e-3b1d-4f0a-8e2c-5d9b1a0f3c77", "bob", List.of("developers"), "portcullis-cli",
-                Identity.Kind.HUMAN);
-        TargetConnection bench = new TargetConnection("bench", "postgres", "127.0.0.1", 5432, "bench", "bench_owner", null,
-                TargetConnection.TlsMode.DISABLE, null, Map.of("env", "dev", "purpose", "benchmark"));
-        return DecisionInput.SessionContext.of(bob, bench, SESSION_ID, "127.0.0.1");
+        return DecisionInput.SessionContext.of(BOB, BENCH, SESSION_ID, "127.0.0.1");
     }
 
     /** A statement and how pgbench (or a report tool) varies its literals. */

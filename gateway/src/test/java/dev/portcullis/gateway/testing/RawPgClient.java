@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.testing;
 
+import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;

@@ -2,6 +2,13 @@ package dev.portcullis.gateway.protocol.postgres;
 
 import com.ongres.scram.client.ScramClient;
 import dev.portcullis.gateway.connection.TargetConnection;
+import dev.portcullis.gateway.protocol.postgres.codec.BackendMessages;
+import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
+import dev.portcullis.gateway.protocol.postgres.codec.FrontendMessages;
+import dev.portcullis.gateway.protocol.postgres.codec.PgFrameDecoder;
+import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
+import dev.portcullis.gateway.protocol.postgres.codec.PgStrings;
+import dev.portcullis.gateway.protocol.postgres.codec.StartupMessage;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;

@@ -2,6 +2,10 @@ package dev.portcullis.gateway.protocol.postgres;
 
 import dev.portcullis.contract.SecretSealer;
 import dev.portcullis.gateway.connection.TargetConnection;
+import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
+import dev.portcullis.gateway.protocol.postgres.codec.FrontendMessages;
+import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
+import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,11 +1,16 @@
 package dev.portcullis.gateway.protocol.postgres;
 
-import dev.portcullis.gateway.connection.TargetConnection;
-import dev.portcullis.gateway.identity.Identity;
-import dev.portcullis.gateway.identity.TokenRejectedException;
-import dev.portcullis.gateway.policy.DecisionInput;
-import dev.portcullis.gateway.recording.SessionRecording;
-import dev.portcullis.gateway.session.SessionRegistry;
+import dev.portcullis.contract.SecretSealer;
+import dev.portcullis.gateway.protocol.postgres.codec.BackendMessages;
+import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
+import dev.portcullis.gateway.protocol.postgres.codec.FrontendMessages;
+import dev.portcullis.gateway.protocol.postgres.codec.PgFrameDecoder;
+import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
+import dev.portcullis.gateway.protocol.postgres.codec.PgProtocolException;
+import dev.portcullis.gateway.protocol.postgres.codec.StartupFrameDecoder;
+import dev.portcullis.gateway.protocol.postgres.codec.StartupMessage;
+import dev.portcullis.gateway.session.Session;
+import dev.portcullis.gateway.session.SessionRefused;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -20,23 +25,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * One client connection, through named phases in order: startup (TLS, protocol version) → authenticate (the
- * access token as password) → connect (registered connection, stored credentials) → ready (the backend's
- * parameters, the gateway's cancel key) → relay. Every denial reaches the client as a PostgreSQL ErrorResponse.
- * All state is confined to the client channel's event loop, which the backend channel shares.
+ * One PostgreSQL client connection, through named phases in order: startup (TLS, protocol version) → authenticate
+ * (the access token as password; the spine opens the {@link Session}) → connect (the backend login with the
+ * connection's credentials) → ready (the backend's parameters, the gateway's cancel key) → relay ({@link Relay}).
+ * Every refusal reaches the client as a PostgreSQL ErrorResponse. All state is confined to the client channel's
+ * event loop, which the backend channel shares.
  */
-final class ClientSession extends ChannelInboundHandlerAdapter implements SessionRegistry.LiveSession {
-    /** Only ReadyForQuery and ErrorResponse matter to the relay (ResponseSequencer); everything else travels in runs. */
-    static final PgFrameDecoder.RunFilter BACKEND_RUNS =
-            type -> type != PgProtocol.READY_FOR_QUERY && type != PgProtocol.ERROR_RESPONSE;
-
+final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.Owner {
     private static final Logger LOG = Logger.getLogger(ClientSession.class);
     /** An access token fits in far less; the full message limit applies from relay on. */
     private static final int MAX_AUTH_MESSAGE = 64 * 1024;
@@ -44,41 +45,33 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     private static final Set<String> FORWARDED_PARAMETERS = Set.of("application_name", "client_encoding", "DateStyle",
             "TimeZone", "IntervalStyle", "extra_float_digits", "search_path", "datestyle", "timezone", "intervalstyle");
     static final String SESSION_ID_PARAMETER = "portcullis.session_id";
+    static final String PROTOCOL = "postgres";
 
     private enum Phase { STARTUP, AWAIT_PASSWORD, CONNECTING, RELAY, CLOSED }
 
-    private final SessionDependencies deps;
-    private final String id = UUID.randomUUID().toString();
-    private Phase phase = Phase.STARTUP;
-    private ChannelHandlerContext ctx;
-    private StartupMessage startup;
-    private Identity identity;
-    private TargetConnection target;
-    private Channel backend;
-    private BackendLink link;
-    private SessionRegistry.CancelKey cancelKey;
-
-    private RequestGate gate;
-    private SessionRecording recording;
-    /** Why the session ended, for the recording; the first reason given wins. */
-    private String endReason;
+    /** Why a session ended, as the recording says; the first reason given wins. */
     private static final String END_CLIENT_TERMINATE = "client_terminate";
     private static final String END_CLIENT_DISCONNECT = "client_disconnect";
     private static final String END_KILLED = "killed";
     private static final String END_IDLE = "idle_timeout";
     private static final String END_BACKEND_CLOSED = "backend_closed";
+    private static final String END_CONNECT_FAILED = "connect_failed";
     private static final String END_ERROR = "error";
-    private DecisionInput.SessionContext policyContext;
-    private long lastActivityNanos;
+
+    private final PgDependencies deps;
+    private Phase phase = Phase.STARTUP;
+    private ChannelHandlerContext ctx;
+    private StartupMessage startup;
+    private Session session;
+    private Channel backend;
+    private BackendLink link;
+    private CancelKeys.Key cancelKey;
+    private Relay relay;
+    private String endReason;
     private ScheduledFuture<?> idleCheck;
 
-    ClientSession(SessionDependencies deps) {
+    ClientSession(PgDependencies deps) {
         this.deps = deps;
-    }
-
-    @Override
-    public String id() {
-        return id;
     }
 
     @Override
@@ -90,7 +83,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf buf = (ByteBuf) msg;
         switch (phase) {
-            case RELAY -> relay(buf);
+            case RELAY -> relay.fromClient(buf);
             case STARTUP -> {
                 try {
                     onStartupPacket(buf);
@@ -132,8 +125,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
             case PgProtocol.GSSENC_REQUEST -> ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
             case PgProtocol.CANCEL_REQUEST -> {
                 if (packet.readableBytes() == 16) {
-                    deps.sessions().byCancelKey(packet.getInt(packet.readerIndex() + 8), packet.getInt(packet.readerIndex() + 12))
-                            .ifPresent(SessionRegistry.LiveSession::cancel);
+                    deps.cancelKeys().find(packet.getInt(packet.readerIndex() + 8), packet.getInt(packet.readerIndex() + 12))
+                            .ifPresent(Session::cancel);
                 }
                 close();
             }
@@ -188,37 +181,52 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         }
         String token = FrontendMessages.password(frame);
         phase = Phase.CONNECTING;
-        deps.tokens().verify(token)
-                .thenCompose(verified -> {
-                    identity = verified;
-                    return deps.connections().find(startup.database());
-                })
-                .thenCompose(found -> {
-                    target = found.orElseThrow(() -> new SetupFailure(PgProtocol.INVALID_CATALOG_NAME,
-                            "connection \"" + startup.database() + "\" is not registered with Portcullis",
-                            "dbname names a registered connection; ask an administrator which ones you may use"));
-                    if (!"postgres".equals(target.type())) {
-                        throw new SetupFailure(PgProtocol.INVALID_CATALOG_NAME, "connection \"" + target.name() + "\" is not a PostgreSQL connection", null);
-                    }
-                    policyContext = DecisionInput.SessionContext.of(identity, target, id, sourceIp());
-                    return deps.policy().decide("session", policyContext.with(null));
-                })
-                .thenCompose(decision -> {
-                    if (!decision.allow()) {
-                        LOG.infof("session %s: %s denied a session on %s [decision %s, policy %s]: %s", id, identity.name(),
-                                target.name(), decision.decisionId(), decision.policy(), decision.reasons());
-                        throw new SetupFailure(PgProtocol.INVALID_AUTHORIZATION, decision.denialMessage("this session"), null);
-                    }
-                    String password = target.sealedSecret() == null ? null : deps.sealer().open(target.name(), target.sealedSecret());
-                    return deps.backends().connect(ctx.channel().eventLoop(), target, password, forwardedParameters());
-                })
-                .whenComplete((backendLink, failure) -> ctx.executor().execute(() -> {
-                    if (failure != null) {
-                        onSetupFailure(failure);
+        deps.sessions().open(token, startup.database(), PROTOCOL, sourceIp(), ctx.executor()).whenComplete((opened, refused) ->
+                ctx.executor().execute(() -> {
+                    if (refused != null) {
+                        onRefused(unwrap(refused));
                     } else {
-                        onBackendReady(backendLink);
+                        connect(opened);
                     }
                 }));
+    }
+
+    private void connect(Session opened) {
+        session = opened;
+        if (phase == Phase.CLOSED) {
+            session.end(END_CLIENT_DISCONNECT);
+            return;
+        }
+        String password;
+        try {
+            password = session.unsealSecret();
+        } catch (SecretSealer.SealedSecretException e) {
+            LOG.errorf("session %s: %s", session.id(), e.getMessage());
+            endReason(END_CONNECT_FAILED);
+            fatal(PgProtocol.CONNECTION_FAILURE, "Portcullis could not open connection \"" + session.connection().name()
+                    + "\": its stored credentials cannot be decrypted", "ask an administrator to set the connection's password again");
+            return;
+        }
+        deps.backends().connect(ctx.channel().eventLoop(), session.connection(), password, forwardedParameters())
+                .whenComplete((backendLink, failure) -> ctx.executor().execute(() -> {
+                    if (failure == null) {
+                        onBackendReady(backendLink);
+                    } else if (unwrap(failure) instanceof BackendConnector.BackendLoginException login) {
+                        LOG.warnf("session %s: backend login for connection %s failed: %s", session.id(), session.connection().name(),
+                                login.getMessage());
+                        endReason(END_CONNECT_FAILED);
+                        fatal(PgProtocol.CONNECTION_FAILURE, "Portcullis could not open connection \"" + session.connection().name()
+                                + "\": " + login.clientMessage, "ask an administrator to check the connection's address and stored credentials");
+                    } else {
+                        LOG.errorf(failure, "session %s: connecting the backend failed", session.id());
+                        endReason(END_CONNECT_FAILED);
+                        fatal(PgProtocol.CONNECTION_FAILURE, "Portcullis could not set up the session (internal error); try again later");
+                    }
+                }));
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
     private Map<String, String> forwardedParameters() {
@@ -231,26 +239,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         return params;
     }
 
-    private void onSetupFailure(Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        if (cause instanceof TokenRejectedException rejected) {
-            LOG.infof("session %s: access token rejected for user %s: %s", id, startup.user(), rejected.getMessage());
-            fatal(PgProtocol.INVALID_PASSWORD, "Portcullis authentication failed: " + rejected.getMessage(),
-                    "get a fresh access token from your OIDC issuer and pass it as the password");
-        } else if (cause instanceof SetupFailure setup) {
-            fatal(setup.sqlState, setup.getMessage(), setup.hint);
-        } else if (cause instanceof dev.portcullis.contract.SecretSealer.SealedSecretException sealed) {
-            LOG.errorf("session %s: %s", id, sealed.getMessage());
-            fatal(PgProtocol.CONNECTION_FAILURE, "Portcullis could not open connection \"" + target.name()
-                    + "\": its stored credentials cannot be decrypted", "ask an administrator to set the connection's password again");
-        } else if (cause instanceof BackendConnector.BackendLoginException login) {
-            LOG.warnf("session %s: backend login for connection %s failed: %s", id, target == null ? "?" : target.name(), login.getMessage());
-            fatal(PgProtocol.CONNECTION_FAILURE, "Portcullis could not open connection \"" + target.name() + "\": " + login.clientMessage,
-                    "ask an administrator to check the connection's address and stored credentials");
-        } else {
-            LOG.errorf(cause, "session %s: setup failed", id);
+    /** A refused session, in PostgreSQL's terms. */
+    private void onRefused(Throwable failure) {
+        if (!(failure instanceof SessionRefused refused)) {
+            LOG.errorf(failure, "session setup failed");
             fatal(PgProtocol.CONNECTION_FAILURE, "Portcullis could not set up the session (internal error); try again later");
+            return;
         }
+        String sqlState = switch (refused.reason()) {
+            case AUTHENTICATION -> PgProtocol.INVALID_PASSWORD;
+            case UNKNOWN_CONNECTION, WRONG_PROTOCOL -> PgProtocol.INVALID_CATALOG_NAME;
+            case DENIED -> PgProtocol.INVALID_AUTHORIZATION;
+            case CREDENTIALS, UNAVAILABLE -> PgProtocol.CONNECTION_FAILURE;
+        };
+        String hint = refused.reason() == SessionRefused.Reason.UNKNOWN_CONNECTION
+                ? "dbname names a registered connection; ask an administrator which ones you may use" : refused.hint();
+        fatal(sqlState, refused.getMessage(), hint);
     }
 
     private void onBackendReady(BackendLink backendLink) {
@@ -261,17 +265,21 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         }
         this.link = backendLink;
         this.backend = backendLink.channel();
-        this.cancelKey = deps.sessions().newCancelKey();
-        // Pass-through mode (benchmarks of the bare relay) neither masks nor records.
-        this.recording = deps.masks().enabled()
-                ? SessionRecording.start(deps.recorder(), UUID.fromString(id), policyContext, deps.gatewayId()) : null;
-        this.gate = new RequestGate(deps, id, ctx, backend, new PgRequests(deps.sql(), policyContext),
-                backendLink.transactionStatus(), () -> close(END_CLIENT_TERMINATE), recording, sequencer -> deps.masks().enabled()
-                        ? new ResultMasking(deps.masks(), target, policyContext, id, ctx, backend, sequencer, recording) : null);
-        deps.sessions().register(this, cancelKey);
-        backend.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), false, BACKEND_RUNS));
-        backend.pipeline().addLast("relay", new BackendRelay());
-        ctx.pipeline().replace("frames", "frames", new PgFrameDecoder(deps.config().maxMessageBytes(), true));
+        this.cancelKey = deps.cancelKeys().issue(session);
+        this.relay = Relay.wire(session, ctx, backend, backendLink.transactionStatus(), deps.sql(), deps.analysisPool(), deps.masks(),
+                deps.config().maxMessageBytes(), this);
+        session.attach(new Session.Control() {
+            @Override
+            public void kill(String message) {
+                endReason(END_KILLED);
+                fatal(PgProtocol.ADMIN_SHUTDOWN, message);
+            }
+
+            @Override
+            public void cancel() {
+                deps.backends().cancel(ctx.channel().eventLoop(), session.connection(), link.processId(), link.secretKey());
+            }
+        });
         ctx.pipeline().remove("startup-timeout");
         watchIdle();
 
@@ -279,11 +287,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
         for (ByteBuf status : backendLink.parameterStatus()) {
             ctx.write(status);
         }
-        ctx.write(BackendMessages.parameterStatus(ctx.alloc(), SESSION_ID_PARAMETER, id));
+        ctx.write(BackendMessages.parameterStatus(ctx.alloc(), SESSION_ID_PARAMETER, session.id()));
         ctx.write(BackendMessages.backendKeyData(ctx.alloc(), cancelKey.processId(), cancelKey.secret()));
         ctx.writeAndFlush(BackendMessages.readyForQuery(ctx.alloc(), backendLink.transactionStatus()));
         phase = Phase.RELAY;
-        LOG.infof("session %s: %s (%s, groups %s) connected to %s", id, identity.name(), identity.kind(), identity.groups(), target.name());
     }
 
     // ---- relay ---------------------------------------------------------------------------------------------
@@ -295,103 +302,58 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
     private void watchIdle() {
         long timeout = deps.config().idleTimeout().toNanos();
         long period = Math.max(TimeUnit.SECONDS.toNanos(1), Math.min(timeout / 4, TimeUnit.MINUTES.toNanos(1)));
-        lastActivityNanos = System.nanoTime();
         idleCheck = ctx.executor().scheduleAtFixedRate(() -> {
-            if (System.nanoTime() - lastActivityNanos > timeout) {
+            if (System.nanoTime() - relay.lastActivityNanos() > timeout) {
                 endReason(END_IDLE);
                 fatal(PgProtocol.IDLE_SESSION_TIMEOUT, "terminating connection: the session was idle for longer than " + deps.config().idleTimeout());
             }
         }, period, period, TimeUnit.NANOSECONDS);
     }
 
-    private void relay(ByteBuf frame) {
-        lastActivityNanos = System.nanoTime();
-        if (gate == null) {
-            frame.release();
-            return;
-        }
-        gate.fromClient(frame);
-    }
-
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (backend != null) {
-            backend.flush();
+        if (relay != null) {
+            relay.clientReadComplete();
         }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (gate != null && phase == Phase.RELAY) {
-            gate.updateBackendAutoRead();
+        if (relay != null && phase == Phase.RELAY) {
+            relay.clientWritabilityChanged();
         }
         ctx.fireChannelWritabilityChanged();
     }
 
-    /** Relays backend frames to the client unchanged, flushing once per read batch. */
-    private final class BackendRelay extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext bctx, Object msg) {
-            if (phase != Phase.RELAY || backend == null) {
-                ReferenceCountUtil.release(msg);
-                return;
-            }
-            lastActivityNanos = System.nanoTime();
-            gate.fromBackend((ByteBuf) msg);
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext bctx) {
+    @Override
+    public void backendClosed() {
+        if (phase == Phase.RELAY) {
+            endReason(END_BACKEND_CLOSED);
             ctx.flush();
-        }
-
-        @Override
-        public void channelWritabilityChanged(ChannelHandlerContext bctx) {
-            gate.updateAutoRead();
-            bctx.fireChannelWritabilityChanged();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext bctx) {
-            if (phase == Phase.RELAY) {
-                endReason(END_BACKEND_CLOSED);
-                ctx.flush();
-                close();
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext bctx, Throwable cause) {
-            if (cause instanceof PgProtocolException) {
-                LOG.warnf("session %s: backend broke the protocol: %s", id, cause.getMessage());
-                endReason(END_ERROR);
-                fatal(PgProtocol.CONNECTION_FAILURE, "the backend sent an invalid message; the session was closed");
-            } else if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
-                LOG.debugf(cause, "session %s: backend connection error", id);
-                close();
-            } else {
-                LOG.errorf(cause, "session %s: unexpected error relaying the backend's responses", id);
-                endReason(END_ERROR);
-                fatal(PgProtocol.INTERNAL_ERROR, "internal gateway error; the session was closed");
-            }
+            close();
         }
     }
 
-    // ---- control from outside (any thread) -----------------------------------------------------------------
-
     @Override
-    public void kill() {
-        ctx.executor().execute(() -> {
-            endReason(END_KILLED);
-            fatal(PgProtocol.ADMIN_SHUTDOWN, "terminating connection: an administrator ended this session through Portcullis");
-        });
+    public void backendFailed(Throwable cause) {
+        if (cause instanceof PgProtocolException) {
+            LOG.warnf("session %s: backend broke the protocol: %s", session.id(), cause.getMessage());
+            endReason(END_ERROR);
+            fatal(PgProtocol.CONNECTION_FAILURE, "the backend sent an invalid message; the session was closed");
+        } else if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
+            LOG.debugf(cause, "session %s: backend connection error", session.id());
+            close();
+        } else {
+            LOG.errorf(cause, "session %s: unexpected error relaying the backend's responses", session.id());
+            endReason(END_ERROR);
+            fatal(PgProtocol.INTERNAL_ERROR, "internal gateway error; the session was closed");
+        }
     }
 
     @Override
-    public void cancel() {
-        if (link != null) {
-            deps.backends().cancel(ctx.channel().eventLoop(), target, link.processId(), link.secretKey());
-        }
+    public void clientTerminated() {
+        endReason(END_CLIENT_TERMINATE);
+        close();
     }
 
     // ---- endings -------------------------------------------------------------------------------------------
@@ -408,6 +370,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        String id = session == null ? "(not open)" : session.id();
         if (cause instanceof PgProtocolException) {
             LOG.infof("session %s: client broke the protocol: %s", id, cause.getMessage());
             endReason(END_ERROR);
@@ -424,18 +387,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        close(END_CLIENT_DISCONNECT);
+        endReason(END_CLIENT_DISCONNECT);
+        close();
     }
 
     private void endReason(String reason) {
         if (endReason == null) {
             endReason = reason;
         }
-    }
-
-    private void close(String reason) {
-        endReason(reason);
-        close();
     }
 
     private void fatal(String sqlState, String message) {
@@ -453,36 +412,25 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Sessio
 
     private void close() {
         phase = Phase.CLOSED;
-        if (recording != null) {
-            recording.ended(endReason != null ? endReason : END_CLIENT_DISCONNECT);
-        }
         if (idleCheck != null) {
             idleCheck.cancel(false);
         }
-        if (gate != null) {
-            gate.close();
+        if (relay != null) {
+            relay.close();
+        }
+        if (session != null) {
+            session.end(endReason != null ? endReason : END_CLIENT_DISCONNECT);
+        }
+        if (cancelKey != null) {
+            deps.cancelKeys().forget(cancelKey, session);
         }
         if (backend != null) {
-            deps.sessions().unregister(this, cancelKey);
             Channel b = backend;
             backend = null;
-            b.config().setAutoRead(false);
             if (b.isActive()) {
                 b.writeAndFlush(FrontendMessages.terminate(b.alloc())).addListener(ChannelFutureListener.CLOSE);
             }
         }
         ctx.close();
-    }
-
-    /** A setup step refused the session; the message is for the client. */
-    private static final class SetupFailure extends RuntimeException {
-        final String sqlState;
-        final String hint;
-
-        SetupFailure(String sqlState, String message, String hint) {
-            super(message, null, false, false);
-            this.sqlState = sqlState;
-            this.hint = hint;
-        }
     }
 }

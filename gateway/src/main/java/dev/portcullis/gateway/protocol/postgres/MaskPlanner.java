@@ -11,6 +11,8 @@ import dev.portcullis.gateway.masking.MaskPlan;
 import dev.portcullis.gateway.policy.DecisionInput;
 import dev.portcullis.gateway.policy.MaskDecision;
 import dev.portcullis.gateway.policy.PolicyDecider;
+import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
+import dev.portcullis.gateway.session.Session;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,7 +57,6 @@ final class MaskPlanner {
     }
 
     private final PolicyDecider policy;
-    private final boolean passThrough;
     private final KeyedHash hash;
     private final BackendConnector connector;
     private final SecretSealer sealer;
@@ -68,7 +69,6 @@ final class MaskPlanner {
     MaskPlanner(PolicyDecider policy, KeyedHash hash, BackendConnector connector, SecretSealer sealer, EventLoopGroup loops,
             Duration timeout) {
         this.policy = policy;
-        this.passThrough = policy.passThrough();
         this.hash = hash;
         this.connector = connector;
         this.sealer = sealer;
@@ -87,14 +87,15 @@ final class MaskPlanner {
     }
 
     /** The plan for the rows of this shape. Completes exceptionally with {@link PlanFailure} when there is none. */
-    CompletableFuture<Planned> plan(TargetConnection target, DecisionInput.SessionContext context, RowDescription shape) {
-        return resolve(target, shape.fields())
-                .thenCompose(resolved -> policy.mask(context.mask(resolved.stream().map(Resolved::input).toList())).toCompletableFuture()
+    CompletableFuture<Planned> plan(Session session, RowDescription shape) {
+        return resolve(session.connection(), shape.fields())
+                .thenCompose(resolved -> session.mask(resolved.stream().map(Resolved::input).toList()).toCompletableFuture()
                         .thenApply(decision -> bind(resolved, decision)));
     }
 
     /** The plan for the rows of {@code COPY (query) TO STDOUT}: the query's shape, described without running it. */
-    CompletableFuture<Planned> planQuery(TargetConnection target, DecisionInput.SessionContext context, String query) {
+    CompletableFuture<Planned> planQuery(Session session, String query) {
+        TargetConnection target = session.connection();
         return catalog(target).describe(target, query)
                 .exceptionally(e -> {
                     throw new PlanFailure("cannot determine the columns of the COPY: " + rootMessage(e));
@@ -103,7 +104,7 @@ final class MaskPlanner {
                     if (shape == null) {
                         throw new PlanFailure("the COPY's query returns no columns");
                     }
-                    return plan(target, context, shape);
+                    return plan(session, shape);
                 });
     }
 
@@ -182,11 +183,6 @@ final class MaskPlanner {
         }
         long ttl = Math.min(java.util.concurrent.TimeUnit.SECONDS.toNanos(decision.cacheTtlS()), CATALOG_TTL.toNanos());
         return new Planned(new MaskPlan(out, new Detectors(kinds), hash, decision.policy()), decision.revision(), System.nanoTime() + ttl);
-    }
-
-    /** False in pass-through mode: results are relayed without looking at them. */
-    boolean enabled() {
-        return !passThrough;
     }
 
     /** The policy revision in force (null when unknown). */

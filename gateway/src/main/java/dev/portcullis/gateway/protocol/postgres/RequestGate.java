@@ -1,7 +1,12 @@
 package dev.portcullis.gateway.protocol.postgres;
 
 import dev.portcullis.gateway.policy.Decision;
-import dev.portcullis.gateway.recording.SessionRecording;
+import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
+import dev.portcullis.gateway.protocol.postgres.codec.FrontendMessage;
+import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
+import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
+import dev.portcullis.gateway.session.Session;
+import dev.portcullis.gateway.session.Verdict;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -11,79 +16,54 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.jboss.logging.Logger;
+import java.util.concurrent.Executor;
 
 /**
- * The relay of a logged-in session. Client messages that carry meaning (Query, Parse, FunctionCall) wait for
- * their policy decision before they are forwarded, in order; the others pass straight through. A denial
- * becomes an ErrorResponse placed in the response stream by the {@link ResponseSequencer}. Confined to the
- * session's event loop, which the backend channel shares.
+ * The client's side of a logged-in session's relay. Messages that carry meaning (Query, Parse, FunctionCall) are
+ * turned into {@link PgRequest}s and wait for their {@link Verdict} from the {@link Session} before they are
+ * forwarded; what the client sends meanwhile waits behind them, in order. Every other message passes straight
+ * through. A denial becomes an ErrorResponse placed in the response stream by the {@link ResponseSequencer}.
+ * Confined to the session's event loop, which the backend channel shares.
  */
 final class RequestGate {
-    private static final Logger LOG = Logger.getLogger(RequestGate.class);
     /** Texts up to this size are analysed on the event loop (microseconds); longer ones on the analysis pool. */
     private static final int INLINE_ANALYSIS_MAX_CHARS = 8 * 1024;
 
-    private final SessionDependencies deps;
-    private final String sessionId;
+    private final Session session;
     private final ChannelHandlerContext client;
     private final Channel backend;
-    private final PgRequests requests;
-    private final Runnable onTerminate;
+    private final AnalysisCache sql;
+    private final Executor analysisPool;
+    private final ExtendedProtocol protocol;
     private final ResponseSequencer sequencer;
-    private final DecisionMemo memo;
-    /** Null when results are not masked (pass-through mode). */
-    private final ResultMasking masking;
-    /** Null when the session is not recorded (pass-through mode). */
-    private final SessionRecording recording;
-    /** Frames that arrived while a decision was pending; forwarded in order once it is made. */
+    private final Flow flow;
+    /** Null when results are not masked nor recorded (pass-through mode). */
+    private final ResultRelay results;
+    private final Runnable onTerminate;
+    /** Frames that arrived while a decision was pending; dispatched in order once it is made. */
     private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
-    private boolean deciding;
     /** The denial of a Parse, reported when its batch's Sync arrives; non-null while discarding until Sync. */
     private ErrorResponse denied;
     /** Whether a message of the current extended-protocol batch was forwarded since the last Sync. */
     private boolean batchForwarded;
     private boolean closed;
 
-    RequestGate(SessionDependencies deps, String sessionId, ChannelHandlerContext client, Channel backend, PgRequests requests,
-            byte transactionStatus, Runnable onTerminate, SessionRecording recording,
-            java.util.function.Function<ResponseSequencer, ResultMasking> masking) {
-        this.deps = deps;
-        this.sessionId = sessionId;
+    RequestGate(Session session, ChannelHandlerContext client, Channel backend, AnalysisCache sql, Executor analysisPool,
+            ExtendedProtocol protocol, ResponseSequencer sequencer, Flow flow, ResultRelay results, Runnable onTerminate) {
+        this.session = session;
         this.client = client;
         this.backend = backend;
-        this.requests = requests;
+        this.sql = sql;
+        this.analysisPool = analysisPool;
+        this.protocol = protocol;
+        this.sequencer = sequencer;
+        this.flow = flow;
+        this.results = results;
         this.onTerminate = onTerminate;
-        this.sequencer = new ResponseSequencer(transactionStatus);
-        this.memo = new DecisionMemo(deps.policy().cacheMaxTtl());
-        this.recording = recording;
-        this.masking = masking.apply(sequencer);
-    }
-
-    /** A backend frame (or run of frames) on its way to the client. */
-    void fromBackend(ByteBuf frame) {
-        if (masking != null) {
-            masking.fromBackend(frame);
-        } else {
-            sequencer.relay(client, frame);
-        }
-    }
-
-    /** The client is read only while the backend keeps up and no decision is pending. */
-    void updateAutoRead() {
-        client.channel().config().setAutoRead(!deciding && backend.isWritable());
-    }
-
-    /** The backend is read only while the client keeps up and no masking plan is being made. */
-    void updateBackendAutoRead() {
-        backend.config().setAutoRead(client.channel().isWritable() && (masking == null || !masking.stalled()));
     }
 
     void close() {
         closed = true;
-        if (masking != null) {
-            masking.close();
-        }
         waiting.forEach(ReferenceCountUtil::release);
         waiting.clear();
     }
@@ -91,13 +71,11 @@ final class RequestGate {
     void fromClient(ByteBuf frame) {
         if (closed) {
             frame.release();
-            return;
-        }
-        if (deciding) {
+        } else if (flow.holds(Flow.ClientHold.DECIDING) || !waiting.isEmpty()) {
             waiting.add(frame);
-            return;
+        } else {
+            dispatch(frame);
         }
-        dispatch(frame);
     }
 
     private void dispatch(ByteBuf frame) {
@@ -106,60 +84,52 @@ final class RequestGate {
             discardUntilSync(frame, type);
             return;
         }
-        CompletableFuture<PgRequests.Pending> analysed;
         switch (type) {
-            case PgProtocol.QUERY, PgProtocol.PARSE -> {
-                String text = PgRequests.text(type, frame);
-                // Parsing a large text can take milliseconds: keep it off the event loop the other sessions share.
-                analysed = text.length() <= INLINE_ANALYSIS_MAX_CHARS
-                        ? CompletableFuture.completedFuture(requests.sql(type, text))
-                        : CompletableFuture.supplyAsync(() -> requests.sql(type, text), deps.analysisPool());
+            case PgProtocol.QUERY -> analyse(frame, type, PgRequest.QUERY, "", FrontendMessage.Query.decode(frame).text());
+            case PgProtocol.PARSE -> {
+                FrontendMessage.Parse parse = FrontendMessage.Parse.decode(frame);
+                analyse(frame, type, PgRequest.PARSE, parse.statement(), parse.text());
             }
-            case PgProtocol.FUNCTION_CALL -> analysed = CompletableFuture.completedFuture(requests.functionCall(frame));
-            default -> {
-                forward(frame, type);
-                return;
-            }
-        }
-        if (analysed.isDone()) {
-            PgRequests.Pending pending = analysed.join();
-            DecisionMemo.Hit remembered = pending.memoizable() ? memo.get(pending.request(), deps.policy().revision()) : null;
-            if (remembered != null) {
-                deps.policy().recordSessionMemoHit();
-                // the remembered request is equal to this one; its instance lets the recording reuse its JSON
-                decided(frame, type, pending.with((PgRequests.PgRequest) remembered.request()), remembered.decision(), SOURCE_MEMO);
-                return;
-            }
-            CompletableFuture<Decision> decision = deps.policy().decide("request", pending.input()).toCompletableFuture();
-            if (decision.isDone()) {
-                decided(frame, type, pending, decision.join(), null);
-                return;
-            }
-            await(frame, type, decision.thenApply(d -> new Decided(pending, d)));
-        } else {
-            await(frame, type, analysed.thenCompose(p -> deps.policy().decide("request", p.input()).thenApply(d -> new Decided(p, d))));
+            case PgProtocol.FUNCTION_CALL -> decide(frame, type,
+                    CompletableFuture.completedFuture(PgRequest.functionCall(FrontendMessage.FunctionCall.decode(frame).functionOid())));
+            default -> forward(frame, type, List.of(), 0);
         }
     }
 
-    private record Decided(PgRequests.Pending pending, Decision decision) {
+    private void analyse(ByteBuf frame, byte type, String message, String statement, String text) {
+        // Parsing a large text can take milliseconds: keep it off the event loop the other sessions share.
+        CompletableFuture<PgRequest> request = text.length() <= INLINE_ANALYSIS_MAX_CHARS
+                ? CompletableFuture.completedFuture(request(message, statement, text))
+                : CompletableFuture.supplyAsync(() -> request(message, statement, text), analysisPool);
+        decide(frame, type, request);
     }
 
-    /** Stops reading from the client until the decision is made, then handles it and whatever queued meanwhile. */
-    private void await(ByteBuf frame, byte type, CompletionStage<Decided> outcome) {
-        deciding = true;
-        updateAutoRead();
+    private PgRequest request(String message, String statement, String text) {
+        return PgRequest.sql(message, statement, text, sql.analyze(text, protocol.sqlPrepared()),
+                results == null ? null : results::planCopies);
+    }
+
+    private void decide(ByteBuf frame, byte type, CompletableFuture<PgRequest> request) {
+        CompletionStage<Verdict> verdict = request.isDone()
+                ? session.decide(request.join())
+                : request.thenComposeAsync(session::decide, client.executor());
+        CompletableFuture<Verdict> v = verdict.toCompletableFuture();
+        if (v.isDone() && !v.isCompletedExceptionally()) {
+            conclude(frame, type, v.join());
+            return;
+        }
+        // Stop reading the client until the verdict is in; what it already sent waits in order.
+        flow.hold(Flow.ClientHold.DECIDING);
         backend.flush();
-        outcome.whenComplete((d, err) -> onEventLoop(() -> {
-            deciding = false;
+        v.whenComplete((decided, failure) -> onEventLoop(() -> {
             if (closed) {
                 frame.release();
                 return;
             }
-            if (err != null) {
-                LOG.errorf(err, "session %s: deciding a request failed", sessionId);
-                conclude(frame, type, null, Decision.failClosed("the gateway could not decide this request"), null, List.of());
+            if (failure != null) {
+                deny(frame, type, Decision.failClosed("the gateway could not decide this request").denialMessage("this statement"));
             } else {
-                decided(frame, type, d.pending(), d.decision(), null);
+                conclude(frame, type, decided);
             }
             drainWaiting();
         }));
@@ -180,84 +150,31 @@ final class RequestGate {
         });
     }
 
-    /** Handles what queued while a decision was pending, until the next one. */
+    /** Handles what queued while a decision was pending, until the next decision that has to wait. */
     private void drainWaiting() {
-        while (!deciding && !waiting.isEmpty() && !closed) {
+        flow.release(Flow.ClientHold.DECIDING);
+        while (!closed && !waiting.isEmpty() && !flow.holds(Flow.ClientHold.DECIDING)) {
             dispatch(waiting.poll());
         }
         if (!closed) {
             backend.flush();
             client.flush();
-            updateAutoRead();
         }
     }
 
-    /** @param source {@link #SOURCE_MEMO} when the session remembered it; null to tell from the decision */
-    private void decided(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision, String source) {
-        if (pending.memoizable() && source == null) {
-            memo.put(pending.request(), decision);
+    private void conclude(ByteBuf frame, byte type, Verdict verdict) {
+        if (verdict instanceof Verdict.Allow allow) {
+            PgRequest request = (PgRequest) allow.request();
+            request.ran(protocol.sqlPrepared());
+            forward(frame, type, request.copies(), allow.seq());
+        } else {
+            deny(frame, type, ((Verdict.Deny) verdict).message("this statement"));
         }
-        if (decision.allow() && masking != null && pending.analysis() != null && ResultMasking.runsCopyToClient(pending.analysis())) {
-            // A COPY TO STDOUT sends no RowDescription: its columns are described and planned before it runs.
-            awaitCopyPlans(frame, type, pending, decision, source);
-            return;
-        }
-        conclude(frame, type, pending, decision, source, List.of());
     }
 
-    private static final String SOURCE_MEMO = "memo";
-
-    /**
-     * The request's outcome: recorded, then forwarded or denied. A request that could not be recorded is refused.
-     *
-     * @param pending null when the request could not even be analysed
-     */
-    private void conclude(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision, String source,
-            List<ResultMasking.CopyPlan> copies) {
-        if (decision.allow() && recording != null && !recording.accepting()) {
-            decision = Decision.failClosed("Portcullis cannot record this session right now (Kafka is unreachable and the"
-                    + " gateway's event journal is full), so nothing may run unrecorded; try again later");
-        }
-        long seq = 0;
-        if (recording != null) {
-            String message = type == PgProtocol.PARSE ? "parse" : type == PgProtocol.FUNCTION_CALL ? "function_call" : "query";
-            seq = recording.request(message, pending == null ? List.of() : pending.request().statements(),
-                    pending == null ? null : pending.sql(), decision, source != null ? source : decision.cached() ? "cache" : "opa");
-        }
-        if (decision.allow() && pending != null) {
-            requests.allowed(pending);
-        }
-        apply(frame, type, decision, copies, seq);
-    }
-
-    private void awaitCopyPlans(ByteBuf frame, byte type, PgRequests.Pending pending, Decision decision, String source) {
-        deciding = true;
-        updateAutoRead();
-        backend.flush();
-        masking.planCopies(pending.analysis()).whenComplete((plans, err) -> onEventLoop(() -> {
-            deciding = false;
-            if (closed) {
-                frame.release();
-                return;
-            }
-            if (err != null) {
-                conclude(frame, type, pending, Decision.failClosed(MaskPlanner.rootMessage(err)), null, List.of());
-            } else {
-                conclude(frame, type, pending, decision, source, plans);
-            }
-            drainWaiting();
-        }));
-    }
-
-    private void apply(ByteBuf frame, byte type, Decision decision, List<ResultMasking.CopyPlan> copies, long requestSeq) {
-        if (decision.allow()) {
-            forward(frame, type, copies, requestSeq);
-            return;
-        }
+    private void deny(ByteBuf frame, byte type, String message) {
         frame.release();
-        LOG.infof("session %s: denied %s [decision %s, policy %s, revision %s]: %s", sessionId, PgProtocol.describeType(type),
-                decision.decisionId(), decision.policy(), decision.revision(), decision.reasons());
-        ErrorResponse error = ErrorResponse.error(PgProtocol.INSUFFICIENT_PRIVILEGE, decision.denialMessage("this statement"));
+        ErrorResponse error = ErrorResponse.error(PgProtocol.INSUFFICIENT_PRIVILEGE, message);
         if (type == PgProtocol.PARSE) {
             // Extended protocol: like PostgreSQL after an error, ignore everything up to the Sync.
             denied = error;
@@ -269,7 +186,7 @@ final class RequestGate {
 
     private void discardUntilSync(ByteBuf frame, byte type) {
         if (type == PgProtocol.TERMINATE) {
-            forward(frame, type);
+            forward(frame, type, List.of(), 0);
             return;
         }
         if (type != PgProtocol.SYNC) {
@@ -280,7 +197,7 @@ final class RequestGate {
         denied = null;
         if (batchForwarded) {
             // Earlier messages of this batch already went to the backend: let it finish them, then report.
-            forward(frame, type);
+            forward(frame, type, List.of(), 0);
             sequencer.denyBeforeBackendReadyForQuery(error);
         } else {
             frame.release();
@@ -289,14 +206,10 @@ final class RequestGate {
         }
     }
 
-    private void forward(ByteBuf frame, byte type) {
-        forward(frame, type, List.of(), 0);
-    }
-
     /** @param requestSeq the recording's seq of the request this message carries (Query, Parse, FunctionCall), else 0 */
-    private void forward(ByteBuf frame, byte type, List<ResultMasking.CopyPlan> copies, long requestSeq) {
-        if (masking != null) {
-            masking.forwarding(frame, type, copies, requestSeq);
+    private void forward(ByteBuf frame, byte type, List<ResultRelay.CopyPlan> copies, long requestSeq) {
+        if (results != null) {
+            protocol.forwarding(frame, type, copies, requestSeq);
         }
         if (type == PgProtocol.TERMINATE) {
             onTerminate.run();
@@ -307,5 +220,4 @@ final class RequestGate {
         batchForwarded = type != PgProtocol.SYNC && type != PgProtocol.QUERY && type != PgProtocol.FUNCTION_CALL;
         backend.write(frame, backend.voidPromise());
     }
-
 }

@@ -1,5 +1,8 @@
 package dev.portcullis.gateway.protocol.postgres;
 
+import dev.portcullis.gateway.protocol.postgres.codec.BackendMessages;
+import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
+import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.ArrayDeque;

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.portcullis.gateway.protocol.postgres.codec.PgProtocolException;
+import dev.portcullis.gateway.protocol.postgres.codec.PgStrings;
+import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;

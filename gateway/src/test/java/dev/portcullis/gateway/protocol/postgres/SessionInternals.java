@@ -1,9 +1,13 @@
 package dev.portcullis.gateway.protocol.postgres;
 
+import dev.portcullis.gateway.masking.Detectors;
+import dev.portcullis.gateway.masking.MaskPlan;
 import dev.portcullis.gateway.policy.Decision;
 import dev.portcullis.gateway.policy.DecisionInput;
-import dev.portcullis.gateway.policy.PolicyDecider;
-import dev.portcullis.gateway.sql.AnalysisCache;
+import dev.portcullis.gateway.protocol.postgres.codec.PgFrameDecoder;
+import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
+import dev.portcullis.gateway.session.DecisionMemo;
+import dev.portcullis.gateway.session.Session;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,6 +16,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
+import java.util.Set;
 
 /**
  * The package-private parts of a PostgreSQL session, opened to the JMH benchmarks in {@code dev.portcullis.gateway.bench}
@@ -21,14 +26,20 @@ public final class SessionInternals {
     private SessionInternals() {
     }
 
-    /** What {@link PgRequests} makes of a query text: the session memo's key and the shared cache's input. */
+    /** What a session makes of a query text: the session memo's key and the shared cache's input. */
     public record Request(Object memoKey, DecisionInput input, boolean memoizable) {
     }
 
     /** A Query's text as a session turns it into its policy request (analysis included). */
     public static Request query(AnalysisCache sql, DecisionInput.SessionContext context, String text) {
-        PgRequests.Pending pending = new PgRequests(sql, context).sql(PgProtocol.QUERY, text);
-        return new Request(pending.request(), pending.input(), pending.memoizable());
+        PgRequest request = PgRequest.sql(PgRequest.QUERY, "", text, sql.analyze(text, null), null);
+        return new Request(request.input(), context.with(request.input()), request.memoizable());
+    }
+
+    /** A DataRow masked as a session masks it ({@link DataRows}). */
+    public static void maskDataRow(MaskPlan plan, ByteBuf in, int start, int length, boolean[] binary, ByteBuf out,
+            Set<Detectors.Kind> fired) {
+        DataRows.append(plan, in, start, length, binary, out, fired);
     }
 
     /** A session's {@link DecisionMemo}. */
@@ -45,36 +56,40 @@ public final class SessionInternals {
         }
 
         public void put(Object request, Decision decision) {
-            memo.put(request, decision);
+            memo.put(request, request, decision);
         }
     }
 
     /**
-     * The relay of a logged-in session as {@code ClientSession.onBackendReady} sets it up, between two
-     * EmbeddedChannels: the frame decoders it installs on both sides, and a {@link RequestGate} with enforcement
-     * (decisions from the given decider), without masking and without recording. The handlers at the end of each
-     * pipeline do what ClientSession's do per frame and per read: note the activity time, hand the frame to the gate,
-     * flush the other side when the read is done.
+     * The relay of a logged-in session, wired by the gateway's own {@link dev.portcullis.gateway.protocol.postgres.Relay#wire}
+     * between two EmbeddedChannels, for the given session (its decisions from its decider; not recorded, so results are
+     * not masked). The client's handler does what ClientSession's does per frame and per read.
      */
     public static final class Relay implements AutoCloseable {
         private final EmbeddedChannel client = new EmbeddedChannel();
         private final EmbeddedChannel backend = new EmbeddedChannel();
-        private final RequestGate gate;
-        private final ChannelHandlerContext clientContext;
-        private long lastActivityNanos;
+        private final dev.portcullis.gateway.protocol.postgres.Relay relay;
 
-        public Relay(PolicyDecider policy, AnalysisCache sql, DecisionInput.SessionContext context, String sessionId,
-                ByteBufAllocator alloc, int maxMessageBytes) {
+        public Relay(Session session, AnalysisCache sql, ByteBufAllocator alloc, int maxMessageBytes) {
             client.config().setAllocator(alloc);
             backend.config().setAllocator(alloc);
             client.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, true)).addLast("session", new FromClient());
-            backend.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, false, ClientSession.BACKEND_RUNS))
-                    .addLast("relay", new FromBackend());
-            SessionDependencies deps = new SessionDependencies(null, null, null, null, null, policy, sql, Runnable::run,
-                    null, null, null, null, "bench");
-            clientContext = client.pipeline().context("session");
-            gate = new RequestGate(deps, sessionId, clientContext, backend,
-                    new PgRequests(sql, context), (byte) 'I', () -> { }, null, sequencer -> null);
+            backend.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, false));
+            relay = dev.portcullis.gateway.protocol.postgres.Relay.wire(session, client.pipeline().context("session"), backend, (byte) 'I',
+                    sql, Runnable::run, null, maxMessageBytes, new dev.portcullis.gateway.protocol.postgres.Relay.Owner() {
+                        @Override
+                        public void backendClosed() {
+                        }
+
+                        @Override
+                        public void backendFailed(Throwable cause) {
+                            throw new IllegalStateException(cause);
+                        }
+
+                        @Override
+                        public void clientTerminated() {
+                        }
+                    });
         }
 
         /**
@@ -137,7 +152,7 @@ public final class SessionInternals {
 
         @Override
         public void close() {
-            gate.close();
+            relay.close();
             drain(client, null);
             drain(backend, null);
             client.finishAndReleaseAll();
@@ -147,26 +162,12 @@ public final class SessionInternals {
         private final class FromClient extends ChannelInboundHandlerAdapter {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                lastActivityNanos = System.nanoTime();
-                gate.fromClient((ByteBuf) msg);
+                relay.fromClient((ByteBuf) msg);
             }
 
             @Override
             public void channelReadComplete(ChannelHandlerContext ctx) {
-                backend.flush();
-            }
-        }
-
-        private final class FromBackend extends ChannelInboundHandlerAdapter {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                lastActivityNanos = System.nanoTime();
-                gate.fromBackend((ByteBuf) msg);
-            }
-
-            @Override
-            public void channelReadComplete(ChannelHandlerContext ctx) {
-                clientContext.flush();
+                relay.clientReadComplete();
             }
         }
     }

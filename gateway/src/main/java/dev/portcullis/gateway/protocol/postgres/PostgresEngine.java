@@ -1,0 +1,95 @@
+package dev.portcullis.gateway.protocol.postgres;
+
+import dev.portcullis.contract.SecretSealer;
+import dev.portcullis.gateway.GatewayConfig;
+import dev.portcullis.gateway.masking.KeyedHash;
+import dev.portcullis.gateway.policy.PolicyDecider;
+import dev.portcullis.gateway.protocol.postgres.codec.StartupFrameDecoder;
+import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
+import dev.portcullis.gateway.protocol.postgres.sql.SqlAnalyzer;
+import dev.portcullis.gateway.session.Engine;
+import dev.portcullis.gateway.session.Sessions;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * The PostgreSQL engine: its listener, on Vert.x's event loops, so the protocol relay, the OIDC client and the
+ * registry's database pool share the same few threads instead of competing for two cores. A client connection is
+ * a {@link ClientSession}; everything that is not PostgreSQL (identity, decisions, recording, kill) is the spine's.
+ */
+@ApplicationScoped
+public class PostgresEngine implements Engine {
+    private static final Logger LOG = Logger.getLogger(PostgresEngine.class);
+
+    private final GatewayConfig config;
+    private final PgDependencies deps;
+    private final EventLoopGroup loops;
+    private Channel serverChannel;
+    /** Analysis of large SQL texts, which may take milliseconds, runs here rather than on an event loop. */
+    private final ExecutorService analysisPool = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "portcullis-sql-analysis");
+        t.setDaemon(true);
+        return t;
+    });
+
+    PostgresEngine(GatewayConfig config, Vertx vertx, Sessions sessions, PolicyDecider policy, SecretSealer sealer) {
+        this.config = config;
+        this.loops = vertx.nettyEventLoopGroup();
+        TlsContexts tls = new TlsContexts(config.postgres());
+        BackendConnector backends = new BackendConnector(tls, config.postgres().maxMessageBytes(), config.postgres().backendConnectTimeout());
+        MaskPlanner masks = new MaskPlanner(policy, new KeyedHash(sealer.derive("portcullis masking hash v1")), backends, sealer,
+                loops, config.postgres().backendConnectTimeout());
+        this.deps = new PgDependencies(config.postgres(), tls, sessions, new AnalysisCache(new SqlAnalyzer()), analysisPool, backends,
+                masks, new CancelKeys());
+    }
+
+    @Override
+    public String protocol() {
+        return ClientSession.PROTOCOL;
+    }
+
+    void start(@Observes StartupEvent event) throws InterruptedException {
+        GatewayConfig.Postgres pg = config.postgres();
+        ServerBootstrap b = new ServerBootstrap().group(loops, loops).channel(Transports.serverChannel(loops))
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast("startup-timeout", new IdleStateHandler(0, 0, pg.startupTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                                .addLast("startup", new StartupFrameDecoder())
+                                .addLast("session", new ClientSession(deps));
+                    }
+                });
+        serverChannel = b.bind(pg.host(), pg.port()).sync().channel();
+        LOG.infof("PostgreSQL listener on %s:%d (%s)", pg.host(), pg.port(), Transports.name(loops));
+    }
+
+    @Override
+    public void stopAccepting() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        stopAccepting();
+        analysisPool.shutdownNow();
+    }
+}

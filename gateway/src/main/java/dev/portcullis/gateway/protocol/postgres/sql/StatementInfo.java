@@ -1,0 +1,56 @@
+package dev.portcullis.gateway.protocol.postgres.sql;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * One statement as the decision contract v1 describes it ({@code input.request.statements[]}); the JSON
+ * names are the contract's, and every key is written even when its value is {@code null}.
+ *
+ * @param command      upper-case verb from the contract's list, {@code OTHER} when it is none of them
+ * @param tables       every table touched at any depth, with its access; each (schema, name, access) once, in a
+ *                     stable order that is mostly, not always, the order of the text
+ * @param functions    every function called, lower-cased, without schema; each once, in a stable order
+ * @param hasWhere     the top-level {@code UPDATE}/{@code DELETE} has a {@code WHERE}; {@code false} otherwise
+ * @param normalized   the statement with literals replaced by {@code ?} (see {@link SqlAnalyzer} for the form)
+ * @param via          {@code null} at top level, else {@code prepare}, {@code execute} or {@code explain}
+ * @param copy         for {@code COPY} only
+ * @param setParameter for {@code SET}/{@code RESET} only: the parameter, lower-cased
+ * @param preparedName for {@code PREPARE}/{@code EXECUTE}/{@code DEALLOCATE} only (not for {@code DEALLOCATE ALL})
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record StatementInfo(
+        String command,
+        List<TableRef> tables,
+        List<String> functions,
+        @JsonProperty("has_where") boolean hasWhere,
+        String normalized,
+        String via,
+        CopyInfo copy,
+        @JsonProperty("set_parameter") String setParameter,
+        @JsonProperty("prepared_name") String preparedName) {
+
+    public static final String VIA_PREPARE = "prepare";
+    public static final String VIA_EXECUTE = "execute";
+    public static final String VIA_EXPLAIN = "explain";
+
+    public StatementInfo {
+        tables = List.copyOf(tables);
+        functions = List.copyOf(functions);
+    }
+
+    /**
+     * The pseudo-statement of a FunctionCall message (contract v1, message {@code function_call}): command
+     * {@code FUNCTION_CALL}, the function's OID as its only function, and no text.
+     */
+    public static StatementInfo functionCall(String functionOid) {
+        return new StatementInfo("FUNCTION_CALL", List.of(), List.of(functionOid), false, "", null, null, null, null);
+    }
+
+    /** The same statement, reached another way (an {@code EXECUTE} of a remembered {@code PREPARE}). */
+    StatementInfo withVia(String newVia) {
+        return new StatementInfo(command, tables, functions, hasWhere, normalized, newVia, copy, setParameter,
+                preparedName);
+    }
+}

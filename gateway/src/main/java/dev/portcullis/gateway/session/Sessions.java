@@ -1,0 +1,124 @@
+package dev.portcullis.gateway.session;
+
+import dev.portcullis.contract.SecretSealer;
+import dev.portcullis.gateway.GatewayConfig;
+import dev.portcullis.gateway.connection.ConnectionRegistry;
+import dev.portcullis.gateway.connection.TargetConnection;
+import dev.portcullis.gateway.identity.Identity;
+import dev.portcullis.gateway.identity.TokenRejectedException;
+import dev.portcullis.gateway.identity.TokenVerifier;
+import dev.portcullis.gateway.policy.Decision;
+import dev.portcullis.gateway.policy.DecisionInput;
+import dev.portcullis.gateway.policy.PolicyDecider;
+import dev.portcullis.gateway.recording.SessionRecorder;
+import dev.portcullis.gateway.recording.SessionRecording;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.jboss.logging.Logger;
+
+/**
+ * Opens sessions, the same way for every protocol: the access token is verified, the connection found in the
+ * registry, {@code portcullis/session} decides, {@code session.started} is recorded, and the session joins the
+ * registry (kill on any replica). Engines call {@link #open} once they have a token and a connection name.
+ */
+@ApplicationScoped
+public class Sessions {
+    private static final Logger LOG = Logger.getLogger(Sessions.class);
+
+    private final TokenVerifier tokens;
+    private final ConnectionRegistry connections;
+    private final PolicyDecider policy;
+    private final SessionRecorder recorder;
+    private final SessionRegistry registry;
+    private final SecretSealer sealer;
+    private final String gatewayId;
+
+    Sessions(GatewayConfig config, TokenVerifier tokens, ConnectionRegistry connections, PolicyDecider policy,
+            SessionRecorder recorder, SessionRegistry registry, SecretSealer sealer) {
+        this.tokens = tokens;
+        this.connections = connections;
+        this.policy = policy;
+        this.recorder = recorder;
+        this.registry = registry;
+        this.sealer = sealer;
+        this.gatewayId = gatewayId(config);
+    }
+
+    /** This gateway in recordings: the host name and the PostgreSQL listener's port. */
+    private static String gatewayId(GatewayConfig config) {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = InetAddress.getLocalHost().getHostName();
+            } catch (UnknownHostException e) {
+                host = "gateway";
+            }
+        }
+        return host + ":" + config.postgres().port();
+    }
+
+    /**
+     * Opens a session.
+     *
+     * @param token      the client's OIDC access token
+     * @param connection the registered connection's name
+     * @param protocol   the engine's protocol; the connection must be of this type
+     * @param sourceIp   the client's address
+     * @param executor   where the session's work runs: the engine's thread for this client
+     * @return the session, or completes exceptionally with {@link SessionRefused}
+     */
+    public CompletionStage<Session> open(String token, String connection, String protocol, String sourceIp, Executor executor) {
+        String id = UUID.randomUUID().toString();
+        return tokens.verify(token)
+                .thenCompose(identity -> connections.find(connection).thenCompose(found -> {
+                    TargetConnection target = found.orElseThrow(() -> new SessionRefused(SessionRefused.Reason.UNKNOWN_CONNECTION,
+                            "connection \"" + connection + "\" is not registered with Portcullis",
+                            "name a registered connection; ask an administrator which ones you may use"));
+                    if (!protocol.equals(target.type())) {
+                        throw new SessionRefused(SessionRefused.Reason.WRONG_PROTOCOL, "connection \"" + target.name() + "\" is a "
+                                + target.type() + " connection, not a " + protocol + " one", null);
+                    }
+                    DecisionInput.SessionContext context = DecisionInput.SessionContext.of(identity, target, id, sourceIp);
+                    return policy.decide("session", context.with(null))
+                            .thenApply(decision -> started(id, identity, target, context, decision, executor));
+                }))
+                .exceptionally(failure -> {
+                    throw refusal(id, failure);
+                });
+    }
+
+    private Session started(String id, Identity identity, TargetConnection target, DecisionInput.SessionContext context,
+            Decision decision, Executor executor) {
+        if (!decision.allow()) {
+            LOG.infof("session %s: %s denied a session on %s [decision %s, policy %s]: %s", id, identity.name(), target.name(),
+                    decision.decisionId(), decision.policy(), decision.reasons());
+            throw new SessionRefused(SessionRefused.Reason.DENIED, decision.denialMessage("this session"), null);
+        }
+        // Pass-through mode (benchmarks of the bare relay) neither masks nor records.
+        SessionRecording recording = policy.passThrough() ? null
+                : SessionRecording.start(recorder, UUID.fromString(id), context, gatewayId);
+        Session session = new Session(id, identity, target, context, policy, sealer, registry, executor, recording);
+        registry.register(session);
+        LOG.infof("session %s: %s (%s, groups %s) opened %s", id, identity.name(), identity.kind(), identity.groups(), target.name());
+        return session;
+    }
+
+    private static SessionRefused refusal(String id, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof SessionRefused refused) {
+            return refused;
+        }
+        if (cause instanceof TokenRejectedException rejected) {
+            LOG.infof("session %s: access token rejected: %s", id, rejected.getMessage());
+            return new SessionRefused(SessionRefused.Reason.AUTHENTICATION, "Portcullis authentication failed: " + rejected.getMessage(),
+                    "get a fresh access token from your OIDC issuer and pass it as the password");
+        }
+        LOG.errorf(cause, "session %s: opening it failed", id);
+        return new SessionRefused(SessionRefused.Reason.UNAVAILABLE, "Portcullis could not set up the session (internal error); try again later", null);
+    }
+}
