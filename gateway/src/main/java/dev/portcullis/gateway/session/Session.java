@@ -56,7 +56,7 @@ public final class Session {
     /**
      * The gateway opens sessions with {@link Sessions#open}; this is for tests and benchmarks that bring their own parts.
      *
-     * @param recording null: the session is not recorded, nor are its results masked
+     * @param recording null: the session is not recorded
      */
     public Session(String id, Identity identity, TargetConnection connection, DecisionInput.SessionContext context,
             PolicyDecider policy, SecretSealer sealer, SessionRegistry registry, Executor executor, SessionRecording recording) {
@@ -84,9 +84,9 @@ public final class Session {
         return connection;
     }
 
-    /** Whether requests are decided and results recorded and masked; false only in pass-through mode. */
+    /** Whether results are masked; false only in pass-through mode (benchmarks of the bare relay). */
     public boolean enforced() {
-        return recording != null;
+        return !policy.passThrough();
     }
 
     /** How the engine ends or interrupts the session from outside; set once the session is ready for requests. */

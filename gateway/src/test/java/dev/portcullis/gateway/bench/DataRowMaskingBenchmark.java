@@ -6,6 +6,7 @@ import dev.portcullis.gateway.masking.KeyedHash;
 import dev.portcullis.gateway.masking.MaskPlan.TypeClass;
 import dev.portcullis.gateway.masking.MaskPlan;
 import dev.portcullis.gateway.protocol.postgres.SessionInternals;
+import dev.portcullis.gateway.testing.Wire;
 import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import java.util.EnumSet;

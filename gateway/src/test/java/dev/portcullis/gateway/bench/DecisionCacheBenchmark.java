@@ -6,6 +6,7 @@ import dev.portcullis.gateway.policy.StackDecider;
 import dev.portcullis.gateway.protocol.postgres.SessionInternals;
 import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
 import dev.portcullis.gateway.protocol.postgres.sql.SqlAnalyzer;
+import dev.portcullis.gateway.testing.Wire;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -4,6 +4,7 @@ import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
 import dev.portcullis.gateway.protocol.postgres.codec.PgFrameDecoder;
 import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
 import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
+import dev.portcullis.gateway.testing.Wire;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -7,6 +7,7 @@ import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
 import dev.portcullis.gateway.protocol.postgres.sql.SqlAnalyzer;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.SessionRegistry;
+import dev.portcullis.gateway.testing.Wire;
 import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;

@@ -6,6 +6,7 @@ import dev.portcullis.gateway.protocol.postgres.sql.PreparedStatements;
 import dev.portcullis.gateway.protocol.postgres.sql.SqlAnalyzer;
 import dev.portcullis.gateway.protocol.postgres.sql.StatementInfo;
 import dev.portcullis.gateway.protocol.postgres.sql.TableRef;
+import dev.portcullis.gateway.testing.Wire;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -13,7 +13,7 @@ import java.util.concurrent.Executor;
 /**
  * The relay of a logged-in session, wired in one place for the gateway and for its tests and benchmarks alike:
  * the frame decoders on both channels, the {@link RequestGate} (client to backend), the {@link ResultRelay} (backend
- * to client, when the session is enforced), the {@link ExtendedProtocol} tracker they share, the
+ * to client, when results are masked), the {@link ExtendedProtocol} tracker they share, the
  * {@link ResponseSequencer} and the {@link Flow} that owns backpressure. Confined to the client channel's event
  * loop, which the backend channel shares.
  */
@@ -39,7 +39,7 @@ final class Relay {
     private final Flow flow;
     private final ResponseSequencer sequencer;
     private final RequestGate gate;
-    /** Null in pass-through mode. */
+    /** Null when results are relayed as they are (pass-through mode). */
     private final ResultRelay results;
     private long lastActivityNanos = System.nanoTime();
 
@@ -50,7 +50,7 @@ final class Relay {
         this.flow = new Flow(client.channel(), backend);
         this.sequencer = new ResponseSequencer(transactionStatus);
         ExtendedProtocol protocol = new ExtendedProtocol(backend);
-        this.results = session.enforced() ? new ResultRelay(masks, session, client, protocol, sequencer, flow) : null;
+        this.results = session.enforced() && masks != null ? new ResultRelay(masks, session, client, protocol, sequencer, flow) : null;
         this.gate = new RequestGate(session, client, backend, sql, analysisPool, protocol, sequencer, flow, results,
                 owner::clientTerminated);
     }
@@ -58,7 +58,9 @@ final class Relay {
     /**
      * Wires the relay between a client whose handler context is {@code client} and a logged-in backend channel:
      * replaces both channels' frame decoders with the relay's and puts the relay's handler at the end of the
-     * backend's pipeline. The client's handler hands its frames to {@link #fromClient}.
+     * backend's pipeline. The client's handler hands its frames to {@link #fromClient}. Results are masked and
+     * recorded when the session is enforced and a {@code masks} planner is given (benchmarks of the bare relay give
+     * none).
      */
     static Relay wire(Session session, ChannelHandlerContext client, Channel backend, byte transactionStatus, AnalysisCache sql,
             Executor analysisPool, MaskPlanner masks, int maxMessageBytes, Owner owner) {

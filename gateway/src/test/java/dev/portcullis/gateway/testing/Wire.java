@@ -1,4 +1,4 @@
-package dev.portcullis.gateway.bench;
+package dev.portcullis.gateway.testing;
 
 import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
 import io.netty.buffer.ByteBuf;
@@ -11,40 +11,41 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Protocol v3 byte streams as libpq (pgbench, psql) and PostgreSQL 15 write them: the input of the benchmarks.
- * Written independently of the gateway's own codec, so a benchmark cannot agree with a bug in it.
+ * Protocol v3 byte streams as libpq (pgbench, psql) and PostgreSQL 15 write them: the input of the benchmarks and
+ * of the relay's state-machine tests. Written independently of the gateway's own codec, so a test cannot agree with a
+ * bug in it.
  */
-final class Wire {
+public final class Wire {
     /** The gateway's default {@code portcullis.postgres.max-message-bytes}. */
-    static final int MAX_MESSAGE_BYTES = 67_108_864;
+    public static final int MAX_MESSAGE_BYTES = 67_108_864;
     /** What the gateway reads with: the default allocator of its Netty channels, pooled and direct. */
-    static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
+    public static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
 
-    static final int INT4 = 23;
-    static final int INT8 = 20;
-    static final int TEXT = 25;
+    public static final int INT4 = 23;
+    public static final int INT8 = 20;
+    public static final int TEXT = 25;
 
     /** One column of a RowDescription. */
-    record Field(String name, int tableOid, int attnum, int typeOid, int typeSize) {
+    public record Field(String name, int tableOid, int attnum, int typeOid, int typeSize) {
     }
 
     private Wire() {
     }
 
     /** Messages appended one after the other, as they travel in one direction of a connection. */
-    static final class Stream {
+    public static final class Stream {
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
         private int messages;
 
-        int messages() {
+        public int messages() {
             return messages;
         }
 
-        byte[] bytes() {
+        public byte[] bytes() {
             return out.toByteArray();
         }
 
-        int size() {
+        public int size() {
             return out.size();
         }
 
@@ -58,11 +59,11 @@ final class Wire {
 
         // ---- backend ----
 
-        Stream bindComplete() {
+        public Stream bindComplete() {
             return message('2', new byte[0]);
         }
 
-        Stream rowDescription(Field... fields) {
+        public Stream rowDescription(Field... fields) {
             Body b = new Body().int16(fields.length);
             for (Field f : fields) {
                 b.cstring(f.name()).int32(f.tableOid()).int16(f.attnum()).int32(f.typeOid()).int16(f.typeSize()).int32(-1).int16(0);
@@ -71,7 +72,7 @@ final class Wire {
         }
 
         /** A DataRow in text format; a null value is SQL NULL. */
-        Stream dataRow(String... values) {
+        public Stream dataRow(String... values) {
             Body b = new Body().int16(values.length);
             for (String v : values) {
                 if (v == null) {
@@ -84,22 +85,47 @@ final class Wire {
             return message('D', b.bytes());
         }
 
-        Stream commandComplete(String tag) {
+        public Stream commandComplete(String tag) {
             return message('C', new Body().cstring(tag).bytes());
         }
 
-        Stream readyForQuery(char status) {
+        public Stream readyForQuery(char status) {
             return message('Z', new byte[] {(byte) status});
+        }
+
+        public Stream parseComplete() {
+            return message('1', new byte[0]);
+        }
+
+        public Stream noData() {
+            return message('n', new byte[0]);
+        }
+
+        public Stream portalSuspended() {
+            return message('s', new byte[0]);
+        }
+
+        public Stream errorResponse(String sqlState, String text) {
+            return message('E', new Body().raw(new byte[] {'S'}).cstring("ERROR").raw(new byte[] {'C'}).cstring(sqlState)
+                    .raw(new byte[] {'M'}).cstring(text).raw(new byte[] {0}).bytes());
         }
 
         // ---- frontend ----
 
-        Stream query(String sql) {
+        public Stream parse(String statement, String sql) {
+            return message('P', new Body().cstring(statement).cstring(sql).int16(0).bytes());
+        }
+
+        public Stream describeStatement(String statement) {
+            return message('D', new Body().raw(new byte[] {'S'}).cstring(statement).bytes());
+        }
+
+        public Stream query(String sql) {
             return message('Q', new Body().cstring(sql).bytes());
         }
 
         /** Bind as libpq's PQsendQueryPrepared writes it: no parameter format codes (all text), one result format (text). */
-        Stream bind(String portal, String statement, String... textParams) {
+        public Stream bind(String portal, String statement, String... textParams) {
             Body b = new Body().cstring(portal).cstring(statement).int16(0).int16(textParams.length);
             for (String p : textParams) {
                 byte[] utf8 = p.getBytes(StandardCharsets.UTF_8);
@@ -108,15 +134,15 @@ final class Wire {
             return message('B', b.int16(1).int16(0).bytes());
         }
 
-        Stream describePortal(String portal) {
+        public Stream describePortal(String portal) {
             return message('D', new Body().raw(new byte[] {'P'}).cstring(portal).bytes());
         }
 
-        Stream execute(String portal, int maxRows) {
+        public Stream execute(String portal, int maxRows) {
             return message('E', new Body().cstring(portal).int32(maxRows).bytes());
         }
 
-        Stream sync() {
+        public Stream sync() {
             return message('S', new byte[0]);
         }
     }
@@ -152,7 +178,7 @@ final class Wire {
     }
 
     /** The bytes in a pooled direct buffer: the source of {@link #read}s. */
-    static ByteBuf direct(byte[] bytes) {
+    public static ByteBuf direct(byte[] bytes) {
         return ALLOC.directBuffer(bytes.length).writeBytes(bytes);
     }
 
@@ -162,16 +188,16 @@ final class Wire {
      * reference count of its own, so ByteToMessageDecoder would take it for its own cumulation, write the next read
      * into it and compact it, changing the stream under the next invocation. The decoder releases the read.
      */
-    static ByteBuf read(ByteBuf stream, int from, int length) {
+    public static ByteBuf read(ByteBuf stream, int from, int length) {
         return ALLOC.directBuffer(length).writeBytes(stream, from, length);
     }
 
-    static ByteBuf read(ByteBuf stream) {
+    public static ByteBuf read(ByteBuf stream) {
         return read(stream, stream.readerIndex(), stream.readableBytes());
     }
 
     /** The values of the DataRow at {@code buf[pos...]}, text format (for checks). */
-    static List<String> dataRowValues(ByteBuf buf, int pos) {
+    public static List<String> dataRowValues(ByteBuf buf, int pos) {
         if (buf.getByte(pos) != 'D') {
             throw new IllegalStateException("not a DataRow: " + (char) buf.getByte(pos));
         }
@@ -192,7 +218,7 @@ final class Wire {
     }
 
     /** Fails with {@code what} unless the condition holds: a benchmark that measures the wrong thing must not run. */
-    static void check(boolean condition, String what) {
+    public static void check(boolean condition, String what) {
         if (!condition) {
             throw new IllegalStateException("benchmark setup check failed: " + what);
         }
