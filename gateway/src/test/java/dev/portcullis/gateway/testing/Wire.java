@@ -105,6 +105,46 @@ public final class Wire {
             return message('s', new byte[0]);
         }
 
+        public Stream parameterDescription(int... types) {
+            Body b = new Body().int16(types.length);
+            for (int t : types) {
+                b.int32(t);
+            }
+            return message('t', b.bytes());
+        }
+
+        public Stream closeComplete() {
+            return message('3', new byte[0]);
+        }
+
+        /** CopyOutResponse in text format, every column text. */
+        public Stream copyOutResponse(int columns) {
+            Body b = new Body().raw(new byte[] {0}).int16(columns);
+            for (int i = 0; i < columns; i++) {
+                b.int16(0);
+            }
+            return message('H', b.bytes());
+        }
+
+        public Stream copyData(String row) {
+            return message('d', row.getBytes(StandardCharsets.UTF_8));
+        }
+
+        public Stream copyDone() {
+            return message('c', new byte[0]);
+        }
+
+        public Stream notification(int pid, String channel, String payload) {
+            return message('A', new Body().int32(pid).cstring(channel).cstring(payload).bytes());
+        }
+
+        /** Everything of another stream, after this one's. */
+        public Stream append(Stream other) {
+            out.writeBytes(other.bytes());
+            messages += other.messages;
+            return this;
+        }
+
         public Stream errorResponse(String sqlState, String text) {
             return message('E', new Body().raw(new byte[] {'S'}).cstring("ERROR").raw(new byte[] {'C'}).cstring(sqlState)
                     .raw(new byte[] {'M'}).cstring(text).raw(new byte[] {0}).bytes());

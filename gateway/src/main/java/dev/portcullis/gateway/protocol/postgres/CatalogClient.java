@@ -5,7 +5,6 @@ import dev.portcullis.gateway.connection.TargetConnection;
 import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
 import dev.portcullis.gateway.protocol.postgres.codec.FrontendMessages;
 import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
-import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -21,11 +20,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The gateway's own connection to one target, for catalog lookups and for describing a query without running
- * it; never a client's connection. Opened on first use with the connection's stored credentials, one request
- * at a time, reopened after a failure or when the registered connection changes. Confined to its event loop.
+ * One of the gateway's own connections to a target, for catalog lookups (a result column's table and type by OID);
+ * never a client's connection, and never a query of the client's (those are described on the client's own
+ * connection). Opened on first use with the connection's stored credentials, one request at a time, reopened after a
+ * failure or when the registered connection changes. A lookup never waits on a lock for long ({@code lock_timeout}),
+ * and one that times out takes the connection down with it, so the lookups queued behind it go on with a fresh one
+ * instead of waiting for it. Confined to its event loop.
  */
 final class CatalogClient {
     /** A request the backend refused; the message is the backend's. */
@@ -38,15 +41,21 @@ final class CatalogClient {
     private record Request(List<ByteBuf> messages, CompletableFuture<Response> result) {
     }
 
-    /** What came back for one request: its RowDescription (if any) and its rows as text. */
-    record Response(RowDescription description, List<String[]> rows) {
+    /** What came back for one request: its rows as text. */
+    record Response(List<String[]> rows) {
     }
+
+    /** A lookup waits at most this long for a lock (on the catalog tables, held by some DDL) before it fails. */
+    private static final String SETTINGS = "-c lock_timeout=1000 -c statement_timeout=5000";
+    /** Lookups queued on one connection at most; more are refused at once rather than waiting for long. */
+    static final int MAX_QUEUED = 256;
 
     private final BackendConnector connector;
     private final SecretSealer sealer;
     private final EventLoop loop;
     private final Duration timeout;
     private final ArrayDeque<Request> queue = new ArrayDeque<>();
+    private final AtomicInteger pending = new AtomicInteger();
     private TargetConnection target;
     private Channel channel;
     private boolean connecting;
@@ -64,10 +73,9 @@ final class CatalogClient {
         return submit(target, alloc -> List.of(FrontendMessages.query(alloc, sql))).thenApply(Response::rows);
     }
 
-    /** The columns a query would return, from Parse and Describe: the query is never executed. */
-    CompletableFuture<RowDescription> describe(TargetConnection target, String sql) {
-        return submit(target, alloc -> List.of(FrontendMessages.parse(alloc, sql),
-                FrontendMessages.describe(alloc, 'S', ""), FrontendMessages.sync(alloc))).thenApply(Response::description);
+    /** Requests not answered yet: how busy this connection is (read from any thread). */
+    int load() {
+        return pending.get();
     }
 
     private interface Messages {
@@ -76,17 +84,42 @@ final class CatalogClient {
 
     private CompletableFuture<Response> submit(TargetConnection newTarget, Messages messages) {
         CompletableFuture<Response> result = new CompletableFuture<>();
+        pending.incrementAndGet();
+        result.whenComplete((r, e) -> pending.decrementAndGet());
         loop.execute(() -> {
             if (target != null && !sameEndpoint(target, newTarget)) {
                 closeChannel("the registered connection changed");
             }
             target = newTarget;
-            queue.add(new Request(messages.build(io.netty.buffer.ByteBufAllocator.DEFAULT), result));
+            if (queue.size() >= MAX_QUEUED) {
+                result.completeExceptionally(new CatalogException("the catalog connection is busy (" + MAX_QUEUED + " lookups waiting)"));
+                return;
+            }
+            Request request = new Request(messages.build(io.netty.buffer.ByteBufAllocator.DEFAULT), result);
+            queue.add(request);
             pump();
+            loop.schedule(() -> timedOut(request), timeout.toMillis(), TimeUnit.MILLISECONDS);
         });
-        loop.schedule(() -> result.completeExceptionally(new CatalogException("the catalog lookup timed out after " + timeout)),
-                timeout.toMillis(), TimeUnit.MILLISECONDS);
         return result;
+    }
+
+    /** A lookup that took too long fails alone; if it is the one running, its connection goes and the rest go on. */
+    private void timedOut(Request request) {
+        if (request.result().isDone()) {
+            return;
+        }
+        request.result().completeExceptionally(new CatalogException("the catalog lookup timed out after " + timeout));
+        if (running == request) {
+            running = null;
+            if (channel != null) {
+                Channel stuck = channel;
+                channel = null;
+                stuck.close();
+            }
+            pump();
+        } else if (queue.remove(request)) {
+            request.messages().forEach(ReferenceCountUtil::release);
+        }
     }
 
     private void pump() {
@@ -116,7 +149,7 @@ final class CatalogClient {
             failAll(new CatalogException("the connection's stored credentials cannot be decrypted"));
             return;
         }
-        connector.connect(loop, target, password, Map.of("application_name", "portcullis-catalog"))
+        connector.connect(loop, target, password, Map.of("application_name", "portcullis-catalog", "options", SETTINGS))
                 .whenComplete((link, err) -> loop.execute(() -> {
                     connecting = false;
                     if (err != null) {
@@ -153,16 +186,18 @@ final class CatalogClient {
 
     /** Collects the responses of the running request until its ReadyForQuery. */
     private final class Responses extends ChannelInboundHandlerAdapter {
-        private RowDescription description;
         private final List<String[]> rows = new ArrayList<>();
         private String error;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf frame = (ByteBuf) msg;
+            if (ctx.channel() != channel) {
+                frame.release(); // a connection taken down after a timeout: what it still says is for nobody
+                return;
+            }
             try {
                 switch (frame.getByte(frame.readerIndex())) {
-                    case PgProtocol.ROW_DESCRIPTION -> description = RowDescription.decode(frame);
                     case PgProtocol.DATA_ROW -> rows.add(textRow(frame));
                     case PgProtocol.ERROR_RESPONSE -> error = ErrorResponse.decode(frame).message();
                     case PgProtocol.READY_FOR_QUERY -> finish();
@@ -181,10 +216,9 @@ final class CatalogClient {
                 if (error != null) {
                     done.result().completeExceptionally(new CatalogException(error));
                 } else {
-                    done.result().complete(new Response(description, List.copyOf(rows)));
+                    done.result().complete(new Response(List.copyOf(rows)));
                 }
             }
-            description = null;
             rows.clear();
             error = null;
             pump();
@@ -196,6 +230,7 @@ final class CatalogClient {
                 channel = null;
                 failAll(new CatalogException("the catalog connection closed"));
             }
+            // else: a connection taken down after a timeout; its requests were already answered
         }
 
         @Override

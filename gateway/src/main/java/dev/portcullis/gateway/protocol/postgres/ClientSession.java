@@ -267,7 +267,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         this.backend = backendLink.channel();
         this.cancelKey = deps.cancelKeys().issue(session);
         this.relay = Relay.wire(session, ctx, backend, backendLink.transactionStatus(), deps.sql(), deps.analysisPool(), deps.masks(),
-                deps.config().maxMessageBytes(), this);
+                new Relay.Pids(backendLink.processId(), cancelKey.processId()), deps.config().maxMessageBytes(), this);
         session.attach(new Session.Control() {
             @Override
             public void kill(String message) {

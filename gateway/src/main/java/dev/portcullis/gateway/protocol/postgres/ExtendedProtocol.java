@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The session's one tracker of the extended protocol, which masking and recording both read: its prepared
@@ -59,7 +60,7 @@ final class ExtendedProtocol {
         }
     }
 
-    enum Kind { QUERY, SYNC, DESCRIBE_STATEMENT, DESCRIBE_PORTAL, EXECUTE }
+    enum Kind { QUERY, SYNC, PARSE, BIND, CLOSE, DESCRIBE_STATEMENT, DESCRIBE_PORTAL, EXECUTE, INJECTED_DESCRIBE }
 
     /**
      * A forwarded message whose responses matter, in the order the backend answers them.
@@ -67,11 +68,12 @@ final class ExtendedProtocol {
      * @param swallow    the gateway sent it itself: its answer is kept from the client
      * @param copies     the COPY TO STDOUT plans of a Query, in order
      * @param requestSeq the recorded request whose results these are (0: none)
+     * @param injected   for {@link Kind#INJECTED_DESCRIBE}: the describe the gateway made
      */
     record Expect(Kind kind, Statement statement, Portal portal, boolean swallow, ArrayDeque<ResultRelay.CopyPlan> copies,
-            long requestSeq, long sentNanos) {
+            long requestSeq, long sentNanos, InjectedDescribe injected) {
         static Expect of(Kind kind, Statement statement, Portal portal, boolean swallow) {
-            return new Expect(kind, statement, portal, swallow, null, 0, 0);
+            return new Expect(kind, statement, portal, swallow, null, 0, 0, null);
         }
 
         boolean describes() {
@@ -82,6 +84,26 @@ final class ExtendedProtocol {
             return kind == Kind.QUERY || kind == Kind.EXECUTE;
         }
     }
+
+    /**
+     * A query described on the session's own backend connection, inside its transaction, so that what it reads
+     * (temporary tables, tables of the open transaction, the session's search_path) resolves as PostgreSQL resolves
+     * it: Parse into a statement of the gateway's own, Describe, Close, then Sync (between the client's batches) or
+     * Flush (within one). Every answer to it is kept from the client.
+     */
+    static final class InjectedDescribe {
+        /** Ends with the gateway's own Sync, whose ReadyForQuery ends it; else with the CloseComplete. */
+        final boolean synced;
+        final CompletableFuture<RowDescription> shape = new CompletableFuture<>();
+        RowDescription described;
+        String error;
+
+        InjectedDescribe(boolean synced) {
+            this.synced = synced;
+        }
+    }
+
+    private static final String DESCRIBE_STATEMENT = "__portcullis_describe";
 
     private final Channel backend;
     private final PreparedStatements sqlPrepared = new PreparedStatements();
@@ -107,13 +129,17 @@ final class ExtendedProtocol {
     void forwarding(ByteBuf frame, byte type, List<ResultRelay.CopyPlan> copies, long requestSeq) {
         switch (type) {
             case PgProtocol.QUERY, PgProtocol.FUNCTION_CALL -> expected.add(new Expect(Kind.QUERY, null, null, false,
-                    new ArrayDeque<>(copies), requestSeq, System.nanoTime()));
+                    new ArrayDeque<>(copies), requestSeq, System.nanoTime(), null));
             case PgProtocol.SYNC -> expected.add(Expect.of(Kind.SYNC, null, null, false));
-            case PgProtocol.PARSE -> statements.put(FrontendMessage.Parse.decode(frame).statement(),
-                    new Statement(copies.isEmpty() ? null : copies.get(0), requestSeq));
+            case PgProtocol.PARSE -> {
+                statements.put(FrontendMessage.Parse.decode(frame).statement(),
+                        new Statement(copies.isEmpty() ? null : copies.get(0), requestSeq));
+                expected.add(Expect.of(Kind.PARSE, null, null, false));
+            }
             case PgProtocol.BIND -> {
                 FrontendMessage.Bind bind = FrontendMessage.Bind.decode(frame);
                 portals.put(bind.portal(), new Portal(statements.get(bind.statement()), bind.resultFormats()));
+                expected.add(Expect.of(Kind.BIND, null, null, false));
             }
             case PgProtocol.DESCRIBE -> {
                 FrontendMessage.Describe d = FrontendMessage.Describe.decode(frame);
@@ -136,6 +162,7 @@ final class ExtendedProtocol {
                 } else {
                     portals.remove(c.name());
                 }
+                expected.add(Expect.of(Kind.CLOSE, null, null, false));
             }
             default -> {
             }
@@ -144,14 +171,32 @@ final class ExtendedProtocol {
 
     private void execute(String name, ByteBuf frame) {
         Portal p = portals.computeIfAbsent(name, n -> new Portal(null, new short[0]));
-        if (!p.describing && (p.statement == null || !p.statement.describing) && p.shape() == null) {
+        boolean copy = p.statement != null && p.statement.copy != null; // its rows come with the COPY's own plan
+        if (!copy && !p.describing && (p.statement == null || !p.statement.describing) && p.shape() == null) {
             // Nobody asked what this portal returns: ask, and keep the answer from the client.
             backend.write(FrontendMessages.describe(frame.alloc(), 'P', name), backend.voidPromise());
             p.describing = true;
             expected.add(Expect.of(Kind.DESCRIBE_PORTAL, null, p, true));
         }
         expected.add(new Expect(Kind.EXECUTE, null, p, false, null, p.statement == null ? 0 : p.statement.requestSeq,
-                System.nanoTime()));
+                System.nanoTime(), null));
+    }
+
+    /**
+     * Describes {@code query} on the backend ahead of what the client sends next (see {@link InjectedDescribe}).
+     * Completes with its shape (null: it returns no rows), or exceptionally with PostgreSQL's error.
+     *
+     * @param synced between the client's batches (a Sync of the gateway's own ends it), else inside one (a Flush)
+     */
+    CompletableFuture<RowDescription> describe(String query, boolean synced) {
+        InjectedDescribe describe = new InjectedDescribe(synced);
+        var alloc = backend.alloc();
+        backend.write(FrontendMessages.parse(alloc, DESCRIBE_STATEMENT, query), backend.voidPromise());
+        backend.write(FrontendMessages.describe(alloc, 'S', DESCRIBE_STATEMENT), backend.voidPromise());
+        backend.write(FrontendMessages.close(alloc, 'S', DESCRIBE_STATEMENT), backend.voidPromise());
+        backend.writeAndFlush(synced ? FrontendMessages.sync(alloc) : FrontendMessages.flush(alloc), backend.voidPromise());
+        expected.add(new Expect(Kind.INJECTED_DESCRIBE, null, null, true, null, 0, 0, describe));
+        return describe.shape;
     }
 
     // ---- the backend's answers ---------------------------------------------------------------------------
@@ -164,6 +209,14 @@ final class ExtendedProtocol {
     /** The head was answered. */
     void answered() {
         expected.poll();
+    }
+
+    /** The head, if it is a message of this kind, was answered (ParseComplete, BindComplete, CloseComplete). */
+    void answered(Kind kind) {
+        Expect head = expected.peek();
+        if (head != null && head.kind() == kind) {
+            expected.poll();
+        }
     }
 
     /** A Describe was answered with this shape (or NoData). */

@@ -62,7 +62,9 @@ final class MaskPlanner {
     private final SecretSealer sealer;
     private final EventLoopGroup loops;
     private final Duration timeout;
-    private final Map<String, CatalogClient> catalogs = new ConcurrentHashMap<>();
+    /** Catalog connections per target; each opens on first use. */
+    private static final int CATALOG_CONNECTIONS = 4;
+    private final Map<String, CatalogClient[]> catalogs = new ConcurrentHashMap<>();
     private final Cache<TableKey, Table> tables = Caffeine.newBuilder().maximumSize(20_000).expireAfterWrite(CATALOG_TTL).build();
     private final Cache<TypeKey, Type> types = Caffeine.newBuilder().maximumSize(20_000).expireAfterWrite(CATALOG_TTL).build();
 
@@ -91,21 +93,6 @@ final class MaskPlanner {
         return resolve(session.connection(), shape.fields())
                 .thenCompose(resolved -> session.mask(resolved.stream().map(Resolved::input).toList()).toCompletableFuture()
                         .thenApply(decision -> bind(resolved, decision)));
-    }
-
-    /** The plan for the rows of {@code COPY (query) TO STDOUT}: the query's shape, described without running it. */
-    CompletableFuture<Planned> planQuery(Session session, String query) {
-        TargetConnection target = session.connection();
-        return catalog(target).describe(target, query)
-                .exceptionally(e -> {
-                    throw new PlanFailure("cannot determine the columns of the COPY: " + rootMessage(e));
-                })
-                .thenCompose(shape -> {
-                    if (shape == null) {
-                        throw new PlanFailure("the COPY's query returns no columns");
-                    }
-                    return plan(session, shape);
-                });
     }
 
     /** A column as the policy sees it, and how its values may be rewritten. */
@@ -227,8 +214,22 @@ final class MaskPlanner {
         }
     }
 
+    /** The least busy of the target's catalog connections: a slow lookup for one session never queues all the others. */
     private CatalogClient catalog(TargetConnection target) {
-        return catalogs.computeIfAbsent(target.name(), n -> new CatalogClient(connector, sealer, loops.next(), timeout));
+        CatalogClient[] pool = catalogs.computeIfAbsent(target.name(), n -> {
+            CatalogClient[] clients = new CatalogClient[CATALOG_CONNECTIONS];
+            for (int i = 0; i < clients.length; i++) {
+                clients[i] = new CatalogClient(connector, sealer, loops.next(), timeout);
+            }
+            return clients;
+        });
+        CatalogClient least = pool[0];
+        for (CatalogClient c : pool) {
+            if (c.load() < least.load()) {
+                least = c;
+            }
+        }
+        return least;
     }
 
     private static String oids(Set<Integer> oids) {

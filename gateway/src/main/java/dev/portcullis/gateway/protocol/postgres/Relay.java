@@ -22,6 +22,10 @@ final class Relay {
     static final PgFrameDecoder.RunFilter BACKEND_RUNS =
             type -> type != PgProtocol.READY_FOR_QUERY && type != PgProtocol.ERROR_RESPONSE;
 
+    /** The backend's real process id, and the one the client was given instead (its cancel key's). */
+    record Pids(int backend, int client) {
+    }
+
     /** What the connection that owns the relay hears of the backend's channel. */
     interface Owner {
         /** The backend closed its connection. */
@@ -44,13 +48,14 @@ final class Relay {
     private long lastActivityNanos = System.nanoTime();
 
     private Relay(Session session, ChannelHandlerContext client, Channel backend, byte transactionStatus, AnalysisCache sql,
-            Executor analysisPool, MaskPlanner masks, Owner owner) {
+            Executor analysisPool, MaskPlanner masks, Pids pids, Owner owner) {
         this.client = client;
         this.backend = backend;
         this.flow = new Flow(client.channel(), backend);
         this.sequencer = new ResponseSequencer(transactionStatus);
         ExtendedProtocol protocol = new ExtendedProtocol(backend);
-        this.results = session.enforced() && masks != null ? new ResultRelay(masks, session, client, protocol, sequencer, flow) : null;
+        this.results = session.enforced() && masks != null ? new ResultRelay(masks, session, client, protocol, sequencer, flow,
+                pids.backend(), pids.client()) : null;
         this.gate = new RequestGate(session, client, backend, sql, analysisPool, protocol, sequencer, flow, results,
                 owner::clientTerminated);
     }
@@ -63,8 +68,8 @@ final class Relay {
      * none).
      */
     static Relay wire(Session session, ChannelHandlerContext client, Channel backend, byte transactionStatus, AnalysisCache sql,
-            Executor analysisPool, MaskPlanner masks, int maxMessageBytes, Owner owner) {
-        Relay relay = new Relay(session, client, backend, transactionStatus, sql, analysisPool, masks, owner);
+            Executor analysisPool, MaskPlanner masks, Pids pids, int maxMessageBytes, Owner owner) {
+        Relay relay = new Relay(session, client, backend, transactionStatus, sql, analysisPool, masks, pids, owner);
         backend.pipeline().replace("frames", "frames", new PgFrameDecoder(maxMessageBytes, false, BACKEND_RUNS));
         backend.pipeline().addLast("relay", relay.new FromBackend(owner));
         client.pipeline().replace("frames", "frames", new PgFrameDecoder(maxMessageBytes, true));

@@ -4,6 +4,7 @@ import dev.portcullis.gateway.policy.Decision;
 import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
 import dev.portcullis.gateway.protocol.postgres.codec.FrontendMessage;
 import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
+import dev.portcullis.gateway.protocol.postgres.sql.Analysis;
 import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.Verdict;
@@ -99,14 +100,31 @@ final class RequestGate {
     private void analyse(ByteBuf frame, byte type, String message, String statement, String text) {
         // Parsing a large text can take milliseconds: keep it off the event loop the other sessions share.
         CompletableFuture<PgRequest> request = text.length() <= INLINE_ANALYSIS_MAX_CHARS
-                ? CompletableFuture.completedFuture(request(message, statement, text))
-                : CompletableFuture.supplyAsync(() -> request(message, statement, text), analysisPool);
+                ? CompletableFuture.completedFuture(request(type, message, statement, text))
+                : CompletableFuture.supplyAsync(() -> request(type, message, statement, text), analysisPool);
         decide(frame, type, request);
     }
 
-    private PgRequest request(String message, String statement, String text) {
+    private PgRequest request(byte type, String message, String statement, String text) {
         return PgRequest.sql(message, statement, text, sql.analyze(text, protocol.sqlPrepared()),
-                results == null ? null : results::planCopies);
+                results == null ? null : analysis -> planCopies(type, analysis));
+    }
+
+    /**
+     * A COPY TO STDOUT is described on the client's own backend connection before it runs: between batches with a
+     * Sync of the gateway's own, inside one (a Parse) with a Flush, which makes the gateway's messages part of the
+     * client's batch. Called on the event loop, while the request waits for its verdict.
+     */
+    private CompletableFuture<List<ResultRelay.CopyPlan>> planCopies(byte type, Analysis analysis) {
+        boolean synced = type == PgProtocol.QUERY;
+        if (synced && batchForwarded) {
+            return CompletableFuture.failedFuture(new MaskPlanner.PlanFailure("a COPY TO STDOUT in a simple Query inside an"
+                    + " unfinished extended-protocol batch cannot be planned; send Sync before it"));
+        }
+        if (!synced) {
+            batchForwarded = true;
+        }
+        return results.planCopies(analysis, synced);
     }
 
     private void decide(ByteBuf frame, byte type, CompletableFuture<PgRequest> request) {

@@ -57,6 +57,11 @@ final class ResponseSequencer {
         pending.add(new Injection(forwarded, error, false));
     }
 
+    /** The transaction status of a ReadyForQuery the client never sees (one answering the gateway's own Sync). */
+    void observe(byte status) {
+        transactionStatus = status;
+    }
+
     /** The gateway put an ErrorResponse of its own into this batch's responses (a withheld result). */
     void backendErrorInBatch() {
         backendErrorInBatch = true;

@@ -54,6 +54,8 @@ final class ResultRelay {
     private final ResponseSequencer sequencer;
     private final Flow flow;
     private final RowRewriter rows;
+    private final int backendPid;
+    private final int clientPid;
     private final Map<FrameKey, MaskPlanner.Planned> memo = new LinkedHashMap<>(32, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<FrameKey, MaskPlanner.Planned> eldest) {
@@ -79,8 +81,14 @@ final class ResultRelay {
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
     private boolean closed;
 
+    /**
+     * @param backendPid the backend's real process id, which the client never sees
+     * @param clientPid  the process id the client was given instead (BackendKeyData)
+     */
     ResultRelay(MaskPlanner planner, Session session, ChannelHandlerContext client, ExtendedProtocol protocol,
-            ResponseSequencer sequencer, Flow flow) {
+            ResponseSequencer sequencer, Flow flow, int backendPid, int clientPid) {
+        this.backendPid = backendPid;
+        this.clientPid = clientPid;
         this.planner = planner;
         this.session = session;
         this.client = client;
@@ -97,10 +105,13 @@ final class ResultRelay {
     }
 
     /**
-     * The plans of the COPY TO STDOUT statements in the text, in order. Fails when one has no plan, or needs
-     * masking in a format the gateway cannot rewrite: the COPY must then not run.
+     * The plans of the COPY TO STDOUT statements in the text, in order, each described on the session's own backend
+     * connection, inside its transaction (see {@link ExtendedProtocol#describe}). Fails when one has no plan, or
+     * needs masking in a format the gateway cannot rewrite: the COPY must then not run.
+     *
+     * @param synced the COPY comes between the client's batches (a simple Query), not inside one (a Parse)
      */
-    CompletableFuture<List<CopyPlan>> planCopies(Analysis analysis) {
+    CompletableFuture<List<CopyPlan>> planCopies(Analysis analysis, boolean synced) {
         List<CompletableFuture<CopyPlan>> each = new ArrayList<>();
         for (StatementInfo s : analysis.statements()) {
             CopyInfo copy = s.copy();
@@ -111,14 +122,24 @@ final class ResultRelay {
                 each.add(CompletableFuture.failedFuture(new MaskPlanner.PlanFailure("cannot tell which columns this COPY writes")));
                 continue;
             }
-            each.add(planner.planQuery(session, copy.source()).thenApply(planned -> {
+            CompletableFuture<MaskPlanner.Planned> planned = protocol.describe(copy.source(), synced)
+                    .exceptionally(e -> {
+                        throw new MaskPlanner.PlanFailure("cannot determine the columns of the COPY: " + MaskPlanner.rootMessage(e));
+                    })
+                    .thenCompose(shape -> {
+                        if (shape == null) {
+                            throw new MaskPlanner.PlanFailure("the COPY's query returns no columns");
+                        }
+                        return planner.plan(session, shape);
+                    });
+            each.add(planned.thenApply(p -> {
                 CopyFormat.Kind kind = copy.format().kind();
-                if (!planned.plan().passesUnchanged() && kind != CopyFormat.Kind.TEXT && kind != CopyFormat.Kind.CSV) {
+                if (!p.plan().passesUnchanged() && kind != CopyFormat.Kind.TEXT && kind != CopyFormat.Kind.CSV) {
                     throw new MaskPlanner.PlanFailure(kind == CopyFormat.Kind.BINARY
                             ? "this COPY writes masked columns, which cannot be masked in binary format; use FORMAT text or csv"
                             : "this COPY writes masked columns with options the gateway cannot read; use FORMAT text or csv with one-character DELIMITER, QUOTE and ESCAPE");
                 }
-                return new CopyPlan(planned, copy.format());
+                return new CopyPlan(p, copy.format());
             }));
         }
         return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
@@ -166,7 +187,21 @@ final class ResultRelay {
     /** @return true to stall: a plan is being made for the RowDescription at {@code pos} */
     private boolean onFrame(byte type, int pos, int len) {
         ByteBuf in = rows.in();
+        Expect owed = protocol.head();
+        if (owed != null && owed.kind() == Kind.INJECTED_DESCRIBE && !asynchronous(type)) {
+            injected(owed, type, pos, len);
+            return false;
+        }
         switch (type) {
+            case PgProtocol.NOTIFICATION_RESPONSE -> {
+                // the client's "is this my own notification?" compares with the pid it was given, not the backend's
+                if (len >= 9 && in.getInt(pos + 5) == backendPid) {
+                    in.setInt(pos + 5, clientPid);
+                }
+            }
+            case PgProtocol.PARSE_COMPLETE -> protocol.answered(Kind.PARSE);
+            case PgProtocol.BIND_COMPLETE -> protocol.answered(Kind.BIND);
+            case PgProtocol.CLOSE_COMPLETE -> protocol.answered(Kind.CLOSE);
             case PgProtocol.ROW_DESCRIPTION -> {
                 return rowDescription(pos, len);
             }
@@ -214,6 +249,50 @@ final class ResultRelay {
             }
         }
         return false;
+    }
+
+    /** Messages the backend may send at any time, between others: never an answer to what was sent. */
+    private static boolean asynchronous(byte type) {
+        return type == PgProtocol.NOTICE_RESPONSE || type == PgProtocol.NOTIFICATION_RESPONSE || type == PgProtocol.PARAMETER_STATUS;
+    }
+
+    /**
+     * An answer to the gateway's own describe: kept from the client. It ends with its Sync's ReadyForQuery, or without
+     * a Sync with its CloseComplete or its error (after which the backend skips the client's messages of the batch up
+     * to the client's Sync, as it would have skipped them after the client's own failed Parse).
+     */
+    private void injected(Expect owed, byte type, int pos, int len) {
+        ExtendedProtocol.InjectedDescribe describe = owed.injected();
+        rows.drop(pos, len);
+        switch (type) {
+            case PgProtocol.ROW_DESCRIPTION -> describe.described = RowDescription.decode(rows.in().slice(pos, len));
+            case PgProtocol.ERROR_RESPONSE -> {
+                describe.error = ErrorResponse.decode(rows.in().slice(pos, len)).message();
+                if (!describe.synced) {
+                    protocol.answered();
+                    protocol.failed();
+                    describe.shape.completeExceptionally(new MaskPlanner.PlanFailure(describe.error));
+                }
+            }
+            case PgProtocol.CLOSE_COMPLETE -> {
+                if (!describe.synced) {
+                    protocol.answered();
+                    describe.shape.complete(describe.described);
+                }
+            }
+            case PgProtocol.READY_FOR_QUERY -> {
+                protocol.answered();
+                sequencer.observe(rows.in().getByte(pos + 5));
+                if (describe.error != null) {
+                    describe.shape.completeExceptionally(new MaskPlanner.PlanFailure(describe.error));
+                } else {
+                    describe.shape.complete(describe.described);
+                }
+            }
+            default -> {
+                // ParseComplete, ParameterDescription, NoData: nothing to keep
+            }
+        }
     }
 
     private void withhold(int pos, int len, String why) {

@@ -86,7 +86,7 @@ class RelayStateMachineTest {
         });
         backend.pipeline().addLast("frames", new PgFrameDecoder(Wire.MAX_MESSAGE_BYTES, false));
         relay = Relay.wire(session, client.pipeline().context("session"), backend, (byte) 'I', new AnalysisCache(new SqlAnalyzer()),
-                Runnable::run, masks, Wire.MAX_MESSAGE_BYTES, new Relay.Owner() {
+                Runnable::run, masks, new Relay.Pids(4242, 77), Wire.MAX_MESSAGE_BYTES, new Relay.Owner() {
                     @Override
                     public void backendClosed() {
                     }
@@ -268,6 +268,102 @@ class RelayStateMachineTest {
         List<String> rows = texts(seen, 'D');
         assertTrue(rows.get(0).contains("j***@example.com") && rows.get(1).contains("j***@example.org"), rows.toString());
         assertTrue(rows.stream().noneMatch(r -> r.contains("jane.doe") || r.contains("john.roe")), rows.toString());
+    }
+
+    private static final String COPY = "COPY (SELECT 'jane.doe@example.com'::text AS a) TO STDOUT";
+
+    private static Wire.Stream copyOut(String... rows) {
+        Wire.Stream s = new Wire.Stream().copyOutResponse(1);
+        for (String row : rows) {
+            s.copyData(row + "\n");
+        }
+        return s.copyDone();
+    }
+
+    /** The gateway's describe of a COPY's query, before the COPY: Parse into its own statement, Describe, Close, then Sync or Flush. */
+    private static void assertDescribeOf(List<Message> sent, String query, char end) {
+        assertEquals("PDC" + end, types(sent).substring(0, 4), sent.toString());
+        assertTrue(sent.get(0).text().startsWith("__portcullis_describe\0" + query + "\0"), sent.get(0).toString());
+    }
+
+    @Test
+    void simple_a_copy_is_described_on_the_session_s_own_connection_before_it_runs_and_its_rows_are_masked() throws Exception {
+        decided(COPY);
+        fromClient(new Wire.Stream().query(COPY));
+        List<Message> sent = drain(backend);
+        assertDescribeOf(sent, "SELECT 'jane.doe@example.com'::text AS a", 'S');
+        assertEquals(4, sent.size(), "the COPY waits for its plan: " + sent);
+
+        fromBackend(new Wire.Stream().parseComplete().parameterDescription().rowDescription(TEXT_COLUMN).closeComplete().readyForQuery('T'));
+        assertEquals(List.of(), drain(client), "the describe's answers are the gateway's alone");
+        sent = drain(backend);
+        assertEquals("Q", types(sent), "then the COPY runs: " + sent);
+
+        fromBackend(copyOut("jane.doe@example.com").commandComplete("COPY 1").readyForQuery('T'));
+        List<Message> seen = drain(client);
+        assertEquals("HdcCZ", types(seen), seen.toString());
+        assertTrue(seen.get(1).text().equals("j***@example.com\n"), seen.get(1).toString());
+    }
+
+    @Test
+    void extended_a_copy_is_described_inside_the_client_s_batch_with_a_flush() throws Exception {
+        decided(COPY);
+        fromClient(new Wire.Stream().parse("", COPY).bind("", "").execute("", 0).sync());
+        List<Message> sent = drain(backend);
+        assertDescribeOf(sent, "SELECT 'jane.doe@example.com'::text AS a", 'H');
+        fromBackend(new Wire.Stream().parseComplete().parameterDescription().rowDescription(TEXT_COLUMN).closeComplete());
+        assertEquals("PBES", types(drain(backend)));
+        fromBackend(new Wire.Stream().parseComplete().bindComplete().append(copyOut("jane.doe@example.com"))
+                .commandComplete("COPY 1").readyForQuery('I'));
+        List<Message> seen = drain(client);
+        assertEquals("12HdcCZ", types(seen), seen.toString());
+        assertEquals("j***@example.com\n", seen.get(3).text());
+    }
+
+    @Test
+    void simple_a_copy_whose_query_postgres_cannot_describe_is_refused_with_postgres_reason_and_never_runs() throws Exception {
+        String copy = "COPY nope TO STDOUT";
+        decided(copy);
+        fromClient(new Wire.Stream().query(copy));
+        assertDescribeOf(drain(backend), "SELECT * FROM nope", 'S');
+        fromBackend(new Wire.Stream().errorResponse("42P01", "relation \"nope\" does not exist").readyForQuery('E'));
+        List<Message> seen = drain(client);
+        assertEquals("EZ", types(seen), seen.toString());
+        assertTrue(seen.get(0).text().contains("cannot determine the columns of the COPY: relation \"nope\" does not exist"), seen.toString());
+        assertEquals("E", seen.get(1).text(), "the transaction state the describe left (as the COPY itself would have)");
+        assertEquals(List.of(), drain(backend), "the COPY never runs");
+    }
+
+    @Test
+    void simple_a_copy_row_that_does_not_fit_its_plan_is_withheld_and_nothing_of_it_reaches_the_client() throws Exception {
+        decided(COPY);
+        fromClient(new Wire.Stream().query(COPY));
+        drain(backend);
+        fromBackend(new Wire.Stream().parseComplete().parameterDescription().rowDescription(TEXT_COLUMN).closeComplete().readyForQuery('I'));
+        drain(backend);
+        fromBackend(copyOut("jane.doe@example.com", "a@b.example\tsecret-value", "john.roe@example.org").commandComplete("COPY 3")
+                .readyForQuery('I'));
+        List<Message> seen = drain(client);
+        assertEquals("HdEZ", types(seen), "the first row, then the error in place of the rest: " + seen);
+        assertTrue(seen.get(2).text().contains("Portcullis withheld this result"), seen.toString());
+        String all = seen.toString();
+        assertTrue(!all.contains("secret-value") && !all.contains("a@b.example") && !all.contains("john.roe"), all);
+    }
+
+    @Test
+    void a_notification_from_the_session_s_own_backend_carries_the_pid_the_client_was_given() throws Exception {
+        decided(ALLOWED_1);
+        fromBackend(new Wire.Stream().notification(4242, "jobs", "ready").notification(999, "jobs", "from another session"));
+        List<Message> seen = drain(client);
+        assertEquals("AA", types(seen));
+        assertEquals(77, ByteBufPid.of(seen.get(0)), "its own backend's pid becomes the one the client knows");
+        assertEquals(999, ByteBufPid.of(seen.get(1)), "another session's pid stays as it is");
+    }
+
+    private static final class ByteBufPid {
+        static int of(Message m) {
+            return ((m.body()[0] & 0xff) << 24) | ((m.body()[1] & 0xff) << 16) | ((m.body()[2] & 0xff) << 8) | (m.body()[3] & 0xff);
+        }
     }
 
     @Test

@@ -76,7 +76,8 @@ public final class SessionInternals {
             client.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, true)).addLast("session", new FromClient());
             backend.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, false));
             relay = dev.portcullis.gateway.protocol.postgres.Relay.wire(session, client.pipeline().context("session"), backend, (byte) 'I',
-                    sql, Runnable::run, null, maxMessageBytes, new dev.portcullis.gateway.protocol.postgres.Relay.Owner() {
+                    sql, Runnable::run, null, new dev.portcullis.gateway.protocol.postgres.Relay.Pids(0, 0), maxMessageBytes,
+                    new dev.portcullis.gateway.protocol.postgres.Relay.Owner() {
                         @Override
                         public void backendClosed() {
                         }

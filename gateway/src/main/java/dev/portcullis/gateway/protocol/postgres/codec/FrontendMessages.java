@@ -56,13 +56,24 @@ public final class FrontendMessages {
         return buf.setInt(1, buf.writerIndex() - 1);
     }
 
-    /** Parse into the unnamed statement, no parameter types given. */
-    public static ByteBuf parse(ByteBufAllocator alloc, String sql) {
+    /** Parse into the named statement ({@code ""}: the unnamed one), no parameter types given. */
+    public static ByteBuf parse(ByteBufAllocator alloc, String statement, String sql) {
         ByteBuf buf = alloc.buffer().writeByte(PgProtocol.PARSE).writeInt(0);
-        PgStrings.write(buf, "");
+        PgStrings.write(buf, statement);
         PgStrings.write(buf, sql);
         buf.writeShort(0);
         return buf.setInt(1, buf.writerIndex() - 1);
+    }
+
+    /** Close of a statement ({@code 'S'}) or a portal ({@code 'P'}). */
+    public static ByteBuf close(ByteBufAllocator alloc, char what, String name) {
+        ByteBuf buf = alloc.buffer().writeByte(PgProtocol.CLOSE).writeInt(0).writeByte(what);
+        PgStrings.write(buf, name);
+        return buf.setInt(1, buf.writerIndex() - 1);
+    }
+
+    public static ByteBuf flush(ByteBufAllocator alloc) {
+        return alloc.buffer(5).writeByte(PgProtocol.FLUSH).writeInt(4);
     }
 
     /** Describe of a statement ({@code 'S'}) or a portal ({@code 'P'}). */

@@ -38,6 +38,10 @@ public final class PgProtocol {
     public static final byte DATA_ROW = 'D';
     public static final byte NO_DATA = 'n';
     public static final byte PARAMETER_DESCRIPTION = 't';
+    public static final byte PARSE_COMPLETE = '1';
+    public static final byte BIND_COMPLETE = '2';
+    public static final byte CLOSE_COMPLETE = '3';
+    public static final byte NOTIFICATION_RESPONSE = 'A';
     public static final byte COMMAND_COMPLETE = 'C';
     public static final byte EMPTY_QUERY_RESPONSE = 'I';
     public static final byte PORTAL_SUSPENDED = 's';
