@@ -96,8 +96,12 @@ final class MaskPlanner {
     }
 
     /** A column as the policy sees it, and how its values may be rewritten. */
-    private record Resolved(DecisionInput.MaskInput.Column input, MaskPlan.TypeClass typeClass) {
+    /** @param unresolved its table is not one the catalog connection can see (created in the client's open transaction) */
+    private record Resolved(DecisionInput.MaskInput.Column input, MaskPlan.TypeClass typeClass, boolean unresolved) {
     }
+
+    /** The rule that names the gateway's own masking of a column it could not resolve. */
+    static final String UNRESOLVED_RULE = "gateway/unresolved-column";
 
     private CompletableFuture<List<Resolved>> resolve(TargetConnection target, List<RowDescription.Field> fields) {
         Set<Integer> missingTables = new LinkedHashSet<>();
@@ -133,11 +137,13 @@ final class MaskPlanner {
                 Table table = f.computed() ? null : tables.getIfPresent(new TableKey(target.name(), f.tableOid()));
                 String column = table == null ? null : table.columns().get(f.attnum());
                 if (column == null) {
-                    // A column the catalog does not know (dropped a moment ago): treated as computed, so detectors see it.
-                    columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), true, null, null, null), type.typeClass()));
+                    // From a table the catalog connection cannot see: one created in the client's open transaction (or
+                    // dropped a moment ago). What it holds cannot be told, so it is redacted (see bind).
+                    columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), true, null, null, null), type.typeClass(),
+                            !f.computed()));
                 } else {
                     columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), false, table.schema(), table.name(), column),
-                            type.typeClass()));
+                            type.typeClass(), false));
                 }
             }
             return columns;
@@ -158,6 +164,7 @@ final class MaskPlanner {
         Set<Detectors.Kind> kinds = EnumSet.noneOf(Detectors.Kind.class);
         decision.detectors().forEach(d -> kinds.add(Detectors.Kind.of(d)));
         List<MaskPlan.Column> out = new ArrayList<>(columns.size());
+        boolean unresolved = false;
         for (int i = 0; i < columns.size(); i++) {
             DecisionInput.MaskInput.Column c = columns.get(i).input();
             MaskPlan.TypeClass typeClass = columns.get(i).typeClass();
@@ -165,10 +172,15 @@ final class MaskPlanner {
             ColumnMask mask = e == null ? null : new ColumnMask(ColumnMask.Method.of(e.method()),
                     e.keepFirst() == null ? 0 : e.keepFirst(), e.keepLast() == null ? 4 : e.keepLast(),
                     e.maskChar() == null ? '*' : e.maskChar(), e.rule());
+            if (mask == null && columns.get(i).unresolved()) {
+                mask = new ColumnMask(ColumnMask.Method.REDACT, 0, 0, '*', UNRESOLVED_RULE); // fail closed
+                unresolved = true;
+            }
             boolean detect = e == null && !kinds.isEmpty() && typeClass != MaskPlan.TypeClass.SCALAR;
             out.add(new MaskPlan.Column(c.name(), c.schema(), c.table(), c.column(), typeClass, mask, detect));
         }
-        long ttl = Math.min(java.util.concurrent.TimeUnit.SECONDS.toNanos(decision.cacheTtlS()), CATALOG_TTL.toNanos());
+        // a plan that redacts what it could not resolve is not reused: the table may be visible a moment later
+        long ttl = unresolved ? 0 : Math.min(java.util.concurrent.TimeUnit.SECONDS.toNanos(decision.cacheTtlS()), CATALOG_TTL.toNanos());
         return new Planned(new MaskPlan(out, new Detectors(kinds), hash, decision.policy()), decision.revision(), System.nanoTime() + ttl);
     }
 
