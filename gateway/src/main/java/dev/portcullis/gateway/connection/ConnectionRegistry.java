@@ -24,7 +24,7 @@ public class ConnectionRegistry {
     private static final Logger LOG = Logger.getLogger(ConnectionRegistry.class);
     private static final Duration MAX_AGE = Duration.ofSeconds(60);
     private static final String SELECT = "SELECT name, type, host, port, database, username, secret, tls_mode, tls_ca_pem, "
-            + "tags::text AS tags FROM connections WHERE name = $1";
+            + "tags::text AS tags, settings::text AS settings FROM connections WHERE name = $1";
 
     private final Pool pool;
     private final ObjectMapper json;
@@ -65,16 +65,23 @@ public class ConnectionRegistry {
 
     private TargetConnection toConnection(Row row) {
         Map<String, String> tags;
+        Map<String, Object> settings;
         try {
             tags = json.readValue(row.getString("tags"), new TypeReference<Map<String, String>>() {
             });
         } catch (Exception e) {
             throw new IllegalStateException("connection " + row.getString("name") + " has tags that are not string pairs");
         }
+        try {
+            settings = json.readValue(row.getString("settings"), new TypeReference<Map<String, Object>>() {
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("connection " + row.getString("name") + " has settings that are not a JSON object");
+        }
         io.vertx.mutiny.core.buffer.Buffer secret = row.getBuffer("secret");
         return new TargetConnection(row.getString("name"), row.getString("type"), row.getString("host"),
                 row.getInteger("port"), row.getString("database"), row.getString("username"),
                 secret == null ? null : secret.getBytes(), TargetConnection.TlsMode.parse(row.getString("tls_mode")),
-                row.getString("tls_ca_pem"), tags);
+                row.getString("tls_ca_pem"), tags, settings);
     }
 }
