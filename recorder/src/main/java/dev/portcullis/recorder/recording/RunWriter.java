@@ -68,7 +68,9 @@ public class RunWriter {
      *                   written, not parked again
      */
     public Written write(List<SessionDelivery> deliveries, List<Long> replayed, Attempts attempts) {
+        long t0 = System.nanoTime();
         var ends = index.chainEnds(deliveries.stream().map(SessionDelivery::sessionId).toList());
+        long t1 = System.nanoTime();
         List<SessionRun> runs = new ArrayList<>();
         List<SessionRun> quarantined = new ArrayList<>();
         int duplicates = 0;
@@ -86,8 +88,16 @@ public class RunWriter {
                 runs.add(run);
             }
         }
+        long t2 = System.nanoTime(), t3 = t2, t4 = t2;
         if (!runs.isEmpty() || !replayed.isEmpty()) {
-            index.append(runs, storeObject(runs, attempts), replayed);
+            List<RecordingIndex.Chunk> chunks = storeObject(runs, attempts);
+            t3 = System.nanoTime();
+            index.append(runs, chunks, replayed);
+            t4 = System.nanoTime();
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debugf("%d runs: chain ends %d ms, runs %d ms, object %d ms, index %d ms", runs.size(), (t1 - t0) / 1_000_000,
+                    (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000);
         }
         for (SessionRun run : quarantined) {
             Long parkedBefore = ends.get(run.sessionId()).parkedRunId();

@@ -11,6 +11,7 @@ import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
 
 /**
  * Stores each poll of session events. A poll is cut into slices of bounded size (events and bytes), stored one after
@@ -21,6 +22,7 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
  */
 @ApplicationScoped
 public class SessionEventConsumer {
+    private static final Logger LOG = Logger.getLogger(SessionEventConsumer.class);
     private final StoreOrPark storing;
     private final ConsumerProgress progress;
     private final int maxEvents;
@@ -62,7 +64,12 @@ public class SessionEventConsumer {
     }
 
     private void store(List<ConsumerRecord<String, byte[]>> records) throws InterruptedException {
+        long t0 = System.nanoTime();
         DeliveredBatch slice = DeliveredBatch.read(records);
+        if (LOG.isDebugEnabled()) {
+            LOG.debugf("slice of %d records, %d events of %d sessions read in %d ms", records.size(), slice.lines(),
+                    slice.sessions().size(), (System.nanoTime() - t0) / 1_000_000);
+        }
         storing.store(slice);
         progress.stored(slice.lines());
     }
