@@ -30,13 +30,14 @@ public interface RecorderConfig {
     interface Batch {
         /**
          * A poll is stored in slices of at most this many events, one after the other (one S3 object and one
-         * PostgreSQL transaction each), so memory and every statement stay bounded whatever a poll brings.
+         * PostgreSQL transaction each; the next slice is read while one is written), so memory and every statement
+         * stay bounded whatever a poll brings.
          */
-        @WithDefault("50000")
+        @WithDefault("10000")
         int maxEvents();
 
         /** ... and of at most this many bytes of event JSON. */
-        @WithDefault("33554432")
+        @WithDefault("16777216")
         int maxBytes();
 
         /**

@@ -5,6 +5,7 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -37,8 +38,10 @@ public final class Sql {
         return out;
     }
 
+    /** In UTC. Not {@code instant.atOffset(UTC)}: that builds the offset's ZoneRules on every call (JDK 17). */
     public static OffsetDateTime utc(Instant instant) {
-        return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
+        return instant == null ? null : OffsetDateTime.of(
+                LocalDateTime.ofEpochSecond(instant.getEpochSecond(), instant.getNano(), ZoneOffset.UTC), ZoneOffset.UTC);
     }
 
     /** Text PostgreSQL accepts (no NUL), cut to {@code max} characters: for index columns and error messages. */

@@ -74,8 +74,12 @@ public final class RecordingPipelineBench {
             }
             long published = traffic.events();
             System.out.printf("recorder log: %s%n", log);
-            recorder = RecorderProcess.start(log, HTTP_PORT, jvm, List.of("-Dquarkus.http.port=" + HTTP_PORT,
+            List<String> overrides = new ArrayList<>(List.of("-Dquarkus.http.port=" + HTTP_PORT,
                     "-Dportcullis.recorder.kafka.topic=" + topic, "-Dportcullis.recorder.kafka.group-id=" + group));
+            // settings to try, such as -Dportcullis.recorder.batch.max-events=20000
+            overrides.addAll(List.of(System.getProperty("bench.recorder.options", "").split(" ")).stream()
+                    .filter(o -> !o.isBlank()).toList());
+            recorder = RecorderProcess.start(log, HTTP_PORT, jvm, overrides);
             CpuMeter cpu = new CpuMeter(recorder.pid());
             if (args.max() > 0) {
                 var cpu0 = cpu.sample();
