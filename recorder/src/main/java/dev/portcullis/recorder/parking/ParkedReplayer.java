@@ -11,6 +11,7 @@ import dev.portcullis.recorder.recording.RecordingIndex;
 import dev.portcullis.recorder.recording.RunWriter;
 import dev.portcullis.recorder.recording.SessionDelivery;
 import dev.portcullis.recorder.recording.StoreOrPark;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.quarkus.scheduler.Scheduler;
@@ -49,6 +50,7 @@ public class ParkedReplayer {
     private final ParkedRuns health;
     private final Pool pool;
     private final RecorderConfig config;
+    private volatile boolean stopping;
 
     ParkedReplayer(ParkedStore parked, RecordingIndex index, RunWriter writer, StoreOrPark storing, ParkedRuns health,
             Pool pool, RecorderConfig config) {
@@ -61,6 +63,10 @@ public class ParkedReplayer {
         this.config = config;
     }
 
+    void stopping(@Observes ShutdownEvent shutdown) {
+        stopping = true;
+    }
+
     void schedule(@Observes StartupEvent startup, Scheduler scheduler) {
         scheduler.newJob("recorder-parked-replay")
                 .setInterval(config.batch().replayEvery().toString())
@@ -69,7 +75,9 @@ public class ParkedReplayer {
                     try {
                         replayPending();
                     } catch (RuntimeException e) {
-                        LOG.warnf("replay of parked runs stopped early; the next round goes on: %s", e.getMessage());
+                        if (!stopping) {
+                            LOG.warnf("replay of parked runs stopped early; the next round goes on: %s", e.getMessage());
+                        }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
@@ -84,24 +92,33 @@ public class ParkedReplayer {
             if (!await(lock.query("SELECT pg_try_advisory_lock(" + LOCK + ")").execute()).iterator().next().getBoolean(0)) {
                 return 0; // another replica replays
             }
-            int replayed = 0;
-            for (int page = 0; page < MAX_PAGES; page++) {
-                int before = replayed;
-                List<ParkedStore.Parked> next = parked.toReplay(PAGE);
-                for (ParkedStore.Parked run : next) {
-                    replayed += replay(run) ? 1 : 0;
-                }
-                if (next.size() < PAGE && replayed == before) {
-                    break;
-                }
+            try {
+                return replayRound();
+            } finally {
+                // the connection goes back to the pool, its session (and so a lock it holds) goes on
+                await(lock.query("SELECT pg_advisory_unlock(" + LOCK + ")").execute());
             }
-            if (replayed > 0) {
-                health.refresh();
-            }
-            return replayed;
         } finally {
-            lock.closeAndAwait(); // ends the session, and with it the lock
+            lock.closeAndAwait();
         }
+    }
+
+    /** Pages of replays until one replays nothing (a replay can free the runs quarantined behind it). */
+    private int replayRound() throws InterruptedException {
+        int replayed = 0;
+        for (int page = 0; page < MAX_PAGES; page++) {
+            int before = replayed;
+            for (ParkedStore.Parked run : parked.toReplay(PAGE)) {
+                replayed += replay(run) ? 1 : 0;
+            }
+            if (replayed == before) {
+                break;
+            }
+        }
+        if (replayed > 0) {
+            health.refresh();
+        }
+        return replayed;
     }
 
     private boolean replay(ParkedStore.Parked run) throws InterruptedException {

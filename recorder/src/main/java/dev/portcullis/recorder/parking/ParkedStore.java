@@ -75,14 +75,15 @@ public class ParkedStore {
 
     /**
      * What to replay next, oldest first: runs whose replay was requested, and quarantined runs whose session has no
-     * earlier run parked any more (they follow the run they were parked behind).
+     * earlier run parked any more (they follow the run they were parked behind, once: if that fails, they wait for a
+     * request like any parked run).
      */
     public List<Parked> toReplay(int limit) {
         return Sql.rows(await(pool.preparedQuery("""
                         SELECT id, reason, object_key, topic, kafka_partition, first_offset, last_offset, session_id, state
                         FROM parked_runs p
                         WHERE p.state = 'replay_requested'
-                           OR (p.state = 'parked' AND p.reason = 'quarantined' AND NOT EXISTS (
+                           OR (p.state = 'parked' AND p.reason = 'quarantined' AND p.replay_attempts = 0 AND NOT EXISTS (
                                  SELECT 1 FROM parked_runs e WHERE e.session_id = p.session_id AND e.id < p.id
                                    AND e.state <> 'replayed' AND e.reason <> 'contract violation'))
                         ORDER BY id LIMIT $1""").execute(Tuple.of(limit))),

@@ -101,9 +101,11 @@ public class RunWriter {
         }
         for (SessionRun run : quarantined) {
             Long parkedBefore = ends.get(run.sessionId()).parkedRunId();
-            parked.park(new ParkedStore.Parking(ParkedStore.Reason.QUARANTINED, "session " + run.sessionId()
+            long id = parked.park(new ParkedStore.Parking(ParkedStore.Reason.QUARANTINED, "session " + run.sessionId()
                     + " has run " + parkedBefore + " parked; its later events wait behind it until it is replayed",
                     run.source(), run.sessionId(), run.firstSeq(), run.lastSeq(), run.lines()));
+            LOG.warnf("parked %d event(s) of session %s (seqs %d to %d) as parked run %d, behind its parked run %d",
+                    run.events().size(), run.sessionId(), run.firstSeq(), run.lastSeq(), id, parkedBefore);
         }
         int stored = runs.stream().mapToInt(r -> r.events().size()).sum();
         int parkedEvents = quarantined.stream().mapToInt(r -> r.events().size()).sum();

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * {@link PrivateServices}, so that it can be killed like a crashed pod.
  */
 public final class RecorderProcess implements AutoCloseable {
-    public static final int HTTP_PORT = 29080;
+    public static final int HTTP_PORT = 29080 + PrivateServices.PORT_OFFSET;
     /** On the private Kafka only; the shared stack has no such topic. */
     public static final String TOPIC = "portcullis.session-events.faults-it";
     public static final String GROUP = "portcullis-recorder-faults-it";
@@ -53,7 +53,8 @@ public final class RecorderProcess implements AutoCloseable {
                 "-Dmp.messaging.incoming.session-events.session.timeout.ms=6000",
                 "-Dmp.messaging.incoming.session-events.heartbeat.interval.ms=1000",
                 // commits every second instead of five: the tests wait for them
-                "-Dmp.messaging.incoming.session-events.auto.commit.interval.ms=1000"));
+                "-Dmp.messaging.incoming.session-events.auto.commit.interval.ms=1000",
+                "-Dportcullis.recorder.health.refresh-every=1s"));
         recorder.assertPrivate();
         return recorder;
     }

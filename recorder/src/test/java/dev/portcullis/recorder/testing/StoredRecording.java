@@ -80,12 +80,21 @@ public record StoredRecording(UUID sessionId, long lastSeq, byte[] lastHash, lon
 
     /** Recomputes the chain from the S3 chunks, as verify does. */
     public ChainVerifier.Outcome verify(S3Client s3, String bucket) {
+        return verify(s3, bucket, new ArrayList<>());
+    }
+
+    /** As {@link #verify(S3Client, String)}, and adds every line of every chunk read to {@code lines}. */
+    public ChainVerifier.Outcome verify(S3Client s3, String bucket, List<byte[]> lines) {
         ChainVerifier verifier = new ChainVerifier(sessionId);
         Map<Long, List<ChainVerifier.Link>> byChunk = new LinkedHashMap<>();
         links.forEach(l -> byChunk.computeIfAbsent(l.chunkSeq(), c -> new ArrayList<>()).add(l));
         for (var chunk : byChunk.entrySet()) {
             Chunk where = chunks.get(chunk.getKey());
-            verifier.check(chunk.getValue(), where == null ? null : lines(s3, bucket, where));
+            List<byte[]> read = where == null ? null : lines(s3, bucket, where);
+            if (read != null) {
+                lines.addAll(read);
+            }
+            verifier.check(chunk.getValue(), read);
         }
         return verifier.finish(lastSeq, lastHash);
     }
