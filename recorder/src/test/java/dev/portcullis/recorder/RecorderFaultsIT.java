@@ -130,9 +130,12 @@ class RecorderFaultsIT {
             assertEquals(0, stored(stream.sessions().keySet()), "no index row without its chunk in S3");
             assertEquals(committedBefore, committed(), "no offset is committed for events that are not stored");
             assertTrue(recorder.alive(), "the recorder waits for S3; it does not exit");
+            await("readiness to say that the recorder stores nothing while events wait", CATCH_UP,
+                    () -> recorder.health("ready").contains("nothing was stored for"));
 
             services.start(Service.S3PROXY);
             await("every event stored once S3 is back", CATCH_UP, () -> stored(stream.sessions().keySet()) == stream.size());
+            await("the recorder ready again", CATCH_UP, recorder::ready);
             assertStoredOnceAndChained(stream.sessions());
             awaitAllCommitted();
         }

@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.quarkus.scheduler.Scheduler;
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Default;
@@ -18,7 +17,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -45,14 +43,15 @@ public class ConsumerProgress implements HealthCheck {
     private final Duration stalledAfter;
     private volatile Instant lastStored = Instant.now(); // since the start: a recorder that never stores stalls too
     private volatile Lag lag = new Lag(-1, Map.of(), "not read yet");
-    private Admin admin;
+    private final KafkaAdmin kafka;
 
     /** @param total events waiting, or -1 when unknown (then {@code error} says why) */
     record Lag(long total, Map<Integer, Long> byPartition, String error) {
     }
 
-    ConsumerProgress(RecorderConfig config, MeterRegistry meters) {
+    ConsumerProgress(RecorderConfig config, KafkaAdmin kafka, MeterRegistry meters) {
         this.config = config;
+        this.kafka = kafka;
         this.stalledAfter = config.health().stalledAfter();
         Gauge.builder("portcullis.recorder.consumer.lag", this, p -> p.lag.total() < 0 ? Double.NaN : p.lag.total())
                 .description("Events in Kafka not yet stored and committed by the recorder's consumer group")
@@ -97,7 +96,7 @@ public class ConsumerProgress implements HealthCheck {
         String topic = config.kafka().topic();
         long timeout = config.readinessTimeout().toMillis();
         try {
-            Admin a = admin();
+            Admin a = kafka.get();
             Map<TopicPartition, OffsetAndMetadata> committed = a.listConsumerGroupOffsets(config.kafka().groupId())
                     .partitionsToOffsetAndMetadata().get(timeout, TimeUnit.MILLISECONDS);
             int partitions = a.describeTopics(java.util.List.of(topic)).allTopicNames().get(timeout, TimeUnit.MILLISECONDS)
@@ -130,26 +129,6 @@ public class ConsumerProgress implements HealthCheck {
             return new Lag(-1, Map.of(), "interrupted");
         } catch (RuntimeException e) {
             return new Lag(-1, Map.of(), String.valueOf(e.getMessage()));
-        }
-    }
-
-    private synchronized Admin admin() {
-        if (admin == null) {
-            int ms = (int) config.readinessTimeout().toMillis();
-            admin = Admin.create(Map.of(
-                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers(),
-                    AdminClientConfig.CLIENT_ID_CONFIG, "portcullis-recorder-lag",
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms,
-                    AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000));
-        }
-        return admin;
-    }
-
-    @PreDestroy
-    synchronized void close() {
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(1));
         }
     }
 }

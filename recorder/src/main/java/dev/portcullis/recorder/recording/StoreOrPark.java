@@ -130,7 +130,7 @@ public class StoreOrPark {
                             summary(e), outage == null ? "" : "; " + outage);
                 }
                 Thread.sleep(backoff.toMillis());
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                backoff = longer(backoff);
             }
         }
     }
@@ -165,7 +165,7 @@ public class StoreOrPark {
                             parking.source(), attempt, summary(e));
                 }
                 Thread.sleep(backoff.toMillis());
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                backoff = longer(backoff);
             }
         }
     }
@@ -180,6 +180,11 @@ public class StoreOrPark {
                         attempts.abandoned().size(), e.getMessage());
             }
         }
+    }
+
+    /** Twice as long, up to {@link #MAX_BACKOFF}. */
+    private static Duration longer(Duration backoff) {
+        return backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
     }
 
     static String summary(Throwable e) {
@@ -203,7 +208,7 @@ public class StoreOrPark {
                     throw e;
                 }
                 Thread.sleep(backoff.toMillis());
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                backoff = longer(backoff);
             }
         }
     }

@@ -54,7 +54,9 @@ public final class RecorderProcess implements AutoCloseable {
                 "-Dmp.messaging.incoming.session-events.heartbeat.interval.ms=1000",
                 // commits every second instead of five: the tests wait for them
                 "-Dmp.messaging.incoming.session-events.auto.commit.interval.ms=1000",
-                "-Dportcullis.recorder.health.refresh-every=1s"));
+                "-Dportcullis.recorder.health.refresh-every=1s",
+                // a stall shows in readiness within seconds, so that the tests can see it
+                "-Dportcullis.recorder.health.stalled-after=5s"));
         recorder.assertPrivate();
         return recorder;
     }
