@@ -69,8 +69,8 @@ public class ConsumerProgress implements HealthCheck {
                 .schedule();
     }
 
-    /** A slice of this many events was stored or parked. */
-    public void stored(int events) {
+    /** A slice of events was stored or parked: the consumer moves. */
+    public void stored() {
         lastStored = Instant.now();
     }
 

@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
 import org.jboss.logging.Logger;
 
 /**
@@ -152,9 +151,8 @@ public class RunWriter {
         }
     }
 
-    /** Ids of the sessions, for log lines. */
+    /** What is being written, for log lines: the session, or how many. */
     static String sessions(List<SessionDelivery> deliveries) {
-        List<UUID> ids = deliveries.stream().map(SessionDelivery::sessionId).limit(3).toList();
-        return deliveries.size() == 1 ? "session " + ids.get(0) : deliveries.size() + " sessions";
+        return deliveries.size() == 1 ? "session " + deliveries.get(0).sessionId() : deliveries.size() + " sessions";
     }
 }

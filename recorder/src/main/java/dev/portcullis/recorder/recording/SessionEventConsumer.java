@@ -64,7 +64,7 @@ public class SessionEventConsumer {
                 next = reader.submit(() -> read(following));
             }
             storing.store(slice);
-            progress.stored(slice.lines());
+            progress.stored();
         }
     }
 
