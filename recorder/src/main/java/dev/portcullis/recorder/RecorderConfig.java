@@ -19,9 +19,49 @@ public interface RecorderConfig {
 
     Retention retention();
 
-    /** How long a readiness check waits for Kafka or S3 before reporting it DOWN. */
+    Batch batch();
+
+    Health health();
+
+    /** How long a readiness check (or an outage probe) waits for Kafka, S3 or PostgreSQL before reporting it DOWN. */
     @WithDefault("5s")
     Duration readinessTimeout();
+
+    interface Batch {
+        /**
+         * A poll is stored in slices of at most this many events, one after the other (one S3 object and one
+         * PostgreSQL transaction each; the next slice is read while one is written), so memory and every statement
+         * stay bounded whatever a poll brings.
+         */
+        @WithDefault("10000")
+        int maxEvents();
+
+        /** ... and of at most this many bytes of event JSON. */
+        @WithDefault("16777216")
+        int maxBytes();
+
+        /**
+         * Attempts at a slice, while PostgreSQL and S3 answer, before it is stored session by session and what still
+         * fails is parked. While either is down the recorder retries without counting: that is an outage, not bad
+         * content.
+         */
+        @WithDefault("3")
+        int contentAttempts();
+
+        /** How often the recorder looks for parked runs to replay (requested through the admin API). */
+        @WithDefault("2s")
+        Duration replayEvery();
+    }
+
+    interface Health {
+        /** How often the consumer lag (end offset minus committed offset, per partition) and parked runs are read. */
+        @WithDefault("5s")
+        Duration refreshEvery();
+
+        /** Not ready when events wait (lag above 0) and nothing was stored for this long. */
+        @WithDefault("60s")
+        Duration stalledAfter();
+    }
 
     interface Kafka {
         /** Kafka bootstrap servers, host:port[,host:port...]. */
@@ -39,8 +79,8 @@ public interface RecorderConfig {
 
     interface Retention {
         /**
-         * How long a recording is kept after its last event. Then its PostgreSQL rows and its S3 objects are
-         * deleted together.
+         * How long a recording is kept after its last event. Then its PostgreSQL rows are deleted, and each S3 object
+         * once no recording points at it any more.
          */
         @WithDefault("365d")
         Duration period();
@@ -56,8 +96,8 @@ public interface RecorderConfig {
         URI endpoint();
 
         /**
-         * Bucket that holds the recordings ({@code recordings/<yyyy>/<mm>/<session-id>/<first-seq>.jsonl.gz}) and
-         * the events that broke the contract ({@code rejected/<topic>/<partition>/<offset>}).
+         * Bucket that holds the recordings ({@code recordings/<yyyy>/<mm>/<dd>/<random>.jsonl.gz}, one object per
+         * stored batch) and the parked events ({@code parked/<yyyy>/<mm>/<dd>/<random>.jsonl.gz}).
          */
         @WithDefault("${S3_BUCKET}")
         String bucket();

@@ -10,6 +10,7 @@ import dev.portcullis.contract.events.HashChain;
 import dev.portcullis.contract.events.SessionEnded;
 import dev.portcullis.contract.events.SessionEvent;
 import dev.portcullis.contract.events.SessionEvents;
+import dev.portcullis.recorder.testing.ParkedRow;
 import dev.portcullis.recorder.testing.PrivateServices;
 import dev.portcullis.recorder.testing.PrivateServices.Service;
 import dev.portcullis.recorder.testing.RecorderProcess;
@@ -111,6 +112,7 @@ class RecorderFaultsIT {
             await("every event stored after the restart", CATCH_UP, () -> stored(stream.sessions().keySet()) == stream.size());
             assertStoredOnceAndChained(stream.sessions());
             awaitAllCommitted();
+            await("the recorder to report no lag", CATCH_UP, () -> recorder.gauge("portcullis_recorder_consumer_lag") == 0);
             System.out.printf("recorder killed with %d of %d events stored; after the restart it skipped %.0f redelivered%n",
                     storedAtKill, stream.size(), recorder.counter("portcullis_recorder_events_duplicates"));
         }
@@ -122,15 +124,18 @@ class RecorderFaultsIT {
         double retriesBefore = recorder.counter(RETRIES);
         services.kill(Service.S3PROXY);
         Map<TopicPartition, Long> committedBefore = committed();
-        try (SessionStream stream = new SessionStream(PrivateServices.kafkaBootstrap(), topic, 10, 10)) {
+        try (SessionStream stream = new SessionStream(PrivateServices.kafkaBootstrap(), topic, 100, 30)) { // 5,200 events
             stream.awaitPublished(CATCH_UP);
             await("the recorder to fail to store and retry", CATCH_UP, () -> recorder.counter(RETRIES) >= retriesBefore + 2);
             assertEquals(0, stored(stream.sessions().keySet()), "no index row without its chunk in S3");
             assertEquals(committedBefore, committed(), "no offset is committed for events that are not stored");
             assertTrue(recorder.alive(), "the recorder waits for S3; it does not exit");
+            await("readiness to say that the recorder stores nothing while events wait", CATCH_UP,
+                    () -> recorder.health("ready").contains("nothing was stored for"));
 
             services.start(Service.S3PROXY);
             await("every event stored once S3 is back", CATCH_UP, () -> stored(stream.sessions().keySet()) == stream.size());
+            await("the recorder ready again", CATCH_UP, recorder::ready);
             assertStoredOnceAndChained(stream.sessions());
             awaitAllCommitted();
         }
@@ -167,11 +172,12 @@ class RecorderFaultsIT {
     }
 
     /**
-     * 30 sessions of 15 statements (810 events): the first third published and stored, then the rest on its way,
-     * a round every 200 ms. The caller strikes while the rest is being published.
+     * Sustained load: 200 sessions of 100 statements (33,800 events), a round (an event of every session) every 25 ms,
+     * about 8,000 events/s for 4 s. The first third published and stored, then the rest on its way; the caller strikes
+     * while it is being published.
      */
     private static SessionStream midStream() throws Exception {
-        SessionStream stream = new SessionStream(PrivateServices.kafkaBootstrap(), topic, 30, 15, Duration.ofMillis(200), 9);
+        SessionStream stream = new SessionStream(PrivateServices.kafkaBootstrap(), topic, 200, 100, Duration.ofMillis(25), 56);
         await("the first third stored", CATCH_UP, () -> stored(stream.sessions().keySet()) == stream.held());
         stream.release();
         assertTrue(stream.publishing(), "precondition: the fault strikes while events are being published");
@@ -201,16 +207,17 @@ class RecorderFaultsIT {
             }
             assertEquals(published.size(), stored.lastSeq());
             assertArrayEquals(expected, stored.lastHash(), "session " + id + ": the chain ends at the hash of what was published");
-            var outcome = stored.verify(s3, bucket);
+            List<byte[]> lines = new ArrayList<>();
+            var outcome = stored.verify(s3, bucket, lines);
             assertTrue(outcome.ok(), "session " + id + ": " + outcome);
             assertEquals(published.size(), outcome.verified());
-            List<String> inS3 = stored.allStoredLines(s3, bucket).stream()
-                    .map(l -> new String(l, StandardCharsets.UTF_8)).sorted().toList();
+            List<String> inS3 = lines.stream().map(l -> new String(l, StandardCharsets.UTF_8)).sorted().toList();
             assertEquals(publishedLines.stream().sorted().toList(), inS3, "session " + id + ": S3 holds each event once");
             SessionEnded end = (SessionEnded) published.get(published.size() - 1).body();
             assertEquals(end.requests(), stored.requests(), "session " + id + ": requests counted once");
             assertEquals(end.denials(), stored.denials(), "session " + id + ": denials counted once");
         }
+        assertEquals(List.of(), ParkedRow.ofTopic(() -> Stack.portcullisDb(PrivateServices.PG_PORT), topic), "nothing is parked");
     }
 
     /** Index rows of these sessions in the test's PostgreSQL; -1 while it is unreachable. */

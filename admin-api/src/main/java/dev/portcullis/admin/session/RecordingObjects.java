@@ -20,7 +20,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 @Singleton
 @Startup // building the SDK client loads many classes: not on the first request's event loop
 public class RecordingObjects {
-    /** A chunk holds at most one consumer batch of events; this bound only stops a hostile object. */
+    /** A chunk holds at most one slice of a consumer batch; this bound only stops a hostile object. */
     static final long MAX_CHUNK_BYTES = 512L << 20;
 
     private final S3Client s3;
@@ -42,11 +42,22 @@ public class RecordingObjects {
                 .build();
     }
 
+    /**
+     * Where a chunk (a run of one session's events) lies: a byte range of its object (a gzip member of a batch's
+     * object), or the whole object when {@code length} is {@code null} (recordings stored before V5).
+     */
+    public record Chunk(long firstSeq, String objectKey, long offset, Long length) {
+    }
+
     /** The chunk's lines, or {@code null} when the object is missing or not a readable chunk. */
-    public List<byte[]> lines(String objectPrefix, long chunkSeq) {
+    public List<byte[]> lines(Chunk chunk) {
         try {
-            byte[] gzipped = s3.getObjectAsBytes(b -> b.bucket(bucket).key(RecordingChunks.chunkKey(objectPrefix, chunkSeq)))
-                    .asByteArray();
+            byte[] gzipped = s3.getObjectAsBytes(b -> {
+                b.bucket(bucket).key(chunk.objectKey());
+                if (chunk.length() != null) {
+                    b.range("bytes=" + chunk.offset() + "-" + (chunk.offset() + chunk.length() - 1));
+                }
+            }).asByteArray();
             return RecordingChunks.decode(gzipped, MAX_CHUNK_BYTES);
         } catch (NoSuchKeyException | IllegalArgumentException e) {
             return null;

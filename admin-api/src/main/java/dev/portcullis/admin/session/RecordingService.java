@@ -11,6 +11,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,7 @@ public class RecordingService {
             ChainVerifier verifier = new ChainVerifier(id, afterSeq + 1, index.previousHash);
             read(index, verifier, events);
             ChainVerifier.Outcome outcome = verifier.outcome();
-            if (!outcome.ok()) {
+            if (!outcome.intact()) { // a page may skip missing seqs; it must not show a changed event
                 throw ApiException.conflict("the recording of session " + id + " does not verify at seq "
                         + outcome.firstBrokenSeq() + ": " + outcome.problem() + "; POST /sessions/" + id
                         + "/verify reports the chain");
@@ -65,22 +66,45 @@ public class RecordingService {
         });
     }
 
-    /** Recomputes the whole chain from S3 and compares it with every indexed link and the chain end. */
+    /**
+     * Recomputes the whole chain from S3 against every indexed link and the chain end, and says whether the recording
+     * is complete: its session.ended stored, no seq missing, nothing parked. A session of which only parked events
+     * exist is reported too.
+     */
     public Uni<Verification> verify(UUID id) {
-        return index(id, 0, Integer.MAX_VALUE).emitOn(Infrastructure.getDefaultWorkerPool()).map(index -> {
-            ChainVerifier verifier = new ChainVerifier(id);
-            read(index, verifier, null);
-            return Verification.of(id, index.session.lastSeq, verifier.finish(index.session.lastSeq, index.session.lastHash));
-        });
+        return parked(id).chain(parked -> Panache.withSession(() -> SessionEntity.<SessionEntity>findById(id)).chain(session -> {
+            if (session == null && parked.isEmpty()) {
+                return Uni.createFrom().failure(notRecorded(id));
+            }
+            if (session == null) {
+                return Uni.createFrom().item(Verification.of(id, null, 0, new ChainVerifier(id).outcome(), parked));
+            }
+            return index(id, 0, Integer.MAX_VALUE).emitOn(Infrastructure.getDefaultWorkerPool()).map(index -> {
+                ChainVerifier verifier = new ChainVerifier(id);
+                read(index, verifier, null);
+                return Verification.of(id, index.session, index.links.size(),
+                        verifier.finish(index.session.lastSeq, index.session.lastHash), parked);
+            });
+        }));
+    }
+
+    private static Uni<List<ParkedRunEntity>> parked(UUID id) {
+        return Panache.withSession(() -> ParkedRunEntity.<ParkedRunEntity>list("sessionId = ?1 AND state <> ?2",
+                Sort.by("id"), id, ParkedRunEntity.REPLAYED));
+    }
+
+    private static ApiException notRecorded(UUID id) {
+        return ApiException.notFound("session " + id + " is not recorded; GET /sessions lists the recorded ones");
     }
 
     private void read(Index index, ChainVerifier verifier, List<ObjectNode> events) {
         Map<Long, List<ChainVerifier.Link>> byChunk = new LinkedHashMap<>();
         index.links.forEach(link -> byChunk.computeIfAbsent(link.chunkSeq(), c -> new ArrayList<>()).add(link));
         for (var chunk : byChunk.entrySet()) {
+            RecordingObjects.Chunk where = index.chunks.get(chunk.getKey());
             List<byte[]> lines;
             try {
-                lines = objects.lines(index.session.objectPrefix, chunk.getKey());
+                lines = where == null ? null : objects.lines(where);
             } catch (SdkException e) {
                 throw new ApiException(503, "the recordings store (S3) cannot be read now; retry later");
             }
@@ -95,13 +119,13 @@ public class RecordingService {
         }
     }
 
-    private record Index(SessionEntity session, List<ChainVerifier.Link> links, byte[] previousHash) {
+    private record Index(SessionEntity session, List<ChainVerifier.Link> links, byte[] previousHash,
+            Map<Long, RecordingObjects.Chunk> chunks) {
     }
 
     private static Uni<Index> index(UUID id, long afterSeq, int limit) {
         return Panache.withSession(() -> SessionEntity.<SessionEntity>findById(id)
-                .onItem().ifNull().failWith(() -> ApiException.notFound("session " + id
-                        + " is not recorded; GET /sessions lists the recorded ones"))
+                .onItem().ifNull().failWith(() -> notRecorded(id))
                 .chain(session -> SessionEntity.getSession().chain(db -> db.createNativeQuery("""
                                 SELECT seq, chunk_seq, hash FROM session_events
                                 WHERE session_id = :id AND seq >= :from ORDER BY seq LIMIT :limit""", Object[].class)
@@ -121,7 +145,33 @@ public class RecordingService {
                                     links.add(link);
                                 }
                             }
-                            return new Index(session, links, previous);
-                        })));
+                            return new Index(session, links, previous, new HashMap<>());
+                        })
+                        .chain(index -> chunks(id, index))));
+    }
+
+    /** The chunk rows of the page's links (session_chunks, V5): where each run lies in S3. */
+    private static Uni<Index> chunks(UUID id, Index index) {
+        if (index.links.isEmpty()) {
+            return Uni.createFrom().item(index);
+        }
+        // a range, not a list of the page's chunks: a statement's parameters do not grow with the recording
+        long from = index.links.stream().mapToLong(ChainVerifier.Link::chunkSeq).min().orElseThrow();
+        long to = index.links.stream().mapToLong(ChainVerifier.Link::chunkSeq).max().orElseThrow();
+        return SessionEntity.getSession().chain(db -> db.createNativeQuery("""
+                        SELECT first_seq, object_key, byte_offset, byte_length FROM session_chunks
+                        WHERE session_id = :id AND first_seq BETWEEN :from AND :to""", Object[].class)
+                .setParameter("id", id)
+                .setParameter("from", from)
+                .setParameter("to", to)
+                .getResultList())
+                .map(rows -> {
+                    for (Object[] r : rows) {
+                        long first = ((Number) r[0]).longValue();
+                        index.chunks.put(first, new RecordingObjects.Chunk(first, (String) r[1], ((Number) r[2]).longValue(),
+                                r[3] == null ? null : ((Number) r[3]).longValue()));
+                    }
+                    return index;
+                });
     }
 }

@@ -59,7 +59,7 @@ public class SessionResource {
         return recordings.verify(sessionId(id));
     }
 
-    private static UUID sessionId(String id) {
+    static UUID sessionId(String id) {
         try {
             if (id.length() == 36) {
                 return UUID.fromString(id);
@@ -77,7 +77,7 @@ public class SessionResource {
         return afterSeq == null ? 0 : afterSeq;
     }
 
-    private static int limit(String name, Integer value, int fallback, int max) {
+    static int limit(String name, Integer value, int fallback, int max) {
         if (value == null) {
             return fallback;
         }

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -122,10 +123,11 @@ class SessionApiTest {
     @Test
     void verify_passes_an_untouched_recording_and_names_the_first_tampered_event() throws Exception {
         UUID id = UUID.randomUUID();
-        String prefix = fixture.store(session(id), 2);
+        // a recording stored before V5, one object per chunk: still read and verified
+        String prefix = fixture.storeLegacy(session(id), 2);
         asAdmin().post("/sessions/" + id + "/verify").then().statusCode(200)
-                .body("ok", equalTo(true)).body("events", equalTo(5)).body("verified", equalTo(5))
-                .body("first_broken_seq", nullValue());
+                .body("ok", equalTo(true)).body("intact", equalTo(true)).body("complete", equalTo(true))
+                .body("events", equalTo(5)).body("verified", equalTo(5)).body("first_broken_seq", nullValue());
 
         // rewrite the chunk of seqs 3-4: the DELETE (seq 4) now looks allowed
         String key = RecordingChunks.chunkKey(prefix, 3);
@@ -135,8 +137,8 @@ class SessionApiTest {
         fixture.putChunk(key, lines);
 
         asAdmin().post("/sessions/" + id + "/verify").then().statusCode(200)
-                .body("ok", equalTo(false)).body("verified", equalTo(3)).body("first_broken_seq", equalTo(4))
-                .body("problem", containsString("differs"));
+                .body("ok", equalTo(false)).body("intact", equalTo(false)).body("verified", equalTo(3))
+                .body("first_broken_seq", equalTo(4)).body("problem", containsString("differs"));
         asAdmin().get("/sessions/" + id + "/events").then().statusCode(409)
                 .body("error", containsString("does not verify at seq 4"));
         asAdmin().get("/sessions/" + id + "/events?limit=3").then().statusCode(200).body("events.seq", equalTo(List.of(1, 2, 3)));
@@ -146,6 +148,65 @@ class SessionApiTest {
         fixture.putChunk(key, lines.subList(0, 1));
         asAdmin().post("/sessions/" + id + "/verify").then().statusCode(200)
                 .body("ok", equalTo(false)).body("first_broken_seq", equalTo(4));
+    }
+
+    @Test
+    void verify_of_a_session_whose_tail_is_in_flight_says_incomplete_and_where_it_stands() throws Exception {
+        UUID id = UUID.randomUUID();
+        fixture.store(session(id).subList(0, 3), 2);
+        asAdmin().post("/sessions/" + id + "/verify").then().statusCode(200)
+                .body("ok", equalTo(false)).body("intact", equalTo(true)).body("complete", equalTo(false))
+                .body("ended", equalTo(false)).body("last_seq", equalTo(3)).body("verified", equalTo(3))
+                .body("problem", containsString("session.ended has not arrived"));
+    }
+
+    @Test
+    void verify_names_the_parked_seqs_and_why_and_parked_runs_are_listed_and_replayed_on_request() throws Exception {
+        UUID id = UUID.randomUUID();
+        List<SessionEvent> events = session(id);
+        fixture.store(events.subList(0, 2), 2);
+        long parked = fixture.park(events.subList(2, 5), "ERROR: timestamp out of range (SQLSTATE 22008)");
+        try {
+            asAdmin().post("/sessions/" + id + "/verify").then().statusCode(200)
+                    .body("ok", equalTo(false)).body("intact", equalTo(true)).body("last_seq", equalTo(2))
+                    .body("missing[0].from_seq", equalTo(3)).body("missing[0].to_seq", equalTo(5))
+                    .body("missing[0].why", equalTo("parked")).body("missing[0].parked_id", equalTo((int) parked))
+                    .body("missing[0].error", containsString("timestamp out of range"))
+                    .body("parked[0].id", equalTo((int) parked)).body("problem", containsString("parked"));
+
+            asAdmin().get("/recordings/parked?session_id=" + id).then().statusCode(200)
+                    .body("id", equalTo(List.of((int) parked))).body("[0].state", equalTo("parked"))
+                    .body("[0].partition", equalTo(2)).body("[0].first_offset", equalTo(40)).body("[0].events", equalTo(3));
+            asAdmin().post("/recordings/parked/" + parked + "/replay").then().statusCode(202)
+                    .body("state", equalTo("replay_requested")).body("replay_requested_by", equalTo("portcullis-admin"));
+            try (var c = db.getConnection(); var s = c.prepareStatement(
+                    "SELECT count(*) FROM admin_audit WHERE action = 'recording.parked.replay' AND target = ?")) {
+                s.setString(1, "parked/" + parked);
+                try (var rs = s.executeQuery()) {
+                    rs.next();
+                    assertEquals(1, rs.getLong(1), "the request is audited");
+                }
+            }
+            try (var c = db.getConnection(); var s = c.prepareStatement("UPDATE parked_runs SET state = 'replayed' WHERE id = ?")) {
+                s.setLong(1, parked);
+                s.executeUpdate();
+            }
+            asAdmin().post("/recordings/parked/" + parked + "/replay").then().statusCode(409)
+                    .body("error", containsString("was replayed"));
+            asAdmin().get("/recordings/parked?session_id=" + id).then().statusCode(200).body("id", equalTo(List.of()));
+            asAdmin().get("/recordings/parked?state=all&session_id=" + id).then().statusCode(200).body("[0].state", equalTo("replayed"));
+        } finally {
+            try (var c = db.getConnection(); var s = c.prepareStatement("DELETE FROM parked_runs WHERE id = ?")) {
+                s.setLong(1, parked);
+                s.executeUpdate();
+            }
+        }
+        asAdmin().post("/recordings/parked/" + Long.MAX_VALUE + "/replay").then().statusCode(404);
+        asAdmin().post("/recordings/parked/abc/replay").then().statusCode(400).body("violations[0].field", equalTo("id"));
+        asAdmin().get("/recordings/parked?state=closed").then().statusCode(400).body("violations[0].field", equalTo("state"));
+        asAdmin().post("/recordings/parked/replay").then().statusCode(202).body("requested", notNullValue());
+        given().get("/recordings/parked").then().statusCode(401);
+        given().auth().oauth2(OidcTokens.of(OidcTokens.AGENT_CI)).post("/recordings/parked/replay").then().statusCode(403);
     }
 
     @Test

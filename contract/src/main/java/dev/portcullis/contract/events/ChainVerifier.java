@@ -1,6 +1,7 @@
 package dev.portcullis.contract.events;
 
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +13,12 @@ import java.util.function.Consumer;
  * finds the first broken link. Fed one chunk at a time, in seq order, so memory stays bounded by a chunk.
  *
  * <p>Each event is found in its chunk by seq, canonicalised, and chained: its link must equal the indexed hash.
- * The seqs must run without gaps from the start, and the chain must end where the session row says it ends.
+ * The chain must end where the session row says it ends.
+ *
+ * <p>A gap in the seqs is not a broken link: the recorder chains an event onto the stored event before it, so a
+ * gap means events that were never stored (not received, or parked as unreadable), and every link after it still
+ * proves what is stored. Gaps are reported as {@link Outcome#missing()}; a deleted or reordered event breaks the
+ * next link.
  */
 public final class ChainVerifier {
     private final UUID sessionId;
@@ -20,16 +26,27 @@ public final class ChainVerifier {
     private long nextSeq;
     private long verified;
     private Outcome broken;
+    private final List<Range> missing = new ArrayList<>();
 
     /** @param link an entry of the index: an event's seq, the first seq of the chunk that holds it, and its hash */
     public record Link(long seq, long chunkSeq, byte[] hash) {
     }
 
+    /** Seqs {@code from} to {@code to}, both included. */
+    public record Range(long from, long to) {
+    }
+
     /**
-     * @param firstBrokenSeq the seq of the first event that does not verify, {@code null} when the chain is whole
+     * @param ok             every link verifies and no seq is missing up to the chain end
+     * @param firstBrokenSeq the seq of the first event that does not verify, {@code null} when every link does
      * @param problem        what is wrong there, for a person
+     * @param missing        seqs absent from the index before the chain end (never stored), in order
      */
-    public record Outcome(boolean ok, long verified, Long firstBrokenSeq, String problem) {
+    public record Outcome(boolean ok, long verified, Long firstBrokenSeq, String problem, List<Range> missing) {
+        /** No stored event was changed, removed or reordered (events may still be missing). */
+        public boolean intact() {
+            return firstBrokenSeq == null;
+        }
     }
 
     /** Verifies from the session's first event. */
@@ -69,8 +86,12 @@ public final class ChainVerifier {
             }
         }
         for (Link link : links) {
-            if (link.seq() != nextSeq) {
-                return fail(nextSeq, "the event is missing: the index goes on at seq " + link.seq());
+            if (link.seq() < nextSeq) {
+                return fail(link.seq(), "the index repeats or reorders seq " + link.seq());
+            }
+            if (link.seq() > nextSeq) {
+                missing.add(new Range(nextSeq, link.seq() - 1));
+                nextSeq = link.seq();
             }
             CanonicalEvent event = bySeq.get(link.seq());
             if (event == null) {
@@ -110,12 +131,12 @@ public final class ChainVerifier {
         if (!MessageDigest.isEqual(previous, lastHash)) {
             return failed(lastSeq, "the chain does not end where the session row says it ends");
         }
-        return new Outcome(true, verified, null, null);
+        return outcome();
     }
 
     /** The outcome so far, for a partial read (a replay page). */
     public Outcome outcome() {
-        return broken != null ? broken : new Outcome(true, verified, null, null);
+        return broken != null ? broken : new Outcome(missing.isEmpty(), verified, null, null, List.copyOf(missing));
     }
 
     private boolean fail(long seq, String problem) {
@@ -124,7 +145,7 @@ public final class ChainVerifier {
     }
 
     private Outcome failed(long seq, String problem) {
-        broken = new Outcome(false, verified, seq, problem);
+        broken = new Outcome(false, verified, seq, problem, List.copyOf(missing));
         return broken;
     }
 }

@@ -71,6 +71,23 @@ class ChainVerifierTest {
     }
 
     @Test
+    void a_gap_in_the_index_is_reported_as_missing_seqs_and_the_links_after_it_still_verify() {
+        // as the recorder stores it when seq 3 never arrived: seq 4 is chained onto seq 2
+        byte[] h = links.get(1).hash();
+        byte[] four = HashChain.next(h, events.get(3));
+        byte[] five = HashChain.next(four, events.get(4));
+        ChainVerifier verifier = new ChainVerifier(SESSION);
+        verifier.check(links.subList(0, 2), events.subList(0, 2));
+        assertTrue(verifier.check(List.of(new ChainVerifier.Link(4, 4, four), new ChainVerifier.Link(5, 4, five)),
+                events.subList(3, 5)));
+        var outcome = verifier.finish(5, five);
+        assertFalse(outcome.ok(), "a recording with a missing event is not ok");
+        assertTrue(outcome.intact(), "but nothing stored was changed");
+        assertEquals(List.of(new ChainVerifier.Range(3, 3)), outcome.missing());
+        assertEquals(4, outcome.verified());
+    }
+
+    @Test
     void swapped_events_break_the_chain() {
         List<byte[]> swapped = List.of(events.get(1), events.get(0));
         ChainVerifier verifier = new ChainVerifier(SESSION);

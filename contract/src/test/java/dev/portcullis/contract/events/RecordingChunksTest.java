@@ -2,10 +2,13 @@ package dev.portcullis.contract.events;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -27,6 +30,33 @@ class RecordingChunksTest {
         assertEquals(2, read.size());
         assertArrayEquals(events.get(0), read.get(0));
         assertArrayEquals(events.get(1), read.get(1));
+    }
+
+    @Test
+    void an_object_of_several_members_reads_whole_and_each_member_reads_alone_by_its_byte_range() {
+        RecordingChunks.ObjectWriter writer = new RecordingChunks.ObjectWriter();
+        List<byte[]> first = List.of(SessionEvents.toJson(SessionEventsTest.started()));
+        List<byte[]> second = List.of(SessionEvents.toJson(SessionEventsTest.request()), "{}".getBytes(StandardCharsets.UTF_8));
+        RecordingChunks.Member a = writer.add(first);
+        RecordingChunks.Member b = writer.add(second);
+        byte[] object = writer.toByteArray();
+        assertEquals(0, a.offset());
+        assertEquals(a.length(), b.offset());
+        assertEquals(object.length, b.offset() + b.length());
+
+        List<byte[]> all = RecordingChunks.decode(object, 1 << 20);
+        assertEquals(3, all.size(), "a multi-member gzip is one valid .jsonl.gz");
+        List<byte[]> onlyB = RecordingChunks.decode(Arrays.copyOfRange(object, (int) b.offset(), (int) b.offset() + b.length()), 1 << 20);
+        assertEquals(2, onlyB.size());
+        assertArrayEquals(second.get(0), onlyB.get(0));
+        assertArrayEquals(second.get(1), onlyB.get(1));
+    }
+
+    @Test
+    void new_objects_are_named_by_day_at_random() {
+        String key = RecordingChunks.objectKey(RecordingChunks.ROOT, Instant.parse("2026-03-04T23:59:59Z"));
+        assertTrue(key.matches("recordings/2026/03/04/[0-9a-f-]{36}\\.jsonl\\.gz"), key);
+        assertNotEquals(key, RecordingChunks.objectKey(RecordingChunks.ROOT, Instant.parse("2026-03-04T23:59:59Z")));
     }
 
     @Test

@@ -194,6 +194,24 @@ class SessionEventsTest {
     }
 
     @Test
+    void at_is_read_as_instant_parse_reads_it_in_the_contract_spelling_and_any_other() {
+        for (String at : List.of("2026-11-28T08:00:00.123Z", "2024-02-29T23:59:59.999Z", "0001-01-01T00:00:00.000Z",
+                "2026-11-28T08:00:00Z", "2026-11-28T08:00:00.123456Z", "+300000-01-01T00:00:00.000Z",
+                "2026-02-30T08:00:00.123Z", "2026-11-28T24:00:00.000Z", "2026-13-28T08:00:00.123Z", "2026-11-28T08:00:60.000Z")) {
+            Instant expected;
+            try {
+                expected = Instant.parse(at);
+            } catch (java.time.format.DateTimeParseException e) {
+                assertInvalid(STARTED_JSON.replace("2026-11-28T08:00:00.123Z", at), "field at");
+                continue;
+            }
+            CanonicalEvent e = SessionEvents.canonical(STARTED_JSON.replace("2026-11-28T08:00:00.123Z", at)
+                    .getBytes(StandardCharsets.UTF_8));
+            assertEquals(expected, e.at(), at);
+        }
+    }
+
+    @Test
     void an_unknown_type_is_kept_by_canonical_but_refused_by_the_typed_reader() {
         String future = STARTED_JSON.replace("session.started", "session.paused");
         CanonicalEvent event = SessionEvents.canonical(future.getBytes(StandardCharsets.UTF_8));

@@ -5,15 +5,11 @@ import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.quarkus.runtime.Startup;
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.eclipse.microprofile.health.HealthCheckResponse;
@@ -28,12 +24,13 @@ public class KafkaReadiness implements AsyncHealthCheck {
 
     private final RecorderConfig.Kafka config;
     private final Duration timeout;
-    private Admin admin;
+    private final KafkaAdmin kafka;
 
-    KafkaReadiness(RecorderConfig config) {
+    KafkaReadiness(RecorderConfig config, KafkaAdmin kafka) {
         this.config = config.kafka();
         this.timeout = config.readinessTimeout();
-        admin(); // at startup, off the event loop; it connects in the background
+        this.kafka = kafka;
+        kafka.get(); // at startup, off the event loop; it connects in the background
     }
 
     @Override
@@ -46,7 +43,7 @@ public class KafkaReadiness implements AsyncHealthCheck {
     private HealthCheckResponse describeCluster() {
         var response = HealthCheckResponse.named(NAME).withData("bootstrap_servers", config.bootstrapServers());
         try {
-            DescribeClusterResult cluster = admin().describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()));
+            DescribeClusterResult cluster = kafka.get().describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()));
             String clusterId = cluster.clusterId().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             int brokers = cluster.nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
             return response.up().withData("cluster_id", clusterId).withData("brokers", brokers).build();
@@ -60,26 +57,6 @@ public class KafkaReadiness implements AsyncHealthCheck {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return response.down().withData("error", "interrupted").build();
-        }
-    }
-
-    private synchronized Admin admin() {
-        if (admin == null) {
-            int ms = (int) timeout.toMillis();
-            admin = Admin.create(Map.of(
-                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-                    AdminClientConfig.CLIENT_ID_CONFIG, "portcullis-recorder-readiness",
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms,
-                    AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000));
-        }
-        return admin;
-    }
-
-    @PreDestroy
-    synchronized void close() {
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(1));
         }
     }
 }

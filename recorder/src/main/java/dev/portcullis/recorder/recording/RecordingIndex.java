@@ -1,197 +1,294 @@
 package dev.portcullis.recorder.recording;
 
+import static dev.portcullis.recorder.storage.Sql.await;
+import static dev.portcullis.recorder.storage.Sql.utc;
+
 import dev.portcullis.contract.events.HashChain;
-import io.quarkus.vertx.VertxContextSupport;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.Supplier;
-import org.hibernate.reactive.mutiny.Mutiny;
 
 /**
- * The recordings' index in PostgreSQL ({@code sessions}, {@code session_events}; contract V3), through Hibernate
- * Reactive. Callers are on worker threads (the consumer and the retention job also block on S3), so each method
- * runs its work on a Vert.x context and waits for it.
+ * The recordings' index in PostgreSQL ({@code sessions}, {@code session_chunks}, {@code session_events}; contract V3
+ * and V5). Every statement binds whole columns as arrays, so its size in parameters is the same for 1 run or 70,000
+ * events; the event rows of a slice go in statements of at most {@link #EVENT_ROWS_PER_STATEMENT} rows.
  */
 @ApplicationScoped
 public class RecordingIndex {
-    private final Mutiny.SessionFactory sessions;
+    /** Bounds one INSERT's bind message (about 150 bytes a row) and the work PostgreSQL does in one statement. */
+    static final int EVENT_ROWS_PER_STATEMENT = 10_000;
 
-    RecordingIndex(Mutiny.SessionFactory sessions) {
-        this.sessions = sessions;
+    private final Pool pool;
+
+    RecordingIndex(Pool pool) {
+        this.pool = pool;
     }
 
-    /** Where the chains of these sessions end; a session of which nothing is stored is not in the map. */
+    /**
+     * The stored end of a session's chain.
+     *
+     * @param parkedRunId the first run of the session that is parked and not replayed (not counting unreadable lines),
+     *                    or {@code null}: while there is one, the session's later events are parked too
+     */
+    public record ChainEnd(long lastSeq, byte[] lastHash, Long parkedRunId) {
+        public boolean quarantined() {
+            return parkedRunId != null;
+        }
+    }
+
+    /** Where the chains of these sessions end; a session of which nothing is stored or parked is not in the map. */
     public Map<UUID, ChainEnd> chainEnds(Collection<UUID> sessionIds) {
-        List<Object[]> rows = await(() -> sessions.withSession(s -> s.createNativeQuery(
-                        "SELECT id, object_prefix, last_seq, last_hash FROM sessions WHERE id IN (:ids)", Object[].class)
-                .setParameter("ids", sessionIds)
-                .getResultList()));
+        RowSet<Row> rows = await(pool.preparedQuery("""
+                        SELECT u.id, s.last_seq, s.last_hash,
+                               (SELECT min(p.id) FROM parked_runs p WHERE p.session_id = u.id AND p.state <> 'replayed'
+                                  AND p.reason <> 'contract violation') AS parked
+                        FROM unnest($1::uuid[]) AS u(id) LEFT JOIN sessions s ON s.id = u.id""")
+                .execute(Tuple.of(sessionIds.toArray(UUID[]::new))));
         Map<UUID, ChainEnd> ends = new HashMap<>();
-        for (Object[] row : rows) {
-            ends.put((UUID) row[0], new ChainEnd((String) row[1], ((Number) row[2]).longValue(), (byte[]) row[3]));
+        for (Row row : rows) {
+            Long lastSeq = row.getLong(1);
+            Long parked = row.getLong(3);
+            if (lastSeq != null || parked != null) {
+                ends.put(row.getUUID(0), new ChainEnd(lastSeq == null ? 0 : lastSeq,
+                        lastSeq == null ? HashChain.start() : row.getBuffer(2).getBytes(), parked));
+            }
         }
         return ends;
     }
 
+    /** Where a run's gzip member is: {@code byteLength} bytes from {@code byteOffset} of the object. */
+    public record Chunk(UUID sessionId, long firstSeq, long lastSeq, String objectKey, long byteOffset, long byteLength) {
+    }
+
     /**
-     * Appends runs of events to their sessions, all in one transaction: each session row moves its chain end from
-     * the run's {@link SessionRun#storedLastSeq()} to the run's last event, and the event rows are inserted. Either
-     * every run is indexed or none is.
+     * Appends runs to their sessions in one transaction, its statements pipelined: each session row moves its chain
+     * end from the run's {@link SessionRun#storedLastSeq()} to the run's last event, and the chunk and event rows are
+     * inserted. Either every run is indexed or none is.
      *
+     * @param chunks   one per run, in the same order
+     * @param replayed parked runs that these runs replay: marked replayed in the same transaction
      * @throws ConcurrentAppendException when another writer moved a chain end first; the caller starts over
      */
-    public void append(List<SessionRun> runs) {
-        await(() -> sessions.withTransaction(s -> {
-            // one statement at a time: a session (and its connection) runs one query after the other
-            Uni<Void> appended = Uni.createFrom().voidItem();
-            for (SessionRun run : runs) {
-                appended = appended.chain(() -> appendRun(s, run));
+    public void append(List<SessionRun> runs, List<Chunk> chunks, List<Long> replayed) {
+        await(pool.withTransaction(conn -> {
+            List<Uni<RowSet<Row>>> statements = new ArrayList<>();
+            statements.add(insertNewSessions(conn, runs));
+            Uni<RowSet<Row>> moved = moveChainEnds(conn, runs);
+            statements.add(moved.invoke(rs -> {
+                if (rs.rowCount() != runs.size()) {
+                    throw new ConcurrentAppendException(runs.size() - rs.rowCount());
+                }
+            }));
+            statements.add(insertChunks(conn, chunks));
+            statements.addAll(insertEvents(conn, runs));
+            if (!replayed.isEmpty()) {
+                statements.add(conn.preparedQuery("UPDATE parked_runs SET state = 'replayed', replayed_at = now()"
+                        + " WHERE id = ANY($1::bigint[])").execute(Tuple.of(replayed.toArray(Long[]::new))));
             }
-            return appended;
+            // subscribed together, so sent back to back on the transaction's connection without waiting for replies
+            return Uni.combine().all().unis(statements).discardItems();
         }));
     }
 
-    private static Uni<Void> appendRun(Mutiny.Session s, SessionRun run) {
-        return insertSessionIfNew(s, run)
-                .chain(() -> updateSession(s, run))
-                .chain(updated -> {
-                    if (updated != 1) {
-                        throw new ConcurrentAppendException(run.sessionId(), run.storedLastSeq());
-                    }
-                    return insertEvents(s, run);
-                })
-                .replaceWithVoid();
-    }
-
-    private static Uni<Integer> insertSessionIfNew(Mutiny.Session s, SessionRun run) {
-        return s.createNativeQuery("""
-                        INSERT INTO sessions (id, object_prefix, last_seq, last_hash, last_event_at)
-                        VALUES (:id, :prefix, 0, :start, :at)
+    private static Uni<RowSet<Row>> insertNewSessions(SqlConnection conn, List<SessionRun> runs) {
+        List<UUID> ids = new ArrayList<>();
+        List<OffsetDateTime> at = new ArrayList<>();
+        for (SessionRun run : runs) {
+            if (run.storedLastSeq() == 0) {
+                ids.add(run.sessionId());
+                at.add(utc(run.events().get(0).at()));
+            }
+        }
+        return conn.preparedQuery("""
+                        INSERT INTO sessions (id, last_seq, last_hash, last_event_at)
+                        SELECT id, 0, $3, at FROM unnest($1::uuid[], $2::timestamptz[]) AS r(id, at)
                         ON CONFLICT (id) DO NOTHING""")
-                .setParameter("id", run.sessionId())
-                .setParameter("prefix", run.objectPrefix())
-                .setParameter("start", HashChain.start())
-                .setParameter("at", utc(run.events().get(0).at()))
-                .executeUpdate();
+                .execute(Tuple.of(ids.toArray(UUID[]::new), at.toArray(OffsetDateTime[]::new),
+                        Buffer.buffer(HashChain.start())));
     }
 
-    private static Uni<Integer> updateSession(Mutiny.Session s, SessionRun run) {
-        SessionRun.Summary summary = run.summary();
-        return s.createNativeQuery("""
-                        UPDATE sessions SET
-                          last_seq = :last_seq, last_hash = :last_hash,
-                          last_event_at = GREATEST(last_event_at, :last_at),
-                          requests = requests + :requests, denials = denials + :denials,
-                          started_at = COALESCE(CAST(:started_at AS timestamptz), started_at),
-                          identity_subject = COALESCE(CAST(:subject AS text), identity_subject),
-                          identity_name = COALESCE(CAST(:name AS text), identity_name),
-                          connection_name = COALESCE(CAST(:connection AS text), connection_name),
-                          connection_type = COALESCE(CAST(:connection_type AS text), connection_type),
-                          source_ip = COALESCE(CAST(:source_ip AS text), source_ip),
-                          gateway = COALESCE(CAST(:gateway AS text), gateway),
-                          ended_at = COALESCE(CAST(:ended_at AS timestamptz), ended_at),
-                          end_reason = COALESCE(CAST(:end_reason AS text), end_reason)
-                        WHERE id = :id AND last_seq = :expected""")
-                .setParameter("last_seq", run.lastSeq())
-                .setParameter("last_hash", run.lastHash())
-                .setParameter("last_at", utc(summary.lastAt()))
-                .setParameter("requests", summary.requests())
-                .setParameter("denials", summary.denials())
-                .setParameter("started_at", utc(summary.startedAt()))
-                .setParameter("subject", summary.subject())
-                .setParameter("name", summary.name())
-                .setParameter("connection", summary.connection())
-                .setParameter("connection_type", summary.connectionType())
-                .setParameter("source_ip", summary.sourceIp())
-                .setParameter("gateway", summary.gateway())
-                .setParameter("ended_at", utc(summary.endedAt()))
-                .setParameter("end_reason", summary.endReason())
-                .setParameter("id", run.sessionId())
-                .setParameter("expected", run.storedLastSeq())
-                .executeUpdate();
-    }
-
-    private static Uni<Integer> insertEvents(Mutiny.Session s, SessionRun run) {
-        StringBuilder sql = new StringBuilder(
-                "INSERT INTO session_events (session_id, seq, at, type, chunk_seq, hash, allow, policy, rows) VALUES ");
-        List<SessionRun.Row> rows = run.rows();
-        for (int i = 0; i < rows.size(); i++) {
-            sql.append(i == 0 ? "" : ", ").append("(:id, :seq").append(i).append(", :at").append(i).append(", :type").append(i)
-                    .append(", :chunk, :hash").append(i).append(", CAST(:allow").append(i).append(" AS boolean), CAST(:policy")
-                    .append(i).append(" AS text), CAST(:rows").append(i).append(" AS bigint))");
+    private static Uni<RowSet<Row>> moveChainEnds(SqlConnection conn, List<SessionRun> runs) {
+        int n = runs.size();
+        UUID[] id = new UUID[n];
+        Long[] expected = new Long[n], lastSeq = new Long[n], requests = new Long[n], denials = new Long[n];
+        Buffer[] lastHash = new Buffer[n];
+        OffsetDateTime[] lastAt = new OffsetDateTime[n], startedAt = new OffsetDateTime[n], endedAt = new OffsetDateTime[n];
+        String[] subject = new String[n], name = new String[n], connection = new String[n], connectionType = new String[n],
+                sourceIp = new String[n], gateway = new String[n], endReason = new String[n];
+        for (int i = 0; i < n; i++) {
+            SessionRun run = runs.get(i);
+            SessionRun.Summary s = run.summary();
+            id[i] = run.sessionId();
+            expected[i] = run.storedLastSeq();
+            lastSeq[i] = run.lastSeq();
+            lastHash[i] = Buffer.buffer(run.lastHash());
+            lastAt[i] = utc(s.lastAt());
+            requests[i] = s.requests();
+            denials[i] = s.denials();
+            startedAt[i] = utc(s.startedAt());
+            subject[i] = s.subject();
+            name[i] = s.name();
+            connection[i] = s.connection();
+            connectionType[i] = s.connectionType();
+            sourceIp[i] = s.sourceIp();
+            gateway[i] = s.gateway();
+            endedAt[i] = utc(s.endedAt());
+            endReason[i] = s.endReason();
         }
-        // a row that is already there is the same event stored before: the primary key is (session_id, seq)
-        sql.append(" ON CONFLICT (session_id, seq) DO NOTHING");
-        var query = s.createNativeQuery(sql.toString())
-                .setParameter("id", run.sessionId())
-                .setParameter("chunk", run.firstSeq());
-        for (int i = 0; i < rows.size(); i++) {
-            SessionRun.Row row = rows.get(i);
-            query.setParameter("seq" + i, row.seq())
-                    .setParameter("at" + i, utc(row.at()))
-                    .setParameter("type" + i, row.type())
-                    .setParameter("hash" + i, row.hash())
-                    .setParameter("allow" + i, row.allow())
-                    .setParameter("policy" + i, row.policy())
-                    .setParameter("rows" + i, row.rows());
+        return conn.preparedQuery("""
+                        UPDATE sessions s SET
+                          last_seq = r.last_seq, last_hash = r.last_hash,
+                          last_event_at = GREATEST(s.last_event_at, r.last_at),
+                          requests = s.requests + r.requests, denials = s.denials + r.denials,
+                          started_at = COALESCE(r.started_at, s.started_at),
+                          identity_subject = COALESCE(r.subject, s.identity_subject),
+                          identity_name = COALESCE(r.name, s.identity_name),
+                          connection_name = COALESCE(r.connection, s.connection_name),
+                          connection_type = COALESCE(r.connection_type, s.connection_type),
+                          source_ip = COALESCE(r.source_ip, s.source_ip),
+                          gateway = COALESCE(r.gateway, s.gateway),
+                          ended_at = COALESCE(r.ended_at, s.ended_at),
+                          end_reason = COALESCE(r.end_reason, s.end_reason)
+                        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bytea[], $5::timestamptz[], $6::bigint[],
+                                    $7::bigint[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[],
+                                    $13::text[], $14::text[], $15::timestamptz[], $16::text[])
+                          AS r(id, expected, last_seq, last_hash, last_at, requests, denials, started_at, subject, name,
+                               connection, connection_type, source_ip, gateway, ended_at, end_reason)
+                        WHERE s.id = r.id AND s.last_seq = r.expected""")
+                .execute(Tuple.from(new Object[] {id, expected, lastSeq, lastHash, lastAt, requests, denials, startedAt,
+                        subject, name, connection, connectionType, sourceIp, gateway, endedAt, endReason}));
+    }
+
+    private static Uni<RowSet<Row>> insertChunks(SqlConnection conn, List<Chunk> chunks) {
+        int n = chunks.size();
+        UUID[] id = new UUID[n];
+        Long[] first = new Long[n], last = new Long[n], offset = new Long[n], length = new Long[n];
+        String[] key = new String[n];
+        for (int i = 0; i < n; i++) {
+            Chunk c = chunks.get(i);
+            id[i] = c.sessionId();
+            first[i] = c.firstSeq();
+            last[i] = c.lastSeq();
+            key[i] = c.objectKey();
+            offset[i] = c.byteOffset();
+            length[i] = c.byteLength();
         }
-        return query.executeUpdate();
+        return conn.preparedQuery("""
+                        INSERT INTO session_chunks (session_id, first_seq, last_seq, object_key, byte_offset, byte_length)
+                        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[])""")
+                .execute(Tuple.of(id, first, last, key, offset, length));
     }
 
-    /** Sessions whose last event is older than the cut-off, oldest first. */
-    public List<Expired> expired(Instant cutoff, int limit) {
-        List<Object[]> rows = await(() -> sessions.withSession(s -> s.createNativeQuery(
-                        "SELECT id, object_prefix FROM sessions WHERE last_event_at < :cutoff ORDER BY last_event_at LIMIT :limit",
-                        Object[].class)
-                .setParameter("cutoff", utc(cutoff))
-                .setParameter("limit", limit)
-                .getResultList()));
-        return rows.stream().map(r -> new Expired((UUID) r[0], (String) r[1])).toList();
+    private static List<Uni<RowSet<Row>>> insertEvents(SqlConnection conn, List<SessionRun> runs) {
+        List<Uni<RowSet<Row>>> inserts = new ArrayList<>();
+        EventColumns columns = new EventColumns(EVENT_ROWS_PER_STATEMENT);
+        for (SessionRun run : runs) {
+            List<SessionRun.Row> rows = run.rows();
+            for (SessionRun.Row row : rows) {
+                columns.add(run.sessionId(), run.firstSeq(), row);
+                if (columns.full()) {
+                    inserts.add(columns.insert(conn));
+                    columns = new EventColumns(EVENT_ROWS_PER_STATEMENT);
+                }
+            }
+        }
+        if (columns.size > 0) {
+            inserts.add(columns.insert(conn));
+        }
+        return inserts;
     }
 
-    /** Deletes the session and (by cascade) its events, unless an event arrived after the cut-off meanwhile. */
-    public boolean delete(UUID sessionId, Instant cutoff) {
-        int deleted = await(() -> sessions.withTransaction(s -> s.createNativeQuery(
-                        "DELETE FROM sessions WHERE id = :id AND last_event_at < :cutoff")
-                .setParameter("id", sessionId)
-                .setParameter("cutoff", utc(cutoff))
-                .executeUpdate()));
-        return deleted == 1;
-    }
+    /** The columns of up to {@code capacity} session_events rows. */
+    private static final class EventColumns {
+        final UUID[] id;
+        final Long[] seq, chunkSeq, rows;
+        final OffsetDateTime[] at;
+        final String[] type, policy;
+        final Buffer[] hash;
+        final Boolean[] allow;
+        int size;
 
-    private static OffsetDateTime utc(Instant instant) {
-        return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
-    }
+        EventColumns(int capacity) {
+            id = new UUID[capacity];
+            seq = new Long[capacity];
+            chunkSeq = new Long[capacity];
+            rows = new Long[capacity];
+            at = new OffsetDateTime[capacity];
+            type = new String[capacity];
+            policy = new String[capacity];
+            hash = new Buffer[capacity];
+            allow = new Boolean[capacity];
+        }
 
-    private static <T> T await(Supplier<Uni<T>> work) {
-        try {
-            return VertxContextSupport.subscribeAndAwait(work);
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
+        void add(UUID sessionId, long firstSeq, SessionRun.Row row) {
+            id[size] = sessionId;
+            seq[size] = row.seq();
+            at[size] = utc(row.at());
+            type[size] = row.type();
+            chunkSeq[size] = firstSeq;
+            hash[size] = Buffer.buffer(row.hash());
+            allow[size] = row.allow();
+            policy[size] = row.policy();
+            rows[size] = row.rows();
+            size++;
+        }
+
+        boolean full() {
+            return size == id.length;
+        }
+
+        Uni<RowSet<Row>> insert(SqlConnection conn) {
+            // a row that is already there is the same event stored before: the primary key is (session_id, seq)
+            return conn.preparedQuery("""
+                            INSERT INTO session_events (session_id, seq, at, type, chunk_seq, hash, allow, policy, rows)
+                            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::text[], $5::bigint[],
+                                                 $6::bytea[], $7::boolean[], $8::text[], $9::bigint[])
+                            ON CONFLICT (session_id, seq) DO NOTHING""")
+                    .execute(Tuple.from(new Object[] {cut(id), cut(seq), cut(at), cut(type), cut(chunkSeq), cut(hash),
+                            cut(allow), cut(policy), cut(rows)}));
+        }
+
+        private <T> T[] cut(T[] column) {
+            return size == column.length ? column : java.util.Arrays.copyOf(column, size);
         }
     }
 
-    /** The stored end of a session's chain. */
-    public record ChainEnd(String objectPrefix, long lastSeq, byte[] lastHash) {
+    /** How many of these seqs of the session are stored: a replay checks that events it would skip are there. */
+    public long storedCount(UUID sessionId, List<Long> seqs) {
+        Row row = await(pool.preparedQuery("SELECT count(*) FROM session_events WHERE session_id = $1 AND seq = ANY($2::bigint[])")
+                .execute(Tuple.of(sessionId, seqs.toArray(Long[]::new)))).iterator().next();
+        return row.getLong(0);
     }
 
-    public record Expired(UUID sessionId, String objectPrefix) {
+    /**
+     * Queues objects for deletion (retention's queue, V5): the deleter removes each once no chunk points at it.
+     */
+    public void queueDeletion(List<String> objectKeys) {
+        await(pool.preparedQuery("INSERT INTO recording_deletions (object_key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING")
+                .execute(Tuple.of(objectKeys.toArray(String[]::new))));
     }
 
-    /** Another recorder appended to the session first (possible only around a consumer-group rebalance). */
+    /** Throws when PostgreSQL does not answer: an outage, not bad content. */
+    public void ping() {
+        await(pool.query("SELECT 1").execute());
+    }
+
+    /** Another recorder appended to a session first (possible only around a consumer-group rebalance). */
     public static class ConcurrentAppendException extends RuntimeException {
-        ConcurrentAppendException(UUID sessionId, long expectedLastSeq) {
-            super("session " + sessionId + " moved past seq " + expectedLastSeq + " while this batch was written; retrying");
+        ConcurrentAppendException(int sessions) {
+            super(sessions + " session(s) moved on while this slice was written; it is written again from their new ends");
         }
     }
 }

@@ -3,11 +3,11 @@ package dev.portcullis.recorder.recording;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portcullis.contract.events.CanonicalEvent;
 import dev.portcullis.contract.events.HashChain;
-import dev.portcullis.contract.events.RecordingChunks;
 import dev.portcullis.contract.events.Request;
 import dev.portcullis.contract.events.Result;
 import dev.portcullis.contract.events.SessionEnded;
 import dev.portcullis.contract.events.SessionStarted;
+import dev.portcullis.recorder.storage.Sql;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -15,23 +15,26 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The events of one session in one batch that are not stored yet, in seq order, chained onto the stored end of the
- * session's chain: what goes into one S3 chunk and into the batch's PostgreSQL transaction.
+ * The events of one session in one slice that are not stored yet, in seq order, chained onto the stored end of the
+ * session's chain: what goes into one gzip member of the slice's object and into its PostgreSQL transaction.
  *
+ * @param source        where in Kafka the events came from
  * @param storedLastSeq the seq at which the stored chain ends (0 if nothing is stored): the run goes on from there
  * @param events        the new events, seq ascending, each seq once
  * @param hashes        {@code hashes[i]} is the chain link of {@code events[i]}
- * @param duplicates    events of the batch that were stored before or given twice (redelivery)
+ * @param duplicates    events of the slice that were stored before or given twice (redelivery)
  */
-public record SessionRun(UUID sessionId, String objectPrefix, long storedLastSeq, List<CanonicalEvent> events,
+public record SessionRun(UUID sessionId, Source source, long storedLastSeq, List<CanonicalEvent> events,
         List<byte[]> hashes, int duplicates) {
 
     /**
-     * @param batch    this session's events from one batch, in any order, possibly with repeats
+     * @param delivery this session's events from one slice, in any order, possibly with repeats
      * @param chainEnd what is already stored of the session, or {@code null}
-     * @return the run, with no events if the batch held nothing new
+     * @return the run, with no events if the slice held nothing new
      */
-    public static SessionRun of(UUID sessionId, List<CanonicalEvent> batch, RecordingIndex.ChainEnd chainEnd) {
+    public static SessionRun of(SessionDelivery delivery, RecordingIndex.ChainEnd chainEnd) {
+        UUID sessionId = delivery.sessionId();
+        List<CanonicalEvent> batch = delivery.events();
         List<CanonicalEvent> sorted = new ArrayList<>(batch);
         sorted.sort(Comparator.comparingLong(CanonicalEvent::seq)); // stable: of two equal seqs the first received wins
         long storedLastSeq = chainEnd == null ? 0 : chainEnd.lastSeq();
@@ -48,9 +51,8 @@ public record SessionRun(UUID sessionId, String objectPrefix, long storedLastSeq
             hashes.add(link);
             lastSeq = event.seq();
         }
-        String prefix = chainEnd != null ? chainEnd.objectPrefix()
-                : RecordingChunks.sessionPrefix(sessionId, fresh.isEmpty() ? Instant.EPOCH : fresh.get(0).at());
-        return new SessionRun(sessionId, prefix, storedLastSeq, List.copyOf(fresh), List.copyOf(hashes), batch.size() - fresh.size());
+        return new SessionRun(sessionId, delivery.source(), storedLastSeq, List.copyOf(fresh), List.copyOf(hashes),
+                batch.size() - fresh.size());
     }
 
     public boolean isEmpty() {
@@ -69,12 +71,9 @@ public record SessionRun(UUID sessionId, String objectPrefix, long storedLastSeq
         return hashes.get(hashes.size() - 1);
     }
 
-    public String chunkKey() {
-        return RecordingChunks.chunkKey(objectPrefix, firstSeq());
-    }
-
-    public byte[] chunk() {
-        return RecordingChunks.encode(events.stream().map(CanonicalEvent::json).toList());
+    /** The run's lines: each event's canonical JSON. */
+    public List<byte[]> lines() {
+        return events.stream().map(CanonicalEvent::json).toList();
     }
 
     /** One {@code session_events} row: the event's place in the chain and the fields an index query needs. */
@@ -142,10 +141,6 @@ public record SessionRun(UUID sessionId, String objectPrefix, long storedLastSeq
      * Index columns hold short text that PostgreSQL accepts (no NUL); the recording keeps the value as sent.
      */
     private static String text(JsonNode node) {
-        if (!node.isTextual()) {
-            return null;
-        }
-        String s = node.textValue().replace("\0", "");
-        return s.length() > 512 ? s.substring(0, 512) : s;
+        return node.isTextual() ? Sql.text(node.textValue(), 512) : null;
     }
 }

@@ -2,20 +2,21 @@ package dev.portcullis.recorder.storage;
 
 import dev.portcullis.recorder.RecorderConfig;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
-/** The recorder's writes to the recordings bucket. Every call blocks: run it on a worker thread. */
+/** The recorder's reads and writes of the recordings bucket. Every call blocks: run it on a worker thread. */
 @ApplicationScoped
 public class RecordingStore {
-    /** Events that broke the contract, kept as received: {@code rejected/<topic>/<partition>/<offset>}. */
-    static final String REJECTED = "rejected/";
+    /** S3's limit of keys per DeleteObjects request. */
+    public static final int MAX_DELETE_KEYS = 1000;
 
     private final S3Client s3;
     private final String bucket;
@@ -25,42 +26,35 @@ public class RecordingStore {
         this.bucket = config.s3().bucket();
     }
 
-    /** Stores a chunk. A retry after a failure writes the same key, so a half-done attempt leaves nothing behind. */
-    public void putChunk(String key, byte[] gzippedJsonl) {
+    /** Stores a gzip'd JSON Lines object (recordings and parked events alike). */
+    public void put(String key, byte[] gzippedJsonl) {
         s3.putObject(PutObjectRequest.builder().bucket(bucket).key(key)
                 .contentType("application/jsonl").contentEncoding("gzip").build(), RequestBody.fromBytes(gzippedJsonl));
     }
 
-    /**
-     * Keeps a refused event as received, under {@code rejected/<topic>/<partition>/<offset>}, with {@code -<line>}
-     * (from 1) when its record held several events ({@code line} is -1 otherwise).
-     *
-     * @return the key it was kept under
-     */
-    public String putRejected(String topic, int partition, long offset, int line, byte[] raw) {
-        String key = REJECTED + topic + "/" + partition + "/" + offset + (line < 0 ? "" : "-" + (line + 1));
-        s3.putObject(PutObjectRequest.builder().bucket(bucket).key(key).contentType("application/octet-stream").build(),
-                RequestBody.fromBytes(raw == null ? new byte[0] : raw));
-        return key;
+    /** The whole object. */
+    public byte[] get(String key) {
+        return s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray();
     }
 
-    /** Deletes every object under the prefix. @return how many */
-    public int deletePrefix(String prefix) {
-        int deleted = 0;
-        while (true) {
-            ListObjectsV2Response page = s3.listObjectsV2(b -> b.bucket(bucket).prefix(prefix));
-            List<ObjectIdentifier> keys = page.contents().stream()
-                    .map(o -> ObjectIdentifier.builder().key(o.key()).build()).toList();
-            if (keys.isEmpty()) {
-                return deleted;
-            }
-            DeleteObjectsResponse response = s3.deleteObjects(b -> b.bucket(bucket)
-                    .delete(Delete.builder().objects(keys).quiet(true).build()));
-            if (!response.errors().isEmpty()) {
-                throw new IllegalStateException("S3 refused to delete " + response.errors().size() + " objects under "
-                        + prefix + " (first: " + response.errors().get(0).code() + ")");
-            }
-            deleted += keys.size();
+    /** Throws when the bucket does not answer a HEAD with our credentials: an outage, not bad content. */
+    public void headBucket() {
+        s3.headBucket(b -> b.bucket(bucket));
+    }
+
+    /**
+     * Deletes the objects (at most {@link #MAX_DELETE_KEYS}); an object that is already gone counts as deleted.
+     *
+     * @return the keys S3 refused to delete, each with its error code
+     */
+    public Map<String, String> delete(List<String> keys) {
+        if (keys.isEmpty()) {
+            return Map.of();
         }
+        List<ObjectIdentifier> ids = keys.stream().map(k -> ObjectIdentifier.builder().key(k).build()).toList();
+        DeleteObjectsResponse response = s3.deleteObjects(b -> b.bucket(bucket).delete(Delete.builder().objects(ids).quiet(true).build()));
+        Map<String, String> refused = new HashMap<>();
+        response.errors().forEach(e -> refused.put(e.key(), e.code() + ": " + e.message()));
+        return refused;
     }
 }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.portcullis.contract.events.SessionEvent;
 import dev.portcullis.contract.events.SessionEvents;
 import dev.portcullis.recorder.testing.EventTopic;
+import dev.portcullis.recorder.testing.ParkedRow;
 import dev.portcullis.recorder.testing.SessionScript;
 import dev.portcullis.recorder.testing.Stack;
 import dev.portcullis.recorder.testing.StoredRecording;
@@ -60,7 +61,10 @@ class RecordingTest {
         assertEquals("client_terminate", stored.endReason());
         assertEquals("agent-ci", stored.subject());
         assertEquals("demo-dev", stored.connection());
-        assertTrue(stored.objectPrefix().matches("recordings/\\d{4}/\\d{2}/" + id + "/"), stored.objectPrefix());
+        for (StoredRecording.Chunk chunk : stored.chunks().values()) {
+            assertTrue(chunk.objectKey().matches("recordings/\\d{4}/\\d{2}/\\d{2}/[0-9a-f-]{36}\\.jsonl\\.gz"), chunk.objectKey());
+            assertNotNull(chunk.length(), "a run is a byte range of its batch's object");
+        }
 
         var outcome = stored.verify(s3, bucket);
         assertTrue(outcome.ok(), String.valueOf(outcome));
@@ -127,10 +131,12 @@ class RecordingTest {
         await("the session", WAIT_MS, reaches(id, events.size()));
         assertTrue(StoredRecording.read(id).verify(s3, bucket).ok());
 
-        var rejected = s3.listObjectsV2(b -> b.bucket(bucket).prefix("rejected/" + EventTopic.topic() + "/")).contents();
-        var kept = rejected.stream().filter(o -> o.key().endsWith("-4")).toList();
-        assertEquals(1, kept.size(), "the 4th line is kept under its record's offset and line: " + rejected);
-        assertTrue(s3.getObjectAsBytes(b -> b.bucket(bucket).key(kept.get(0).key())).asUtf8String().contains("broken-line"));
+        ParkedRow parked = parkedLines(id).get(0);
+        assertEquals("contract violation", parked.reason());
+        assertTrue(parked.error().startsWith("line 4 of 4 of the record at " + EventTopic.topic() + "-"), parked.error());
+        assertTrue(parked.error().contains("session_id"), "names what is wrong: " + parked.error());
+        assertEquals(1, parked.events());
+        assertTrue(new String(parked.lines(s3, bucket).get(0), StandardCharsets.UTF_8).contains("broken-line"), "kept as received");
     }
 
     @Test
@@ -141,10 +147,23 @@ class RecordingTest {
         EventTopic.publish(events);
         await("the valid session", WAIT_MS, reaches(id, events.size()));
 
-        // other tests of this class share the topic and may have refused events too: find this one among them
-        var rejected = s3.listObjectsV2(b -> b.bucket(bucket).prefix("rejected/" + EventTopic.topic() + "/")).contents();
-        assertFalse(rejected.isEmpty(), "the refused event is kept in the bucket");
-        assertTrue(rejected.stream().anyMatch(o -> s3.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asUtf8String()
-                .equals("{\"v\":1,\"session_id\":\"not-a-uuid\"}")), "kept as received: " + rejected);
+        // the record's key names the session, so the parked line is found by it
+        ParkedRow parked = parkedLines(id).get(0);
+        assertEquals("contract violation", parked.reason());
+        assertEquals(parked.firstOffset(), parked.lastOffset(), "one record");
+        assertEquals("{\"v\":1,\"session_id\":\"not-a-uuid\"}", new String(parked.lines(s3, bucket).get(0), StandardCharsets.UTF_8),
+                "kept as received");
+        assertTrue(StoredRecording.read(id).verify(s3, bucket).ok(), "an unreadable line without a seq does not hold the session up");
+    }
+
+    private static List<ParkedRow> parkedLines(UUID sessionId) throws Exception {
+        await("the unreadable line parked", WAIT_MS, () -> {
+            try {
+                return !ParkedRow.ofSession(Stack::portcullisDb, sessionId).isEmpty();
+            } catch (java.sql.SQLException e) {
+                return false;
+            }
+        });
+        return ParkedRow.ofSession(Stack::portcullisDb, sessionId);
     }
 }

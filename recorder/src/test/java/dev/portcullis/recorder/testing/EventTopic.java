@@ -51,11 +51,25 @@ public class EventTopic implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    /** Deletes the topic, and what the recorder parked from it (a test's parked runs are not for replay). */
     public static void delete(String name) {
         try (Admin admin = admin()) {
             admin.deleteTopics(List.of(name)).all().get();
         } catch (ExecutionException | InterruptedException e) {
             // a leftover test topic disturbs nothing
+        }
+        try (java.sql.Connection db = Stack.portcullisDb();
+                java.sql.PreparedStatement s = db.prepareStatement("DELETE FROM parked_runs WHERE topic = ? RETURNING object_key");
+                software.amazon.awssdk.services.s3.S3Client s3 = Stack.s3(Stack.get("S3_ENDPOINT"))) {
+            s.setString(1, name);
+            try (java.sql.ResultSet keys = s.executeQuery()) {
+                while (keys.next()) {
+                    String key = keys.getString(1);
+                    s3.deleteObject(b -> b.bucket(Stack.get("S3_BUCKET")).key(key));
+                }
+            }
+        } catch (java.sql.SQLException | RuntimeException e) {
+            // left parked: listed by GET /recordings/parked, harmless
         }
     }
 

@@ -17,9 +17,14 @@ import java.util.stream.Stream;
  * stack (which other builds use at the same time) is never touched.
  */
 public final class PrivateServices implements AutoCloseable {
-    public static final int S3_PORT = 29000;
-    public static final int KAFKA_PORT = 29092; // and 29093 for its controller
-    public static final int PG_PORT = 29432;
+    /**
+     * Added to every port of the recorder's ITs ({@code -Drecorder.it.port-offset=10000}), so that two checkouts on one
+     * machine can run them at once.
+     */
+    public static final int PORT_OFFSET = Integer.getInteger("recorder.it.port-offset", 0);
+    public static final int S3_PORT = 29000 + PORT_OFFSET;
+    public static final int KAFKA_PORT = 29092 + PORT_OFFSET; // and +1 for its controller
+    public static final int PG_PORT = 29432 + PORT_OFFSET;
     public static final String SERVICE_SCRIPT = "dev-services/private-service";
 
     public enum Service {

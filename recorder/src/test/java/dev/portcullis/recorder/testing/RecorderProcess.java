@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * {@link PrivateServices}, so that it can be killed like a crashed pod.
  */
 public final class RecorderProcess implements AutoCloseable {
-    public static final int HTTP_PORT = 29080;
+    public static final int HTTP_PORT = 29080 + PrivateServices.PORT_OFFSET;
     /** On the private Kafka only; the shared stack has no such topic. */
     public static final String TOPIC = "portcullis.session-events.faults-it";
     public static final String GROUP = "portcullis-recorder-faults-it";
@@ -53,7 +53,10 @@ public final class RecorderProcess implements AutoCloseable {
                 "-Dmp.messaging.incoming.session-events.session.timeout.ms=6000",
                 "-Dmp.messaging.incoming.session-events.heartbeat.interval.ms=1000",
                 // commits every second instead of five: the tests wait for them
-                "-Dmp.messaging.incoming.session-events.auto.commit.interval.ms=1000"));
+                "-Dmp.messaging.incoming.session-events.auto.commit.interval.ms=1000",
+                "-Dportcullis.recorder.health.refresh-every=1s",
+                // a stall shows in readiness within seconds, so that the tests can see it
+                "-Dportcullis.recorder.health.stalled-after=5s"));
         recorder.assertPrivate();
         return recorder;
     }
@@ -63,12 +66,19 @@ public final class RecorderProcess implements AutoCloseable {
      * ready (PostgreSQL, Kafka and S3 reachable).
      */
     public static RecorderProcess start(Path log, int httpPort, List<String> overrides) throws IOException, InterruptedException {
+        // a small heap and the quick compiler: tests start many short-lived recorders
+        return start(log, httpPort, List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"), overrides);
+    }
+
+    /** As {@link #start(Path, int, List)}, with these JVM options instead of the tests' (a benchmark's: as in production). */
+    public static RecorderProcess start(Path log, int httpPort, List<String> jvmOptions, List<String> overrides)
+            throws IOException, InterruptedException {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: run mvn verify (it packages first)");
         }
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-Dquarkus.config.locations=" + Stack.ENV_FILE.toAbsolutePath() + "," + Stack.SECRETS_FILE.toAbsolutePath()));
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(jvmOptions);
+        command.add("-Dquarkus.config.locations=" + Stack.ENV_FILE.toAbsolutePath() + "," + Stack.SECRETS_FILE.toAbsolutePath());
         command.addAll(overrides);
         command.addAll(List.of("-jar", JAR.toAbsolutePath().toString()));
         Files.createDirectories(log.getParent());
@@ -106,6 +116,24 @@ public final class RecorderProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** A gauge from /q/metrics (Prometheus name); NaN when the recorder does not report it. */
+    public double gauge(String name) throws IOException, InterruptedException {
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/q/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*})? ([0-9.E+-]+|NaN)$").matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+    }
+
+    /** The body of a health endpoint ({@code ready}, {@code well}, ...). */
+    public String health(String which) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/q/health/" + which))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     public boolean alive() {

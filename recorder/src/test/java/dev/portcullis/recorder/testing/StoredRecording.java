@@ -14,11 +14,14 @@ import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /** What the recorder stored for one session, read back from the real PostgreSQL and S3. */
-public record StoredRecording(UUID sessionId, String objectPrefix, long lastSeq, byte[] lastHash, long requests,
-        long denials, String endReason, String subject, String connection, List<ChainVerifier.Link> links) {
+public record StoredRecording(UUID sessionId, long lastSeq, byte[] lastHash, long requests, long denials,
+        String endReason, String subject, String connection, List<ChainVerifier.Link> links, Map<Long, Chunk> chunks) {
+
+    /** A row of session_chunks: where the run that starts at {@code firstSeq} lies. */
+    public record Chunk(long firstSeq, long lastSeq, String objectKey, long offset, Long length) {
+    }
 
     /** A way to open the database that holds the index: the stack's, or a test's own PostgreSQL. */
     @FunctionalInterface
@@ -35,15 +38,26 @@ public record StoredRecording(UUID sessionId, String objectPrefix, long lastSeq,
     public static StoredRecording read(Database database, UUID sessionId) throws SQLException {
         try (Connection db = database.open()) {
             StoredRecording session;
-            try (PreparedStatement s = db.prepareStatement("SELECT object_prefix, last_seq, last_hash, requests, denials,"
+            try (PreparedStatement s = db.prepareStatement("SELECT last_seq, last_hash, requests, denials,"
                     + " end_reason, identity_subject, connection_name FROM sessions WHERE id = ?")) {
                 s.setObject(1, sessionId);
                 try (ResultSet rs = s.executeQuery()) {
                     if (!rs.next()) {
                         return null;
                     }
-                    session = new StoredRecording(sessionId, rs.getString(1), rs.getLong(2), rs.getBytes(3), rs.getLong(4),
-                            rs.getLong(5), rs.getString(6), rs.getString(7), rs.getString(8), new ArrayList<>());
+                    session = new StoredRecording(sessionId, rs.getLong(1), rs.getBytes(2), rs.getLong(3), rs.getLong(4),
+                            rs.getString(5), rs.getString(6), rs.getString(7), new ArrayList<>(), new LinkedHashMap<>());
+                }
+            }
+            try (PreparedStatement s = db.prepareStatement("SELECT first_seq, last_seq, object_key, byte_offset, byte_length"
+                    + " FROM session_chunks WHERE session_id = ? ORDER BY first_seq")) {
+                s.setObject(1, sessionId);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        long length = rs.getLong(5);
+                        session.chunks.put(rs.getLong(1), new Chunk(rs.getLong(1), rs.getLong(2), rs.getString(3),
+                                rs.getLong(4), rs.wasNull() ? null : length));
+                    }
                 }
             }
             try (PreparedStatement s = db.prepareStatement(
@@ -66,22 +80,47 @@ public record StoredRecording(UUID sessionId, String objectPrefix, long lastSeq,
 
     /** Recomputes the chain from the S3 chunks, as verify does. */
     public ChainVerifier.Outcome verify(S3Client s3, String bucket) {
+        return verify(s3, bucket, new ArrayList<>());
+    }
+
+    /** As {@link #verify(S3Client, String)}, and adds every line of every chunk read to {@code lines}. */
+    public ChainVerifier.Outcome verify(S3Client s3, String bucket, List<byte[]> lines) {
         ChainVerifier verifier = new ChainVerifier(sessionId);
         Map<Long, List<ChainVerifier.Link>> byChunk = new LinkedHashMap<>();
         links.forEach(l -> byChunk.computeIfAbsent(l.chunkSeq(), c -> new ArrayList<>()).add(l));
         for (var chunk : byChunk.entrySet()) {
-            verifier.check(chunk.getValue(), lines(s3, bucket, RecordingChunks.chunkKey(objectPrefix, chunk.getKey())));
+            Chunk where = chunks.get(chunk.getKey());
+            List<byte[]> read = where == null ? null : lines(s3, bucket, where);
+            if (read != null) {
+                lines.addAll(read);
+            }
+            verifier.check(chunk.getValue(), read);
         }
         return verifier.finish(lastSeq, lastHash);
     }
 
-    /** Every line of every object under the session's prefix: what a copy of the bucket would hold. */
+    /** Every line of every chunk of the session, in order: what S3 holds of it. */
     public List<byte[]> allStoredLines(S3Client s3, String bucket) {
         List<byte[]> all = new ArrayList<>();
-        for (S3Object o : s3.listObjectsV2(b -> b.bucket(bucket).prefix(objectPrefix)).contents()) {
-            all.addAll(lines(s3, bucket, o.key()));
+        for (Chunk chunk : chunks.values()) {
+            all.addAll(lines(s3, bucket, chunk));
         }
         return all;
+    }
+
+    /** The lines of one chunk: a byte range of its object (a gzip member), or the whole object (before V5). */
+    public static List<byte[]> lines(S3Client s3, String bucket, Chunk chunk) {
+        try {
+            byte[] bytes = s3.getObjectAsBytes(b -> {
+                b.bucket(bucket).key(chunk.objectKey());
+                if (chunk.length() != null) {
+                    b.range("bytes=" + chunk.offset() + "-" + (chunk.offset() + chunk.length() - 1));
+                }
+            }).asByteArray();
+            return RecordingChunks.decode(bytes, 64 << 20);
+        } catch (NoSuchKeyException e) {
+            return null;
+        }
     }
 
     public static List<byte[]> lines(S3Client s3, String bucket, String key) {

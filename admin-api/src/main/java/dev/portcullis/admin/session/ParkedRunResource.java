@@ -1,0 +1,74 @@
+package dev.portcullis.admin.session;
+
+import dev.portcullis.admin.error.ApiException;
+import dev.portcullis.admin.security.Actor;
+import io.quarkus.security.identity.SecurityIdentity;
+import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.List;
+import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestPath;
+import org.jboss.resteasy.reactive.RestQuery;
+import org.jboss.resteasy.reactive.RestResponse;
+
+/**
+ * The recorder's dead-letter store: runs of events it could not store (unreadable, refused for their content, or
+ * queued behind such a run of the same session). Never dropped; replayed on request once the cause is fixed.
+ */
+@Path("/recordings/parked")
+@RolesAllowed("${portcullis.admin-group}")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "recordings")
+public class ParkedRunResource {
+    private final ParkedRunService parked;
+    private final SecurityIdentity identity;
+
+    ParkedRunResource(ParkedRunService parked, SecurityIdentity identity) {
+        this.parked = parked;
+        this.identity = identity;
+    }
+
+    @GET
+    @Operation(summary = "Parked runs of events, oldest first",
+            description = "state=open (default: not replayed yet) or all; session_id narrows to one session.")
+    public Uni<List<ParkedRunView>> list(@RestQuery String state, @RestQuery("session_id") String sessionId,
+            @RestQuery Integer limit) {
+        if (state != null && !state.equals("open") && !state.equals("all")) {
+            throw ApiException.invalidField("state", "must be open or all");
+        }
+        return parked.list(!"all".equals(state), sessionId == null ? null : SessionResource.sessionId(sessionId),
+                SessionResource.limit("limit", limit, 100, 1000));
+    }
+
+    @POST
+    @Path("{id}/replay")
+    @Operation(summary = "Ask the recorder to store a parked run again (it does within seconds)",
+            description = "202 with the run, now replay_requested; 404 if unknown, 409 if already replayed. The run is"
+                    + " stored after the runs of its session parked before it; if it still fails it stays parked with"
+                    + " the new error.")
+    public Uni<RestResponse<ParkedRunView>> replay(@RestPath String id) {
+        return parked.requestReplay(parkedId(id), Actor.of(identity)).map(RestResponse::accepted);
+    }
+
+    @POST
+    @Path("replay")
+    @Operation(summary = "Ask the recorder to store every parked run again, in order")
+    public Uni<RestResponse<ParkedRunService.Requested>> replayAll() {
+        return parked.requestReplayOfAll(Actor.of(identity)).map(RestResponse::accepted);
+    }
+
+    private static long parkedId(String id) {
+        try {
+            return Long.parseLong(id);
+        } catch (NumberFormatException e) {
+            throw ApiException.invalidField("id", "must be a parked run's id, a number (GET /recordings/parked lists them)");
+        }
+    }
+}
