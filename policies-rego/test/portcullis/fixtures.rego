@@ -1,4 +1,4 @@
-# Inputs as the gateway sends them (decision contract v1), shared by the tests of every package: who asks, on
+# Inputs as the gateway sends them (decision contract v2), shared by the tests of every package: who asks, on
 # which connection. Each protocol's own requests are in its fixtures (postgres/fixtures.rego, ...).
 package portcullis.fixtures
 
@@ -11,10 +11,10 @@ connections := {
 identity(groups) := {"subject": "someone", "name": "Some One", "groups": groups, "client_id": "someone", "kind": "machine"}
 
 session_input(groups, where) := {
-	"contract": 1,
+	"contract": 2,
 	"identity": identity(groups),
 	"connection": connections[where],
-	"session": {"id": "9b2d0c7e", "source_ip": "127.0.0.1"},
+	"session": {"source_ip": "127.0.0.1"},
 	"grants": [],
 }
 

@@ -15,9 +15,11 @@
 # Holding any capability also allows session control (SQL: BEGIN, SET search_path, SHOW, ...).
 package portcullis.access
 
-# The contract version these policies were written for. A gateway speaking another version may mean
-# something else by the same fields, so every decision denies rather than guess.
-contract := 1
+# The decision contract version these policies were written for (policies-rego/schema/README.md). A gateway
+# speaking another version may mean something else by the same fields, so every decision denies rather than
+# guess. Version 2 dropped session.id: no decision may depend on which session asks, so that the gateway's
+# shared decision cache serves every session of an identity.
+contract := 2
 
 contract_ok if input.contract == contract
 

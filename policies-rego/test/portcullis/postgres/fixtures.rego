@@ -1,4 +1,4 @@
-# PostgreSQL requests as the gateway sends them (decision contract v1), for the tests of portcullis.postgres and
+# PostgreSQL requests as the gateway sends them (decision contract v2), for the tests of portcullis.postgres and
 # of the request decision for PostgreSQL. Each statement is what the gateway's SQL analysis makes of a piece of
 # SQL, named after that SQL.
 package portcullis.postgres.fixtures

@@ -11,10 +11,10 @@ postgres_request := {"protocol": "postgres", "message": "query", "statements": [
 # --- the contract -------------------------------------------------------------------------------------
 
 test_denied_for_another_contract_version if {
-	inp := object.union(f.request_input(["dba"], "dev", postgres_request), {"contract": 2})
+	inp := object.union(f.request_input(["dba"], "dev", postgres_request), {"contract": 1})
 	d := request.decision with input as inp
 	d.policy == "request/contract"
-	d.reasons == ["the gateway sent decision contract 2, but these policies implement contract 1; deploy a gateway and policies that agree"]
+	d.reasons == ["the gateway sent decision contract 1, but these policies implement contract 2; deploy a gateway and policies that agree"]
 }
 
 test_denied_without_contract_version if {
@@ -22,6 +22,18 @@ test_denied_without_contract_version if {
 	d := request.decision with input as inp
 	d.policy == "request/contract"
 	not d.allow
+}
+
+# Contract v2 names no session, so the gateway shares decisions between sessions; nothing may depend on the rest.
+test_allowed_and_denied_alike_from_any_source_ip if {
+	every groups in [["ci-readonly"], ["dba"]] {
+		every where in ["dev", "prod"] {
+			inp := f.request_input(groups, where, postgres_request)
+			elsewhere := json.patch(inp, [{"op": "replace", "path": "/session/source_ip", "value": "2001:db8::7"}])
+			d := request.decision with input as inp
+			d == request.decision with input as elsewhere
+		}
+	}
 }
 
 # --- the dispatch on the protocol -----------------------------------------------------------------------
