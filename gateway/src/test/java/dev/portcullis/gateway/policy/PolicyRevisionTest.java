@@ -165,10 +165,12 @@ class PolicyRevisionTest {
         AtomicReference<Stub> answer = new AtomicReference<>(new Stub(200, bundles("sha256:aaaaaaaaaaaaaaaa")));
         HttpServer stub = stub(answer);
         try {
-            PolicyRevision revision = revision(url(stub), Duration.ofMillis(300));
+            // a bound long enough for a poll on a busy machine (a poll times out at a third of it)
+            Duration bound = Duration.ofSeconds(2);
+            PolicyRevision revision = revision(url(stub), bound);
             poll(revision);
             assertEquals("sha256:aaaaaaaaaaaaaaaa", revision.current());
-            Thread.sleep(400);
+            Thread.sleep(bound.toMillis() + 200);
             assertNull(revision.current(), "a revision not read again within the bound may no longer be the one in force");
         } finally {
             stub.stop(0);
