@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Open Policy Agent, serving the policy bundle from policies-rego/bundle.
+# Open Policy Agent, serving the policy bundle from policies-rego/bundle: the production policies and their data
+# only (their tests live in policies-rego/test/ and are never served).
 
 OPA_VERSION=1.22.3
 OPA_BIN="$TOOLS_DIR/bin/opa"
@@ -29,6 +30,18 @@ install_opa() {
   info "$(printf '%-12s %s installed in %ss' opa "$OPA_VERSION" "$(elapsed_s "$t0")")"
 }
 
+# The gateway keys its decision cache on the bundle manifest's revision alone, and `opa run --watch` reloads edited
+# policies under the revision they were stamped with. Policies edited without `policies-rego/check --stamp` would
+# leave the gateways serving cached decisions of the old policies until those expire, so say so.
+warn_unstamped_bundle() {
+  [[ -z ${STACK_OPA_BUNDLE:-} ]] || return 0 # another bundle: its revision is its builder's business
+  local stamped files
+  stamped=$(jq -r '.revision // ""' "$OPA_BUNDLE_DIR/.manifest" 2>/dev/null) || return 0
+  files=$("$REPO_ROOT/policies-rego/revision") || return 0
+  [[ $stamped == "$files" ]] \
+    || warn "opa: policies-rego/bundle is revision $files but its manifest says '$stamped'; gateways keep decisions of the old policies until they expire. Run: policies-rego/check --stamp"
+}
+
 opa_healthy() {
   # ?bundles: healthy only once the bundle is activated
   curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$OPA_PORT/health?bundles"
@@ -36,6 +49,7 @@ opa_healthy() {
 
 up_opa() {
   opa_installed || die "opa: $OPA_BIN missing or not version $OPA_VERSION (run 'dev-services/stack install')"
+  warn_unstamped_bundle
   if service_pid opa >/dev/null && opa_healthy; then
     report_running opa "$OPA_PORT"
     return 0

@@ -2,14 +2,20 @@ package dev.portcullis.gateway.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
- * Checks OPA's answer against the decision output of contract v1 (policies-rego/schema/decision.output.schema.json)
- * and turns it into a {@link Decision}. Anything that does not match exactly is rejected with a message naming
- * the problem; the caller turns that into a denial.
+ * Checks OPA's answer against the outputs of decision contract v2 (policies-rego/schema/decision.output.schema.json and
+ * mask.output.schema.json) and turns it into a {@link Decision} or a {@link MaskDecision}. Every constraint of those
+ * schemas is checked here, and DecisionParserTest holds this to every example of them, valid and invalid. Anything
+ * that does not match is rejected with a message naming the problem; the caller turns that into a denial.
+ * <p>
+ * Where the schemas are silent, the gateway is stricter: an integer must fit a Java {@code int}, and a masking plan
+ * may name a column only once (mask.output.schema.json says so in words).
  */
 final class DecisionParser {
     private static final Set<String> FIELDS = Set.of("allow", "reasons", "policy", "approval", "cache_ttl_s");
@@ -19,6 +25,8 @@ final class DecisionParser {
     private static final Set<String> PARAM_FIELDS = Set.of("keep_first", "keep_last", "mask_char");
     private static final Set<String> METHODS = Set.of("redact", "null", "hash", "partial", "email", "card");
     private static final Set<String> DETECTORS = Set.of("email", "card", "iban", "phone", "national_id", "secret");
+    /** The rule id of a decision: lower-case path segments, at least two ({@code pg/role-read}). */
+    private static final Pattern POLICY_ID = Pattern.compile("^[a-z0-9_.-]+(/[a-z0-9_.-]+)+$");
 
     static final class InvalidDecisionException extends RuntimeException {
         InvalidDecisionException(String message) {
@@ -29,22 +37,29 @@ final class DecisionParser {
     private DecisionParser() {
     }
 
-    /** @param body OPA's response to {@code POST /v1/data/...} */
+    /** @param body OPA's response to {@code POST /v1/data/portcullis/{session,request}/decision} */
     static Decision parse(JsonNode body, String revision) {
         JsonNode result = result(body, FIELDS);
-        boolean allow = bool(result, "allow");
-        List<String> reasons = strings(result, "reasons");
-        String policy = text(result, "policy");
-        int ttl = nonNegative(result, "cache_ttl_s");
+        boolean allow = bool(result, "allow", "the policy decision");
+        List<String> reasons = strings(result, "reasons", "the policy decision", 0);
+        String policy = policyId(result, "the policy decision");
+        int ttl = count(result, "cache_ttl_s", 0, "the policy decision");
         Decision.Approval approval = null;
         JsonNode a = result.get("approval");
-        if (a != null && !a.isNull()) {
+        if (a != null) {
             if (!a.isObject()) {
-                throw new InvalidDecisionException("the policy decision's approval is not an object");
+                throw new InvalidDecisionException("the policy decision's 'approval' is not an object");
             }
-            onlyFields(a, APPROVAL_FIELDS, "approval");
-            approval = new Decision.Approval(bool(a, "required"), strings(a, "approver_groups"), nonNegative(a, "min_approvals"),
-                    nonNegative(a, "grant_ttl_s"));
+            onlyFields(a, APPROVAL_FIELDS, "the policy decision's approval");
+            if (!bool(a, "required", "the policy decision's approval")) {
+                throw new InvalidDecisionException("the policy decision's approval is not required (an approval says 'required': true or is left out)");
+            }
+            approval = new Decision.Approval(true, strings(a, "approver_groups", "the policy decision's approval", 1),
+                    count(a, "min_approvals", 1, "the policy decision's approval"),
+                    count(a, "grant_ttl_s", 0, "the policy decision's approval"));
+            if (allow) {
+                throw new InvalidDecisionException("the policy decision allows and asks for an approval at once");
+            }
         }
         if (!allow && reasons.isEmpty()) {
             throw new InvalidDecisionException("the policy denied without giving a reason");
@@ -55,22 +70,22 @@ final class DecisionParser {
     /** The answer to {@code portcullis/mask} (mask.output.schema.json), checked as strictly as a decision. */
     static MaskDecision parseMask(JsonNode body, String revision) {
         JsonNode result = result(body, MASK_FIELDS);
-        JsonNode planNode = required(result, "plan");
+        JsonNode planNode = required(result, "plan", "the masking decision");
         if (!planNode.isArray()) {
-            throw new InvalidDecisionException("the masking plan is not a list");
+            throw new InvalidDecisionException("the masking decision's 'plan' is not a list");
         }
         List<MaskDecision.Entry> plan = new ArrayList<>(planNode.size());
-        Set<Integer> columns = new java.util.HashSet<>();
+        Set<Integer> columns = new HashSet<>();
         for (JsonNode e : planNode) {
             if (!e.isObject()) {
                 throw new InvalidDecisionException("a masking plan entry is not an object");
             }
-            onlyFields(e, PLAN_FIELDS, "masking plan entry");
-            int column = nonNegative(e, "column");
+            onlyFields(e, PLAN_FIELDS, "a masking plan entry");
+            int column = count(e, "column", 0, "a masking plan entry");
             if (!columns.add(column)) {
                 throw new InvalidDecisionException("the masking plan names column " + column + " twice");
             }
-            String method = text(e, "method");
+            String method = string(e, "method", "a masking plan entry");
             if (!METHODS.contains(method)) {
                 throw new InvalidDecisionException("the masking plan has an unknown method '" + method + "'");
             }
@@ -78,30 +93,43 @@ final class DecisionParser {
             Integer keepLast = null;
             Character maskChar = null;
             JsonNode params = e.get("params");
-            if (params != null && !params.isNull()) {
+            if (params != null) {
                 if (!params.isObject()) {
-                    throw new InvalidDecisionException("a masking plan entry's params is not an object");
+                    throw new InvalidDecisionException("a masking plan entry's 'params' is not an object");
                 }
-                onlyFields(params, PARAM_FIELDS, "masking params");
-                keepFirst = params.has("keep_first") ? nonNegative(params, "keep_first") : null;
-                keepLast = params.has("keep_last") ? nonNegative(params, "keep_last") : null;
+                onlyFields(params, PARAM_FIELDS, "a masking plan entry's params");
+                keepFirst = params.has("keep_first") ? count(params, "keep_first", 0, "the masking params") : null;
+                keepLast = params.has("keep_last") ? count(params, "keep_last", 0, "the masking params") : null;
                 if (params.has("mask_char")) {
-                    String m = text(params, "mask_char");
-                    if (m.length() != 1) {
+                    String m = string(params, "mask_char", "the masking params");
+                    // one character as JSON Schema counts them (code points); the gateway masks with a Java char
+                    if (m.codePointCount(0, m.length()) != 1) {
                         throw new InvalidDecisionException("the masking params' 'mask_char' is not one character");
+                    }
+                    if (m.length() != 1) {
+                        throw new InvalidDecisionException("the masking params' 'mask_char' is outside the Basic Multilingual Plane");
                     }
                     maskChar = m.charAt(0);
                 }
             }
-            plan.add(new MaskDecision.Entry(column, method, keepFirst, keepLast, maskChar, text(e, "rule")));
+            String rule = string(e, "rule", "a masking plan entry");
+            if (rule.isEmpty()) {
+                throw new InvalidDecisionException("a masking plan entry's 'rule' is empty");
+            }
+            plan.add(new MaskDecision.Entry(column, method, keepFirst, keepLast, maskChar, rule));
         }
-        List<String> detectors = strings(result, "detectors");
+        List<String> detectors = strings(result, "detectors", "the masking decision", 0);
+        Set<String> distinct = new HashSet<>();
         for (String d : detectors) {
             if (!DETECTORS.contains(d)) {
                 throw new InvalidDecisionException("the masking decision has an unknown detector '" + d + "'");
             }
+            if (!distinct.add(d)) {
+                throw new InvalidDecisionException("the masking decision names detector '" + d + "' twice");
+            }
         }
-        return new MaskDecision(plan, detectors, text(result, "policy"), nonNegative(result, "cache_ttl_s"), revision, null);
+        String policy = policyId(result, "the masking decision");
+        return new MaskDecision(plan, detectors, policy, count(result, "cache_ttl_s", 0, "the masking decision"), revision, null);
     }
 
     private static JsonNode result(JsonNode body, Set<String> fields) {
@@ -112,7 +140,7 @@ final class DecisionParser {
         if (!result.isObject()) {
             throw new InvalidDecisionException("the policy decision is not an object");
         }
-        onlyFields(result, fields, "decision");
+        onlyFields(result, fields, "the policy decision");
         return result;
     }
 
@@ -120,52 +148,76 @@ final class DecisionParser {
         for (Iterator<String> it = o.fieldNames(); it.hasNext();) {
             String f = it.next();
             if (!fields.contains(f)) {
-                throw new InvalidDecisionException("the policy " + what + " has an unknown field '" + f + "'");
+                throw new InvalidDecisionException(what + " has an unknown field '" + f + "'");
             }
         }
     }
 
-    private static JsonNode required(JsonNode o, String field) {
+    /** A field that must be present; JSON null is a value of the wrong type, reported by the caller's type check. */
+    private static JsonNode required(JsonNode o, String field, String what) {
         JsonNode v = o.get(field);
-        if (v == null || v.isNull()) {
-            throw new InvalidDecisionException("the policy decision has no '" + field + "'");
+        if (v == null) {
+            throw new InvalidDecisionException(what + " has no '" + field + "'");
         }
         return v;
     }
 
-    private static boolean bool(JsonNode o, String field) {
-        JsonNode v = required(o, field);
+    private static boolean bool(JsonNode o, String field, String what) {
+        JsonNode v = required(o, field, what);
         if (!v.isBoolean()) {
-            throw new InvalidDecisionException("the policy decision's '" + field + "' is not a boolean");
+            throw new InvalidDecisionException(what + "'s '" + field + "' is not a boolean");
         }
         return v.booleanValue();
     }
 
-    private static String text(JsonNode o, String field) {
-        JsonNode v = required(o, field);
-        if (!v.isTextual() || v.textValue().isBlank()) {
-            throw new InvalidDecisionException("the policy decision's '" + field + "' is not a non-empty string");
+    private static String string(JsonNode o, String field, String what) {
+        JsonNode v = required(o, field, what);
+        if (!v.isTextual()) {
+            throw new InvalidDecisionException(what + "'s '" + field + "' is not a string");
         }
         return v.textValue();
     }
 
-    private static int nonNegative(JsonNode o, String field) {
-        JsonNode v = required(o, field);
-        if (!v.canConvertToInt() || !v.isIntegralNumber() || v.intValue() < 0) {
-            throw new InvalidDecisionException("the policy decision's '" + field + "' is not a non-negative integer");
+    private static String policyId(JsonNode o, String what) {
+        String policy = string(o, "policy", what);
+        if (!POLICY_ID.matcher(policy).matches()) {
+            throw new InvalidDecisionException(what + "'s 'policy' is not a rule id like pg/role-read: '" + policy + "'");
         }
-        return v.intValue();
+        return policy;
     }
 
-    private static List<String> strings(JsonNode o, String field) {
-        JsonNode v = required(o, field);
+    /** An integer of at least {@code minimum}; like JSON Schema, 300.0 is the integer 300. */
+    private static int count(JsonNode o, String field, int minimum, String what) {
+        JsonNode v = required(o, field, what);
+        boolean integral = v.isIntegralNumber() || (v.isFloatingPointNumber() && v.decimalValue().stripTrailingZeros().scale() <= 0);
+        if (!integral) {
+            throw new InvalidDecisionException(what + "'s '" + field + "' is not an integer");
+        }
+        if (v.decimalValue().compareTo(java.math.BigDecimal.valueOf(minimum)) < 0) {
+            throw new InvalidDecisionException(what + "'s '" + field + "' is less than " + minimum);
+        }
+        if (v.decimalValue().compareTo(java.math.BigDecimal.valueOf(Integer.MAX_VALUE)) > 0) {
+            throw new InvalidDecisionException(what + "'s '" + field + "' is larger than the gateway supports (" + Integer.MAX_VALUE + ")");
+        }
+        return v.decimalValue().intValueExact();
+    }
+
+    /** A list of strings, each at least one character long, with at least {@code minItems} of them. */
+    private static List<String> strings(JsonNode o, String field, String what, int minItems) {
+        JsonNode v = required(o, field, what);
         if (!v.isArray()) {
-            throw new InvalidDecisionException("the policy decision's '" + field + "' is not a list");
+            throw new InvalidDecisionException(what + "'s '" + field + "' is not a list");
+        }
+        if (v.size() < minItems) {
+            throw new InvalidDecisionException(what + "'s '" + field + "' is empty");
         }
         List<String> out = new ArrayList<>(v.size());
         for (JsonNode e : v) {
             if (!e.isTextual()) {
-                throw new InvalidDecisionException("the policy decision's '" + field + "' holds a non-string");
+                throw new InvalidDecisionException(what + "'s '" + field + "' holds a non-string");
+            }
+            if (e.textValue().isEmpty()) {
+                throw new InvalidDecisionException(what + "'s '" + field + "' holds an empty string");
             }
             out.add(e.textValue());
         }

@@ -3,24 +3,26 @@ package dev.portcullis.gateway.policy;
 import dev.portcullis.gateway.GatewayConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.util.ArrayList;
+import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
- * Which policies OPA is running now. The revision is the bundle manifests' revisions plus a digest of the
- * loaded Rego modules, so even a bundle whose manifest revision was not bumped changes it. The manifests are polled
- * at a third of the configured bound; the modules when the manifests change and otherwise every
- * {@link #MODULES_EVERY}th poll, because OPA answers {@code /v1/policies} with every module's source and syntax tree
- * (680 KB for the default policies, about 90 ms of OPA's CPU), which at every poll cost OPA and the gateway a few
- * percent of a core each. {@link #current()} is null while the revision is unknown or too old to trust, which makes
- * the decision cache step aside.
+ * Which policies OPA is running now: the revision in its bundle's manifest, read from {@code /v1/data/system/bundles}
+ * at a third of {@code portcullis.opa.revision-max-age}. The build sets that revision ({@code policies-rego/check
+ * --stamp} writes a digest of the served files into the manifest, {@code opa build} keeps it, and the check fails
+ * while it does not match the files), so it is equal on every poll and on every replica that runs the same bundle,
+ * and it changes whenever what OPA serves changes.
+ * <p>
+ * {@link #current()} is null, which makes the decision cache step aside, while the revision is unknown: before the
+ * first answer; at once when OPA cannot be reached or answers anything but a bundle list; when a bundle has no
+ * revision (nothing would then tell its policies apart); and when the last answer is older than the bound.
  */
 @ApplicationScoped
 public class PolicyRevision {
@@ -28,26 +30,23 @@ public class PolicyRevision {
 
     private final Vertx vertx;
     private final GatewayConfig.Opa config;
-    private WebClient http;
+    private final WebClient http;
     private long timerId = -1;
-    /** A module change without a new manifest revision is seen within this many polls (17 s by default). */
-    static final int MODULES_EVERY = 10;
 
+    // written by refresh()'s callbacks on an event loop, read by any thread
     private volatile String revision;
     private volatile long readAtNanos;
-    // written by refresh()'s callbacks, one poll at a time (a poll times out before the next starts); volatile because
-    // the first poll starts on the startup thread and the others on a timer's event loop
-    private volatile long polls;
-    private volatile String manifests;
-    private volatile String modules;
+    /** Why the revision is unknown, when it is; logged once per change. */
+    private volatile String unknownBecause;
 
     PolicyRevision(Vertx vertx, GatewayConfig config) {
         this.vertx = vertx;
         this.config = config.opa();
+        // Built here, not at startup, so that a poll never meets a missing client.
+        this.http = WebClient.create(vertx);
     }
 
     void start(@Observes StartupEvent event) {
-        http = WebClient.create(vertx);
         long period = Math.max(100, config.revisionMaxAge().toMillis() / 3);
         refresh();
         timerId = vertx.setPeriodic(period, id -> refresh());
@@ -59,7 +58,7 @@ public class PolicyRevision {
         }
     }
 
-    /** The revision in force, or null when it has not been read within the bound. */
+    /** The revision in force, or null when it is unknown or has not been read within the bound. */
     public String current() {
         String r = revision;
         if (r == null || System.nanoTime() - readAtNanos > config.revisionMaxAge().toNanos()) {
@@ -68,61 +67,71 @@ public class PolicyRevision {
         return r;
     }
 
-    void refresh() {
-        String base = config.url();
-        long timeout = config.revisionMaxAge().toMillis() / 3;
-        http.getAbs(base + "/v1/data/system/bundles").timeout(timeout).send().onComplete(bundles -> {
-            if (bundles.failed() || bundles.result().statusCode() != 200) {
-                // OPA is unreachable or broken: stop trusting cached decisions now rather than at the bound.
-                revision = null;
-                modules = null; // an OPA that comes back may run other modules: read them again first
-                LOG.debugf("cannot read the OPA bundle revision: %s", bundles.failed() ? bundles.cause() : bundles.result().statusCode());
-                return;
-            }
-            String nextManifests = manifests(bundles.result().bodyAsJsonObject());
-            if (nextManifests.equals(manifests) && modules != null && ++polls % MODULES_EVERY != 0) {
-                settle(nextManifests, modules);
-                return;
-            }
-            http.getAbs(base + "/v1/policies").timeout(timeout).send().onComplete(policies -> {
-                if (policies.failed() || policies.result().statusCode() != 200) {
-                    return;
+    /** One poll of OPA's bundle revision; the future completes once its answer is taken in, and never fails. */
+    Future<Void> refresh() {
+        long timeout = Math.max(1, config.revisionMaxAge().toMillis() / 3);
+        return http.getAbs(config.url() + "/v1/data/system/bundles").timeout(timeout).send().transform(answer -> {
+            if (answer.failed()) {
+                unknown("OPA is unreachable: " + answer.cause());
+            } else if (answer.result().statusCode() != 200) {
+                unknown("OPA answered HTTP " + answer.result().statusCode() + " for its bundles");
+            } else {
+                JsonObject body;
+                try {
+                    body = answer.result().bodyAsJsonObject();
+                } catch (RuntimeException e) {
+                    body = null;
                 }
-                settle(nextManifests, digest(policies.result().body()));
-            });
+                try {
+                    known(revisionOf(body));
+                } catch (IllegalArgumentException e) {
+                    unknown(e.getMessage());
+                }
+            }
+            return Future.succeededFuture();
         });
     }
 
-    private void settle(String nextManifests, String nextModules) {
-        manifests = nextManifests;
-        modules = nextModules;
-        String next = nextManifests + "+" + nextModules;
+    /**
+     * The revision of OPA's bundles ({@code {"result": {"<bundle>": {"manifest": {"revision": ...}}}}}): the one
+     * bundle's revision, or, with several, their revisions in the order of the bundles' names, joined by commas.
+     *
+     * @throws IllegalArgumentException naming what is wrong: not a bundle list, no bundle, a bundle without a revision
+     */
+    static String revisionOf(JsonObject body) {
+        if (body == null || !(body.getValue("result") instanceof JsonObject bundles)) {
+            throw new IllegalArgumentException("OPA's answer is not a bundle list");
+        }
+        if (bundles.isEmpty()) {
+            throw new IllegalArgumentException("OPA runs no bundle");
+        }
+        List<String> revisions = new ArrayList<>(bundles.size());
+        for (String name : bundles.fieldNames().stream().sorted().toList()) {
+            Object manifest = bundles.getValue(name) instanceof JsonObject bundle ? bundle.getValue("manifest") : null;
+            Object r = manifest instanceof JsonObject m ? m.getValue("revision") : null;
+            if (!(r instanceof String s) || s.isBlank()) {
+                throw new IllegalArgumentException("bundle " + name + " has no revision in its manifest (run policies-rego/check --stamp)");
+            }
+            revisions.add(s);
+        }
+        return String.join(",", revisions);
+    }
+
+    private void known(String next) {
         if (!next.equals(revision)) {
             LOG.infof("policy revision is now %s", next);
         }
         revision = next;
         readAtNanos = System.nanoTime();
+        unknownBecause = null;
     }
 
-    private static String manifests(io.vertx.core.json.JsonObject body) {
-        var result = body.getJsonObject("result");
-        if (result == null) {
-            return "none";
+    /** Cached decisions are not served from now on: they might come from other policies than OPA's next answers. */
+    private void unknown(String why) {
+        revision = null;
+        if (!why.equals(unknownBecause)) {
+            LOG.warnf("policy revision unknown, decisions are not cached: %s", why);
         }
-        StringBuilder sb = new StringBuilder();
-        result.fieldNames().stream().sorted().forEach(name -> {
-            var manifest = result.getJsonObject(name).getJsonObject("manifest");
-            sb.append(sb.isEmpty() ? "" : ",").append(manifest == null ? "?" : manifest.getString("revision", "?"));
-        });
-        return sb.toString();
-    }
-
-    private static String digest(Buffer body) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(body == null ? new byte[0] : body.getBytes());
-            return HexFormat.of().formatHex(d, 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        unknownBecause = why;
     }
 }

@@ -113,6 +113,6 @@ test_the_first_matching_rule_wins if {
 }
 
 test_another_contract_gets_no_plan_so_the_gateway_refuses_the_result if {
-	other := object.union(mask_input(["dba"], users), {"contract": 2})
+	other := object.union(mask_input(["dba"], users), {"contract": 1})
 	not mask.decision with input as other
 }

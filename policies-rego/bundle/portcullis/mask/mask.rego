@@ -1,11 +1,11 @@
 # How to mask this result shape? Entry point: data.portcullis.mask.decision. Asked when a result's columns
 # are known (RowDescription, or the columns of a COPY ... TO STDOUT), before any row reaches the client.
 #
-# Column rules (data.json "masking.columns") name a source column, so they hold however the query names it:
-# SELECT email AS e still reads users.email. Values that leave their column (lower(email), concat(...),
-# row_to_json(u)) are computed columns; the content detectors catch those, and run for the roles in
-# "masking.detector_roles". A grant with scope "unmask" lifts every rule and the detectors; a grant
-# "unmask:<table>.<column>" lifts the rules of that column.
+# The masking rules are their own data document (masking/data.json, at data.portcullis.masking). Column rules
+# ("columns") name a source column, so they hold however the query names it: SELECT email AS e still reads
+# users.email. Values that leave their column (lower(email), concat(...), row_to_json(u)) are computed columns;
+# the content detectors catch those, and run for the roles in "detector_roles". A grant with scope "unmask"
+# lifts every rule and the detectors; a grant "unmask:<table>.<column>" lifts the rules of that column.
 #
 # Undefined when the contract does not match: the gateway then refuses the result rather than guess.
 package portcullis.mask

@@ -1,5 +1,8 @@
-# What each SQL statement of input.request does, independent of who sends it: the capabilities it needs
-# (access.rego), what no role may do, and what is risky enough on production to need a human's approval.
+# PostgreSQL: what each SQL statement of input.request does, independent of who sends it. The capabilities it
+# needs (the roles' vocabulary, access.rego), what no role may do, and what is risky enough on production to need
+# a human's approval. portcullis.request judges that against the identity's roles, the same way for every
+# protocol, through `analysis` below. The function lists and the parameters only an administrator may set are
+# protocol data: postgres/data.json, at data.portcullis.postgres.
 #
 # Every statement is judged by what it actually does, never by its wrapper: the statement inside
 # PREPARE, the one an EXECUTE runs and the one inside EXPLAIN (EXPLAIN ANALYZE runs it; plain EXPLAIN
@@ -10,7 +13,22 @@
 # The gateway already normalises casing, but the policy cases everything again itself: a gateway bug in
 # casing must never make a statement look more harmless than it is. For the same reason every field
 # that is missing or has an unexpected value is read the way that asks for more, not less.
-package portcullis.sql
+package portcullis.postgres
+
+# --- what portcullis.request reads (the protocol interface, see request.rego) ------------------------------
+
+analysis := {
+	"operations": [st.command | some st in items],
+	"complete": complete,
+	"needs": needs,
+	"forbidden": forbidden,
+	"risks": risks,
+	"operation_noun": "statement",
+	"default_rule": "pg/default-deny",
+	"empty_rule": "pg/session-control",
+}
+
+# --- the statements -------------------------------------------------------------------------------------
 
 # The statements as judged, in order: each statement of the request, then one item for the part of the
 # text that could not be parsed, then one for a FunctionCall message that came without its statement.
@@ -19,6 +37,8 @@ items := array.concat(array.concat(statements, unparsed), bare_function_call)
 statements := [canonical(raw) | some raw in list(input.request.statements)]
 
 # Every statement the gateway sent became an item: one lost on the way could never be judged.
+default complete := false
+
 complete if count(statements) == count(list(input.request.statements))
 
 unparsed := [item("UNPARSED", {"parse_error": input.request.parse_error})] if {
@@ -126,7 +146,7 @@ needs[i] contains need("session", sprintf("%s (session control)", [st.command]),
 needs[i] contains need("session", sprintf("%s (session setting)", [trim_space(concat(" ", [st.command, st.set_parameter]))]), "pg/session-control") if {
 	some i, st in items
 	st.command in {"SET", "RESET"}
-	not st.set_parameter in data.portcullis.admin_parameters
+	not st.set_parameter in data.portcullis.postgres.admin_parameters
 }
 
 needs[i] contains need("session", "DISCARD (session state)", "pg/session-control") if {
@@ -219,7 +239,7 @@ needs[i] contains need("admin", "COPY to or from a server file (reads or writes 
 needs[i] contains need("admin", sprintf("%s %s (%s)", [st.command, parameter_words(st.set_parameter), parameter_effect(st.set_parameter)]), "pg/role-admin") if {
 	some i, st in items
 	st.command in {"SET", "RESET"}
-	st.set_parameter in data.portcullis.admin_parameters
+	st.set_parameter in data.portcullis.postgres.admin_parameters
 }
 
 needs[i] contains need("admin", "COPY without its direction (the gateway did not report what it copies)", "pg/role-admin") if {
@@ -239,19 +259,19 @@ needs[i] contains need("admin", "DISCARD ALL (resets the session authorization)"
 needs[i] contains need("write", sprintf("function %s (changes data)", [f]), "pg/role-write") if {
 	some i, st in items
 	some f in st.functions
-	f in data.portcullis.functions.writing
+	f in data.portcullis.postgres.functions.writing
 }
 
 needs[i] contains need("admin", sprintf("function %s (can switch the database role like SET ROLE)", [f]), "pg/role-admin") if {
 	some i, st in items
 	some f in st.functions
-	f in data.portcullis.functions.role_switching
+	f in data.portcullis.postgres.functions.role_switching
 }
 
 needs[i] contains need("admin", sprintf("function %s (runs SQL text the gateway cannot analyse)", [f]), "pg/role-admin") if {
 	some i, st in items
 	some f in st.functions
-	f in data.portcullis.functions.dynamic_sql
+	f in data.portcullis.postgres.functions.dynamic_sql
 }
 
 # What could not be parsed could be anything, so only a role that may do anything may send it.
@@ -276,10 +296,10 @@ forbidden[i] contains need("none", "a FunctionCall message (names its function b
 	st.command == "FUNCTION_CALL"
 }
 
-denied_function(f) if f in data.portcullis.functions.denied
+denied_function(f) if f in data.portcullis.postgres.functions.denied
 
 denied_function(f) if {
-	some prefix in data.portcullis.functions.denied_prefixes
+	some prefix in data.portcullis.postgres.functions.denied_prefixes
 	startswith(f, prefix)
 }
 

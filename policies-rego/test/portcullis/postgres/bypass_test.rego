@@ -1,9 +1,9 @@
 # Bypass attempts against the request policy, each as the analysed input the gateway would send for it:
 # odd casing, comments, data-modifying WITH, wrappers (PREPARE, EXECUTE, EXPLAIN), COPY variants, role
 # switching, server-side code, unparsable SQL, and fields that are missing or malformed.
-package portcullis.request_bypass_test
+package portcullis.postgres.bypass_test
 
-import data.portcullis.fixtures as f
+import data.portcullis.postgres.fixtures as f
 import data.portcullis.request
 
 test_denied_function_in_odd_case_and_with_schema if {

@@ -58,12 +58,12 @@ test_denied_session_for_unknown_groups if {
 }
 
 test_denied_session_when_groups_missing if {
-	d := session.decision with input as {"contract": 1, "identity": {}}
+	d := session.decision with input as {"contract": 2, "identity": {}}
 	not d.allow
 }
 
-test_denied_session_for_another_contract if {
-	d := session.decision with input as object.union(f.session_input(["dba"], "dev"), {"contract": 2})
+test_denied_session_for_a_gateway_of_contract_1 if {
+	d := session.decision with input as object.union(f.session_input(["dba"], "dev"), {"contract": 1})
 	not d.allow
 	d.policy == "session/contract"
 }

@@ -1,19 +1,20 @@
-package portcullis.sql_test
+# What portcullis.postgres reads from statements, whatever shape they arrive in, and what it makes of them: the
+# capabilities each needs and what is risky on production.
+package portcullis.postgres.statements_test
 
-import data.portcullis.fixtures as f
-import data.portcullis.sql
+import data.portcullis.postgres
+import data.portcullis.postgres.fixtures as f
 
-# What the policy reads from statements, whatever shape they arrive in.
 items_of(statements) := items if {
-	items := sql.items with input as f.request_input(["dba"], "dev", statements)
+	items := postgres.items with input as f.request_input(["dba"], "dev", statements)
 }
 
 classes_of(st) := {n.class | some n in needs} if {
-	needs := sql.needs[0] with input as f.request_input(["dba"], "dev", [st])
+	needs := postgres.needs[0] with input as f.request_input(["dba"], "dev", [st])
 }
 
 risky(st) if {
-	risks := sql.risks[0] with input as f.request_input(["dba"], "prod", [st])
+	risks := postgres.risks[0] with input as f.request_input(["dba"], "prod", [st])
 	count(risks) > 0
 }
 
@@ -44,13 +45,13 @@ test_tables_count_as_written_unless_read if {
 }
 
 test_statements_that_are_not_a_list_are_none if {
-	items := sql.items with input as {"request": {"protocol": "postgres", "statements": null, "parse_error": null}}
+	items := postgres.items with input as {"request": {"protocol": "postgres", "statements": null, "parse_error": null}}
 	items == []
 }
 
 test_parse_error_adds_an_item_after_the_statements if {
 	inp := f.unparsable_input(["dba"], "dev", [f.select_one], "syntax error")
-	items := sql.items with input as inp
+	items := postgres.items with input as inp
 	[items[0].command, items[1].command, items[1].parse_error] == ["SELECT", "UNPARSED", "syntax error"]
 }
 
@@ -104,14 +105,14 @@ test_not_risky_on_production if {
 }
 
 test_labels_say_how_a_statement_was_reached if {
-	labels := [sql.label(st) | some st in items_of(array.concat(f.prepare_delete_all, array.concat(f.execute_delete_all, f.explain_analyze_delete_all)))]
+	labels := [postgres.label(st) | some st in items_of(array.concat(f.prepare_delete_all, array.concat(f.execute_delete_all, f.explain_analyze_delete_all)))]
 	labels == ["PREPARE", "DELETE inside PREPARE", "EXECUTE", "DELETE run by EXECUTE", "EXPLAIN", "DELETE inside EXPLAIN"]
 }
 
 test_statement_that_is_not_an_object_is_unclassified if {
 	[a, b] := items_of(["DELETE FROM users", f.select_one])
 	[a.command, b.command] == ["OTHER", "SELECT"]
-	sql.complete with input as f.request_input(["dba"], "dev", ["DELETE FROM users", f.select_one])
+	postgres.complete with input as f.request_input(["dba"], "dev", ["DELETE FROM users", f.select_one])
 }
 
 test_table_that_is_not_an_object_counts_as_written if {
@@ -125,4 +126,10 @@ test_writing_functions_need_write if {
 
 test_alter_without_text_might_drop if {
 	risky(f.statement("ALTER", {"tables": [f.writes("users")]}))
+}
+
+test_incomplete_when_a_statement_was_lost_on_the_way if {
+	inp := f.request_input(["dba"], "dev", [f.select_one])
+	postgres.complete with input as inp
+	postgres.analysis.complete == false with input as inp with postgres.statements as []
 }

@@ -1,29 +1,16 @@
-# Inputs as the gateway sends them (decision contract v1), for the tests of every package. Each statement
-# is what the gateway's SQL analysis makes of a piece of SQL, named after that SQL.
-package portcullis.fixtures
+# PostgreSQL requests as the gateway sends them (decision contract v2), for the tests of portcullis.postgres and
+# of the request decision for PostgreSQL. Each statement is what the gateway's SQL analysis makes of a piece of
+# SQL, named after that SQL.
+package portcullis.postgres.fixtures
 
-connections := {
-	"prod": {"name": "demo-prod", "type": "postgres", "tags": {"env": "prod"}},
-	"dev": {"name": "demo-dev", "type": "postgres", "tags": {"env": "dev"}},
-	"untagged": {"name": "demo-untagged", "type": "postgres", "tags": {}},
-}
+import data.portcullis.fixtures
 
-identity(groups) := {"subject": "someone", "name": "Some One", "groups": groups, "client_id": "someone", "kind": "machine"}
-
-session_input(groups, where) := {
-	"contract": 1,
-	"identity": identity(groups),
-	"connection": connections[where],
-	"session": {"id": "9b2d0c7e", "source_ip": "127.0.0.1"},
-	"grants": [],
-}
-
-request_input(groups, where, statements) := object.union(session_input(groups, where), {"request": {
+request_input(groups, where, statements) := fixtures.request_input(groups, where, {
 	"protocol": "postgres",
 	"message": "query",
 	"statements": statements,
 	"parse_error": null,
-}})
+})
 
 unparsable_input(groups, where, statements, parse_error) := object.union(
 	request_input(groups, where, statements),
@@ -34,12 +21,7 @@ decide(groups, where, statements) := d if {
 	d := data.portcullis.request.decision with input as request_input(groups, where, statements)
 }
 
-# "allow", "approval" or "deny": what the client experiences.
-outcome(decision) := "allow" if {
-	decision.allow
-} else := "approval" if {
-	decision.approval.required
-} else := "deny"
+outcome(decision) := fixtures.outcome(decision)
 
 statement(command, fields) := object.union(
 	{

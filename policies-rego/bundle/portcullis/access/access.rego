@@ -1,20 +1,25 @@
 # Who may do what where: the identity's roles, whether the connection counts as production, and the
-# capabilities those roles hold there. Shared by the session and request decisions so both always agree
-# on who may use a connection.
+# capabilities those roles hold there. Shared by the session and request decisions of every protocol, so
+# both always agree on who may use a connection. Organisation data only (portcullis/data.json): groups ->
+# roles, each role's capabilities, the non-production environments, the approvers.
 #
-# Capabilities, from data.json "permissions" (per role, per kind of connection):
-#   read    SELECT and EXPLAIN
-#   export  COPY ... TO STDOUT (bulk reads, kept apart so a role can read without bulk export)
-#   write   DML: INSERT, UPDATE, DELETE, MERGE, TRUNCATE, COPY FROM STDIN, LOCK, NOTIFY, data-modifying WITH
-#   ddl     CREATE, ALTER, DROP, GRANT, REVOKE, VACUUM, ANALYZE
-#   admin   what can escape every other check: DO, CALL, COPY PROGRAM or server files, SET ROLE and
-#           SESSION AUTHORIZATION, set_config, SQL run from text, unclassified commands, unparsable SQL
-# Holding any capability also allows session control (BEGIN, SET search_path, SHOW, ...), see sql.rego.
+# Capabilities, from data.json "permissions" (per role, per kind of connection). They are the roles'
+# vocabulary; each protocol package says which ones its operations need (for SQL, postgres/postgres.rego):
+#   read    read data (SQL: SELECT, EXPLAIN)
+#   export  bulk reads, kept apart so a role can read without bulk export (SQL: COPY ... TO STDOUT)
+#   write   change data (SQL: INSERT, UPDATE, DELETE, MERGE, TRUNCATE, COPY FROM STDIN, LOCK, NOTIFY,
+#           data-modifying WITH)
+#   ddl     change the schema, privileges or storage (SQL: CREATE, ALTER, DROP, GRANT, REVOKE, VACUUM, ANALYZE)
+#   admin   what can escape every other check (SQL: DO, CALL, COPY PROGRAM or server files, SET ROLE and
+#           SESSION AUTHORIZATION, set_config, SQL run from text, unclassified commands, unparsable SQL)
+# Holding any capability also allows session control (SQL: BEGIN, SET search_path, SHOW, ...).
 package portcullis.access
 
-# The contract version these policies were written for. A gateway speaking another version may mean
-# something else by the same fields, so every decision denies rather than guess.
-contract := 1
+# The decision contract version these policies were written for (policies-rego/schema/README.md). A gateway
+# speaking another version may mean something else by the same fields, so every decision denies rather than
+# guess. Version 2 dropped session.id: no decision may depend on which session asks, so that the gateway's
+# shared decision cache serves every session of an identity.
+contract := 2
 
 contract_ok if input.contract == contract
 
@@ -60,7 +65,7 @@ capabilities_of_roles contains capability if {
 	some capability in data.portcullis.permissions[role][environment]
 }
 
-# The union over all roles: the most permissive role wins. Risky statements on production still need
+# The union over all roles: the most permissive role wins. Risky operations on production still need
 # approval whoever runs them (request.rego), so the union never skips an approval.
 capabilities := capabilities_of_roles | {"session"} if count(capabilities_of_roles) > 0
 

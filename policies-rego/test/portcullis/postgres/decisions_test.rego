@@ -1,6 +1,8 @@
-package portcullis.request_test
+# The request decision for PostgreSQL: every role against every kind of statement on both kinds of connection, the
+# words the client sees, requests of several statements and identities of several groups.
+package portcullis.postgres.decisions_test
 
-import data.portcullis.fixtures as f
+import data.portcullis.postgres.fixtures as f
 import data.portcullis.request
 
 # --- the role matrix: every role, every kind of statement, both kinds of connection -------------------
@@ -307,54 +309,18 @@ test_approval_for_drop_by_dba_on_a_connection_without_env_tag if {
 	f.decide(["dba"], "untagged", [f.drop_users]).approval.required
 }
 
-# --- the contract -------------------------------------------------------------------------------------
-
-test_denied_for_another_contract_version if {
-	inp := object.union(f.request_input(["dba"], "dev", [f.select_one]), {"contract": 2})
-	d := request.decision with input as inp
-	d.policy == "request/contract"
-	d.reasons == ["the gateway sent decision contract 2, but these policies implement contract 1; deploy a gateway and policies that agree"]
-}
-
-test_denied_without_contract_version if {
-	inp := json.remove(f.request_input(["dba"], "dev", [f.select_one]), ["contract"])
-	d := request.decision with input as inp
-	d.policy == "request/contract"
-	not d.allow
-}
-
-test_denied_for_another_protocol if {
-	inp := object.union(f.request_input(["dba"], "dev", []), {"request": {"protocol": "mysql"}})
-	d := request.decision with input as inp
-	d.policy == "request/unsupported-protocol"
-	d.reasons == ["these policies decide PostgreSQL requests only, not protocol mysql"]
-}
-
-test_denied_without_request if {
-	d := request.decision with input as f.session_input(["dba"], "dev")
-	d.policy == "request/unsupported-protocol"
-	d.reasons == ["these policies decide PostgreSQL requests only, not protocol (none)"]
-}
-
-# --- the request policy's own safety nets ---------------------------------------------------------------
-
-test_denied_when_a_statement_has_no_outcome if {
-	d := request.decision with input as f.request_input(["dba"], "dev", [f.select_one])
-		with data.portcullis.request.outcomes as []
-	d == {"allow": false, "reasons": ["no rule of the request policy decided this input"], "policy": "pg/default-deny", "cache_ttl_s": 300}
-}
+# --- the safety nets, through PostgreSQL ---------------------------------------------------------------
 
 test_denied_when_no_rule_covers_a_statement if {
 	d := request.decision with input as f.request_input(["dba"], "dev", [f.select_one])
-		with data.portcullis.sql.needs as {}
+		with data.portcullis.postgres.needs as {}
 	d == {"allow": false, "reasons": ["SELECT: no rule of these policies covers this statement"], "policy": "pg/default-deny", "cache_ttl_s": 300}
 }
 
 test_denied_when_a_statement_was_lost_on_the_way if {
 	d := request.decision with input as f.request_input(["dba"], "dev", [f.select_one])
-		with data.portcullis.sql.complete as false
-	d.policy == "pg/default-deny"
-	not d.allow
+		with data.portcullis.postgres.complete as false
+	d == {"allow": false, "reasons": ["no rule of the request policy decided this input"], "policy": "request/default-deny", "cache_ttl_s": 300}
 }
 
 test_denied_setval_for_developers_on_prod if {

@@ -68,10 +68,12 @@ test_no_access_reason_names_every_role if {
 	reason == "roles approver, ci-readonly may not use production connection demo-prod (approver approves requests and has no access to data by itself; ci-readonly may only read, and not on production)"
 }
 
-test_contract_1_is_accepted_and_anything_else_is_not if {
-	access.contract_ok with input as {"contract": 1}
-	not access.contract_ok with input as {"contract": "1"}
-	access.contract_reason == "the gateway sent decision contract \"1\", but these policies implement contract 1; deploy a gateway and policies that agree" with input as {"contract": "1"}
+test_contract_2_is_accepted_and_anything_else_is_not if {
+	access.contract_ok with input as {"contract": 2}
+	not access.contract_ok with input as {"contract": 1}
+	access.contract_reason == "the gateway sent decision contract 1, but these policies implement contract 2; deploy a gateway and policies that agree" with input as {"contract": 1}
+	not access.contract_ok with input as {"contract": "2"}
+	access.contract_reason == "the gateway sent decision contract \"2\", but these policies implement contract 2; deploy a gateway and policies that agree" with input as {"contract": "2"}
 	not access.contract_ok with input as {}
-	access.contract_reason == "the gateway sent decision contract (none), but these policies implement contract 1; deploy a gateway and policies that agree" with input as {}
+	access.contract_reason == "the gateway sent decision contract (none), but these policies implement contract 2; deploy a gateway and policies that agree" with input as {}
 }

@@ -1,0 +1,306 @@
+package dev.portcullis.gateway.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.portcullis.gateway.GatewayConfig;
+import dev.portcullis.gateway.testing.TestStack;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The policy revision is the bundle manifest's revision: the same on every poll and on every gateway, and new when
+ * the manifest's is. A real OPA of this test's own (on a free loopback port, serving a copy of policies-rego/bundle
+ * with --watch) shows that; a stub of OPA's bundle list shows the fail-safe cases, in which the revision is unknown
+ * and the decision cache steps aside.
+ */
+class PolicyRevisionTest {
+    private static final Path OPA = TestStack.ROOT.resolve(".tools/bin/opa");
+    private static final Path BUNDLE = TestStack.ROOT.resolve("policies-rego/bundle");
+    private static final Duration MAX_AGE = Duration.ofSeconds(5);
+
+    @TempDir
+    static Path work;
+    private static Vertx vertx;
+    private static Process opa;
+    private static String opaUrl;
+    private static Path served;
+
+    @BeforeAll
+    static void startOpa() throws Exception {
+        vertx = Vertx.vertx();
+        served = work.resolve("bundle");
+        copy(BUNDLE, served);
+        int port = freePort();
+        opaUrl = "http://127.0.0.1:" + port;
+        opa = new ProcessBuilder(OPA.toString(), "run", "--server", "--skip-version-check", "--addr", "127.0.0.1:" + port,
+                "--watch", "--bundle", served.toString())
+                .redirectErrorStream(true).redirectOutput(work.resolve("opa.log").toFile()).start();
+        awaitHealthy(opaUrl + "/health?bundles");
+    }
+
+    @AfterAll
+    static void stopOpa() throws Exception {
+        if (opa != null) {
+            opa.destroy();
+            opa.waitFor(10, TimeUnit.SECONDS);
+        }
+        if (vertx != null) {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void revision_is_the_manifest_revision_on_20_consecutive_polls_and_on_every_gateway() throws Exception {
+        String manifest = manifestRevision(served);
+        PolicyRevision one = revision(opaUrl, MAX_AGE);
+        PolicyRevision other = revision(opaUrl, MAX_AGE);
+        Set<String> seen = new HashSet<>();
+        for (int poll = 0; poll < 20; poll++) {
+            poll(one);
+            poll(other);
+            seen.add(one.current());
+            seen.add(other.current());
+        }
+        assertEquals(Set.of(manifest), seen, "the revision must be the manifest's, the same on every poll of both gateways");
+        // What the revision stands for is only what is served: the policies, never their tests.
+        assertTrue(modulesServed().stream().noneMatch(id -> id.endsWith("_test.rego")), "the bundle serves no test module");
+    }
+
+    @Test
+    void revision_changes_when_the_manifest_revision_changes() throws Exception {
+        PolicyRevision revision = revision(opaUrl, MAX_AGE);
+        poll(revision);
+        String before = revision.current();
+        assertNotNull(before);
+        Path manifest = served.resolve(".manifest");
+        String original = Files.readString(manifest);
+        try {
+            JsonObject next = new JsonObject(original).put("revision", "sha256:0123456789abcdef");
+            Files.writeString(manifest, next.encode());
+            assertEquals("sha256:0123456789abcdef", awaitRevision(revision, "sha256:0123456789abcdef"));
+        } finally {
+            Files.writeString(manifest, original);
+            awaitRevision(revision, before);
+        }
+    }
+
+    @Test
+    void revision_is_unknown_at_once_when_opa_is_unreachable_or_answers_an_error() throws Exception {
+        AtomicReference<Stub> answer = new AtomicReference<>(new Stub(200, bundles("sha256:aaaaaaaaaaaaaaaa")));
+        HttpServer stub = stub(answer);
+        PolicyRevision revision = revision(url(stub), MAX_AGE);
+        try {
+            poll(revision);
+            assertEquals("sha256:aaaaaaaaaaaaaaaa", revision.current());
+            answer.set(new Stub(500, "{\"code\": \"internal_error\"}"));
+            poll(revision);
+            assertNull(revision.current(), "an OPA that answers an error runs policies nobody can name");
+            answer.set(new Stub(200, bundles("sha256:aaaaaaaaaaaaaaaa")));
+            poll(revision);
+            assertEquals("sha256:aaaaaaaaaaaaaaaa", revision.current());
+        } finally {
+            stub.stop(0);
+        }
+        poll(revision);
+        assertNull(revision.current(), "an unreachable OPA may come back with other policies");
+    }
+
+    @Test
+    void revision_is_unknown_when_no_bundle_names_one() throws Exception {
+        AtomicReference<Stub> answer = new AtomicReference<>();
+        HttpServer stub = stub(answer);
+        try {
+            PolicyRevision revision = revision(url(stub), MAX_AGE);
+            for (String body : List.of(
+                    "{\"result\": {}}",
+                    "{\"result\": {\"b\": {\"manifest\": {\"roots\": [\"portcullis\"]}}}}",
+                    "{\"result\": {\"b\": {\"manifest\": {\"revision\": \"\", \"roots\": [\"portcullis\"]}}}}",
+                    "{\"result\": {\"a\": {\"manifest\": {\"revision\": \"r1\"}}, \"b\": {\"manifest\": {}}}}",
+                    "{\"result\": {\"b\": \"not a bundle\"}}",
+                    "not json")) {
+                answer.set(new Stub(200, bundles("sha256:aaaaaaaaaaaaaaaa")));
+                poll(revision);
+                assertNotNull(revision.current());
+                answer.set(new Stub(200, body));
+                poll(revision);
+                assertNull(revision.current(), body);
+            }
+        } finally {
+            stub.stop(0);
+        }
+    }
+
+    @Test
+    void revision_is_unknown_once_older_than_the_bound() throws Exception {
+        AtomicReference<Stub> answer = new AtomicReference<>(new Stub(200, bundles("sha256:aaaaaaaaaaaaaaaa")));
+        HttpServer stub = stub(answer);
+        try {
+            // a bound long enough for a poll on a busy machine (a poll times out at a third of it)
+            Duration bound = Duration.ofSeconds(2);
+            PolicyRevision revision = revision(url(stub), bound);
+            poll(revision);
+            assertEquals("sha256:aaaaaaaaaaaaaaaa", revision.current());
+            Thread.sleep(bound.toMillis() + 200);
+            assertNull(revision.current(), "a revision not read again within the bound may no longer be the one in force");
+        } finally {
+            stub.stop(0);
+        }
+    }
+
+    @Test
+    void several_bundles_give_their_revisions_in_name_order() {
+        JsonObject body = new JsonObject(
+                "{\"result\": {\"zeta\": {\"manifest\": {\"revision\": \"r2\"}}, \"alpha\": {\"manifest\": {\"revision\": \"r1\"}}}}");
+        assertEquals("r1,r2", PolicyRevision.revisionOf(body));
+        assertEquals("OPA's answer is not a bundle list",
+                assertThrows(IllegalArgumentException.class, () -> PolicyRevision.revisionOf(new JsonObject())).getMessage());
+        assertEquals("bundle b has no revision in its manifest (run policies-rego/check --stamp)",
+                assertThrows(IllegalArgumentException.class, () -> PolicyRevision.revisionOf(new JsonObject("{\"result\": {\"b\": 7}}")))
+                        .getMessage());
+    }
+
+    // --- helpers ----------------------------------------------------------------------------------------------
+
+    private static PolicyRevision revision(String url, Duration maxAge) {
+        return new PolicyRevision(vertx, config(url, maxAge));
+    }
+
+    private static void poll(PolicyRevision revision) throws Exception {
+        revision.refresh().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    /** Polls until the revision is {@code expected} (OPA's --watch reloads within a second or two). */
+    private static String awaitRevision(PolicyRevision revision, String expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        String current;
+        do {
+            poll(revision);
+            current = revision.current();
+            if (expected.equals(current)) {
+                return current;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("the revision did not become " + expected + " within 15 s; last: " + current);
+    }
+
+    private static String manifestRevision(Path bundle) throws IOException {
+        return new JsonObject(Files.readString(bundle.resolve(".manifest"))).getString("revision");
+    }
+
+    private static List<String> modulesServed() throws Exception {
+        var body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(opaUrl + "/v1/policies")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        List<String> ids = new ArrayList<>();
+        new ObjectMapper().readTree(body.body()).get("result").forEach(m -> ids.add(m.get("id").asText()));
+        assertTrue(!ids.isEmpty(), "OPA serves the bundle's modules");
+        return ids;
+    }
+
+    private static String bundles(String revision) {
+        return "{\"result\": {\"/policies/bundle.tar.gz\": {\"etag\": \"\", \"manifest\": {\"revision\": \"" + revision
+                + "\", \"roots\": [\"portcullis\"]}}}}";
+    }
+
+    private record Stub(int status, String body) {
+    }
+
+    private static HttpServer stub(AtomicReference<Stub> answer) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/v1/data/system/bundles", exchange -> {
+            Stub s = answer.get();
+            byte[] body = s.body().getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(s.status(), body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+
+    private static String url(HttpServer server) {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void awaitHealthy(String url) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not up yet
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("the test's OPA did not become healthy; see " + work.resolve("opa.log"));
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    /** Only what PolicyRevision reads; any other option is a mistake of this test. */
+    private static GatewayConfig config(String url, Duration maxAge) {
+        GatewayConfig.Opa opaConfig = (GatewayConfig.Opa) Proxy.newProxyInstance(GatewayConfig.class.getClassLoader(),
+                new Class<?>[] {GatewayConfig.Opa.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "url" -> url;
+                    case "revisionMaxAge" -> maxAge;
+                    case "toString" -> "opa config of PolicyRevisionTest";
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+        return (GatewayConfig) Proxy.newProxyInstance(GatewayConfig.class.getClassLoader(), new Class<?>[] {GatewayConfig.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "opa" -> opaConfig;
+                    case "toString" -> "config of PolicyRevisionTest";
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+    }
+}
