@@ -3,7 +3,7 @@ package dev.portcullis.gateway.masking;
 import java.util.Locale;
 
 /**
- * One column's masking method from a plan (contract v1 {@code plan[]}), applied to a text value. Every method
+ * One column's masking method from a plan (contract v2 {@code plan[]}), applied to a text value. Every method
  * keeps the value's shape where the method says so and never reveals more than it names: a value too short
  * to keep {@code keep_last} characters of is masked entirely.
  *

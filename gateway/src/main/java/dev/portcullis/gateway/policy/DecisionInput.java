@@ -9,15 +9,16 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The input of every decision (contract v1, policies-rego/schema/): who, on which connection, in which
- * session, with which grants, and, for {@code request}, what. Typed here so the gateway can only send
- * what the contract defines.
+ * The input of every decision (contract v2, policies-rego/schema/): who, on which connection, from where, with
+ * which grants, and, for {@code request}, what. No session id: a decision must not depend on which session asks,
+ * so the shared cache serves every session of an identity. Typed here so the gateway can only send what the
+ * contract defines.
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record DecisionInput(int contract, IdentityInput identity, ConnectionInput connection, SessionInput session,
-        List<GrantInput> grants, Object request) {
+        List<GrantInput> grants, @JsonInclude(JsonInclude.Include.NON_NULL) Object request) {
 
-    public static final int CONTRACT_VERSION = 1;
+    public static final int CONTRACT_VERSION = 2;
 
     public record IdentityInput(String subject, String name, List<String> groups, @JsonProperty("client_id") String clientId,
             String kind) {
@@ -26,7 +27,8 @@ public record DecisionInput(int contract, IdentityInput identity, ConnectionInpu
     public record ConnectionInput(String name, String type, Map<String, String> tags) {
     }
 
-    public record SessionInput(String id, @JsonProperty("source_ip") String sourceIp) {
+    /** Where the session comes from. */
+    public record SessionInput(@JsonProperty("source_ip") String sourceIp) {
     }
 
     public record GrantInput(String scope, @JsonProperty("expires_at") String expiresAt) {
@@ -34,14 +36,15 @@ public record DecisionInput(int contract, IdentityInput identity, ConnectionInpu
 
     /** The parts that stay the same for a whole session. */
     public record SessionContext(IdentityInput identity, ConnectionInput connection, SessionInput session) {
-        public static SessionContext of(Identity identity, TargetConnection connection, String sessionId, String sourceIp) {
+        public static SessionContext of(Identity identity, TargetConnection connection, String sourceIp) {
             return new SessionContext(
                     new IdentityInput(identity.subject(), identity.name(), identity.groups(), identity.clientId(),
                             identity.kind().name().toLowerCase(Locale.ROOT)),
                     new ConnectionInput(connection.name(), connection.type(), connection.tags()),
-                    new SessionInput(sessionId, sourceIp));
+                    new SessionInput(sourceIp));
         }
 
+        /** The input of {@code session} (no request) or of {@code request}. */
         public DecisionInput with(Object request) {
             return new DecisionInput(CONTRACT_VERSION, identity, connection, session, List.of(), request);
         }

@@ -3,7 +3,7 @@ package dev.portcullis.gateway.policy;
 import java.util.List;
 
 /**
- * OPA's answer to {@code portcullis/mask} (contract v1, policies-rego/schema/mask.output.schema.json): a method
+ * OPA's answer to {@code portcullis/mask} (contract v2, policies-rego/schema/mask.output.schema.json): a method
  * per masked column and the detectors to run over the others. A failure to decide carries its cause, and the
  * gateway refuses the result.
  */

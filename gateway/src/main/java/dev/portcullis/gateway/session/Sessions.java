@@ -83,7 +83,7 @@ public class Sessions {
                         throw new SessionRefused(SessionRefused.Reason.WRONG_PROTOCOL, "connection \"" + target.name() + "\" is a "
                                 + target.type() + " connection, not a " + protocol + " one", null);
                     }
-                    DecisionInput.SessionContext context = DecisionInput.SessionContext.of(identity, target, id, sourceIp);
+                    DecisionInput.SessionContext context = DecisionInput.SessionContext.of(identity, target, sourceIp);
                     return policy.decide("session", context.with(null))
                             .thenApply(decision -> started(id, identity, target, context, decision, executor));
                 }))

@@ -28,7 +28,7 @@ final class Workload {
             TargetConnection.TlsMode.DISABLE, null, Map.of("env", "dev", "purpose", "benchmark"));
 
     static DecisionInput.SessionContext session() {
-        return DecisionInput.SessionContext.of(BOB, BENCH, SESSION_ID, "127.0.0.1");
+        return DecisionInput.SessionContext.of(BOB, BENCH, "127.0.0.1");
     }
 
     /** A statement and how pgbench (or a report tool) varies its literals. */

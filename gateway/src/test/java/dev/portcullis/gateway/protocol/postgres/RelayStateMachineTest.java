@@ -68,7 +68,7 @@ class RelayStateMachineTest {
         Identity bob = new Identity("bob-subject", "bob", List.of("developers"), null, Identity.Kind.HUMAN);
         TargetConnection dev = new TargetConnection("relay-test", "postgres", "127.0.0.1", 5432, "db", "owner", null,
                 TargetConnection.TlsMode.DISABLE, null, Map.of("env", "dev"));
-        context = DecisionInput.SessionContext.of(bob, dev, "relay-test-session", "127.0.0.1");
+        context = DecisionInput.SessionContext.of(bob, dev, "127.0.0.1");
         session = new Session("relay-test-session", bob, dev, context, stack.decider(), null, new SessionRegistry(), Runnable::run, null);
         masks = new MaskPlanner(stack.decider(), new KeyedHash(new byte[32]), null, null, null, Duration.ofSeconds(5));
         client = new EmbeddedChannel();

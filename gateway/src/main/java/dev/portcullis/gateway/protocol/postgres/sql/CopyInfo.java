@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
- * What a {@code COPY} moves and where (contract v1 {@code copy}).
+ * What a {@code COPY} moves and where (contract v2 {@code copy}).
  *
  * @param direction {@code "to"} (out of the database) or {@code "from"} (into it)
  * @param program   the other end is a shell command run by the server ({@code TO/FROM PROGRAM})

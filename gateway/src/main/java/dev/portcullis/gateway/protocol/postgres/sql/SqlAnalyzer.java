@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Turns the SQL text of a Query (simple protocol, possibly several statements) or a Parse message into the
- * statements of decision contract v1 ({@code policies-rego/schema/README.md}).
+ * statements of decision contract v2 ({@code policies-rego/schema/README.md}).
  *
  * <p>How: a PostgreSQL-exact lexer ({@link PgLexer}) splits the text at top-level semicolons and recognises
  * utility statements by their leading words; SELECT/INSERT/UPDATE/DELETE/MERGE and the queries inside other

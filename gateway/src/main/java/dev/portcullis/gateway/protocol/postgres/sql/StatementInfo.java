@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 
 /**
- * One statement as the decision contract v1 describes it ({@code input.request.statements[]}); the JSON
+ * One statement as the decision contract v2 describes it ({@code input.request.statements[]}); the JSON
  * names are the contract's, and every key is written even when its value is {@code null}.
  *
  * @param command      upper-case verb from the contract's list, {@code OTHER} when it is none of them
@@ -41,7 +41,7 @@ public record StatementInfo(
     }
 
     /**
-     * The pseudo-statement of a FunctionCall message (contract v1, message {@code function_call}): command
+     * The pseudo-statement of a FunctionCall message (contract v2, message {@code function_call}): command
      * {@code FUNCTION_CALL}, the function's OID as its only function, and no text.
      */
     public static StatementInfo functionCall(String functionOid) {

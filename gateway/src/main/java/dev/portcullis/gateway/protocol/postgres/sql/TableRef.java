@@ -3,7 +3,7 @@ package dev.portcullis.gateway.protocol.postgres.sql;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
- * One table a statement touches (contract v1 {@code tables[]}). {@code schema} is {@code null} when the
+ * One table a statement touches (contract v2 {@code tables[]}). {@code schema} is {@code null} when the
  * statement did not name one; names are lower-cased unless they were quoted, as PostgreSQL folds them.
  *
  * @param access {@link #READ} or {@link #WRITE}

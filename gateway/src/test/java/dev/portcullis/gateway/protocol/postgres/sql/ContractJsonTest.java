@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.junit.jupiter.api.Test;
 
-/** The analysis serialises to exactly the statements part of decision contract v1. */
+/** The analysis serialises to exactly the statements part of decision contract v2. */
 class ContractJsonTest {
 
     private final ObjectMapper mapper = new ObjectMapper().configure(SerializationFeature.INDENT_OUTPUT, false);
