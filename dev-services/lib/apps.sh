@@ -60,7 +60,8 @@ up_app() {
   # its event journal under .stack/, so that `down --purge` really starts over.
   if [[ "$app" == gateway ]]; then
     extra+=("-Dportcullis.postgres.tls-cert=$TLS_DIR/server.crt" "-Dportcullis.postgres.tls-key=$TLS_DIR/server.key"
-      "-Dportcullis.recording.journal-dir=$STACK_DIR/journal/gateway")
+      "-Dportcullis.recording.journal-dir=$STACK_DIR/journal/gateway"
+      "-Dportcullis.approval.how-to-approve=dev-services/stack approve {id}")
   fi
   start_bg "$app" "$REPO_ROOT/$app" "$JAVA_BIN" "$STACK_MARKER" \
     "-Dquarkus.config.locations=$STACK_ENV_FILE,$SECRETS_FILE" \

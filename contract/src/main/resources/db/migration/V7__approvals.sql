@@ -87,7 +87,7 @@ CREATE INDEX approval_notifications_due ON approval_notifications (next_attempt_
 CREATE FUNCTION portcullis_notify_approval() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('portcullis_approvals', CASE TG_TABLE_NAME WHEN 'approval_votes' THEN NEW.request_id ELSE NEW.id END::text);
+    PERFORM pg_notify('portcullis_approvals', NEW.id::text);
     RETURN NULL;
 END;
 $$;
@@ -96,9 +96,17 @@ CREATE TRIGGER approval_requests_changed
     AFTER INSERT OR UPDATE ON approval_requests
     FOR EACH ROW EXECUTE FUNCTION portcullis_notify_approval();
 
+CREATE FUNCTION portcullis_notify_approval_vote() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('portcullis_approvals', NEW.request_id::text);
+    RETURN NULL;
+END;
+$$;
+
 CREATE TRIGGER approval_votes_changed
     AFTER INSERT ON approval_votes
-    FOR EACH ROW EXECUTE FUNCTION portcullis_notify_approval();
+    FOR EACH ROW EXECUTE FUNCTION portcullis_notify_approval_vote();
 
 CREATE FUNCTION portcullis_notify_grant() RETURNS trigger
 LANGUAGE plpgsql AS $$

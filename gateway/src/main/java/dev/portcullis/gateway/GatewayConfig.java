@@ -28,6 +28,21 @@ public interface GatewayConfig {
 
     Recording recording();
 
+    Approval approval();
+
+    interface Approval {
+        /**
+         * How the client is told to get a held request approved, in the notice it gets while it waits; {@code {id}} is
+         * the approval request's id. The local stack sets {@code dev-services/stack approve {id}}.
+         */
+        @WithDefault("POST /approvals/{id}/approve on the Portcullis admin API")
+        String howToApprove();
+
+        /** How often a client waiting for an approval is reminded that it waits. */
+        @WithDefault("15s")
+        Duration noticeEvery();
+    }
+
     interface Recording {
         /**
          * Directory of the event journal, where every session event waits until Kafka has it. One gateway per

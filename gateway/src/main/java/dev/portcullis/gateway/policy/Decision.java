@@ -12,7 +12,25 @@ import java.util.List;
 public record Decision(boolean allow, List<String> reasons, String policy, Approval approval, int cacheTtlS,
         String decisionId, String revision, long latencyMicros, boolean cached) implements PolicyAnswer {
 
-    public record Approval(boolean required, List<String> approverGroups, int minApprovals, int grantTtlS) {
+    /**
+     * What a person must do before the request may run.
+     *
+     * @param approverGroups who may approve: members of any of these groups (OPA's {@code portcullis/approve} decides)
+     * @param minApprovals   how many distinct approvers it takes
+     * @param expiresInS     how long the request waits for them
+     * @param grant          what approving it also grants the requester for a while, or null
+     */
+    public record Approval(boolean required, List<String> approverGroups, int minApprovals, int expiresInS, Grant grant) {
+        /** The default wait for approvers: ten minutes. */
+        public static final int DEFAULT_EXPIRES_IN_S = 600;
+
+        public Approval {
+            approverGroups = List.copyOf(approverGroups);
+        }
+    }
+
+    /** A time-boxed grant: {@code scope} on this connection for {@code ttlS} seconds; the policy decides what it allows. */
+    public record Grant(String scope, int ttlS) {
     }
 
     public Decision {

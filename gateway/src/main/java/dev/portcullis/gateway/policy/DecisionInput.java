@@ -44,14 +44,14 @@ public record DecisionInput(int contract, IdentityInput identity, ConnectionInpu
                     new SessionInput(sourceIp));
         }
 
-        /** The input of {@code session} (no request) or of {@code request}. */
-        public DecisionInput with(Object request) {
-            return new DecisionInput(CONTRACT_VERSION, identity, connection, session, List.of(), request);
+        /** The input of {@code session} (no request) or of {@code request}, with the identity's active grants. */
+        public DecisionInput with(Object request, List<GrantInput> grants) {
+            return new DecisionInput(CONTRACT_VERSION, identity, connection, session, grants, request);
         }
 
         /** The input of {@code mask}: no session, so one plan serves all of this identity's sessions. */
-        public MaskInput mask(List<MaskInput.Column> columns) {
-            return new MaskInput(CONTRACT_VERSION, identity, connection, List.of(), new MaskInput.Result(columns));
+        public MaskInput mask(List<MaskInput.Column> columns, List<GrantInput> grants) {
+            return new MaskInput(CONTRACT_VERSION, identity, connection, grants, new MaskInput.Result(columns));
         }
     }
 

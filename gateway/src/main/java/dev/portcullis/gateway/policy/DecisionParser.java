@@ -55,8 +55,7 @@ final class DecisionParser {
                 throw new InvalidDecisionException("the policy decision's approval is not required (an approval says 'required': true or is left out)");
             }
             approval = new Decision.Approval(true, strings(a, "approver_groups", "the policy decision's approval", 1),
-                    count(a, "min_approvals", 1, "the policy decision's approval"),
-                    count(a, "grant_ttl_s", 0, "the policy decision's approval"));
+                    count(a, "min_approvals", 1, "the policy decision's approval"), Decision.Approval.DEFAULT_EXPIRES_IN_S, null);
             if (allow) {
                 throw new InvalidDecisionException("the policy decision allows and asks for an approval at once");
             }

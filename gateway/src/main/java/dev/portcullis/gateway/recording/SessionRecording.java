@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.recording;
 
+import dev.portcullis.contract.events.Approval;
 import dev.portcullis.contract.events.Request;
 import dev.portcullis.contract.events.Result;
 import dev.portcullis.contract.events.SessionEnded;
@@ -58,8 +59,8 @@ public final class SessionRecording {
      */
     public long request(String message, Object statements, String sql, Decision d, String source) {
         requests++;
-        if (!d.allow()) {
-            denials++;
+        if (!d.allow() && d.approval() == null) {
+            denials++; // a held request counts once its approval ends, if it is not approved
         }
         boolean approval = d.approval() != null && d.approval().required();
         return emit(() -> {
@@ -83,6 +84,17 @@ public final class SessionRecording {
                     .map(m -> new Result.MaskedColumn(m.column(), m.table(), m.schema(), m.sourceColumn(), m.method(), m.rule())).toList(),
                     detectors, r.status(), r.error(), masked.size() - listed);
         });
+    }
+
+    /**
+     * A held request's approval changed: created ({@code pending}, no approver), a vote that was not yet enough
+     * ({@code pending}, its approver), or its end.
+     */
+    public void approval(String requestId, long requestSeq, String state, String approver, String comment) {
+        if (!"pending".equals(state) && !"approved".equals(state)) {
+            denials++;
+        }
+        emit(() -> new Approval(requestId, requestSeq, state, approver, comment));
     }
 
     /** The last event of the session; later calls do nothing. */

@@ -55,6 +55,11 @@ public final class DecisionMemo {
         return new Hit(e.request(), e.decision());
     }
 
+    /** Forgets every decision: what they were decided on (the identity's grants) changed. */
+    public void clear() {
+        entries.clear();
+    }
+
     /**
      * @param key     compared by value: the decision input's request part, a record graph
      * @param request what the decision was made for, handed back by {@link #get}

@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.session;
 
 import dev.portcullis.contract.Channels;
+import dev.portcullis.gateway.approval.Approvals;
 import dev.portcullis.gateway.connection.ConnectionRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -13,7 +14,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * LISTENs on the gateway's NOTIFY channels: connection changes invalidate the registry cache, and kill
+ * LISTENs on the gateway's NOTIFY channels: connection changes invalidate the registry cache, approval changes release
+ * held requests, grant changes reach the identity's sessions, and kill
  * requests end a session if this replica holds it. Reconnects forever; after each reconnect the whole cache
  * is dropped, since notifications sent meanwhile are lost.
  */
@@ -26,7 +28,7 @@ public class NotificationListener {
 
     private final PgSubscriber subscriber;
 
-    NotificationListener(Vertx vertx, ConnectionRegistry connections, SessionRegistry sessions,
+    NotificationListener(Vertx vertx, ConnectionRegistry connections, SessionRegistry sessions, Approvals approvals,
             @ConfigProperty(name = "quarkus.datasource.reactive.url") String url,
             @ConfigProperty(name = "quarkus.datasource.username") String user,
             @ConfigProperty(name = "quarkus.datasource.password") String password) {
@@ -35,6 +37,9 @@ public class NotificationListener {
         subscriber.channel(Channels.CONNECTION_CHANGED)
                 .subscribeHandler(v -> connections.invalidateAll())
                 .handler(connections::invalidate);
+        // after a reconnect, what was notified meanwhile is lost: every waiting approval and every grant is read again
+        subscriber.channel(Channels.APPROVALS).subscribeHandler(v -> approvals.changedAll()).handler(approvals::changed);
+        subscriber.channel(Channels.GRANTS).subscribeHandler(v -> sessions.grantsChanged(null)).handler(sessions::grantsChanged);
         subscriber.channel(Channels.KILL_SESSION).handler(id -> {
             if (sessions.kill(id, KILLED_MESSAGE)) {
                 LOG.infof("session %s killed by administrator request", id);

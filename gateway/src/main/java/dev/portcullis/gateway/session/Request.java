@@ -8,8 +8,14 @@ import java.util.concurrent.CompletionStage;
  * recording keeps. An engine's record type; compared by value when it is {@link #memoizable()}.
  */
 public interface Request {
+    /** The protocol, as in the decision input's {@code request.protocol}. */
+    String protocol();
+
     /** The wire message or operation it came from: {@code query}, {@code parse}, {@code function_call}, ... */
     String message();
+
+    /** What it does in one line, for the people asked to approve it (PostgreSQL: the normalised statements). */
+    String summary();
 
     /** The {@code request} part of the decision input (serialised as JSON, contract in policies-rego/schema/). */
     Object input();

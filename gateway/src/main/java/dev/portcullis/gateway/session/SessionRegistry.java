@@ -31,6 +31,15 @@ public class SessionRegistry {
         return s != null && s.kill(message);
     }
 
+    /** An identity's grants changed (null: anyone's may have): its sessions on this replica read them again. */
+    public void grantsChanged(String subject) {
+        byId.values().forEach(s -> {
+            if (subject == null || s.identity().subject().equals(subject)) {
+                s.reloadGrants();
+            }
+        });
+    }
+
     public int size() {
         return byId.size();
     }

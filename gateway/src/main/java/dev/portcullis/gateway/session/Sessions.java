@@ -1,7 +1,8 @@
 package dev.portcullis.gateway.session;
 
 import dev.portcullis.contract.SecretSealer;
-import dev.portcullis.gateway.GatewayConfig;
+import dev.portcullis.gateway.approval.Approvals;
+import dev.portcullis.gateway.approval.Grants;
 import dev.portcullis.gateway.connection.ConnectionRegistry;
 import dev.portcullis.gateway.connection.TargetConnection;
 import dev.portcullis.gateway.identity.Identity;
@@ -13,8 +14,7 @@ import dev.portcullis.gateway.policy.PolicyDecider;
 import dev.portcullis.gateway.recording.SessionRecorder;
 import dev.portcullis.gateway.recording.SessionRecording;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -35,31 +35,20 @@ public class Sessions {
     private final PolicyDecider policy;
     private final SessionRecorder recorder;
     private final SessionRegistry registry;
-    private final SecretSealer sealer;
+    private final Session.Parts parts;
+    private final Grants grants;
     private final String gatewayId;
 
-    Sessions(GatewayConfig config, TokenVerifier tokens, ConnectionRegistry connections, PolicyDecider policy,
-            SessionRecorder recorder, SessionRegistry registry, SecretSealer sealer) {
+    Sessions(ReplicaId replica, TokenVerifier tokens, ConnectionRegistry connections, PolicyDecider policy,
+            SessionRecorder recorder, SessionRegistry registry, SecretSealer sealer, Approvals approvals, Grants grants) {
         this.tokens = tokens;
         this.connections = connections;
         this.policy = policy;
         this.recorder = recorder;
         this.registry = registry;
-        this.sealer = sealer;
-        this.gatewayId = gatewayId(config);
-    }
-
-    /** This gateway in recordings: the host name and the PostgreSQL listener's port. */
-    private static String gatewayId(GatewayConfig config) {
-        String host = System.getenv("HOSTNAME");
-        if (host == null || host.isBlank()) {
-            try {
-                host = InetAddress.getLocalHost().getHostName();
-            } catch (UnknownHostException e) {
-                host = "gateway";
-            }
-        }
-        return host + ":" + config.postgres().port();
+        this.gatewayId = replica.value();
+        this.parts = new Session.Parts(policy, sealer, registry, approvals, grants);
+        this.grants = grants;
     }
 
     /**
@@ -84,8 +73,9 @@ public class Sessions {
                                 + target.type() + " connection, not a " + protocol + " one", null);
                     }
                     DecisionInput.SessionContext context = DecisionInput.SessionContext.of(identity, target, sourceIp);
-                    return policy.decide("session", context.with(null))
-                            .thenApply(decision -> started(id, identity, target, context, decision, executor));
+                    return grants.active(identity.subject(), target.name()).thenCompose(active -> policy.decide("session",
+                                    context.with(null, active.stream().map(Grants.Active::input).toList()))
+                            .thenApply(decision -> started(id, identity, target, context, active, decision, executor)));
                 }))
                 .exceptionally(failure -> {
                     throw refusal(id, failure);
@@ -93,7 +83,7 @@ public class Sessions {
     }
 
     private Session started(String id, Identity identity, TargetConnection target, DecisionInput.SessionContext context,
-            Decision decision, Executor executor) {
+            List<Grants.Active> active, Decision decision, Executor executor) {
         if (!decision.allow()) {
             LOG.infof("session %s: %s denied a session on %s [decision %s, policy %s]: %s", id, identity.name(), target.name(),
                     decision.decisionId(), decision.policy(), decision.reasons());
@@ -102,7 +92,7 @@ public class Sessions {
         // Pass-through mode (benchmarks of the bare relay) neither masks nor records.
         SessionRecording recording = policy.passThrough() ? null
                 : SessionRecording.start(recorder, UUID.fromString(id), context, gatewayId);
-        Session session = new Session(id, identity, target, context, policy, sealer, registry, executor, recording);
+        Session session = new Session(id, identity, target, context, parts, active, executor, recording);
         registry.register(session);
         LOG.infof("session %s: %s (%s, groups %s) opened %s", id, identity.name(), identity.kind(), identity.groups(), target.name());
         return session;

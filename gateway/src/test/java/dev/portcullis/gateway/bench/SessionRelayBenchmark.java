@@ -60,8 +60,8 @@ public class SessionRelayBenchmark {
     public void setUp() throws Exception {
         stack = new StackDecider();
         AnalysisCache sql = new AnalysisCache(new SqlAnalyzer());
-        Session session = new Session(Workload.SESSION_ID, Workload.BOB, Workload.BENCH, Workload.session(), stack.decider(), null,
-                new SessionRegistry(), Runnable::run, null);
+        Session session = new Session(Workload.SESSION_ID, Workload.BOB, Workload.BENCH, Workload.session(),
+                new Session.Parts(stack.decider(), null, new SessionRegistry(), null, null), java.util.List.of(), Runnable::run, null);
         relay = new SessionInternals.Relay(session, sql, Wire.ALLOC, Wire.MAX_MESSAGE_BYTES);
 
         preparedRequestBytes = new Wire.Stream().bind("", "P0_1", "512734").describePortal("").execute("", 0).sync().bytes();

@@ -46,8 +46,8 @@ class DecisionParserTest {
             if (a == null) {
                 assertNull(d.approval());
             } else {
-                assertEquals(new Decision.Approval(true, strings(a.get("approver_groups")), a.get("min_approvals").intValue(),
-                        a.get("grant_ttl_s").intValue()), d.approval());
+                assertEquals(strings(a.get("approver_groups")), d.approval().approverGroups());
+                assertEquals(a.get("min_approvals").intValue(), d.approval().minApprovals());
             }
         }));
     }

@@ -125,6 +125,11 @@ public final class StackDecider implements AutoCloseable {
         GatewayConfig.Policy policy = () -> false;
         return new GatewayConfig() {
             @Override
+            public Approval approval() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
             public String oidcIssuer() {
                 throw new UnsupportedOperationException();
             }

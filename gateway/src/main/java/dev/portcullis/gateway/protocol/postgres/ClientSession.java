@@ -267,7 +267,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         this.backend = backendLink.channel();
         this.cancelKey = deps.cancelKeys().issue(session);
         this.relay = Relay.wire(session, ctx, backend, backendLink.transactionStatus(), deps.sql(), deps.analysisPool(), deps.masks(),
-                new Relay.Pids(backendLink.processId(), cancelKey.processId()), deps.config().maxMessageBytes(), this);
+                new Relay.Pids(backendLink.processId(), cancelKey.processId()), deps.config().maxMessageBytes(),
+                deps.noticeEvery(), this);
         session.attach(new Session.Control() {
             @Override
             public void kill(String message) {
@@ -277,7 +278,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
 
             @Override
             public void cancel() {
-                deps.backends().cancel(ctx.channel().eventLoop(), session.connection(), link.processId(), link.secretKey());
+                ctx.executor().execute(() -> {
+                    if (phase == Phase.RELAY && !relay.withdrawHeld()) {
+                        deps.backends().cancel(ctx.channel().eventLoop(), session.connection(), link.processId(), link.secretKey());
+                    }
+                });
             }
         });
         ctx.pipeline().remove("startup-timeout");

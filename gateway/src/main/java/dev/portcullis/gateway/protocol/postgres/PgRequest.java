@@ -68,8 +68,23 @@ final class PgRequest implements Request {
     }
 
     @Override
+    public String protocol() {
+        return input.protocol();
+    }
+
+    @Override
     public String message() {
         return input.message();
+    }
+
+    /** The normalised statements (literals replaced), one after the other. */
+    @Override
+    public String summary() {
+        StringBuilder sb = new StringBuilder();
+        for (StatementInfo s : input.statements()) {
+            sb.append(sb.isEmpty() ? "" : "; ").append(s.normalized() == null || s.normalized().isEmpty() ? s.command() : s.normalized());
+        }
+        return sb.toString();
     }
 
     @Override

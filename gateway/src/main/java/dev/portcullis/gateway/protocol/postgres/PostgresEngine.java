@@ -54,7 +54,7 @@ public class PostgresEngine implements Engine {
         MaskPlanner masks = new MaskPlanner(policy, new KeyedHash(sealer.derive("portcullis masking hash v1")), backends, sealer,
                 loops, config.postgres().backendConnectTimeout());
         this.deps = new PgDependencies(config.postgres(), tls, sessions, new AnalysisCache(new SqlAnalyzer()), analysisPool, backends,
-                masks, new CancelKeys());
+                masks, new CancelKeys(), config.approval().noticeEvery());
     }
 
     @Override

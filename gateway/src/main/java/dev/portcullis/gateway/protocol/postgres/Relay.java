@@ -48,7 +48,7 @@ final class Relay {
     private long lastActivityNanos = System.nanoTime();
 
     private Relay(Session session, ChannelHandlerContext client, Channel backend, byte transactionStatus, AnalysisCache sql,
-            Executor analysisPool, MaskPlanner masks, Pids pids, Owner owner) {
+            Executor analysisPool, MaskPlanner masks, Pids pids, java.time.Duration noticeEvery, Owner owner) {
         this.client = client;
         this.backend = backend;
         this.flow = new Flow(client.channel(), backend);
@@ -57,7 +57,7 @@ final class Relay {
         this.results = session.enforced() && masks != null ? new ResultRelay(masks, session, client, protocol, sequencer, flow,
                 pids.backend(), pids.client()) : null;
         this.gate = new RequestGate(session, client, backend, sql, analysisPool, protocol, sequencer, flow, results,
-                owner::clientTerminated);
+                owner::clientTerminated, noticeEvery);
     }
 
     /**
@@ -68,8 +68,8 @@ final class Relay {
      * none).
      */
     static Relay wire(Session session, ChannelHandlerContext client, Channel backend, byte transactionStatus, AnalysisCache sql,
-            Executor analysisPool, MaskPlanner masks, Pids pids, int maxMessageBytes, Owner owner) {
-        Relay relay = new Relay(session, client, backend, transactionStatus, sql, analysisPool, masks, pids, owner);
+            Executor analysisPool, MaskPlanner masks, Pids pids, int maxMessageBytes, java.time.Duration noticeEvery, Owner owner) {
+        Relay relay = new Relay(session, client, backend, transactionStatus, sql, analysisPool, masks, pids, noticeEvery, owner);
         backend.pipeline().replace("frames", "frames", new PgFrameDecoder(maxMessageBytes, false, BACKEND_RUNS));
         backend.pipeline().addLast("relay", relay.new FromBackend(owner));
         client.pipeline().replace("frames", "frames", new PgFrameDecoder(maxMessageBytes, true));
@@ -89,6 +89,11 @@ final class Relay {
 
     void clientWritabilityChanged() {
         flow.clientWritability();
+    }
+
+    /** The client cancelled: a request held for approval is withdrawn. @return whether there was one */
+    boolean withdrawHeld() {
+        return gate.withdrawHeld();
     }
 
     /** When either side last sent something. */

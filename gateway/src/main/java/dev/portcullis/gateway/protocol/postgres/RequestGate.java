@@ -48,9 +48,16 @@ final class RequestGate {
     /** Whether a message of the current extended-protocol batch was forwarded since the last Sync. */
     private boolean batchForwarded;
     private boolean closed;
+    /** The request waiting for approval, if any. */
+    private Verdict.Held held;
+    /** The client cancelled the held request: it ends as a cancelled statement does. */
+    private boolean withdrawnByClient;
+    private final java.time.Duration noticeEvery;
 
     RequestGate(Session session, ChannelHandlerContext client, Channel backend, AnalysisCache sql, Executor analysisPool,
-            ExtendedProtocol protocol, ResponseSequencer sequencer, Flow flow, ResultRelay results, Runnable onTerminate) {
+            ExtendedProtocol protocol, ResponseSequencer sequencer, Flow flow, ResultRelay results, Runnable onTerminate,
+            java.time.Duration noticeEvery) {
+        this.noticeEvery = noticeEvery;
         this.session = session;
         this.client = client;
         this.backend = backend;
@@ -65,6 +72,9 @@ final class RequestGate {
 
     void close() {
         closed = true;
+        if (held != null) {
+            held.hold().withdraw("the client disconnected");
+        }
         waiting.forEach(ReferenceCountUtil::release);
         waiting.clear();
     }
@@ -146,8 +156,8 @@ final class RequestGate {
             }
             if (failure != null) {
                 deny(frame, type, Decision.failClosed("the gateway could not decide this request").denialMessage("this statement"));
-            } else {
-                conclude(frame, type, decided);
+            } else if (!conclude(frame, type, decided)) {
+                return; // held for approval: what follows keeps waiting behind it
             }
             drainWaiting();
         }));
@@ -180,14 +190,69 @@ final class RequestGate {
         }
     }
 
-    private void conclude(ByteBuf frame, byte type, Verdict verdict) {
+    /** @return false when the request is held for approval: it and what follows it go on once the approval ends */
+    private boolean conclude(ByteBuf frame, byte type, Verdict verdict) {
         if (verdict instanceof Verdict.Allow allow) {
             PgRequest request = (PgRequest) allow.request();
             request.ran(protocol.sqlPrepared());
             forward(frame, type, request.copies(), allow.seq());
+        } else if (verdict instanceof Verdict.Deny deny) {
+            deny(frame, type, deny.message("this statement"));
         } else {
-            deny(frame, type, ((Verdict.Deny) verdict).message("this statement"));
+            hold(frame, type, (Verdict.Held) verdict);
+            return false;
         }
+        return true;
+    }
+
+    /**
+     * A request waiting for approval: the client hears so at once and every so often (a NoticeResponse, which psql
+     * prints while it waits), nothing it sends after the request overtakes it, and once the approval ends the request
+     * runs or is denied in its place.
+     */
+    private void hold(ByteBuf frame, byte type, Verdict.Held held) {
+        this.held = held;
+        flow.hold(Flow.ClientHold.DECIDING);
+        notice(held);
+        var reminders = client.executor().scheduleAtFixedRate(() -> notice(held), noticeEvery.toMillis(), noticeEvery.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        held.outcome().whenComplete((verdict, failure) -> onEventLoop(() -> {
+            reminders.cancel(false);
+            this.held = null;
+            if (closed) {
+                frame.release();
+                return;
+            }
+            if (withdrawnByClient) {
+                withdrawnByClient = false;
+                frame.release();
+                sequencer.denyWithOwnReadyForQuery(client, ErrorResponse.error(PgProtocol.QUERY_CANCELED, "canceling statement due to user request"));
+                client.flush();
+            } else if (failure != null || !conclude(frame, type, verdict)) {
+                deny(frame, type, Decision.failClosed("the gateway could not decide this request").denialMessage("this statement"));
+            }
+            drainWaiting();
+        }));
+    }
+
+    private void notice(Verdict.Held held) {
+        client.writeAndFlush(ErrorResponse.notice(held.hold().notice()).encode(client.alloc(), PgProtocol.NOTICE_RESPONSE),
+                client.voidPromise());
+    }
+
+    /**
+     * The client cancelled (a CancelRequest): a request held for approval is withdrawn, and the client gets what
+     * PostgreSQL says of a cancelled statement.
+     *
+     * @return whether a held request was withdrawn (else the cancel is for the backend)
+     */
+    boolean withdrawHeld() {
+        if (held == null) {
+            return false;
+        }
+        withdrawnByClient = true;
+        held.hold().withdraw("the client cancelled the statement");
+        return true;
     }
 
     private void deny(ByteBuf frame, byte type, String message) {

@@ -56,9 +56,13 @@ final class ResultRelay {
     private final RowRewriter rows;
     private final int backendPid;
     private final int clientPid;
-    private final Map<FrameKey, MaskPlanner.Planned> memo = new LinkedHashMap<>(32, 0.75f, true) {
+    /** A plan this session made for a result shape, and under which of its grants (they change what is masked). */
+    private record Remembered(MaskPlanner.Planned planned, int grantsVersion) {
+    }
+
+    private final Map<FrameKey, Remembered> memo = new LinkedHashMap<>(32, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<FrameKey, MaskPlanner.Planned> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<FrameKey, Remembered> eldest) {
             return size() > MEMO_MAX_ENTRIES;
         }
     };
@@ -344,9 +348,9 @@ final class ResultRelay {
             }
         }
         FrameKey probe = new FrameKey(in.slice(pos + 5, len - 5));
-        MaskPlanner.Planned known = memo.get(probe);
-        if (known != null && known.validUnder(planner.revision())) {
-            apply(describe, known.plan(), formatsOf(in, pos), null);
+        Remembered known = memo.get(probe);
+        if (known != null && known.grantsVersion() == session.grantsVersion() && known.planned().validUnder(planner.revision())) {
+            apply(describe, known.planned().plan(), formatsOf(in, pos), null);
             return false;
         }
         RowDescription shape;
@@ -358,6 +362,7 @@ final class ResultRelay {
         }
         FrameKey key = probe.copy();
         boolean[] binary = shape.formats();
+        int grantsVersion = session.grantsVersion();
         stalled = true;
         flow.hold(Flow.BackendHold.PLANNING);
         planner.plan(session, shape).whenComplete((planned, err) -> client.executor().execute(() -> {
@@ -365,7 +370,7 @@ final class ResultRelay {
                 return;
             }
             try {
-                planned(describe, key, binary, planned, err);
+                planned(describe, key, binary, grantsVersion, planned, err);
             } catch (RuntimeException e) {
                 // like an exception of a backend read: the session ends with an error instead of hanging
                 client.pipeline().fireExceptionCaught(e);
@@ -375,13 +380,13 @@ final class ResultRelay {
     }
 
     /** A plan was made (or not) for the RowDescription the relay stopped at: apply it and relay on. */
-    private void planned(Expect describe, FrameKey key, boolean[] binary, MaskPlanner.Planned planned, Throwable err) {
+    private void planned(Expect describe, FrameKey key, boolean[] binary, int grantsVersion, MaskPlanner.Planned planned, Throwable err) {
         if (err != null) {
             String why = MaskPlanner.rootMessage(err);
             LOG.warnf("session %s: no masking plan for a result: %s", session.id(), why);
             apply(describe, null, null, why);
         } else {
-            memo.put(key, planned);
+            memo.put(key, new Remembered(planned, grantsVersion));
             apply(describe, planned.plan(), binary, null);
         }
         resume();

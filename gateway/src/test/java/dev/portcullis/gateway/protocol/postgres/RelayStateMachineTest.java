@@ -69,7 +69,8 @@ class RelayStateMachineTest {
         TargetConnection dev = new TargetConnection("relay-test", "postgres", "127.0.0.1", 5432, "db", "owner", null,
                 TargetConnection.TlsMode.DISABLE, null, Map.of("env", "dev"));
         context = DecisionInput.SessionContext.of(bob, dev, "127.0.0.1");
-        session = new Session("relay-test-session", bob, dev, context, stack.decider(), null, new SessionRegistry(), Runnable::run, null);
+        session = new Session("relay-test-session", bob, dev, context,
+                new Session.Parts(stack.decider(), null, new SessionRegistry(), null, null), List.of(), Runnable::run, null);
         masks = new MaskPlanner(stack.decider(), new KeyedHash(new byte[32]), null, null, null, Duration.ofSeconds(5));
         client = new EmbeddedChannel();
         backend = new EmbeddedChannel();
@@ -86,7 +87,7 @@ class RelayStateMachineTest {
         });
         backend.pipeline().addLast("frames", new PgFrameDecoder(Wire.MAX_MESSAGE_BYTES, false));
         relay = Relay.wire(session, client.pipeline().context("session"), backend, (byte) 'I', new AnalysisCache(new SqlAnalyzer()),
-                Runnable::run, masks, new Relay.Pids(4242, 77), Wire.MAX_MESSAGE_BYTES, new Relay.Owner() {
+                Runnable::run, masks, new Relay.Pids(4242, 77), Wire.MAX_MESSAGE_BYTES, Duration.ofSeconds(15), new Relay.Owner() {
                     @Override
                     public void backendClosed() {
                     }
@@ -118,7 +119,7 @@ class RelayStateMachineTest {
         for (String text : texts) {
             for (String message : List.of(PgRequest.QUERY, PgRequest.PARSE)) {
                 PgRequest request = PgRequest.sql(message, "", text, sql.analyze(text, null), null);
-                stack.decider().decide("request", context.with(request.input())).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                stack.decider().decide("request", context.with(request.input(), List.of())).toCompletableFuture().get(10, TimeUnit.SECONDS);
             }
         }
         ByteBuf description = Unpooled.wrappedBuffer(new Wire.Stream().rowDescription(TEXT_COLUMN).bytes());

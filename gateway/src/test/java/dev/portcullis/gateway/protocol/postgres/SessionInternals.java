@@ -16,6 +16,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -33,7 +34,7 @@ public final class SessionInternals {
     /** A Query's text as a session turns it into its policy request (analysis included). */
     public static Request query(AnalysisCache sql, DecisionInput.SessionContext context, String text) {
         PgRequest request = PgRequest.sql(PgRequest.QUERY, "", text, sql.analyze(text, null), null);
-        return new Request(request.input(), context.with(request.input()), request.memoizable());
+        return new Request(request.input(), context.with(request.input(), List.of()), request.memoizable());
     }
 
     /** A DataRow masked as a session masks it ({@link DataRows}). */
@@ -76,7 +77,7 @@ public final class SessionInternals {
             client.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, true)).addLast("session", new FromClient());
             backend.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, false));
             relay = dev.portcullis.gateway.protocol.postgres.Relay.wire(session, client.pipeline().context("session"), backend, (byte) 'I',
-                    sql, Runnable::run, null, new dev.portcullis.gateway.protocol.postgres.Relay.Pids(0, 0), maxMessageBytes,
+                    sql, Runnable::run, null, new dev.portcullis.gateway.protocol.postgres.Relay.Pids(0, 0), maxMessageBytes, Duration.ofSeconds(15),
                     new dev.portcullis.gateway.protocol.postgres.Relay.Owner() {
                         @Override
                         public void backendClosed() {

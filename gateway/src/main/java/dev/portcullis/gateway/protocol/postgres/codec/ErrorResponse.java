@@ -12,6 +12,11 @@ public record ErrorResponse(String severity, String sqlState, String message, St
         return new ErrorResponse("FATAL", sqlState, message, null, null);
     }
 
+    /** A NoticeResponse's fields (encode it with {@link PgProtocol#NOTICE_RESPONSE}). */
+    public static ErrorResponse notice(String message) {
+        return new ErrorResponse("NOTICE", "00000", message, null, null);
+    }
+
     public static ErrorResponse error(String sqlState, String message) {
         return new ErrorResponse("ERROR", sqlState, message, null, null);
     }

@@ -72,6 +72,7 @@ public final class PgProtocol {
     public static final String INVALID_CATALOG_NAME = "3D000";
     public static final String FEATURE_NOT_SUPPORTED = "0A000";
     public static final String ADMIN_SHUTDOWN = "57P01";
+    public static final String QUERY_CANCELED = "57014";
     public static final String INSUFFICIENT_PRIVILEGE = "42501";
     public static final String IDLE_SESSION_TIMEOUT = "57P05";
     public static final String INTERNAL_ERROR = "XX000";
