@@ -10,12 +10,14 @@ import io.quarkus.scheduler.Scheduler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -49,6 +51,7 @@ public class WebhookDispatcher {
     /** Batches per scheduled run: enough to send a request's created, vote and outcome at once; bounded all the same. */
     private static final int MAX_BATCHES_PER_RUN = 10;
     private static final int MAX_ERROR_CHARS = 500;
+    private static final int MAX_ANSWER_BYTES = 200;
     private static final long WARN_EVERY_NANOS = 60_000_000_000L;
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
     };
@@ -195,13 +198,16 @@ public class WebhookDispatcher {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
         try {
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            // only the start of an answer is kept (as last_error): a receiver cannot make this replica read more
+            String answer;
+            try (InputStream in = response.body()) {
+                answer = new String(in.readNBytes(MAX_ANSWER_BYTES), StandardCharsets.UTF_8).strip();
+            }
             if (response.statusCode() / 100 == 2) {
                 return null;
             }
-            String answer = response.body() == null ? "" : response.body().strip();
-            return "the receiver answered HTTP " + response.statusCode()
-                    + (answer.isEmpty() ? "" : ": " + answer.substring(0, Math.min(200, answer.length())));
+            return "the receiver answered HTTP " + response.statusCode() + (answer.isEmpty() ? "" : ": " + answer);
         } catch (HttpTimeoutException e) {
             return "the receiver did not answer within " + config.timeout().toMillis() + " ms";
         } catch (ConnectException e) {
