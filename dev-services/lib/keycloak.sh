@@ -64,6 +64,11 @@ up_keycloak() {
   local t0
   t0=$(now_ms)
   mkdir -p "$KC_DATA" "$KC_HOME/data/import"
+  # Keycloak imports the realm only into a new database: users added to the file later (carol) need a fresh one.
+  if [[ -e "$KC_DATA/keycloakdb.mv.db" && "$KC_REALM_FILE" -nt "$KC_DATA/keycloakdb.mv.db" ]]; then
+    warn "keycloak: ${KC_REALM_FILE#"$REPO_ROOT"/} changed since the realm was imported, and Keycloak does not import"
+    warn "  it again; to get its users (such as carol): dev-services/stack down, rm -rf .stack/keycloak, dev-services/stack up"
+  fi
   cp "$KC_REALM_FILE" "$KC_HOME/data/import/portcullis-realm.json"
   # The placeholders of the realm file are resolved from the environment at import time; only Keycloak gets
   # these variables. JAVA_OPTS_KC_HEAP replaces Keycloak's default heap sizing (a share of all RAM).
@@ -80,6 +85,7 @@ up_keycloak() {
     KC_AGENT_SHORT_LIVED_SECRET="$KC_AGENT_SHORT_LIVED_SECRET" \
     KC_ALICE_PASSWORD="$KC_ALICE_PASSWORD" \
     KC_BOB_PASSWORD="$KC_BOB_PASSWORD" \
+    KC_CAROL_PASSWORD="$KC_CAROL_PASSWORD" \
     "$KC_HOME/bin/kc.sh" start-dev \
     --http-host=127.0.0.1 \
     --http-port="$KEYCLOAK_PORT" \
@@ -96,12 +102,12 @@ down_keycloak() { stop_service keycloak 30; }
 
 status_keycloak() { keycloak_healthy; }
 
-# keycloak_token NAME: machines use the client-credentials grant with their client secret; people (alice, bob)
+# keycloak_token NAME: machines use the client-credentials grant with their client secret; people (alice, bob, carol)
 # use the password grant on the public portcullis-cli client. Secrets go to curl on stdin, never on argv.
 keycloak_token() {
   local name=$1 secret_var response
   case $name in
-    alice | bob)
+    alice | bob | carol)
       secret_var="KC_${name^^}_PASSWORD"
       response=$(printf '%s' "${!secret_var}" | curl -sS --max-time 10 -X POST \
         "$KEYCLOAK_ISSUER/protocol/openid-connect/token" \

@@ -79,7 +79,30 @@ protocol_reason := sprintf("no policy of this bundle decides requests of protoco
 	"protocol" in object.keys(input.request)
 } else := "the request names no protocol, so no policy can decide it"
 
-approval := object.union({"required": true}, data.portcullis.approval)
+# What a human must do to let the request run (decision.output.schema.json, approval): approvers of
+# data.json "approval", as many as the riskiest operation needs, within expires_in_s. A grant is asked for only
+# when data.json names one.
+approval := object.union(
+	{
+		"required": true,
+		"approver_groups": data.portcullis.approval.approver_groups,
+		"min_approvals": max({approvals_needed(i) | some i, _ in analysis.operations; count(risks_on_this_connection(i)) > 0}),
+		"expires_in_s": data.portcullis.approval.expires_in_s,
+	},
+	grant,
+)
+
+grant := {"grant": data.portcullis.approval.grant} if data.portcullis.approval.grant
+
+else := {}
+
+# Distinct approvers operation i needs: the protocol's entry in data.json min_approvals_by_operation (DROP and
+# TRUNCATE on PostgreSQL need two), else min_approvals.
+approvals_needed(i) := object.get(
+	data.portcullis.approval.min_approvals_by_operation,
+	[input.request.protocol, analysis.operations[i]],
+	data.portcullis.approval.min_approvals,
+)
 
 # --- each operation's outcome, in order -----------------------------------------------------
 
@@ -120,7 +143,7 @@ judge(i, r) := outcome("deny", [prefix(i, sprintf("%s is denied for every role",
 	count(r.forbidden) > 0
 } else := outcome("deny", [prefix(i, missing_reason(n)) | some n in r.missing], r.missing) if {
 	count(r.missing) > 0
-} else := outcome("approval", [prefix(i, approval_reason(n)) | some n in r.risks], r.risks) if {
+} else := outcome("approval", [prefix(i, approval_reason(n, approvals_needed(i))) | some n in r.risks], r.risks) if {
 	count(r.forbidden) == 0
 	count(r.missing) == 0
 	count(r.risks) > 0
@@ -167,10 +190,15 @@ missing_reason(n) := sprintf("%s is not allowed on %s: role %s %s", [
 	concat(", ", access.sorted_roles),
 ])
 
-approval_reason(r) := sprintf("%s on %s needs approval by %s", [
-	r.what, access.connection_phrase,
-	concat(" or ", data.portcullis.approval.approver_groups),
+approval_reason(r, approvers) := sprintf("%s on %s needs approval by %s", [
+	r.what, access.connection_phrase, approver_groups_phrase,
+]) if {
+	approvers == 1
+} else := sprintf("%s on %s needs approval by %d members of %s", [
+	r.what, access.connection_phrase, approvers, approver_groups_phrase,
 ])
+
+approver_groups_phrase := concat(" or ", data.portcullis.approval.approver_groups)
 
 # --- the allowed decision -------------------------------------------------------------------------------
 

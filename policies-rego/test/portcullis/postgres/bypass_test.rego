@@ -58,7 +58,7 @@ test_denied_delete_hidden_in_with_under_select if {
 test_approval_for_delete_hidden_in_with_on_prod_for_dba if {
 	d := f.decide(["dba"], "prod", [f.cte_delete])
 	d.approval.required
-	d.reasons == ["SELECT writing users through a statement whose WHERE cannot be checked on production connection demo-prod needs approval by dba"]
+	d.reasons == ["SELECT writing users through a statement whose WHERE cannot be checked on production connection demo-prod needs approval by approvers"]
 }
 
 test_approval_for_a_second_written_table_under_delete_on_prod if {
@@ -88,7 +88,7 @@ test_denied_execute_of_a_prepared_delete_for_ci if {
 
 test_approval_for_execute_of_a_prepared_delete_without_where_on_prod_for_dba if {
 	d := f.decide(["dba"], "prod", f.execute_delete_all)
-	d.reasons == ["statement 2 of 2: DELETE run by EXECUTE without WHERE on production connection demo-prod needs approval by dba"]
+	d.reasons == ["statement 2 of 2: DELETE run by EXECUTE without WHERE on production connection demo-prod needs approval by approvers"]
 }
 
 test_allowed_prepare_of_a_delete_for_developers_on_dev if {
@@ -124,7 +124,7 @@ test_denied_copy_program_for_developers if {
 test_approval_for_copy_program_on_prod_for_dba if {
 	d := f.decide(["dba"], "prod", [f.copy_program])
 	d.policy == "pg/admin-on-prod"
-	d.reasons == ["COPY ... PROGRAM (runs a program on the database server) on production connection demo-prod needs approval by dba"]
+	d.reasons == ["COPY ... PROGRAM (runs a program on the database server) on production connection demo-prod needs approval by approvers"]
 }
 
 test_denied_copy_to_a_server_file_for_backup if {
@@ -177,7 +177,7 @@ test_denied_set_session_authorization_and_replication_role_for_developers if {
 
 test_approval_for_set_role_on_prod_for_dba if {
 	d := f.decide(["dba"], "prod", [f.set_role])
-	d.reasons == ["SET ROLE (switches the database identity) on production connection demo-prod needs approval by dba"]
+	d.reasons == ["SET ROLE (switches the database identity) on production connection demo-prod needs approval by approvers"]
 }
 
 test_denied_set_config_for_ci_but_current_setting_is_fine if {

@@ -138,9 +138,9 @@ test_denied_delete_without_where_on_prod_for_dba_needs_approval if {
 	d := f.decide(["dba"], "prod", [f.delete_all])
 	d == {
 		"allow": false,
-		"reasons": ["DELETE without WHERE on production connection demo-prod needs approval by dba"],
+		"reasons": ["DELETE without WHERE on production connection demo-prod needs approval by approvers"],
 		"policy": "pg/destructive-on-prod",
-		"approval": {"required": true, "approver_groups": ["dba"], "min_approvals": 1, "grant_ttl_s": 0},
+		"approval": {"required": true, "approver_groups": ["approvers"], "min_approvals": 1, "expires_in_s": 600},
 		"cache_ttl_s": 300,
 	}
 }
@@ -226,7 +226,8 @@ test_approval_for_select_then_drop_on_prod_for_dba if {
 	not d.allow
 	d.approval.required
 	d.policy == "pg/destructive-on-prod"
-	d.reasons == ["statement 2 of 2: DROP on production connection demo-prod needs approval by dba"]
+	d.reasons == ["statement 2 of 2: DROP on production connection demo-prod needs approval by 2 members of approvers"]
+	d.approval.min_approvals == 2
 }
 
 test_denied_without_approval_when_one_statement_is_denied_and_another_needs_approval if {
@@ -235,7 +236,7 @@ test_denied_without_approval_when_one_statement_is_denied_and_another_needs_appr
 	not d.approval
 	d.policy == "pg/superuser-functions"
 	d.reasons == [
-		"statement 1 of 2: DROP on production connection demo-prod needs approval by dba",
+		"statement 1 of 2: DROP on production connection demo-prod needs approval by 2 members of approvers",
 		"statement 2 of 2: function pg_read_file (reaches outside the database) is denied for every role",
 	]
 }
@@ -244,9 +245,50 @@ test_approval_lists_every_statement_that_needs_it if {
 	d := f.decide(["dba"], "prod", [f.delete_all, f.select_one, f.truncate_users])
 	d.approval.required
 	d.reasons == [
-		"statement 1 of 3: DELETE without WHERE on production connection demo-prod needs approval by dba",
-		"statement 3 of 3: TRUNCATE on production connection demo-prod needs approval by dba",
+		"statement 1 of 3: DELETE without WHERE on production connection demo-prod needs approval by approvers",
+		"statement 3 of 3: TRUNCATE on production connection demo-prod needs approval by 2 members of approvers",
 	]
+	d.approval.min_approvals == 2
+}
+
+# --- how many approvers, how long, and grants ---------------------------------------------------------------
+
+test_approval_by_one_approver_for_destructive_statements_but_drop_and_truncate if {
+	every st in [f.delete_all, f.update_all, f.alter_drop_column, f.cte_delete, f.do_block, f.set_role] {
+		a := f.decide(["dba"], "prod", [st]).approval
+		a == {"required": true, "approver_groups": ["approvers"], "min_approvals": 1, "expires_in_s": 600}
+	}
+}
+
+test_approval_by_two_approvers_for_drop_and_truncate if {
+	every st in [f.drop_users, f.truncate_users] {
+		f.decide(["dba"], "prod", [st]).approval.min_approvals == 2
+	}
+}
+
+test_approval_by_as_many_approvers_as_the_riskiest_statement_needs if {
+	f.decide(["dba"], "prod", [f.delete_all, f.drop_users]).approval.min_approvals == 2
+	f.decide(["dba"], "prod", [f.drop_users, f.delete_all]).approval.min_approvals == 2
+	f.decide(["dba"], "prod", [f.delete_all, f.update_all]).approval.min_approvals == 1
+}
+
+test_approval_without_grant_by_default if {
+	a := f.decide(["dba"], "prod", [f.delete_all]).approval
+	not a.grant
+}
+
+test_approval_asks_for_the_grant_data_names if {
+	g := {"scope": "unmask", "ttl_s": 3600}
+	a := f.decide(["dba"], "prod", [f.delete_all]).approval with data.portcullis.approval.grant as g
+	a.grant == g
+}
+
+test_approval_by_the_groups_and_within_the_time_data_names if {
+	d := f.decide(["dba"], "prod", [f.drop_users]) with data.portcullis.approval.approver_groups as ["dba", "approvers"]
+		with data.portcullis.approval.expires_in_s as 900
+		with data.portcullis.approval.min_approvals_by_operation as {}
+	d.approval == {"required": true, "approver_groups": ["dba", "approvers"], "min_approvals": 1, "expires_in_s": 900}
+	d.reasons == ["DROP on production connection demo-prod needs approval by dba or approvers"]
 }
 
 # --- several groups: the most permissive role allows, risky statements on production still wait -------

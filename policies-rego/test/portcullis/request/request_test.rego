@@ -110,7 +110,7 @@ test_approval_for_stand_in_protocol_risk_on_production_in_its_own_words if {
 	not d.allow
 	d.approval.required
 	d.policy == "demo/approval"
-	d.reasons == ["API request 2 of 2: EXEC into a pod on production connection demo-prod needs approval by dba"]
+	d.reasons == ["API request 2 of 2: EXEC into a pod on production connection demo-prod needs approval by approvers"]
 }
 
 test_denied_stand_in_protocol_operation_for_a_role_without_the_capability if {

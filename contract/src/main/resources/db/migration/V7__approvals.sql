@@ -84,10 +84,16 @@ CREATE INDEX approval_notifications_due ON approval_notifications (next_attempt_
 
 -- Every replica learns of a change at once: the gateway that holds a request releases it (and records the votes in
 -- the session's recording); a new or revoked grant takes effect within a second.
+-- One branch per table: PL/pgSQL types NEW as the row of the table that fired, so an expression naming a column
+-- of the other table (even in an arm of CASE that is never taken) fails; each IF branch is prepared only when taken.
 CREATE FUNCTION portcullis_notify_approval() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('portcullis_approvals', NEW.id::text);
+    IF TG_TABLE_NAME = 'approval_votes' THEN
+        PERFORM pg_notify('portcullis_approvals', NEW.request_id::text);
+    ELSE
+        PERFORM pg_notify('portcullis_approvals', NEW.id::text);
+    END IF;
     RETURN NULL;
 END;
 $$;
@@ -96,17 +102,9 @@ CREATE TRIGGER approval_requests_changed
     AFTER INSERT OR UPDATE ON approval_requests
     FOR EACH ROW EXECUTE FUNCTION portcullis_notify_approval();
 
-CREATE FUNCTION portcullis_notify_approval_vote() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('portcullis_approvals', NEW.request_id::text);
-    RETURN NULL;
-END;
-$$;
-
 CREATE TRIGGER approval_votes_changed
     AFTER INSERT ON approval_votes
-    FOR EACH ROW EXECUTE FUNCTION portcullis_notify_approval_vote();
+    FOR EACH ROW EXECUTE FUNCTION portcullis_notify_approval();
 
 CREATE FUNCTION portcullis_notify_grant() RETURNS trigger
 LANGUAGE plpgsql AS $$

@@ -23,6 +23,12 @@ public final class OidcTokens {
     public static final String ADMIN = "portcullis-admin";
     /** In group ci-readonly only. */
     public static final String AGENT_CI = "agent-ci";
+    /** A person in groups dba and approvers. */
+    public static final String ALICE = "alice";
+    /** A person in group developers. */
+    public static final String BOB = "bob";
+    /** A person in group approvers only: the demo approver. */
+    public static final String CAROL = "carol";
 
     private static final Map<String, String> TOKENS = new ConcurrentHashMap<>();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -1,0 +1,107 @@
+package dev.portcullis.admin.approval;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import dev.portcullis.admin.error.ApiException;
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.quarkus.panache.common.Parameters;
+import io.quarkus.panache.common.Sort;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/** Reads held requests: pages of them, oldest first, and one in full. */
+@ApplicationScoped
+public class ApprovalService {
+    static final Set<String> STATES = Set.of("pending", "approved", "denied", "expired", "withdrawn", "abandoned");
+
+    private final ApprovalsConfig config;
+
+    ApprovalService(ApprovalsConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * What to list. Null fields do not filter.
+     *
+     * @param identity the requester's subject or name
+     * @param from     created at or after
+     * @param to       created before
+     * @param after    the previous page's cursor
+     */
+    public record Filter(String state, String identity, String connection, String protocol, OffsetDateTime from,
+            OffsetDateTime to, Cursor after, int limit) {
+    }
+
+    /** @param next the cursor of the next page, or null on the last one */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Page(List<ApprovalView> items, String next) {
+    }
+
+    @WithSession
+    public Uni<Page> list(Filter filter) {
+        StringBuilder query = new StringBuilder("1 = 1");
+        Parameters parameters = new Parameters();
+        where(query, parameters, "state = :state", "state", filter.state());
+        where(query, parameters, "(identitySubject = :identity or identityName = :identity)", "identity", filter.identity());
+        where(query, parameters, "connectionName = :connection", "connection", filter.connection());
+        where(query, parameters, "protocol = :protocol", "protocol", filter.protocol());
+        where(query, parameters, "createdAt >= :from", "from", filter.from());
+        where(query, parameters, "createdAt < :to", "to", filter.to());
+        if (filter.after() != null) {
+            query.append(" and (createdAt > :afterAt or (createdAt = :afterAt and id > :afterId))");
+            parameters.and("afterAt", filter.after().createdAt()).and("afterId", filter.after().id());
+        }
+        int limit = filter.limit();
+        // one more row than the page holds says whether there is a next page
+        return ApprovalRequestEntity.<ApprovalRequestEntity>find(query.toString(), Sort.by("createdAt").and("id"), parameters)
+                .range(0, limit).list()
+                .chain(rows -> {
+                    List<ApprovalRequestEntity> page = rows.subList(0, Math.min(limit, rows.size()));
+                    String next = rows.size() > limit ? Cursor.after(page.get(page.size() - 1)).encode() : null;
+                    return approvals(page.stream().map(r -> r.id).toList()).map(counts -> new Page(
+                            page.stream().map(r -> ApprovalView.of(r, counts.getOrDefault(r.id, 0L).intValue())).toList(),
+                            next));
+                });
+    }
+
+    @WithSession
+    public Uni<ApprovalDetail> get(UUID id) {
+        return ApprovalRequestEntity.<ApprovalRequestEntity>findById(id)
+                .onItem().ifNull().failWith(() -> notFound(id))
+                .chain(this::detail);
+    }
+
+    /** The request in full, read in the caller's session (inside a vote's transaction: as it is about to commit). */
+    Uni<ApprovalDetail> detail(ApprovalRequestEntity request) {
+        return ApprovalVoteEntity.<ApprovalVoteEntity>list("requestId = ?1", Sort.by("at").and("approverSubject"), request.id)
+                .chain(votes -> NotificationEntity.<NotificationEntity>list("requestId = ?1", Sort.by("id"), request.id)
+                        .map(notifications -> ApprovalDetail.of(request, votes, notifications,
+                                config.webhook().maxAttempts())));
+    }
+
+    static ApiException notFound(UUID id) {
+        return ApiException.notFound("approval request " + id + " does not exist; GET /approvals lists them");
+    }
+
+    /** Approvals so far per request. */
+    private static Uni<Map<UUID, Long>> approvals(List<UUID> ids) {
+        if (ids.isEmpty()) {
+            return Uni.createFrom().item(Map.of());
+        }
+        return ApprovalVoteEntity.<ApprovalVoteEntity>list("requestId in ?1 and verdict = ?2", ids, ApprovalVoteEntity.APPROVE)
+                .map(votes -> votes.stream().collect(Collectors.groupingBy(v -> v.requestId, Collectors.counting())));
+    }
+
+    private static void where(StringBuilder query, Parameters parameters, String condition, String name, Object value) {
+        if (value != null) {
+            query.append(" and ").append(condition);
+            parameters.and(name, value);
+        }
+    }
+}
