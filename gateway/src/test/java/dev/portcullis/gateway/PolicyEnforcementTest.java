@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.portcullis.gateway.testing.Approver;
 import dev.portcullis.gateway.testing.Cli;
 import dev.portcullis.gateway.testing.Jdbc;
 import dev.portcullis.gateway.testing.PolicyTargets;
@@ -16,6 +17,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Properties;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -92,15 +94,34 @@ class PolicyEnforcementTest {
     }
 
     @Test
-    void dba_destructive_statement_on_prod_needs_approval_but_a_targeted_one_runs() throws Exception {
+    void dba_destructive_statement_on_prod_is_held_for_approvers_but_a_targeted_one_runs() throws Exception {
         try (Connection c = as("alice", PolicyTargets.PROD)) {
-            SQLException e = denied(c, "DELETE FROM policy_users");
-            assertTrue(e.getMessage().toLowerCase().contains("approv"), e.getMessage());
+            assertEquals(1, heldFor(c, "DELETE FROM policy_users"), "one approver");
             assertEquals(1, c.createStatement().executeUpdate("DELETE FROM policy_users WHERE id = 3"));
-            denied(c, "TRUNCATE policy_users");
-            denied(c, "DROP TABLE policy_users");
+            assertEquals(2, heldFor(c, "TRUNCATE policy_users"), "two approvers for TRUNCATE");
+            assertEquals(2, heldFor(c, "DROP TABLE policy_users"), "and for DROP");
         }
         assertEquals(9, PolicyTargets.countUsers());
+    }
+
+    /** The statement is held for group approvers; denied by one of them, it fails and never runs. @return approvals it needed */
+    private static int heldFor(Connection c, String sql) throws Exception {
+        String session = ((org.postgresql.PGConnection) c).getParameterStatus("portcullis.session_id");
+        java.util.concurrent.CompletableFuture<SQLException> held = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try (Statement st = c.createStatement()) {
+                st.execute(sql);
+                return null;
+            } catch (SQLException e) {
+                return e;
+            }
+        });
+        java.util.UUID id = Approver.awaitPending(session);
+        java.util.Map<String, Object> row = Approver.request(id);
+        assertEquals("[\"approvers\"]", row.get("approver_groups").toString().replace(" ", ""));
+        Approver.deny(id, "carol", "not now");
+        SQLException e = held.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(e != null && e.getMessage().contains("denied") && e.getMessage().contains("not now"), String.valueOf(e));
+        return (Integer) row.get("min_approvals");
     }
 
     @Test

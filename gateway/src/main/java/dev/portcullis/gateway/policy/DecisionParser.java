@@ -19,7 +19,12 @@ import java.util.regex.Pattern;
  */
 final class DecisionParser {
     private static final Set<String> FIELDS = Set.of("allow", "reasons", "policy", "approval", "cache_ttl_s");
-    private static final Set<String> APPROVAL_FIELDS = Set.of("required", "approver_groups", "min_approvals", "grant_ttl_s");
+    private static final Set<String> APPROVAL_FIELDS = Set.of("required", "approver_groups", "min_approvals", "expires_in_s", "grant");
+    private static final Set<String> GRANT_FIELDS = Set.of("scope", "ttl_s");
+    /** A held request waits at most a day; a grant lasts at most a week (decision.output.schema.json). */
+    private static final int MAX_EXPIRES_IN_S = 86_400;
+    private static final int MAX_GRANT_TTL_S = 604_800;
+    private static final int MAX_GRANT_SCOPE_CHARS = 256;
     private static final Set<String> MASK_FIELDS = Set.of("plan", "detectors", "policy", "cache_ttl_s");
     private static final Set<String> PLAN_FIELDS = Set.of("column", "method", "params", "rule");
     private static final Set<String> PARAM_FIELDS = Set.of("keep_first", "keep_last", "mask_char");
@@ -54,8 +59,11 @@ final class DecisionParser {
             if (!bool(a, "required", "the policy decision's approval")) {
                 throw new InvalidDecisionException("the policy decision's approval is not required (an approval says 'required': true or is left out)");
             }
-            approval = new Decision.Approval(true, strings(a, "approver_groups", "the policy decision's approval", 1),
-                    count(a, "min_approvals", 1, "the policy decision's approval"), Decision.Approval.DEFAULT_EXPIRES_IN_S, null);
+            String what = "the policy decision's approval";
+            int expiresInS = a.has("expires_in_s") ? bounded(a, "expires_in_s", 1, MAX_EXPIRES_IN_S, what)
+                    : Decision.Approval.DEFAULT_EXPIRES_IN_S;
+            approval = new Decision.Approval(true, strings(a, "approver_groups", what, 1), count(a, "min_approvals", 1, what),
+                    expiresInS, a.has("grant") ? grant(a.get("grant")) : null);
             if (allow) {
                 throw new InvalidDecisionException("the policy decision allows and asks for an approval at once");
             }
@@ -186,6 +194,27 @@ final class DecisionParser {
     }
 
     /** An integer of at least {@code minimum}; like JSON Schema, 300.0 is the integer 300. */
+    private static Decision.Grant grant(JsonNode g) {
+        String what = "the policy decision's approval's grant";
+        if (!g.isObject()) {
+            throw new InvalidDecisionException(what + " is not an object");
+        }
+        onlyFields(g, GRANT_FIELDS, what);
+        String scope = string(g, "scope", what);
+        if (scope.isEmpty() || scope.length() > MAX_GRANT_SCOPE_CHARS) {
+            throw new InvalidDecisionException(what + "'s 'scope' is not 1 to " + MAX_GRANT_SCOPE_CHARS + " characters");
+        }
+        return new Decision.Grant(scope, bounded(g, "ttl_s", 1, MAX_GRANT_TTL_S, what));
+    }
+
+    private static int bounded(JsonNode o, String field, int minimum, int maximum, String what) {
+        int v = count(o, field, minimum, what);
+        if (v > maximum) {
+            throw new InvalidDecisionException(what + "'s '" + field + "' is more than " + maximum);
+        }
+        return v;
+    }
+
     private static int count(JsonNode o, String field, int minimum, String what) {
         JsonNode v = required(o, field, what);
         boolean integral = v.isIntegralNumber() || (v.isFloatingPointNumber() && v.decimalValue().stripTrailingZeros().scale() <= 0);

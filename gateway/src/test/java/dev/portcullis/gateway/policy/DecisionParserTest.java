@@ -46,8 +46,10 @@ class DecisionParserTest {
             if (a == null) {
                 assertNull(d.approval());
             } else {
-                assertEquals(strings(a.get("approver_groups")), d.approval().approverGroups());
-                assertEquals(a.get("min_approvals").intValue(), d.approval().minApprovals());
+                JsonNode g = a.get("grant");
+                assertEquals(new Decision.Approval(true, strings(a.get("approver_groups")), a.get("min_approvals").intValue(),
+                        a.has("expires_in_s") ? a.get("expires_in_s").intValue() : Decision.Approval.DEFAULT_EXPIRES_IN_S,
+                        g == null ? null : new Decision.Grant(g.get("scope").textValue(), g.get("ttl_s").intValue())), d.approval());
             }
         }));
     }
