@@ -78,7 +78,7 @@ public final class TestStack {
 
     /** The gateway under test (the @QuarkusTest instance, not a stack-started one). */
     public static int gatewayPort() {
-        return Integer.getInteger("portcullis.test.gateway-port", 25432);
+        return Integer.getInteger("portcullis.test.gateway-port", port("GATEWAY_TEST_PG_PORT"));
     }
 
     /** A fresh access token from the stack's real OIDC issuer, via the client-credentials grant. */
