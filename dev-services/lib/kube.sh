@@ -140,7 +140,7 @@ build_kube_kwok() {
 # ClusterRole kwok's own deployment gives it.
 install_kube_kwok_share() {
   local dir stage f
-  dir=$(cd "$KUBE_SRC_DIR/kwok" && kube_go list -m -f '{{.Dir}}' "sigs.k8s.io/kwok") || return 1
+  dir=$(cd "$KUBE_TOOLS_DIR" && kube_go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" | jq -r .Dir) || return 1
   [[ -d "$dir/kustomize/stage" ]] || { echo "no kustomize/stage in $dir" >&2; return 1; }
   mkdir -p "$KUBE_KWOK_SHARE_DIR"
   {
@@ -178,7 +178,7 @@ install_kube() {
       die "kube: Kubernetes v$KUBE_VERSION needs Go 1.26 or newer to build, and 'go' is $go_version"
     fi
     step "building Kubernetes v$KUBE_VERSION, etcd v$ETCD_VERSION and kwok v$KWOK_VERSION from source" \
-      "(15 minutes on 2 cores, 5 GB in .tools/go, the first time; output in .stack/logs/install.log)"
+      "(15-20 minutes on 2 cores and 5 GB in .tools/go the first time; output in .stack/logs/install.log)"
   fi
   command -v jq >/dev/null || die "kube: jq is needed (run 'dev-services/stack install')"
   mkdir -p "$KUBE_BIN_DIR" "$KUBE_SRC_DIR" "$KUBE_GO_DIR" "$LOG_DIR"
@@ -206,7 +206,7 @@ install_kube() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# PKI: one cluster CA (its own, not .stack/tls's: nothing else should trust a client certificate it signs)
+# PKI: CAs of the cluster's own, not .stack/tls's (nothing else should trust a client certificate they sign)
 # ---------------------------------------------------------------------------------------------------------------
 # kube_ca NAME CN SIGNED...: a CA key and certificate, made once. A new CA first deletes the certificates SIGNED
 # by the old one, so they are made again.
@@ -355,9 +355,10 @@ kube_exec_security_context() {
   printf '\n      securityContext: {runAsUser: %d, runAsGroup: %d}' "$KUBE_EXEC_UID" "$KUBE_EXEC_UID"
 }
 
-# The simulated node's whole behaviour. Every KwokConfiguration option is written out: kwok does not default a
-# configuration read from a file (without the parallelism values it exits with "playStageParallelism must be
-# greater than 0").
+# The simulated node's whole behaviour. Every KwokConfiguration option is written out, at kwok's defaults where it
+# has one: kwok does not default a configuration read from a file (without the parallelism values it exits with
+# "playStageParallelism must be greater than 0"). nodeLeaseDurationSeconds is kwokctl's 40: with 0 kwok renews no
+# Lease, which the heartbeat-with-lease stage relies on to keep the node Ready.
 kube_write_kwok_config() {
   cat <<YAML
 apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -374,7 +375,7 @@ options:
   manageNodesWithAnnotationSelector: kwok.x-k8s.io/node=fake
   enableDebuggingHandlers: true
   enableContentionProfiling: false
-  enableProfilingHandler: false
+  enableProfilingHandler: true
   podPlayStageParallelism: 4
   nodePlayStageParallelism: 4
   nodeLeaseDurationSeconds: 40
@@ -454,7 +455,7 @@ kube_etcd_healthy() {
 
 kube_apiserver_ready() { [[ "$(kube_curl /readyz)" == ok ]]; }
 
-# kube_component_healthy PORT CERT: /healthz of controller-manager or scheduler (always allowed, no credentials)
+# kube_component_healthy PORT: /healthz of controller-manager or scheduler (always allowed, no credentials)
 kube_component_healthy() {
   [[ "$(curl -fsS --max-time 2 --cacert "$KUBE_PKI_DIR/ca.crt" "https://127.0.0.1:$1/healthz")" == ok ]]
 }
@@ -467,6 +468,11 @@ kube_node_ready() {
 }
 
 status_kube() { kube_apiserver_ready && kube_node_ready; }
+
+# At start-up only: the node's Lease exists again, so the kwok just started holds it (up_kube deletes it first).
+kube_node_managed() {
+  kube_node_ready && kube_curl "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/$KUBE_NODE_NAME" >/dev/null
+}
 
 # ---------------------------------------------------------------------------------------------------------------
 # up / down
@@ -578,7 +584,7 @@ up_kube() {
   kube_start kwok kwok --config="$KUBE_DIR/kwok.yaml" --kubeconfig="$KUBE_DIR/kwok.kubeconfig"
   kube_wait controller-manager 60 kube_controller_manager_healthy
   kube_wait scheduler 60 kube_scheduler_healthy
-  kube_wait kwok 60 kube_node_ready
+  kube_wait kwok 60 kube_node_managed
 
   kube_seed_demo
   kube_wait_demo_pods 90
@@ -616,6 +622,11 @@ kube_apply() {
 kube_apply_bootstrap() {
   kube_apply "kwok's ClusterRole" "$KUBE_KWOK_SHARE_DIR/rbac.yaml"
   kube_apply "the cluster bootstrap (node, RBAC)" "$DEV_DIR/kube/cluster.yaml"
+  # Each kwok process has a new identity, and leaves the node's pods alone until it holds the node's Lease: after a
+  # restart it would wait up to 40 s for the old one to expire (a pod created or deleted meanwhile stays Pending or
+  # Terminating). The old kwok is stopped by now, so its Lease can go.
+  kube_kubectl delete lease -n kube-node-lease "$KUBE_NODE_NAME" --ignore-not-found >/dev/null \
+    || die "kube: deleting the node's old Lease failed"
 }
 
 kube_seed_demo() {
