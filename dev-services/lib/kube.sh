@@ -467,7 +467,9 @@ kube_node_ready() {
     | jq -e '.status.conditions[]? | select(.type == "Ready") | .status == "True"' >/dev/null
 }
 
-status_kube() { kube_apiserver_ready && kube_node_ready; }
+# Healthy: /readyz as admin and the node Ready, and none of the five processes gone (a cluster without its scheduler
+# still answers /readyz, but no new pod would ever start).
+status_kube() { kube_all_running && kube_apiserver_ready && kube_node_ready; }
 
 # At start-up only: the node's Lease exists again, so the kwok just started holds it (up_kube deletes it first).
 kube_node_managed() {
@@ -499,7 +501,7 @@ kube_wait() { wait_healthy "kube-$1" "$2" "$3"; }
 
 up_kube() {
   kube_installed || die "kube: the Kubernetes binaries in ${KUBE_BIN_DIR#"$REPO_ROOT"/} are missing or not the pinned versions (run 'dev-services/stack install')"
-  if kube_all_running && status_kube; then
+  if status_kube; then
     report_running kube "$KUBE_APISERVER_PORT"
     return 0
   fi
