@@ -158,12 +158,20 @@ proc_args() { tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline"; }
 #   - JVMs started with the marker property $STACK_MARKER (kafka, s3proxy, mock-oidc, keycloak, apps)
 #   - Keycloak's launcher script .tools/keycloak/*/bin/kc.sh (in start-dev it runs the JVM as a child)
 #   - the OPA binary .tools/bin/opa
+#   - the Kubernetes control plane's binaries in .tools/kube/bin (not kubectl: a developer's `stack kubectl
+#     port-forward` or `get -w` is not the stack's to stop)
 #   - a postgres postmaster whose data directory is .stack/pg
 is_stack_process() {
   local args arg first=1
   args=$(proc_args "$1") || return 1
   while IFS= read -r arg; do
-    if ((first)) && [[ "$arg" == "$TOOLS_DIR/bin/opa" ]]; then return 0; fi
+    if ((first)); then
+      case $arg in
+        "$TOOLS_DIR/bin/opa" | "$TOOLS_DIR"/kube/bin/etcd | "$TOOLS_DIR"/kube/bin/kube-apiserver | \
+          "$TOOLS_DIR"/kube/bin/kube-controller-manager | "$TOOLS_DIR"/kube/bin/kube-scheduler | \
+          "$TOOLS_DIR"/kube/bin/kwok) return 0 ;;
+      esac
+    fi
     first=0
     case $arg in
       "$STACK_MARKER" | "$STACK_DIR/pg" | "$TOOLS_DIR"/keycloak/*/bin/kc.sh) return 0 ;;
