@@ -71,7 +71,7 @@ class LargeStatementRecordingTest {
             Files.deleteIfExists(script);
         }
 
-        TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark, e -> e.path("sql").asText().contains(marker),
+        TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark, e -> e.path("text").asText().contains(marker),
                 SessionEventsTopic::ended, Duration.ofSeconds(60));
         List<JsonNode> requests = events.values().stream().filter(e -> e.get("type").asText().equals("request")).toList();
         assertEquals(4, requests.size(), "the three large statements and the one behind them: " + events.keySet());
@@ -79,15 +79,15 @@ class LargeStatementRecordingTest {
             String sent = statement(i + 1, sizes.get(i));
             JsonNode request = requests.get(i);
             assertTrue(request.get("decision").get("allow").asBoolean());
-            JsonNode cut = request.get("truncated").get("sql");
+            JsonNode cut = request.get("truncated").get("text");
             assertEquals(sizes.get(i), cut.get("bytes").asInt(), "the whole text's length");
             assertEquals(sha256(sent), cut.get("sha256").asText(), "the whole text's hash proves which text ran");
-            assertEquals(Request.MAX_SQL_BYTES, cut.get("kept_bytes").asInt());
-            assertEquals(sent.substring(0, Request.MAX_SQL_BYTES), request.get("sql").asText());
+            assertEquals(Request.MAX_TEXT_BYTES, cut.get("kept_bytes").asInt());
+            assertEquals(sent.substring(0, Request.MAX_TEXT_BYTES), request.get("text").asText());
             assertTrue(request.toString().length() < 128 * 1024, "the event stays small: " + request.toString().length());
             JsonNode result = events.get(request.get("seq").asLong() + 1);
             assertEquals("result", result.get("type").asText());
-            assertEquals("SELECT 1", result.get("command_tag").asText());
+            assertEquals("SELECT 1", result.get("details").get("command_tag").asText());
         }
         assertTrue(requests.get(3).get("truncated").isNull(), "a short statement is recorded whole");
 

@@ -102,7 +102,7 @@ class RecordParkingTest {
         Cli.Result second = Cli.psql(TestStack.token("bob"), PolicyTargets.DEV, "SELECT '" + small + "' AS m;\n");
         assertTrue(second.stdout().contains(small), second.all());
 
-        TreeMap<Long, JsonNode> delivered = SessionEventsTopic.events(TOPIC, mark, e -> e.path("sql").asText().contains(small),
+        TreeMap<Long, JsonNode> delivered = SessionEventsTopic.events(TOPIC, mark, e -> e.path("text").asText().contains(small),
                 SessionEventsTopic::ended, Duration.ofSeconds(60));
         assertEquals("session.ended", delivered.lastEntry().getValue().get("type").asText(), "the session behind the refused record");
 
@@ -116,7 +116,7 @@ class RecordParkingTest {
         assertEquals("DOWN", check.get("status").asText(), check.toString());
         assertTrue(check.get("data").get("problem").asText().contains("max.message.bytes"), check.toString());
         assertEquals(0, check.get("data").get("journal_bytes").asLong(), "nothing waits in the journal: " + check);
-        assertThrows(AssertionError.class, () -> SessionEventsTopic.events(TOPIC, mark, e -> e.path("sql").asText().contains(big),
+        assertThrows(AssertionError.class, () -> SessionEventsTopic.events(TOPIC, mark, e -> e.path("text").asText().contains(big),
                 s -> true, Duration.ofSeconds(3)), "the refused record is parked, not on the topic");
     }
 

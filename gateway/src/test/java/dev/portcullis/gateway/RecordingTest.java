@@ -57,20 +57,24 @@ class RecordingTest {
         assertTrue(r.all().contains("Portcullis denied this statement"), r.all());
 
         TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark,
-                e -> e.path("sql").asText().contains(marker), SessionEventsTopic::ended, Duration.ofSeconds(30));
+                e -> e.path("text").asText().contains(marker), SessionEventsTopic::ended, Duration.ofSeconds(30));
         assertEquals(List.of("session.started", "request", "result", "request", "result", "request", "session.ended"), types(events));
         JsonNode started = events.get(1L);
         assertEquals("bob", started.get("identity").get("subject").asText());
         assertEquals(PolicyTargets.DEV, started.get("connection").get("name").asText());
 
         JsonNode select = events.get(4L);
-        assertEquals("SELECT id, email FROM users ORDER BY id;", select.get("sql").asText());
+        assertEquals("SELECT id, email FROM users ORDER BY id;", select.get("text").asText());
+        assertEquals(2, select.get("v").asInt(), "written in contract version 2");
+        assertEquals("postgres", select.get("protocol").asText());
+        assertEquals("postgres", events.get(5L).get("protocol").asText());
+        assertTrue(events.get(5L).get("ok").asBoolean());
         assertTrue(select.get("decision").get("allow").asBoolean());
-        assertEquals("SELECT", select.get("statements").get(0).get("command").asText());
+        assertEquals("SELECT", select.get("details").get("statements").get(0).get("command").asText());
         JsonNode result = events.get(5L);
         assertEquals(4, result.get("request_seq").asLong());
-        assertEquals(3, result.get("rows").asLong());
-        assertEquals("SELECT 3", result.get("command_tag").asText());
+        assertEquals(3, result.get("details").get("rows").asLong());
+        assertEquals("SELECT 3", result.get("details").get("command_tag").asText());
         assertEquals("email", result.get("masked").get(0).get("source_column").asText());
         assertEquals("pii/email", result.get("masked").get(0).get("rule").asText());
         assertFalse(events.toString().contains("jane.doe@example.com"), "a masked value never reaches the recording");
@@ -108,7 +112,7 @@ class RecordingTest {
         TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark, e -> e.get("session_id").asText().equals(id),
                 SessionEventsTopic::ended, Duration.ofSeconds(90));
         List<String> selects = events.values().stream().filter(e -> e.get("type").asText().equals("request"))
-                .map(e -> e.get("sql").asText()).filter(sql -> sql.matches("SELECT [0-9]+")).toList();
+                .map(e -> e.get("text").asText()).filter(sql -> sql.matches("SELECT [0-9]+")).toList();
         assertEquals(java.util.stream.IntStream.range(0, 25).mapToObj(i -> "SELECT " + i).toList(), selects,
                 "every request, once and in order (the driver's own setup requests aside)");
         long results = events.values().stream().filter(e -> e.get("type").asText().equals("result")).count();

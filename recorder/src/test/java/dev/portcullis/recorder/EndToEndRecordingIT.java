@@ -197,14 +197,14 @@ class EndToEndRecordingIT {
         for (int i = 0; i < events.size(); i++) {
             assertEquals(i + 1, events.get(i).get("seq").asLong(), "in order");
         }
-        assertEquals(select, events.get(1).get("sql").asText());
+        assertEquals(select, events.get(1).get("text").asText());
         assertTrue(events.get(1).get("decision").get("allow").asBoolean());
         JsonNode result = events.get(2);
-        assertEquals(2, result.get("rows").asLong());
-        assertEquals("SELECT 2", result.get("command_tag").asText());
+        assertEquals(2, result.get("details").get("rows").asLong());
+        assertEquals("SELECT 2", result.get("details").get("command_tag").asText());
         assertEquals("pii/email", result.get("masked").get(0).get("rule").asText());
         assertEquals("email", result.get("masked").get(0).get("source_column").asText());
-        assertEquals(delete, events.get(3).get("sql").asText());
+        assertEquals(delete, events.get(3).get("text").asText());
         assertFalse(events.get(3).get("decision").get("allow").asBoolean(), "the denial is recorded");
         assertFalse(replay.body().contains("james.smith@"), "no masked value in the recording");
 

@@ -1,15 +1,19 @@
 package dev.portcullis.admin.session;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.contract.events.Approval;
 import dev.portcullis.contract.events.EventBody;
 import dev.portcullis.contract.events.InvalidEventException;
+import dev.portcullis.contract.events.Output;
 import dev.portcullis.contract.events.Request;
 import dev.portcullis.contract.events.Result;
 import dev.portcullis.contract.events.SessionEnded;
 import dev.portcullis.contract.events.SessionEvent;
 import dev.portcullis.contract.events.SessionEvents;
 import dev.portcullis.contract.events.SessionStarted;
+import java.util.Base64;
 import java.util.stream.Collectors;
 
 /**
@@ -50,15 +54,18 @@ final class Transcript {
         }
         if (body instanceof Request r) {
             return (r.decision().allow() ? "ALLOW" : r.decision().approvalRequired() ? "HOLD " : "DENY ")
-                    + " [" + r.decision().policy() + "] " + oneLine(r.sql())
+                    + " [" + r.decision().policy() + "] " + (r.text() != null ? oneLine(r.text()) : r.protocol() + " " + r.message()
+                            + (r.details() == null ? "" : " " + oneLine(r.details().toString())))
                     + (r.decision().reasons().isEmpty() ? "" : "  -- " + String.join("; ", r.decision().reasons()));
         }
         if (body instanceof Result r) {
-            return "result of #" + r.requestSeq() + ": "
-                    + (r.sqlstate() != null ? "failed, SQLSTATE " + r.sqlstate() : r.commandTag() + ", " + r.rows() + " rows")
+            return "result of #" + r.requestSeq() + ": " + outcome(r)
                     + (r.masked().isEmpty() ? "" : ", masked " + r.masked().stream()
                             .map(m -> m.column() + " (" + m.method() + ", " + m.rule() + ")").collect(Collectors.joining(", ")))
                     + (r.detectors().isEmpty() ? "" : ", detected " + String.join(",", r.detectors()));
+        }
+        if (body instanceof Output o) {
+            return "output of #" + o.requestSeq() + ": " + o.stream() + ", " + Base64.getDecoder().decode(o.data()).length + " bytes";
         }
         if (body instanceof Approval a) {
             return "approval " + a.requestId() + ": " + a.state() + (a.approver() == null ? "" : " by " + a.approver());
@@ -68,6 +75,16 @@ final class Transcript {
                     + e.denials() + " denied";
         }
         return event.type();
+    }
+
+    /** A result's outcome: PostgreSQL's in its own words, another protocol's details as they are. */
+    private static String outcome(Result r) {
+        JsonNode d = r.details() == null ? NullNode.getInstance() : r.details();
+        if ("postgres".equals(r.protocol())) {
+            return r.ok() ? d.path("command_tag").asText() + ", " + d.path("rows").asLong() + " rows"
+                    : "failed, SQLSTATE " + d.path("sqlstate").asText();
+        }
+        return (r.ok() ? "ok" : "failed") + (d.isObject() && !d.isEmpty() ? " " + oneLine(d.toString()) : "");
     }
 
     /** A statement on one line: newlines would let a statement forge transcript lines. */

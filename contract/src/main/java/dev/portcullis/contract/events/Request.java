@@ -5,28 +5,32 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
- * {@code request}: a message that carries meaning, and the decision on it. Written once the decision is made,
- * whether the request then runs or not.
+ * {@code request}: something a client asked for in a session (a statement, a Kubernetes API call, an SSH channel),
+ * and the decision on it. Written once the decision is made, whether the request then runs or not.
  *
- * @param message    the wire message: {@code query}, {@code parse}, {@code function_call} or {@code copy}
- * @param statements a JSON array: exactly the decision input's {@code request.statements}
- *                   (policies-rego/schema/request.input.schema.json); build it with {@link SessionEvents#tree}
- * @param sql        the SQL text as the client sent it, up to {@link #MAX_SQL_BYTES}. The only field that may hold
- *                   literal values.
- * @param truncated  what was left out to keep the event bounded; {@code null} when the event holds everything
- * @param decision   how it was decided
+ * @param protocol  the engine that analysed it: {@code postgres}, {@code kubernetes} or {@code ssh}; the same as the
+ *                  decision input's {@code request.protocol}
+ * @param message   the wire message or operation it came from (PostgreSQL: {@code query}, {@code parse},
+ *                  {@code function_call} or {@code copy})
+ * @param details   what the request is, as the policy saw it, a JSON object shaped per protocol (contract/EVENTS.md;
+ *                  PostgreSQL: {@code {"statements": [...]}}, the decision input's {@code request.statements}), at most
+ *                  {@link #MAX_DETAILS_BYTES} of JSON; build it with {@link SessionEvents#tree}
+ * @param text      the request as the client sent it (SQL, a URL, a command line), up to {@link #MAX_TEXT_BYTES}, or
+ *                  {@code null} when there is none. The only field that may hold literal values.
+ * @param truncated what was left out to keep the event bounded; {@code null} when the event holds everything
+ * @param decision  how it was decided
  */
-public record Request(String message, JsonNode statements, String sql, Truncated truncated, Decision decision)
+public record Request(String protocol, String message, JsonNode details, String text, Truncated truncated, Decision decision)
         implements EventBody {
     public static final String TYPE = "request";
     /** The most of a request's text an event holds, in UTF-8 bytes; the rest is represented by its length and hash. */
-    public static final int MAX_SQL_BYTES = 32 * 1024;
-    /** The most the {@code statements} array of an event takes, in bytes of JSON. */
-    public static final int MAX_STATEMENTS_BYTES = 32 * 1024;
+    public static final int MAX_TEXT_BYTES = 32 * 1024;
+    /** The most the {@code details} of an event take, in bytes of JSON. */
+    public static final int MAX_DETAILS_BYTES = 32 * 1024;
 
-    /** A request whose event holds everything. */
-    public Request(String message, JsonNode statements, String sql, Decision decision) {
-        this(message, statements, sql, null, decision);
+    /** A PostgreSQL request that the event holds whole: its details are {@code {"statements": statements}}. */
+    public static Request postgres(String message, JsonNode statements, String sql, Decision decision) {
+        return new Request("postgres", message, SessionEvents.tree(java.util.Map.of("statements", statements)), sql, null, decision);
     }
 
     @JsonIgnore
@@ -38,11 +42,10 @@ public record Request(String message, JsonNode statements, String sql, Truncated
     /**
      * What a bounded {@code request} event left out. Each part is {@code null} when nothing of it was cut.
      *
-     * @param sql        the text was cut to its first {@code keptBytes} bytes (at a character boundary)
-     * @param statements only the first {@code kept} of {@code count} statements are in the event, each with its
-     *                   {@code normalized} text and its lists shortened
+     * @param text    the text was cut to its first {@code keptBytes} bytes (at a character boundary)
+     * @param details the details were cut
      */
-    public record Truncated(Text sql, Statements statements) {
+    public record Truncated(Text text, Details details) {
         /**
          * @param bytes     the whole text's length in UTF-8 bytes
          * @param keptBytes how many of them the event holds
@@ -51,7 +54,12 @@ public record Request(String message, JsonNode statements, String sql, Truncated
         public record Text(long bytes, long keptBytes, String sha256) {
         }
 
-        public record Statements(int count, int kept) {
+        /**
+         * @param count how many items their list had (PostgreSQL: statements); {@code null} when they have no list
+         *              and were left out altogether
+         * @param kept  how many of those items the event holds, each with its long strings and lists shortened
+         */
+        public record Details(Integer count, Integer kept) {
         }
     }
 

@@ -1,32 +1,43 @@
 package dev.portcullis.contract.events;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
- * {@code result}: what a statement that ran returned. One per statement that reached the backend.
+ * {@code result}: what a request that ran returned. One per statement that reached the PostgreSQL backend, per
+ * Kubernetes API call, per SSH channel.
  *
- * @param requestSeq the seq of the {@code request} event this statement belongs to
- * @param rows       rows returned or affected
- * @param bytes      bytes of row data sent to the client (after masking)
- * @param durationUs from forwarding the statement to its completion, in microseconds
- * @param masked     the columns that were masked, in result order, at most {@link #MAX_MASKED_COLUMNS}; empty when none
- * @param detectors  the content detectors that fired (for example {@code email}, {@code card}); empty when none
- * @param commandTag the backend's CommandComplete tag, for example {@code SELECT 3}; {@code null} if it failed
- * @param sqlstate   the SQLSTATE of the error if the statement failed, else {@code null}. Never the error text,
- *                   which can quote data.
+ * @param protocol      the engine, as in its {@code request} event
+ * @param requestSeq    the seq of the {@code request} event it belongs to
+ * @param ok            whether it completed without error
+ * @param bytes         bytes of data sent to the client (after masking)
+ * @param durationUs    from forwarding the request to its completion, in microseconds
+ * @param masked        the columns (fields) that were masked, in result order, at most {@link #MAX_MASKED_COLUMNS}
  * @param maskedOmitted masked columns beyond {@link #MAX_MASKED_COLUMNS}, left out of {@code masked}
+ * @param detectors     the content detectors that fired (for example {@code email}, {@code card}); empty when none
+ * @param details       the protocol's own outcome, a JSON object (contract/EVENTS.md; PostgreSQL:
+ *                      {@code {"rows", "command_tag", "sqlstate"}}, Kubernetes: {@code {"code"}}, SSH:
+ *                      {@code {"exit_status", "signal"}}); never error text, which can quote data
  */
-public record Result(long requestSeq, long rows, long bytes, long durationUs, List<MaskedColumn> masked,
-        List<String> detectors, String commandTag, String sqlstate, int maskedOmitted) implements EventBody {
+public record Result(String protocol, long requestSeq, boolean ok, long bytes, long durationUs, List<MaskedColumn> masked,
+        int maskedOmitted, List<String> detectors, JsonNode details) implements EventBody {
     public static final String TYPE = "result";
     /** The most masked columns one event lists (a result may have up to 1664 columns). */
     public static final int MAX_MASKED_COLUMNS = 128;
 
-    /** A result whose masked columns are all listed. */
-    public Result(long requestSeq, long rows, long bytes, long durationUs, List<MaskedColumn> masked,
+    /**
+     * A PostgreSQL result whose masked columns are all listed: its details are {@code rows}, {@code command_tag}
+     * and {@code sqlstate} (which is null when it succeeded).
+     */
+    public static Result postgres(long requestSeq, long rows, long bytes, long durationUs, List<MaskedColumn> masked,
             List<String> detectors, String commandTag, String sqlstate) {
-        this(requestSeq, rows, bytes, durationUs, masked, detectors, commandTag, sqlstate, 0);
+        java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
+        details.put("rows", rows);
+        details.put("command_tag", commandTag);
+        details.put("sqlstate", sqlstate);
+        return new Result("postgres", requestSeq, sqlstate == null, bytes, durationUs, masked, 0, detectors,
+                SessionEvents.tree(details));
     }
 
     @JsonIgnore

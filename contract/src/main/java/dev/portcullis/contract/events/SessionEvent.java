@@ -6,7 +6,7 @@ import java.util.UUID;
 
 /**
  * One event of a session's recording: the envelope every event shares, and the part that depends on its type.
- * On the wire the two are one flat JSON object, {@code {"v":1,"session_id":…,"seq":…,"at":…,"type":…, …body}}
+ * On the wire the two are one flat JSON object, {@code {"v":2,"session_id":…,"seq":…,"at":…,"type":…, …body}}
  * (contract/EVENTS.md); {@link SessionEvents} writes and reads that form.
  *
  * @param sessionId the gateway's session id; also the Kafka key, which keeps a session's events in order
@@ -15,8 +15,10 @@ import java.util.UUID;
  * @param body      what happened
  */
 public record SessionEvent(UUID sessionId, long seq, Instant at, EventBody body) {
-    /** The contract version, {@code v} on the wire. A reader refuses a version it does not know. */
-    public static final int VERSION = 1;
+    /** The contract version the gateway writes, {@code v} on the wire. A reader refuses a version it does not know. */
+    public static final int VERSION = 2;
+    /** The oldest version readers still accept: recordings made before version 2 stay readable. */
+    public static final int OLDEST_VERSION = 1;
 
     public SessionEvent {
         Objects.requireNonNull(sessionId, "sessionId");

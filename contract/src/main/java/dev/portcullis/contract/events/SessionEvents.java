@@ -131,7 +131,7 @@ public final class SessionEvents {
         return node;
     }
 
-    /** Any value as a JSON tree, written the contract's way (snake_case, nulls kept): for {@link Request#statements}. */
+    /** Any value as a JSON tree, written the contract's way (snake_case, nulls kept): for {@link Request#details}. */
     public static JsonNode tree(Object value) {
         return JSON.valueToTree(value);
     }
@@ -186,9 +186,9 @@ public final class SessionEvents {
     /** As {@link #canonical(byte[])}, for an already parsed event. */
     public static CanonicalEvent canonical(ObjectNode tree) {
         JsonNode v = tree.get(V);
-        if (v == null || !v.isIntegralNumber() || v.asLong() != SessionEvent.VERSION) {
-            throw new InvalidEventException("field v must be " + SessionEvent.VERSION
-                    + " (the only contract version this reader knows)");
+        if (v == null || !v.isIntegralNumber() || v.asLong() < SessionEvent.OLDEST_VERSION || v.asLong() > SessionEvent.VERSION) {
+            throw new InvalidEventException("field v must be " + SessionEvent.OLDEST_VERSION + " to " + SessionEvent.VERSION
+                    + " (the contract versions this reader knows)");
         }
         UUID sessionId = sessionId(tree.get(SESSION_ID));
         JsonNode seq = tree.get(SEQ);
@@ -201,17 +201,18 @@ public final class SessionEvents {
         if (type == null || !type.isTextual() || !TYPE_NAME.matcher(type.textValue()).matches()) {
             throw new InvalidEventException("field type must be a lower-case event type such as request");
         }
-        return new CanonicalEvent(sessionId, seq.asLong(), at, type.textValue(), tree, CanonicalJson.write(tree));
+        return new CanonicalEvent(v.intValue(), sessionId, seq.asLong(), at, type.textValue(), tree, CanonicalJson.write(tree));
     }
 
     /**
-     * The typed event. A {@code type} this contract version does not define is refused here; readers that must
-     * keep such events (the recorder) use {@link #canonical} alone.
+     * The typed event, in the current contract version's records: an event of version 1 is read as its version 2
+     * equivalent (its stored form, which the hash chain covers, is unchanged). A {@code type} the contract does not
+     * define is refused here; readers that must keep such events (the recorder) use {@link #canonical} alone.
      */
     public static SessionEvent read(CanonicalEvent event) {
         Class<? extends EventBody> bodyType = BODIES.get(event.type());
         if (bodyType == null) {
-            throw new InvalidEventException("type " + event.type() + " is not defined in contract v" + SessionEvent.VERSION);
+            throw new InvalidEventException("type " + event.type() + " is not defined in contract v" + event.version());
         }
         ObjectNode body = event.tree().deepCopy();
         for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
@@ -219,11 +220,58 @@ public final class SessionEvents {
                 names.remove();
             }
         }
+        if (event.version() == 1) {
+            body = fromVersion1(event.type(), body);
+        }
         try {
             return new SessionEvent(event.sessionId(), event.seq(), event.at(), JSON.treeToValue(body, bodyType));
         } catch (JsonProcessingException e) {
             throw new InvalidEventException("a " + event.type() + " event has a field of the wrong type: " + describe(e));
         }
+    }
+
+    /**
+     * A version 1 body in version 2's shape. Version 1 knew only PostgreSQL: a request's {@code statements} and
+     * {@code sql} are its {@code details.statements} and {@code text}; a result's {@code rows}, {@code command_tag}
+     * and {@code sqlstate} are its {@code details}. Version 1 never wrote an {@code output}.
+     */
+    private static ObjectNode fromVersion1(String type, ObjectNode v1) {
+        ObjectNode v2 = JSON.createObjectNode();
+        switch (type) {
+            case Request.TYPE -> {
+                v2.put("protocol", "postgres");
+                v2.set("message", v1.path("message"));
+                v2.set("details", JSON.createObjectNode().set("statements", v1.path("statements")));
+                v2.set("text", v1.path("sql"));
+                JsonNode truncated = v1.path("truncated");
+                if (truncated.isObject()) {
+                    ObjectNode t = v2.putObject("truncated");
+                    t.set("text", truncated.path("sql"));
+                    t.set("details", truncated.path("statements"));
+                }
+                v2.set("decision", v1.path("decision"));
+            }
+            case Result.TYPE -> {
+                v2.put("protocol", "postgres");
+                v2.set("request_seq", v1.path("request_seq"));
+                v2.put("ok", v1.path("sqlstate").isNull());
+                v2.set("bytes", v1.path("bytes"));
+                v2.set("duration_us", v1.path("duration_us"));
+                v2.set("masked", v1.path("masked"));
+                v2.set("masked_omitted", v1.path("masked_omitted"));
+                v2.set("detectors", v1.path("detectors"));
+                ObjectNode details = v2.putObject("details");
+                details.set("rows", v1.path("rows"));
+                details.set("command_tag", v1.path("command_tag"));
+                details.set("sqlstate", v1.path("sqlstate"));
+            }
+            default -> {
+                return v1; // the other types are the same in both versions
+            }
+        }
+        // a field missing from the version 1 event stays missing (a MissingNode is not written), as it would be read
+        v2.properties().removeIf(field -> field.getValue().isMissingNode());
+        return v2;
     }
 
     /** Reads and types bytes in one go: {@code read(canonical(raw))}. */

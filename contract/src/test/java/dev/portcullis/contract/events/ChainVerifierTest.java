@@ -23,7 +23,7 @@ class ChainVerifierTest {
         byte[] h = HashChain.start();
         for (int seq = 1; seq <= 5; seq++) {
             byte[] json = SessionEvents.toJson(new SessionEvent(SESSION, seq, Instant.parse("2026-11-28T08:00:00Z").plusSeconds(seq),
-                    new Output("b3V0cHV0IA==")));
+                    new Output(1, "stdout", "b3V0cHV0IA==")));
             h = HashChain.next(h, json);
             events.add(json);
             links.add(new ChainVerifier.Link(seq, seq <= 2 ? 1 : 3, h));

@@ -26,17 +26,30 @@ class SessionEventsTest {
     static final String STARTED_JSON = "{\"at\":\"2026-11-28T08:00:00.123Z\",\"connection\":{\"name\":\"demo-dev\","
             + "\"tags\":{\"env\":\"dev\"},\"type\":\"postgres\"},\"gateway\":\"gw-1\",\"identity\":{\"client_id\":\"agent-ci\","
             + "\"groups\":[\"ci-readonly\"],\"kind\":\"machine\",\"name\":\"agent-ci\",\"subject\":\"agent-ci\"},\"seq\":1,"
-            + "\"session_id\":\"0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40\",\"source_ip\":\"127.0.0.1\",\"type\":\"session.started\",\"v\":1}";
-    static final String REQUEST_JSON = "{\"at\":\"2026-11-28T08:00:01.000Z\",\"decision\":{\"allow\":true,"
-            + "\"approval_required\":false,\"id\":\"d-1\",\"latency_us\":420,\"policy\":\"pg/role-read\",\"reasons\":[],"
-            + "\"revision\":\"r1\",\"source\":\"opa\"},\"message\":\"query\",\"seq\":2,"
-            + "\"session_id\":\"0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40\","
-            + "\"sql\":\"SELECT email FROM users WHERE name = 'Zoë \\\"\uD83D\uDE00\\\"\\t\\u0001'\","
-            + "\"statements\":[{\"command\":\"SELECT\",\"copy\":null,\"functions\":[],\"has_where\":true,"
+            + "\"session_id\":\"0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40\",\"source_ip\":\"127.0.0.1\",\"type\":\"session.started\",\"v\":2}";
+    static final String STATEMENTS_JSON = "[{\"command\":\"SELECT\",\"copy\":null,\"functions\":[],\"has_where\":true,"
             + "\"normalized\":\"SELECT email FROM users WHERE name = ?\",\"prepared_name\":null,\"set_parameter\":null,"
-            + "\"tables\":[{\"access\":\"read\",\"name\":\"users\",\"schema\":null}],\"via\":null}],\"truncated\":null,\"type\":\"request\",\"v\":1}";
-    static final String H1 = "e626af19169ed9df7b5ffb8e0cc5d0fe9408fcacf506aae6d95817f912098828";
-    static final String H2 = "c361f9249938b0e200ae7baa8a4c2cc37150ecec30b227c3cc48ab1616ddbea3";
+            + "\"tables\":[{\"access\":\"read\",\"name\":\"users\",\"schema\":null}],\"via\":null}]";
+    static final String DECISION_JSON = "{\"allow\":true,\"approval_required\":false,\"id\":\"d-1\",\"latency_us\":420,"
+            + "\"policy\":\"pg/role-read\",\"reasons\":[],\"revision\":\"r1\",\"source\":\"opa\"}";
+    static final String SQL_JSON = "\"SELECT email FROM users WHERE name = 'Zoë \\\"\uD83D\uDE00\\\"\\t\\u0001'\"";
+    static final String REQUEST_JSON = "{\"at\":\"2026-11-28T08:00:01.000Z\",\"decision\":" + DECISION_JSON
+            + ",\"details\":{\"statements\":" + STATEMENTS_JSON + "},\"message\":\"query\",\"protocol\":\"postgres\",\"seq\":2,"
+            + "\"session_id\":\"0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40\",\"text\":" + SQL_JSON
+            + ",\"truncated\":null,\"type\":\"request\",\"v\":2}";
+    static final String H1 = "37e81eadb8401a919f5072640f5284914d8c437bf18a16af584f9a10c585e5e5";
+    static final String H2 = "a804cb7a6474df54cdff758da719cab1258799089be195a4e06359deb5c78a6e";
+
+    /** The same two events as contract version 1 wrote them, and their chain: recordings made then must still verify. */
+    static final String STARTED_V1_JSON = STARTED_JSON.replace("\"v\":2}", "\"v\":1}");
+    static final String REQUEST_V1_JSON = "{\"at\":\"2026-11-28T08:00:01.000Z\",\"decision\":" + DECISION_JSON
+            + ",\"message\":\"query\",\"seq\":2,\"session_id\":\"0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40\",\"sql\":" + SQL_JSON
+            + ",\"statements\":" + STATEMENTS_JSON + ",\"truncated\":null,\"type\":\"request\",\"v\":1}";
+    static final String RESULT_V1_JSON = "{\"at\":\"2026-11-28T08:00:02.000Z\",\"bytes\":120,\"command_tag\":\"SELECT 3\","
+            + "\"detectors\":[],\"duration_us\":950,\"masked\":[],\"request_seq\":2,\"rows\":3,"
+            + "\"session_id\":\"0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40\",\"seq\":3,\"sqlstate\":null,\"type\":\"result\",\"v\":1}";
+    static final String H1_V1 = "e626af19169ed9df7b5ffb8e0cc5d0fe9408fcacf506aae6d95817f912098828";
+    static final String H2_V1 = "c361f9249938b0e200ae7baa8a4c2cc37150ecec30b227c3cc48ab1616ddbea3";
 
     static SessionEvent started() {
         return new SessionEvent(SESSION, 1, Instant.parse("2026-11-28T08:00:00.123456Z"), new SessionStarted(
@@ -60,8 +73,9 @@ class SessionEventsTest {
         statement.put("copy", null);
         statement.put("set_parameter", null);
         statement.put("prepared_name", null);
-        return new SessionEvent(SESSION, 2, Instant.parse("2026-11-28T08:00:01Z"), new Request("query",
-                SessionEvents.tree(List.of(statement)), "SELECT email FROM users WHERE name = 'Zoë \"\uD83D\uDE00\"\t\u0001'",
+        return new SessionEvent(SESSION, 2, Instant.parse("2026-11-28T08:00:01Z"), new Request("postgres", "query",
+                SessionEvents.tree(Map.of("statements", List.of(statement))),
+                "SELECT email FROM users WHERE name = 'Zoë \"\uD83D\uDE00\"\t\u0001'", null,
                 new Request.Decision("d-1", true, "pg/role-read", "r1", List.of(), false, 420, "opa")));
     }
 
@@ -73,11 +87,12 @@ class SessionEventsTest {
 
     @Test
     void the_wire_form_the_gateway_sends_canonicalises_to_the_canonical_form() {
-        SessionEvent result = new SessionEvent(SESSION, 3, Instant.parse("2026-11-28T08:00:02Z"), new Result(2, 3, 120, 950,
+        SessionEvent result = new SessionEvent(SESSION, 3, Instant.parse("2026-11-28T08:00:02Z"), Result.postgres(2, 3, 120, 950,
                 List.of(new Result.MaskedColumn("email", "users", "public", "email", "email", "pii/email")), List.of("email"),
                 "SELECT 3", null));
+        SessionEvent output = new SessionEvent(SESSION, 4, Instant.parse("2026-11-28T08:00:02Z"), new Output(2, "stdout", "aGkK"));
         SessionEvent ended = new SessionEvent(SESSION, 4, Instant.parse("2026-11-28T08:00:03Z"), new SessionEnded("client_terminate", 3000, 2, 0));
-        for (SessionEvent e : List.of(started(), request(), result, ended)) {
+        for (SessionEvent e : List.of(started(), request(), result, output, ended)) {
             assertEquals(utf8(SessionEvents.toJson(e)), utf8(SessionEvents.canonical(SessionEvents.toWire(e)).json()), e.type());
         }
     }
@@ -127,7 +142,7 @@ class SessionEventsTest {
 
     @Test
     void the_same_event_written_with_other_key_order_and_whitespace_hashes_the_same() {
-        String reordered = "{ \"v\": 1, \"type\": \"session.started\", \"seq\": 1,\n \"session_id\": \"" + SESSION + "\","
+        String reordered = "{ \"v\": 2, \"type\": \"session.started\", \"seq\": 1,\n \"session_id\": \"" + SESSION + "\","
                 + " \"at\": \"2026-11-28T08:00:00.123Z\", \"source_ip\": \"127.0.0.1\", \"gateway\": \"gw-1\","
                 + " \"identity\": {\"kind\": \"machine\", \"subject\": \"agent-ci\", \"name\": \"agent-ci\","
                 + " \"groups\": [\"ci-readonly\"], \"client_id\": \"agent-ci\"},"
@@ -154,13 +169,16 @@ class SessionEventsTest {
         Request body = (Request) read.body();
         assertEquals("pg/role-read", body.decision().policy());
         assertEquals(420, body.decision().latencyUs());
-        assertEquals("SELECT", body.statements().get(0).get("command").asText());
+        assertEquals("SELECT", body.details().get("statements").get(0).get("command").asText());
         assertEquals(request().body(), body);
 
-        SessionEvent result = new SessionEvent(SESSION, 3, Instant.parse("2026-11-28T08:00:01.002Z"), new Result(2, 3, 96, 850,
+        SessionEvent result = new SessionEvent(SESSION, 3, Instant.parse("2026-11-28T08:00:01.002Z"), Result.postgres(2, 3, 96, 850,
                 List.of(new Result.MaskedColumn("email", "users", "public", "email", "email", "mask/pii-email")),
                 List.of("card"), "SELECT 3", null));
-        assertEquals(result, SessionEvents.read(SessionEvents.toJson(result)));
+        SessionEvent readResult = SessionEvents.read(SessionEvents.toJson(result));
+        // details are a JSON tree: 3 reads back as an int node where a long was written, so compare what is written
+        assertEquals(utf8(SessionEvents.toJson(result)), utf8(SessionEvents.toJson(readResult)));
+        assertEquals(3, ((Result) readResult.body()).details().get("rows").asLong());
         SessionEvent ended = new SessionEvent(SESSION, 4, Instant.parse("2026-11-28T08:00:02Z"),
                 new SessionEnded("client_terminate", 1877, 1, 0));
         assertEquals(ended, SessionEvents.read(SessionEvents.toJson(ended)));
@@ -169,7 +187,7 @@ class SessionEventsTest {
 
     @Test
     void fields_a_newer_minor_revision_adds_are_kept_and_hashed() {
-        String withExtra = STARTED_JSON.replace("\"v\":1}", "\"v\":1,\"zone\":\"eu-1\"}");
+        String withExtra = STARTED_JSON.replace("\"v\":2}", "\"v\":2,\"zone\":\"eu-1\"}");
         CanonicalEvent event = SessionEvents.canonical(withExtra.getBytes(StandardCharsets.UTF_8));
         assertArrayEquals(withExtra.getBytes(StandardCharsets.UTF_8), event.json());
         assertEquals("agent-ci", ((SessionStarted) SessionEvents.read(event).body()).identity().subject());
@@ -177,7 +195,8 @@ class SessionEventsTest {
 
     @Test
     void envelope_errors_name_the_field_and_never_quote_the_event() {
-        assertInvalid(STARTED_JSON.replace("\"v\":1", "\"v\":2"), "field v must be 1");
+        assertInvalid(STARTED_JSON.replace("\"v\":2", "\"v\":3"), "field v must be 1 to 2");
+        assertInvalid(STARTED_JSON.replace("\"v\":2", "\"v\":0"), "field v must be 1 to 2");
         assertInvalid(STARTED_JSON.replace("\"seq\":1", "\"seq\":0"), "field seq");
         assertInvalid(STARTED_JSON.replace("\"seq\":1", "\"seq\":1.5"), "field seq");
         assertInvalid(STARTED_JSON.replace(SESSION.toString(), SESSION.toString().toUpperCase()), "field session_id");
@@ -185,9 +204,9 @@ class SessionEventsTest {
         assertInvalid(STARTED_JSON.replace("session.started", "Session Started"), "field type");
         assertInvalid("[1,2]", "not a JSON object");
         assertInvalid("{\"v\":1, \"secret-value\"", "not valid JSON");
-        assertInvalid(STARTED_JSON.replace("\"v\":1}", "\"v\":1,\"gateway\":\"gw-2\"}"), "a field appears twice");
-        assertInvalid(STARTED_JSON.replace("\"v\":1}", "\"v\":1,\"load\":0.5}"), "field load is not an integer");
-        assertInvalid(STARTED_JSON.replace("\"v\":1}", "\"v\":1,\"n\":9007199254740992}"), "field n is outside");
+        assertInvalid(STARTED_JSON.replace("\"v\":2}", "\"v\":2,\"gateway\":\"gw-2\"}"), "a field appears twice");
+        assertInvalid(STARTED_JSON.replace("\"v\":2}", "\"v\":2,\"load\":0.5}"), "field load is not an integer");
+        assertInvalid(STARTED_JSON.replace("\"v\":2}", "\"v\":2,\"n\":9007199254740992}"), "field n is outside");
         assertInvalid(STARTED_JSON.replace("\"gw-1\"", "\"gw-\\ud800\""), "field gateway holds an unpaired");
         var tooLarge = new byte[SessionEvents.MAX_EVENT_BYTES + 1];
         assertThrows(InvalidEventException.class, () -> SessionEvents.canonical(tooLarge));
@@ -209,6 +228,33 @@ class SessionEventsTest {
                     .getBytes(StandardCharsets.UTF_8));
             assertEquals(expected, e.at(), at);
         }
+    }
+
+    @Test
+    void a_version_1_recording_keeps_its_chain_and_reads_as_version_2_records() {
+        CanonicalEvent started = SessionEvents.canonical(STARTED_V1_JSON.getBytes(StandardCharsets.UTF_8));
+        CanonicalEvent request = SessionEvents.canonical(REQUEST_V1_JSON.getBytes(StandardCharsets.UTF_8));
+        CanonicalEvent result = SessionEvents.canonical(RESULT_V1_JSON.getBytes(StandardCharsets.UTF_8));
+        assertEquals(REQUEST_V1_JSON, utf8(request.json()), "stored as received: the hash covers version 1's bytes");
+        byte[] h1 = HashChain.next(HashChain.start(), started.json());
+        assertEquals(H1_V1, HexFormat.of().formatHex(h1));
+        assertEquals(H2_V1, HexFormat.of().formatHex(HashChain.next(h1, request.json())));
+
+        Request read = (Request) SessionEvents.read(request).body();
+        assertEquals(((Request) request().body()).details(), read.details());
+        assertEquals(((Request) request().body()).text(), read.text());
+        assertEquals("postgres", read.protocol());
+        assertEquals(((Request) request().body()).decision(), read.decision());
+        SessionEvent asV2 = new SessionEvent(SESSION, 3, result.at(), Result.postgres(2, 3, 120, 950, List.of(), List.of(), "SELECT 3", null));
+        assertEquals(utf8(SessionEvents.toJson(asV2)), utf8(SessionEvents.toJson(SessionEvents.read(result))));
+        assertEquals(3L, result.resultRows());
+        assertEquals(3L, SessionEvents.canonical(SessionEvents.toJson(new SessionEvent(SESSION, 3, Instant.EPOCH,
+                Result.postgres(2, 3, 120, 950, List.of(), List.of(), "SELECT 3", null)))).resultRows());
+
+        String cut = REQUEST_V1_JSON.replace("\"truncated\":null", "\"truncated\":{\"sql\":{\"bytes\":40000,\"kept_bytes\":32768,"
+                + "\"sha256\":\"ab\"},\"statements\":{\"count\":9,\"kept\":1}}");
+        Request.Truncated truncated = ((Request) SessionEvents.read(cut.getBytes(StandardCharsets.UTF_8)).body()).truncated();
+        assertEquals(new Request.Truncated(new Request.Truncated.Text(40000, 32768, "ab"), new Request.Truncated.Details(9, 1)), truncated);
     }
 
     @Test

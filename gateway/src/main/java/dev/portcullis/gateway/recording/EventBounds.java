@@ -29,8 +29,8 @@ final class EventBounds {
     static final int MAX_EVENT_BYTES = 128 * 1024;
     static final int MAX_REASONS = 16;
     static final int MAX_REASON_CHARS = 1024;
-    /** In a cut statements array, each statement's {@code normalized} text and lists are shortened to these. */
-    static final int MAX_NORMALIZED_CHARS = 4096;
+    /** In a cut list of details (PostgreSQL: statements), each item's strings and lists are shortened to these. */
+    static final int MAX_STRING_CHARS = 4096;
     static final int MAX_LIST_ITEMS = 64;
 
     private EventBounds() {
@@ -40,61 +40,78 @@ final class EventBounds {
     record Text(String kept, Request.Truncated.Text cut) {
     }
 
-    /** The statements array as an event holds it, and what was cut from it ({@code null}: nothing). */
-    record Statements(JsonNode tree, Request.Truncated.Statements cut) {
+    /** A request's details as an event holds them, and what was cut from them ({@code null}: nothing). */
+    record Details(JsonNode tree, Request.Truncated.Details cut) {
     }
 
-    /** The text, or its first {@link Request#MAX_SQL_BYTES} UTF-8 bytes with the whole text's length and SHA-256. */
+    /** The text, or its first {@link Request#MAX_TEXT_BYTES} UTF-8 bytes with the whole text's length and SHA-256. */
     static Text text(String text) {
-        if (text == null || text.length() <= Request.MAX_SQL_BYTES / 3) {
+        if (text == null || text.length() <= Request.MAX_TEXT_BYTES / 3) {
             return new Text(text, null); // fits whatever its characters are
         }
         MessageDigest sha = sha256();
         long bytes = utf8(text, sha);
-        if (bytes <= Request.MAX_SQL_BYTES) {
+        if (bytes <= Request.MAX_TEXT_BYTES) {
             return new Text(text, null);
         }
-        String kept = prefixWithin(text, Request.MAX_SQL_BYTES);
+        String kept = prefixWithin(text, Request.MAX_TEXT_BYTES);
         return new Text(kept, new Request.Truncated.Text(bytes, utf8(kept, null), HexFormat.of().formatHex(sha.digest())));
     }
 
     /**
-     * The statements as JSON within {@link Request#MAX_STATEMENTS_BYTES}: all of them when they fit, else the first
-     * ones that fit once each one's {@code normalized} text and lists are shortened.
+     * A request's details (a JSON object) within {@link Request#MAX_DETAILS_BYTES}: whole when they fit; else, when
+     * they hold a list (PostgreSQL: {@code statements}), the first items of it that fit once each one's long strings
+     * and lists are shortened; else nothing of them.
      */
-    static Statements statements(Object statements) {
-        JsonNode all = SessionEvents.tree(statements);
+    static Details details(Object details) {
+        JsonNode all = SessionEvents.tree(details);
         String json = all.toString();
-        if (json.length() <= Request.MAX_STATEMENTS_BYTES / 3 || utf8(json, null) <= Request.MAX_STATEMENTS_BYTES) {
-            return new Statements(all, null);
+        if (json.length() <= Request.MAX_DETAILS_BYTES / 3 || utf8(json, null) <= Request.MAX_DETAILS_BYTES) {
+            return new Details(all, null);
         }
-        ArrayNode kept = JsonNodeFactory.instance.arrayNode();
-        long size = 2;
-        for (JsonNode statement : all) {
-            JsonNode shortened = shorten(statement);
+        String list = null;
+        if (all instanceof ObjectNode o) {
+            for (var field : o.properties()) {
+                if (field.getValue().isArray()) {
+                    list = field.getKey();
+                    break;
+                }
+            }
+        }
+        if (list == null) {
+            return new Details(null, new Request.Truncated.Details(null, null));
+        }
+        ObjectNode kept = ((ObjectNode) all).deepCopy();
+        ArrayNode items = kept.putArray(list);
+        long size = utf8(kept.toString(), null);
+        if (size > Request.MAX_DETAILS_BYTES) {
+            return new Details(null, new Request.Truncated.Details(null, null));
+        }
+        for (JsonNode item : all.get(list)) {
+            JsonNode shortened = shorten(item);
             long bytes = utf8(shortened.toString(), null) + 1;
-            if (size + bytes > Request.MAX_STATEMENTS_BYTES) {
+            if (size + bytes > Request.MAX_DETAILS_BYTES) {
                 break;
             }
-            kept.add(shortened);
+            items.add(shortened);
             size += bytes;
         }
-        return new Statements(kept, new Request.Truncated.Statements(all.size(), kept.size()));
+        return new Details(kept, new Request.Truncated.Details(all.get(list).size(), items.size()));
     }
 
-    private static JsonNode shorten(JsonNode statement) {
-        if (!(statement instanceof ObjectNode o)) {
-            return statement;
+    /** An item of a cut list with its strings cut to {@link #MAX_STRING_CHARS} and its lists to {@link #MAX_LIST_ITEMS}. */
+    private static JsonNode shorten(JsonNode item) {
+        if (!(item instanceof ObjectNode o)) {
+            return item;
         }
         ObjectNode copy = o.deepCopy();
-        JsonNode normalized = copy.get("normalized");
-        if (normalized != null && normalized.isTextual() && normalized.textValue().length() > MAX_NORMALIZED_CHARS) {
-            copy.put("normalized", normalized.textValue().substring(0, MAX_NORMALIZED_CHARS));
-        }
-        for (String list : List.of("tables", "functions")) {
-            if (copy.get(list) instanceof ArrayNode items && items.size() > MAX_LIST_ITEMS) {
-                while (items.size() > MAX_LIST_ITEMS) {
-                    items.remove(items.size() - 1);
+        for (var field : copy.properties()) {
+            JsonNode value = field.getValue();
+            if (value.isTextual() && value.textValue().length() > MAX_STRING_CHARS) {
+                field.setValue(JsonNodeFactory.instance.textNode(value.textValue().substring(0, MAX_STRING_CHARS)));
+            } else if (value instanceof ArrayNode list) {
+                while (list.size() > MAX_LIST_ITEMS) {
+                    list.remove(list.size() - 1);
                 }
             }
         }

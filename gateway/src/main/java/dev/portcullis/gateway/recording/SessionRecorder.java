@@ -109,9 +109,9 @@ public class SessionRecorder {
     private long lastRetryLogNanos;
     private long failedSends;
     private final List<EventJournal.Entry> recent = new ArrayList<>();
-    private final Map<Identity, EventBounds.Statements> statementTrees = new LinkedHashMap<>(256, 0.75f, true) {
+    private final Map<Identity, EventBounds.Details> detailTrees = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Identity, EventBounds.Statements> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Identity, EventBounds.Details> eldest) {
             return size() > 1024;
         }
     };
@@ -197,13 +197,13 @@ public class SessionRecorder {
     }
 
     /**
-     * A request's analysed statements as bounded JSON, written once per instance and then reused: a session passes
-     * the same instance for a repeated statement shape (the one its decision memo holds, whatever the literals), so
-     * that shape is not converted again. Keyed by identity: equal values hashed and compared on every event cost
+     * A request's details as bounded JSON, written once per instance and then reused: a session passes the same
+     * instance for a repeated request (the one its decision memo holds; for PostgreSQL the same statement shape,
+     * whatever the literals), so it is not converted again. Keyed by identity: equal values hashed and compared on every event cost
      * more than the conversion saved. Shipper thread only: call it from an event's body supplier.
      */
-    EventBounds.Statements statements(Object statements) {
-        return statementTrees.computeIfAbsent(new Identity(statements), s -> EventBounds.statements(statements));
+    EventBounds.Details details(Object details) {
+        return detailTrees.computeIfAbsent(new Identity(details), d -> EventBounds.details(details));
     }
 
     /** A key equal only to a key of the same instance: hashing and comparing it cost nothing, whatever the value. */

@@ -20,7 +20,11 @@ public interface Request {
     /** The {@code request} part of the decision input (serialised as JSON, contract in policies-rego/schema/). */
     Object input();
 
-    /** What the recording lists of it besides its text (for PostgreSQL: the analysed statements). */
+    /**
+     * What the recording keeps of it besides its text: the {@code request} event's {@code details}, a JSON object per
+     * protocol (contract/EVENTS.md; PostgreSQL: {@code statements}). Return the same instance for an equal request, so
+     * its JSON is written once.
+     */
     Object details();
 
     /** The text as the client sent it (SQL, a command line, a URL); {@code null} when there is none. */

@@ -10,13 +10,13 @@ import java.util.Set;
  * protocol's own outcome. Never a value of the result.
  *
  * @param requestSeq the recorded request's seq ({@link Verdict#seq()})
- * @param rows       rows (or items) returned or affected
+ * @param ok         whether it completed without error
  * @param bytes      bytes of data sent to the client, after masking
  * @param masked     the masked columns, in result order
  * @param detectors  the content detectors that found something
- * @param status     the protocol's completion (PostgreSQL: the command tag), or null if it failed
- * @param error      the protocol's error code (PostgreSQL: the SQLSTATE), or null if it succeeded; never error text
+ * @param details    the protocol's own outcome, written as the {@code result} event's {@code details} (contract/EVENTS.md;
+ *                   PostgreSQL: rows, command tag, SQLSTATE); never error text, which can quote data
  */
-public record RequestResult(long requestSeq, long rows, long bytes, long durationUs, List<MaskPlan.MaskedColumn> masked,
-        Set<Detectors.Kind> detectors, String status, String error) {
+public record RequestResult(long requestSeq, boolean ok, long bytes, long durationUs, List<MaskPlan.MaskedColumn> masked,
+        Set<Detectors.Kind> detectors, Object details) {
 }

@@ -288,6 +288,20 @@ public final class Session {
         }
     }
 
+    /**
+     * Bytes that passed on a stream of an allowed interactive request (an SSH shell or exec, a {@code kubectl exec}):
+     * the session's transcript. Record them before they reach the other side; the caller may reuse {@code data} once
+     * this returns.
+     *
+     * @param requestSeq the request's seq ({@link Verdict#seq()})
+     * @param stream     {@code stdin}, {@code stdout} or {@code stderr} (a terminal's output is {@code stdout})
+     */
+    public void output(long requestSeq, String stream, byte[] data, int offset, int length) {
+        if (recording != null && length > 0) {
+            recording.output(requestSeq, stream, data, offset, length);
+        }
+    }
+
     /** Ends the session: records {@code session.ended} once and forgets the session; later calls do nothing. */
     public void end(String reason) {
         if (ended) {

@@ -36,7 +36,7 @@ public class ParkedStore {
     }
 
     public enum Reason {
-        /** Lines that are not events of contract v1. They do not hold up their session: its other events are stored. */
+        /** Lines that are not events of the contract (version 1 or 2). They do not hold up their session: its other events are stored. */
         CONTRACT_VIOLATION("contract violation"),
         /** A session's run that PostgreSQL or S3 refused for its content, after bounded retries. */
         STORE_FAILED("store failed"),

@@ -26,7 +26,7 @@ public record DeliveredBatch(List<SessionDelivery> sessions, List<Unreadable> un
     private static final int PARALLEL_FROM = 256;
 
     /**
-     * Lines that are not events of contract v1, as received.
+     * Lines that are not events of the contract (version 1 or 2), as received.
      *
      * @param sessionId the session the lines name (or the record key names), when either is a UUID
      * @param firstSeq  the lowest seq the lines show, when they show one

@@ -89,7 +89,7 @@ public record SessionRun(UUID sessionId, Source source, long storedLastSeq, List
             rows.add(new Row(e.seq(), e.at(), e.type(), hashes.get(i),
                     request && decision.path("allow").isBoolean() ? decision.path("allow").booleanValue() : null,
                     request ? text(decision.path("policy")) : null,
-                    Result.TYPE.equals(e.type()) && e.field("rows").canConvertToLong() ? e.field("rows").longValue() : null));
+                    e.resultRows()));
         }
         return rows;
     }

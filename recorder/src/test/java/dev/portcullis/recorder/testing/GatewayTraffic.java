@@ -110,7 +110,7 @@ public final class GatewayTraffic implements AutoCloseable {
         }
         if (s.resultDue) {
             s.resultDue = false;
-            return new SessionEvent(s.id, seq, at, new Result(seq - 1, 1, 48, 900,
+            return new SessionEvent(s.id, seq, at, Result.postgres(seq - 1, 1, 48, 900,
                     List.of(new Result.MaskedColumn("email", "users", "public", "email", "email", "mask/pii")),
                     List.of(), "SELECT 1", null));
         }
@@ -124,7 +124,7 @@ public final class GatewayTraffic implements AutoCloseable {
         s.resultDue = allow;
         s.denials += allow ? 0 : 1;
         String sql = allow ? "SELECT email FROM users WHERE id = " + i : "DELETE FROM users WHERE id = " + i;
-        return new SessionEvent(s.id, seq, at, new Request("query", SessionEvents.tree(List.of(Map.of(
+        return new SessionEvent(s.id, seq, at, Request.postgres("query", SessionEvents.tree(List.of(Map.of(
                 "command", allow ? "SELECT" : "DELETE",
                 "normalized", allow ? "SELECT email FROM users WHERE id = ?" : "DELETE FROM users WHERE id = ?",
                 "tables", List.of(Map.of("name", "users", "access", allow ? "read" : "write"))))), sql,

@@ -35,7 +35,7 @@ public final class SessionScript {
             boolean allow = i % 3 != 2;
             String sql = allow ? "SELECT email FROM users WHERE id = " + i : "DELETE FROM users WHERE id = " + i;
             long requestSeq = seq;
-            events.add(new SessionEvent(id, seq++, at, new Request("query", SessionEvents.tree(List.of(Map.of(
+            events.add(new SessionEvent(id, seq++, at, Request.postgres("query", SessionEvents.tree(List.of(Map.of(
                     "command", allow ? "SELECT" : "DELETE",
                     "normalized", allow ? "SELECT email FROM users WHERE id = ?" : "DELETE FROM users WHERE id = ?",
                     "tables", List.of(Map.of("name", "users", "access", allow ? "read" : "write"))))), sql,
@@ -43,7 +43,7 @@ public final class SessionScript {
                             allow ? List.of() : List.of("role ci-readonly may only read"), false, 350, "opa"))));
             if (allow) {
                 at = at.plus(Duration.ofMillis(2));
-                events.add(new SessionEvent(id, seq++, at, new Result(requestSeq, 1, 48, 900,
+                events.add(new SessionEvent(id, seq++, at, Result.postgres(requestSeq, 1, 48, 900,
                         List.of(new Result.MaskedColumn("email", "users", "public", "email", "email", "mask/pii")),
                         List.of(), "SELECT 1", null)));
             } else {

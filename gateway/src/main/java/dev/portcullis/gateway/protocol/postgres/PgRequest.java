@@ -23,11 +23,16 @@ final class PgRequest implements Request {
     record Input(String protocol, String message, List<StatementInfo> statements, @JsonProperty("parse_error") String parseError) {
     }
 
+    /** The {@code details} of its {@code request} event (contract/EVENTS.md): the statements as the policy saw them. */
+    record Details(List<StatementInfo> statements) {
+    }
+
     static final String QUERY = "query";
     static final String PARSE = "parse";
     static final String FUNCTION_CALL = "function_call";
 
     private final Input input;
+    private final Details details;
     /** The prepared statement a Parse makes ({@code ""} for the unnamed one, and for a Query). */
     private final String statement;
     private final Analysis analysis;
@@ -40,6 +45,7 @@ final class PgRequest implements Request {
     private PgRequest(Input input, String statement, Analysis analysis, String sql, boolean memoizable,
             Function<Analysis, CompletableFuture<List<ResultRelay.CopyPlan>>> copyPlanner) {
         this.input = input;
+        this.details = new Details(input.statements());
         this.statement = statement;
         this.analysis = analysis;
         this.sql = sql;
@@ -93,8 +99,8 @@ final class PgRequest implements Request {
     }
 
     @Override
-    public Object details() {
-        return input.statements();
+    public Details details() {
+        return details;
     }
 
     @Override

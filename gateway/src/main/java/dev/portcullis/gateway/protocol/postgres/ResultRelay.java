@@ -312,12 +312,23 @@ final class ResultRelay {
         Expect head = protocol.head();
         if (head != null && head.runs() && head.requestSeq() > 0) {
             MaskPlan plan = inCopy ? copyRowsPlan : inRows ? rowsPlan : null;
-            session.result(new RequestResult(head.requestSeq(), resultRows, resultBytes, (System.nanoTime() - head.sentNanos()) / 1_000,
-                    plan == null ? List.of() : plan.masked(), fired.isEmpty() ? Set.of() : EnumSet.copyOf(fired), commandTag, sqlState));
+            session.result(new RequestResult(head.requestSeq(), sqlState == null, resultBytes,
+                    (System.nanoTime() - head.sentNanos()) / 1_000, plan == null ? List.of() : plan.masked(),
+                    fired.isEmpty() ? Set.of() : EnumSet.copyOf(fired), new ResultDetails(resultRows, commandTag, sqlState)));
         }
         resultRows = 0;
         resultBytes = 0;
         fired.clear();
+    }
+
+    /**
+     * The {@code details} of a PostgreSQL {@code result} event (contract/EVENTS.md).
+     *
+     * @param rows       rows returned or affected
+     * @param commandTag the backend's tag, such as {@code SELECT 3}; null if it failed
+     * @param sqlstate   the SQLSTATE if it failed; never the error text, which can quote data
+     */
+    record ResultDetails(long rows, String commandTag, String sqlstate) {
     }
 
     /** The command tag of a CommandComplete ({@code SELECT 3}). */
