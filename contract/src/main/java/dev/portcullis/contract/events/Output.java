@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
  * order they passed the gateway. A stream's bytes are the concatenation of its events' {@code data}.
  *
  * @param requestSeq the seq of the {@code request} event whose streams these are
- * @param stream     {@code stdin}, {@code stdout} or {@code stderr} (a terminal's output is {@code stdout})
+ * @param stream     {@code stdin}, {@code stdout} or {@code stderr} (a terminal's output is {@code stdout}), or
+ *                   {@code resize}: the terminal changed size, and the data is the ASCII text {@code COLSxROWS}
  * @param data       the bytes, base64 (RFC 4648, with padding), at most {@link #MAX_DATA_BYTES} before encoding
  */
 public record Output(long requestSeq, String stream, String data) implements EventBody {

@@ -294,7 +294,8 @@ public final class Session {
      * this returns.
      *
      * @param requestSeq the request's seq ({@link Verdict#seq()})
-     * @param stream     {@code stdin}, {@code stdout} or {@code stderr} (a terminal's output is {@code stdout})
+     * @param stream     {@code stdin}, {@code stdout} or {@code stderr} (a terminal's output is {@code stdout}), or
+     *                   {@code resize} with the ASCII text {@code COLSxROWS} when the client's terminal changed size
      */
     public void output(long requestSeq, String stream, byte[] data, int offset, int length) {
         if (recording != null && length > 0) {
