@@ -596,12 +596,15 @@ up_kube() {
 
 # The node and the controllers first (together: each takes a second or two to exit), then the apiserver they talk
 # to, etcd last.
+# Waits for its own stoppers only: a bare `wait` would also wait for every service this shell started (on a fresh
+# machine `up` starts PostgreSQL first, and then waited for it forever).
 down_kube() {
-  local c
+  local c stoppers=()
   for c in kwok scheduler controller-manager; do
     stop_service "kube-$c" 20 &
+    stoppers+=($!)
   done
-  wait
+  wait "${stoppers[@]}"
   stop_service kube-apiserver 30
   stop_service kube-etcd 20
 }
