@@ -42,6 +42,19 @@ public class RecordingService {
         return page(id, afterSeq, limit).map(Page::replay);
     }
 
+    /** The session's interactive streams (of one request, or all) as an asciicast v2 recording, verified as it is read. */
+    public Uni<String> asciicast(UUID id, Long requestSeq) {
+        return cast(id, 0, new Asciicast(requestSeq));
+    }
+
+    private Uni<String> cast(UUID id, long afterSeq, Asciicast cast) {
+        return page(id, afterSeq, SessionResource.MAX_PAGE).flatMap(page -> {
+            cast.add(page.replay().events());
+            Long next = page.replay().nextAfterSeq();
+            return next == null ? Uni.createFrom().item(cast.render()) : cast(id, next, cast);
+        });
+    }
+
     /** The transcript of the same page as {@link #replay}. */
     public Uni<String> transcript(UUID id, long afterSeq, int limit) {
         return page(id, afterSeq, limit).map(page -> Transcript.render(page.session(), page.replay()));

@@ -51,6 +51,19 @@ public class SessionResource {
         return recordings.transcript(sessionId(id), afterSeq(afterSeq), limit("limit", limit, 1000, MAX_PAGE));
     }
 
+    @GET
+    @Path("{id}/transcript")
+    @Produces(Asciicast.MEDIA_TYPE)
+    @Operation(summary = "A session's terminal streams (SSH shells and execs, kubectl exec) as an asciicast v2 recording",
+            description = "Ask with Accept: application/x-asciicast; replay with asciinema play. request_seq: only the streams"
+                    + " of that request. 400 past 64 MiB of streams; 409 if the recording does not verify.")
+    public Uni<String> asciicast(@RestPath String id, @RestQuery("request_seq") Long requestSeq) {
+        if (requestSeq != null && requestSeq < 1) {
+            throw ApiException.invalidField("request_seq", "must be the seq of a request event, 1 or more");
+        }
+        return recordings.asciicast(sessionId(id), requestSeq);
+    }
+
     @POST
     @Path("{id}/verify")
     @Operation(summary = "Recompute the session's hash chain from S3 against PostgreSQL",

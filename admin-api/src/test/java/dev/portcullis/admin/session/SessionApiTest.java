@@ -120,6 +120,70 @@ class SessionApiTest {
         assertTrue(text.lines().skip(1).allMatch(l -> l.contains("agent-ci")), "every line names the identity");
     }
 
+    /** An SSH shell's request and its streams: a resize first, typed input, output with a character split in two. */
+    static List<SessionEvent> shell(UUID id, byte[] stdout) {
+        Instant t = Instant.parse("2026-11-28T09:00:00.000Z");
+        List<SessionEvent> events = new ArrayList<>();
+        events.add(new SessionEvent(id, 1, t, new SessionStarted(
+                new SessionStarted.Identity("alice", "alice", List.of("developers"), null, "human"),
+                new SessionStarted.Connection("demo-box", "ssh", Map.of("env", "dev")), "127.0.0.1", "gw-1")));
+        events.add(new SessionEvent(id, 2, t.plusMillis(10), new Request("ssh", "shell",
+                SessionEvents.tree(Map.of("channel", "session")), null, null,
+                new Request.Decision("d-1", true, "ssh/developers-shell", "r1", List.of(), false, 300, "opa"))));
+        events.add(output(id, 3, t.plusMillis(20), "resize", "120x40".getBytes(StandardCharsets.US_ASCII)));
+        int split = 6; // between the two bytes of "é"
+        events.add(output(id, 4, t.plusMillis(1500), "stdout", java.util.Arrays.copyOfRange(stdout, 0, split)));
+        events.add(output(id, 5, t.plusMillis(2250), "stdin", "ls\r".getBytes(StandardCharsets.UTF_8)));
+        events.add(output(id, 6, t.plusMillis(2300), "stdout", java.util.Arrays.copyOfRange(stdout, split, stdout.length)));
+        events.add(output(id, 7, t.plusMillis(2400), "resize", "100x30".getBytes(StandardCharsets.US_ASCII)));
+        events.add(new SessionEvent(id, 8, t.plusMillis(3000), new SessionEnded("client_disconnect", 3000, 1, 0)));
+        return events;
+    }
+
+    private static SessionEvent output(UUID id, long seq, Instant at, String stream, byte[] data) {
+        return new SessionEvent(id, seq, at, new dev.portcullis.contract.events.Output(2, stream,
+                java.util.Base64.getEncoder().encodeToString(data)));
+    }
+
+    @Test
+    void a_shell_replays_as_an_asciicast_with_the_bytes_the_client_saw() throws Exception {
+        UUID id = UUID.randomUUID();
+        byte[] stdout = "$ caf\u00e9\r\n\u001b[1mbold\u001b[0m \u2603\r\n".getBytes(StandardCharsets.UTF_8);
+        fixture.store(shell(id, stdout), 3);
+        String cast = asAdmin().accept("application/x-asciicast").get("/sessions/" + id + "/transcript").then().statusCode(200)
+                .contentType(containsString("application/x-asciicast")).extract().asString();
+        List<String> lines = cast.lines().toList();
+        var header = JSON.readTree(lines.get(0));
+        assertEquals(2, header.get("version").asInt());
+        assertEquals(120, header.get("width").asInt(), "the first resize sizes the terminal");
+        assertEquals(40, header.get("height").asInt());
+        assertEquals(Instant.parse("2026-11-28T09:00:00.020Z").getEpochSecond(), header.get("timestamp").asLong());
+        StringBuilder seen = new StringBuilder();
+        List<String> codes = new ArrayList<>();
+        double last = -1;
+        for (String line : lines.subList(1, lines.size())) {
+            var event = JSON.readTree(line);
+            assertTrue(event.get(0).asDouble() >= last, "times never go back: " + cast);
+            last = event.get(0).asDouble();
+            codes.add(event.get(1).asText());
+            if (event.get(1).asText().equals("o")) {
+                seen.append(event.get(2).asText());
+            }
+        }
+        assertEquals(List.of("o", "i", "o", "r"), codes, cast);
+        assertEquals(new String(stdout, StandardCharsets.UTF_8), seen.toString(), "the output, byte for byte, with é whole");
+        assertEquals(1.48, JSON.readTree(lines.get(1)).get(0).asDouble(), 0.0001, "seconds since the first event");
+        assertTrue(lines.get(2).contains("\"ls\\r\""), "typed input is an i event: " + lines.get(2));
+        assertTrue(lines.get(4).contains("\"100x30\""), lines.get(4));
+
+        String one = asAdmin().accept("application/x-asciicast").get("/sessions/" + id + "/transcript?request_seq=9")
+                .then().statusCode(200).extract().asString();
+        assertEquals(1, one.lines().count(), "another request's streams: the header alone");
+        asAdmin().accept("application/x-asciicast").get("/sessions/" + id + "/transcript?request_seq=0").then().statusCode(400);
+        String text = asAdmin().accept("text/plain").get("/sessions/" + id + "/transcript").then().statusCode(200).extract().asString();
+        assertTrue(text.contains("output of #2: stdout, 6 bytes"), text);
+    }
+
     @Test
     void verify_passes_an_untouched_recording_and_names_the_first_tampered_event() throws Exception {
         UUID id = UUID.randomUUID();
