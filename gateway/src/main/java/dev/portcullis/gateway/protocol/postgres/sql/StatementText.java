@@ -138,12 +138,47 @@ final class StatementText {
                     continue;
                 }
             }
-            out.emit(i);
+            int operator = operatorCall(t, i, to);
+            int collation = collationEnd(t, i, to);
+            if (operator > 0) {
+                out.emit(operator);
+                i = operator + 2;
+            } else if (collation > 0) {
+                i = collation;
+            } else {
+                out.emit(i);
+                i++;
+            }
             lastElementIsAtom = false;
             lastElementIsLiteralGroup = false;
-            i++;
         }
         return new ParserInput(out.sb.toString(), out.count);
+    }
+
+    /**
+     * For {@code OPERATOR(op)} or {@code OPERATOR(schema.op)} at {@code i} (PostgreSQL's way to name an operator by
+     * schema, which psql's meta-commands use), the index of {@code op}: it reads as the bare operator, which decides
+     * no table or function. Otherwise -1.
+     */
+    /**
+     * For {@code COLLATE name} or {@code COLLATE schema.name} at {@code i}, the index after it, else -1: the clause is
+     * left out of the parser's text ({@code COLLATE pg_catalog.default} defeats JSqlParser), since a collation
+     * decides no table or function.
+     */
+    private static int collationEnd(Tokens t, int i, int to) {
+        if (!t.isWord(i, "COLLATE") || !t.isIdentifier(i + 1)) {
+            return -1;
+        }
+        int end = t.isPunct(i + 2, '.') && t.isIdentifier(i + 3) ? i + 4 : i + 2;
+        return end <= to ? end : -1;
+    }
+
+    private static int operatorCall(Tokens t, int i, int to) {
+        if (!t.isWord(i, "OPERATOR") || !t.isPunct(i + 1, '(')) {
+            return -1;
+        }
+        int op = t.kind(i + 2) == Kind.WORD && t.isPunct(i + 3, '.') ? i + 4 : i + 2;
+        return op + 1 < to && t.kind(op) == Kind.OPERATOR && t.isPunct(op + 1, ')') ? op : -1;
     }
 
     /** The end of a literal at {@code i} (a string, number, parameter, NULL/TRUE/FALSE/DEFAULT, or a signed number), or -1. */
