@@ -7,12 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.contract.SecretSealer;
+import dev.portcullis.contract.testing.AppProcess;
+import dev.portcullis.contract.testing.StackEnv;
 import dev.portcullis.recorder.testing.PrivateServices;
 import dev.portcullis.recorder.testing.RecorderProcess;
 import dev.portcullis.recorder.testing.Stack;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -44,7 +45,7 @@ class EndToEndRecordingIT {
     private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
     private static final String TOPIC = "portcullis.session-events.e2e-" + RUN;
     private static final String CONNECTION = "e2e-" + RUN;
-    private static final List<Process> APPS = new ArrayList<>();
+    private static final List<AppProcess> APPS = new ArrayList<>();
     private static RecorderProcess recorder;
 
     @BeforeAll
@@ -56,48 +57,14 @@ class EndToEndRecordingIT {
                 "-Dquarkus.http.port=" + RECORDER_HTTP_PORT,
                 "-Dportcullis.recorder.kafka.topic=" + TOPIC,
                 "-Dportcullis.recorder.kafka.group-id=portcullis-recorder-e2e-" + RUN));
-        APPS.add(app("../gateway/target/quarkus-app/quarkus-run.jar", GATEWAY_HTTP_PORT, logs.resolve("gateway.log"),
+        APPS.add(AppProcess.start("gateway", GATEWAY_HTTP_PORT, logs.resolve("gateway.log"), List.of(
                 "-Dportcullis.postgres.port=" + GATEWAY_PG_PORT,
                 "-Dportcullis.postgres.tls-cert=" + Stack.ROOT.resolve(".stack/tls/server.crt"),
                 "-Dportcullis.postgres.tls-key=" + Stack.ROOT.resolve(".stack/tls/server.key"),
                 "-Dportcullis.recording.topic=" + TOPIC,
-                "-Dportcullis.recording.journal-dir=" + logs.resolve("journal").toAbsolutePath()));
-        APPS.add(app("../admin-api/target/quarkus-app/quarkus-run.jar", ADMIN_HTTP_PORT, logs.resolve("admin-api.log")));
+                "-Dportcullis.recording.journal-dir=" + logs.resolve("journal").toAbsolutePath())));
+        APPS.add(AppProcess.start("admin-api", ADMIN_HTTP_PORT, logs.resolve("admin-api.log"), List.of()));
         register();
-    }
-
-    private static Process app(String jar, int httpPort, Path log, String... options) throws Exception {
-        Path path = Path.of(jar).toAbsolutePath();
-        if (!Files.exists(path)) {
-            throw new IllegalStateException(path + " is missing: run mvn verify from the repository root (it packages every app)");
-        }
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-Dquarkus.config.locations=" + Stack.ENV_FILE.toAbsolutePath() + "," + Stack.SECRETS_FILE.toAbsolutePath(),
-                "-Dquarkus.http.port=" + httpPort));
-        command.addAll(List.of(options));
-        command.addAll(List.of("-jar", path.toString()));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (status("http://127.0.0.1:" + httpPort + "/q/health/ready") != 200) {
-            if (!p.isAlive() || System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                throw new IllegalStateException(jar + " did not become ready; its log: " + log.toAbsolutePath());
-            }
-            Thread.sleep(250);
-        }
-        return p;
-    }
-
-    private static int status(String url) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
     }
 
     /** The seeded demo_dev database as a development connection of this run, its password sealed as the admin API does. */
@@ -118,9 +85,8 @@ class EndToEndRecordingIT {
 
     @AfterAll
     static void stop() throws Exception {
-        for (Process p : APPS) {
-            p.destroy();
-            p.waitFor(30, TimeUnit.SECONDS);
+        for (AppProcess app : APPS) {
+            app.close();
         }
         if (recorder != null) {
             recorder.close();
@@ -131,19 +97,9 @@ class EndToEndRecordingIT {
         }
     }
 
-    private static String token(String client) throws Exception {
-        String form = "grant_type=client_credentials&client_id=" + URLEncoder.encode(client, StandardCharsets.UTF_8)
-                + "&client_secret=test-secret&scope=openid";
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(Stack.get("MOCK_OIDC_ISSUER") + "/token"))
-                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        return JSON.readTree(r.body()).get("access_token").asText();
-    }
-
     private static HttpResponse<String> admin(String method, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ADMIN_HTTP_PORT + path))
-                .header("Authorization", "Bearer " + token("portcullis-admin"))
+                .header("Authorization", "Bearer " + StackEnv.token("portcullis-admin"))
                 .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
@@ -165,7 +121,7 @@ class EndToEndRecordingIT {
     void a_psql_session_is_replayed_as_it_ran() throws Exception {
         String select = "SELECT name, email FROM users ORDER BY id LIMIT 2;";
         String delete = "DELETE FROM orders;";
-        String out = psql(token("agent-ci"), select + "\n" + delete + "\n");
+        String out = psql(StackEnv.token("agent-ci"), select + "\n" + delete + "\n");
         assertTrue(out.contains("James Smith|j***@example.org"), "psql saw the masked rows: " + out);
         assertTrue(out.contains("Portcullis denied this statement"), out);
 

@@ -7,7 +7,9 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -45,23 +47,35 @@ public class SessionResource {
 
     @GET
     @Path("{id}/transcript")
-    @Produces(MediaType.TEXT_PLAIN)
-    @Operation(summary = "A session as readable text: time, identity, statement, decision, rows, masked columns")
-    public Uni<String> transcript(@RestPath String id, @RestQuery("after_seq") Long afterSeq, @RestQuery Integer limit) {
-        return recordings.transcript(sessionId(id), afterSeq(afterSeq), limit("limit", limit, 1000, MAX_PAGE));
-    }
-
-    @GET
-    @Path("{id}/transcript")
-    @Produces(Asciicast.MEDIA_TYPE)
-    @Operation(summary = "A session's terminal streams (SSH shells and execs, kubectl exec) as an asciicast v2 recording",
-            description = "Ask with Accept: application/x-asciicast; replay with asciinema play. request_seq: only the streams"
-                    + " of that request. 400 past 64 MiB of streams; 409 if the recording does not verify.")
-    public Uni<String> asciicast(@RestPath String id, @RestQuery("request_seq") Long requestSeq) {
+    @Produces({MediaType.TEXT_PLAIN, Asciicast.MEDIA_TYPE})
+    @Operation(summary = "A session as readable text, or its terminal streams as an asciicast v2 recording",
+            description = "text/plain (the default): time, identity, statement, decision, rows, masked columns; after_seq and"
+                    + " limit page it. Accept: application/x-asciicast: the terminal streams (SSH shells and execs, kubectl"
+                    + " exec), for asciinema play; request_seq: only the streams of that request; 400 past 64 MiB of"
+                    + " streams. 409 if the recording does not verify.")
+    public Uni<Response> transcript(@RestPath String id, @RestQuery("after_seq") Long afterSeq, @RestQuery Integer limit,
+            @RestQuery("request_seq") Long requestSeq, HttpHeaders headers) {
+        if (!wantsAsciicast(headers)) {
+            return recordings.transcript(sessionId(id), afterSeq(afterSeq), limit("limit", limit, 1000, MAX_PAGE))
+                    .map(text -> Response.ok(text, MediaType.TEXT_PLAIN_TYPE.withCharset("UTF-8")).build());
+        }
         if (requestSeq != null && requestSeq < 1) {
             throw ApiException.invalidField("request_seq", "must be the seq of a request event, 1 or more");
         }
-        return recordings.asciicast(sessionId(id), requestSeq);
+        return recordings.asciicast(sessionId(id), requestSeq).map(cast -> Response.ok(cast, Asciicast.MEDIA_TYPE).build());
+    }
+
+    /** Whether the caller prefers the asciicast to text: the first of the two its Accept header names, by quality. */
+    private static boolean wantsAsciicast(HttpHeaders headers) {
+        for (MediaType type : headers.getAcceptableMediaTypes()) {
+            if (type.isCompatible(MediaType.TEXT_PLAIN_TYPE)) {
+                return false;
+            }
+            if (type.toString().startsWith(Asciicast.MEDIA_TYPE)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @POST

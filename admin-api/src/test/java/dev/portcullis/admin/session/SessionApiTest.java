@@ -182,6 +182,10 @@ class SessionApiTest {
         asAdmin().accept("application/x-asciicast").get("/sessions/" + id + "/transcript?request_seq=0").then().statusCode(400);
         String text = asAdmin().accept("text/plain").get("/sessions/" + id + "/transcript").then().statusCode(200).extract().asString();
         assertTrue(text.contains("output of #2: stdout, 6 bytes"), text);
+        asAdmin().accept("*/*").get("/sessions/" + id + "/transcript").then().statusCode(200)
+                .contentType(containsString("text/plain")).body(containsString("output of #2: stdout, 6 bytes"));
+        asAdmin().accept("application/x-asciicast;q=0.5, text/plain").get("/sessions/" + id + "/transcript").then().statusCode(200)
+                .contentType(containsString("text/plain"));
     }
 
     @Test
