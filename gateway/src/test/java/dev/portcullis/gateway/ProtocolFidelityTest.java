@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.portcullis.gateway.testing.Cli;
 import dev.portcullis.gateway.testing.Jdbc;
 import dev.portcullis.gateway.testing.MaskingTargets;
 import dev.portcullis.gateway.testing.PolicyTargets;
@@ -96,6 +97,16 @@ class ProtocolFidelityTest {
             String out = blocked.get(30, TimeUnit.SECONDS);
             assertTrue(out.contains("1\tj***@example.com"), "then it runs, masked: " + out);
         }
+    }
+
+    /** Several COPYs in one Query: each described ahead, their plans made one after another, every one masked. */
+    @Test
+    void copies_in_one_query_are_each_masked() throws Exception {
+        Cli.Result r = Cli.run(Cli.gatewayEnv(TestStack.token("alice"), PolicyTargets.DEV), null, 60, "psql", "-X", "-c",
+                "COPY (SELECT id, email FROM users WHERE id = 1) TO STDOUT; COPY (SELECT 42) TO STDOUT;"
+                        + " COPY (SELECT card_number FROM payments WHERE id = 1) TO STDOUT");
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals("1\tj***@example.com\n42\n**** **** **** 4242\n", r.stdout());
     }
 
     @Test
