@@ -111,22 +111,26 @@ final class ResultRelay {
     /**
      * The plans of the COPY TO STDOUT statements in the text, in order, each described on the session's own backend
      * connection, inside its transaction (see {@link ExtendedProtocol#describe}). Fails when one has no plan, or
-     * needs masking in a format the gateway cannot rewrite: the COPY must then not run.
+     * needs masking in a format the gateway cannot rewrite: the COPY must then not run. The describes go out together;
+     * the plans are made one after another, so a session has at most one catalog lookup in flight.
      *
      * @param synced the COPY comes between the client's batches (a simple Query), not inside one (a Parse)
      */
     CompletableFuture<List<CopyPlan>> planCopies(Analysis analysis, boolean synced) {
-        List<CompletableFuture<CopyPlan>> each = new ArrayList<>();
+        List<CompletableFuture<RowDescription>> describes = new ArrayList<>();
+        CompletableFuture<List<CopyPlan>> plans = CompletableFuture.completedFuture(List.of());
         for (StatementInfo s : analysis.statements()) {
             CopyInfo copy = s.copy();
             if (copy == null || !copy.toClient()) {
                 continue;
             }
             if (copy.source() == null) {
-                each.add(CompletableFuture.failedFuture(new MaskPlanner.PlanFailure("cannot tell which columns this COPY writes")));
+                plans = CompletableFuture.failedFuture(new MaskPlanner.PlanFailure("cannot tell which columns this COPY writes"));
                 continue;
             }
-            CompletableFuture<MaskPlanner.Planned> planned = protocol.describe(copy.source(), synced)
+            CompletableFuture<RowDescription> described = protocol.describe(copy.source(), synced);
+            describes.add(described);
+            plans = plans.thenCompose(before -> described
                     .exceptionally(e -> {
                         throw new MaskPlanner.PlanFailure("cannot determine the columns of the COPY: " + MaskPlanner.rootMessage(e));
                     })
@@ -135,19 +139,26 @@ final class ResultRelay {
                             throw new MaskPlanner.PlanFailure("the COPY's query returns no columns");
                         }
                         return planner.plan(session, shape);
-                    });
-            each.add(planned.thenApply(p -> {
-                CopyFormat.Kind kind = copy.format().kind();
-                if (!p.plan().passesUnchanged() && kind != CopyFormat.Kind.TEXT && kind != CopyFormat.Kind.CSV) {
-                    throw new MaskPlanner.PlanFailure(kind == CopyFormat.Kind.BINARY
-                            ? "this COPY writes masked columns, which cannot be masked in binary format; use FORMAT text or csv"
-                            : "this COPY writes masked columns with options the gateway cannot read; use FORMAT text or csv with one-character DELIMITER, QUOTE and ESCAPE");
-                }
-                return new CopyPlan(p, copy.format());
-            }));
+                    })
+                    .thenApply(p -> {
+                        List<CopyPlan> all = new ArrayList<>(before);
+                        all.add(copyPlan(p, copy));
+                        return all;
+                    }));
         }
-        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
-                .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
+        // the verdict waits until the backend has answered every describe, whatever became of the plans
+        CompletableFuture<List<CopyPlan>> result = plans;
+        return CompletableFuture.allOf(describes.toArray(CompletableFuture[]::new)).handle((v, e) -> null).thenCompose(v -> result);
+    }
+
+    private static CopyPlan copyPlan(MaskPlanner.Planned p, CopyInfo copy) {
+        CopyFormat.Kind kind = copy.format().kind();
+        if (!p.plan().passesUnchanged() && kind != CopyFormat.Kind.TEXT && kind != CopyFormat.Kind.CSV) {
+            throw new MaskPlanner.PlanFailure(kind == CopyFormat.Kind.BINARY
+                    ? "this COPY writes masked columns, which cannot be masked in binary format; use FORMAT text or csv"
+                    : "this COPY writes masked columns with options the gateway cannot read; use FORMAT text or csv with one-character DELIMITER, QUOTE and ESCAPE");
+        }
+        return new CopyPlan(p, copy.format());
     }
 
     /** A backend frame, or run of frames, on its way to the client. */
