@@ -156,8 +156,10 @@ public interface GatewayConfig {
         /**
          * Keep-alive HTTP/1.1 connections to OPA, at most; each carries one decision at a time. Decisions are
          * cached and shared between sessions, so this bounds the decisions OPA evaluates at once, not the sessions.
+         * OPA shares its few cores between the decisions it evaluates at once, so more connections than it has cores
+         * make every answer slower; the rest wait in the gateway's queue, where the decision timeout does not run.
          */
-        @WithDefault("64")
+        @WithDefault("8")
         int maxConnections();
 
         /**
@@ -168,7 +170,7 @@ public interface GatewayConfig {
         int maxQueued();
 
         /** Longest wait for a free connection to OPA; then the decision is a denial (the gateway is overloaded). */
-        @WithDefault("2s")
+        @WithDefault("5s")
         Duration queueTimeout();
 
         /**

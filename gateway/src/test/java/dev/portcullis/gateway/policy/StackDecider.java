@@ -114,7 +114,7 @@ public final class StackDecider implements AutoCloseable {
 
             @Override
             public int maxConnections() {
-                return 64;
+                return 8;
             }
 
             @Override
