@@ -18,6 +18,12 @@ app_healthy() {
   curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$(app_port "$1")/q/health/ready"
 }
 
+# Alive, if perhaps not ready (a dependency is away, the app waits for it): restarting it would not help, and would
+# drop its live sessions.
+app_alive() {
+  curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$(app_port "$1")/q/health/live"
+}
+
 # An app needs a build when its jar is missing or older than any of its sources (or the shared ones), so `up`
 # never starts stale code.
 app_stale() {
@@ -48,7 +54,8 @@ build_apps_if_missing() {
 up_app() {
   local app=$1 issuer=$2 port
   port=$(app_port "$app")
-  if service_pid "$app" >/dev/null && app_healthy "$app"; then
+  if service_pid "$app" >/dev/null && app_alive "$app"; then
+    app_healthy "$app" || warn "$app is running but not ready: see http://127.0.0.1:$port/q/health/ready"
     report_running "$app" "$port"
     return 0
   fi

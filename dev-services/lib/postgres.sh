@@ -66,7 +66,8 @@ pg_write_config() {
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$PG_SOCKET_DIR'
-max_connections = 200
+# the gateway opens one backend connection per session: room for 1,000 concurrent sessions (issue #16)
+max_connections = 1200
 password_encryption = 'scram-sha-256'
 
 ssl = on

@@ -30,6 +30,18 @@ public interface GatewayConfig {
 
     Approval approval();
 
+    Shutdown shutdown();
+
+    interface Shutdown {
+        /**
+         * On SIGTERM the gateway stops taking new sessions and reports not ready, lets the live sessions run for up to
+         * this long, then ends the rest (FATAL 57P01 with a reason, their backend work cancelled). The Kubernetes
+         * manifests give the pod 10 s more than this (terminationGracePeriodSeconds) to end them and flush the journal.
+         */
+        @WithDefault("30s")
+        Duration gracePeriod();
+    }
+
     interface Approval {
         /**
          * How the client is told to get a held request approved, in the notice it gets while it waits; {@code {id}} is
@@ -134,9 +146,32 @@ public interface GatewayConfig {
         @WithDefault("1s")
         Duration healthTimeout();
 
-        /** A decision OPA has not returned within this time is a denial. */
+        /**
+         * A decision OPA has not returned within this time is a denial. The time counts from when the request is on
+         * a connection to OPA: a wait for a free connection is bounded by {@link #queueTimeout()} instead.
+         */
         @WithDefault("250ms")
         Duration decisionTimeout();
+
+        /**
+         * Keep-alive HTTP/1.1 connections to OPA, at most; each carries one decision at a time. Decisions are
+         * cached and shared between sessions, so this bounds the decisions OPA evaluates at once, not the sessions.
+         * OPA shares its few cores between the decisions it evaluates at once, so more connections than it has cores
+         * make every answer slower; the rest wait in the gateway's queue, where the decision timeout does not run.
+         */
+        @WithDefault("8")
+        int maxConnections();
+
+        /**
+         * Decisions that may wait for a free connection to OPA; beyond this, a decision is a denial at once (the
+         * gateway is overloaded). Bounds the memory a burst of new sessions or statements can take.
+         */
+        @WithDefault("10000")
+        int maxQueued();
+
+        /** Longest wait for a free connection to OPA; then the decision is a denial (the gateway is overloaded). */
+        @WithDefault("5s")
+        Duration queueTimeout();
 
         /**
          * Longest time a decision made under an old policy revision may still be served after OPA loaded a new

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 /**
  * {@code session.ended}: the last event of a session.
  *
- * @param reason     {@code client_terminate}, {@code client_disconnect}, {@code killed}, {@code idle_timeout},
+ * @param reason     {@code client_terminate}, {@code client_disconnect}, {@code killed}, {@code idle_timeout}, {@code gateway_shutdown},
  *                   {@code backend_closed} or {@code error}
  * @param durationMs from start to end
  * @param requests   request events in the session

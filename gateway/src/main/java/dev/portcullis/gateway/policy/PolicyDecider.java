@@ -80,7 +80,10 @@ public class PolicyDecider {
                 .recordStats()
                 .buildAsync();
         // Built here, not at startup: the listener may take a session before other startup observers ran.
-        http = WebClient.create(vertx, new io.vertx.ext.web.client.WebClientOptions().setKeepAlive(true).setMaxPoolSize(16));
+        // Sized for thousands of sessions: decisions queue (boundedly) for a connection, and the decision timeout
+        // starts only once one is theirs, so a burst waits its turn instead of being denied for a full pool.
+        http = WebClient.create(vertx, new io.vertx.ext.web.client.WebClientOptions().setKeepAlive(true)
+                .setMaxPoolSize(this.config.maxConnections()).setMaxWaitQueueSize(this.config.maxQueued()));
         CaffeineCacheMetrics.monitor(metrics, cache, "portcullis.decisions");
         // Histogram buckets rather than client-side percentiles: recording stays lock-free on the event loops.
         evaluated = Timer.builder("portcullis.policy.decision").tag("source", "opa").publishPercentileHistogram().register(metrics);
@@ -185,15 +188,13 @@ public class PolicyDecider {
         CompletableFuture<T> result = new CompletableFuture<>();
         http.postAbs(config.url() + "/v1/data/portcullis/" + entry + "/decision")
                 .putHeader("Content-Type", "application/json")
-                .timeout(config.decisionTimeout().toMillis())
+                .connectTimeout(config.queueTimeout().toMillis())
+                .idleTimeout(config.decisionTimeout().toMillis())
                 .sendBuffer(Buffer.buffer().appendString("{\"input\":").appendBytes(body).appendString("}"))
                 .onComplete(ar -> {
                     T d;
                     if (ar.failed()) {
-                        d = failClosed.apply(ar.cause() instanceof java.util.concurrent.TimeoutException
-                                || String.valueOf(ar.cause().getMessage()).contains("timeout")
-                                        ? "the policy engine did not answer within " + config.decisionTimeout().toMillis() + " ms"
-                                        : "the policy engine is unreachable");
+                        d = failClosed.apply(failure(ar.cause()));
                         LOG.warnf("OPA %s decision failed: %s", entry, ar.cause().toString());
                     } else if (ar.result().statusCode() != 200) {
                         d = failClosed.apply("the policy engine answered HTTP " + ar.result().statusCode());
@@ -212,6 +213,19 @@ public class PolicyDecider {
                     result.complete(d);
                 });
         return result;
+    }
+
+    /** Why a call to OPA failed, for the client; a full queue is the gateway's overload, not OPA's slowness. */
+    private String failure(Throwable cause) {
+        String message = String.valueOf(cause.getMessage());
+        if (message.contains("when getting a connection") || message.contains("wait queue")) {
+            return "the gateway is overloaded: no connection to the policy engine was free within "
+                    + config.queueTimeout().toMillis() + " ms; try again";
+        }
+        if (cause instanceof java.util.concurrent.TimeoutException || message.contains("timeout")) {
+            return "the policy engine did not answer within " + config.decisionTimeout().toMillis() + " ms";
+        }
+        return "the policy engine is unreachable";
     }
 
     private String nextId() {

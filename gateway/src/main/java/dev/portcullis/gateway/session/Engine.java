@@ -13,4 +13,13 @@ public interface Engine {
 
     /** Stops taking new sessions (graceful drain); the live ones go on until they end or are ended. */
     void stopAccepting();
+
+    /** Client connections still open, and backend connections still being stopped. */
+    int openConnections();
+
+    /**
+     * Ends every connection now (the end of a drain): a session as a kill would, with reason {@link Session#END_SHUTDOWN}
+     * and its backend work cancelled; a connection still starting up with the same error. Returns at once.
+     */
+    void endAll(String message);
 }

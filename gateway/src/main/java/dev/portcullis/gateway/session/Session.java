@@ -34,12 +34,23 @@ public final class Session {
 
     /** What the engine does when the spine ends or interrupts the session from outside. */
     public interface Control {
-        /** End the session now, telling the client {@code message} in its protocol. Called on the session's executor. */
-        void kill(String message);
+        /**
+         * End the session now: stop what it runs (PostgreSQL: a CancelRequest to the backend, then close it, so an
+         * open transaction commits nothing) and tell the client {@code message} in its protocol. Called on the
+         * session's executor.
+         *
+         * @param reason {@code session.ended}'s reason: {@link #END_KILLED} or {@link #END_SHUTDOWN}
+         */
+        void kill(String reason, String message);
 
         /** Stop the running operation, if any (PostgreSQL: a CancelRequest to the backend). Any thread. */
         void cancel();
     }
+
+    /** {@code session.ended}'s reason when an administrator killed the session. */
+    public static final String END_KILLED = "killed";
+    /** {@code session.ended}'s reason when the gateway ended the session because it is shutting down. */
+    public static final String END_SHUTDOWN = "gateway_shutdown";
 
     public static final String SOURCE_OPA = "opa";
     public static final String SOURCE_CACHE = "cache";
@@ -315,13 +326,17 @@ public final class Session {
         }
     }
 
-    /** Ends the session from outside (an administrator, a drain), on its executor; false when it has no engine yet. */
-    boolean kill(String message) {
+    /**
+     * Ends the session from outside (an administrator, a drain), on its executor; false when it has no engine yet.
+     *
+     * @param reason {@link #END_KILLED} or {@link #END_SHUTDOWN}
+     */
+    boolean kill(String reason, String message) {
         Control c = control;
         if (c == null) {
             return false;
         }
-        executor.execute(() -> c.kill(message));
+        executor.execute(() -> c.kill(reason, message));
         return true;
     }
 

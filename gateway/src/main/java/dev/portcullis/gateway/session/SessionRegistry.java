@@ -3,6 +3,7 @@ package dev.portcullis.gateway.session;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The live sessions of this replica, by session id, whatever their protocol: for kill (a NOTIFY reaches every
@@ -12,6 +13,50 @@ import java.util.concurrent.ConcurrentHashMap;
 @ApplicationScoped
 public class SessionRegistry {
     private final Map<String, Session> byId = new ConcurrentHashMap<>();
+    /** Sessions being opened (token, registry, policy): not in {@link #byId} yet, and the drain waits for them too. */
+    private final AtomicInteger opening = new AtomicInteger();
+    private volatile boolean draining;
+
+    /** A session starts opening, unless the replica drains: then it is refused (false). */
+    boolean admit() {
+        opening.incrementAndGet();
+        if (draining) {
+            opening.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** A session admitted by {@link #admit()} was opened (and registered) or refused. */
+    void admitted() {
+        opening.decrementAndGet();
+    }
+
+    /** From now on no session opens here; see {@link Drain}. */
+    void drain() {
+        draining = true;
+    }
+
+    /** Whether the replica is draining (shutting down): not ready for new sessions. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Sessions live or being opened. */
+    int liveOrOpening() {
+        return byId.size() + opening.get();
+    }
+
+    /** Ends every live session (the drain's end): {@code message} is the client's. @return how many */
+    int killAll(String reason, String message) {
+        int n = 0;
+        for (Session s : byId.values()) {
+            if (s.kill(reason, message)) {
+                n++;
+            }
+        }
+        return n;
+    }
 
     void register(Session session) {
         byId.put(session.id(), session);
@@ -28,7 +73,7 @@ public class SessionRegistry {
      */
     public boolean kill(String sessionId, String message) {
         Session s = byId.get(sessionId);
-        return s != null && s.kill(message);
+        return s != null && s.kill(Session.END_KILLED, message);
     }
 
     /** An identity's grants changed (null: anyone's may have): its sessions on this replica read them again. */

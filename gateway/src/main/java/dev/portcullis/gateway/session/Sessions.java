@@ -16,6 +16,7 @@ import dev.portcullis.gateway.recording.SessionRecording;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -63,6 +64,10 @@ public class Sessions {
      */
     public CompletionStage<Session> open(String token, String connection, String protocol, String sourceIp, Executor executor) {
         String id = UUID.randomUUID().toString();
+        if (!registry.admit()) {
+            return CompletableFuture.failedFuture(new SessionRefused(SessionRefused.Reason.UNAVAILABLE,
+                    "Portcullis is shutting down and takes no new sessions", "connect again: another gateway replica will take it"));
+        }
         return tokens.verify(token)
                 .thenCompose(identity -> connections.find(connection).thenCompose(found -> {
                     TargetConnection target = found.orElseThrow(() -> new SessionRefused(SessionRefused.Reason.UNKNOWN_CONNECTION,
@@ -77,6 +82,7 @@ public class Sessions {
                                     context.with(null, active.stream().map(Grants.Active::input).toList()))
                             .thenApply(decision -> started(id, identity, target, context, active, decision, executor)));
                 }))
+                .whenComplete((session, failure) -> registry.admitted())
                 .exceptionally(failure -> {
                     throw refusal(id, failure);
                 });

@@ -113,6 +113,21 @@ public final class StackDecider implements AutoCloseable {
             }
 
             @Override
+            public int maxConnections() {
+                return 8;
+            }
+
+            @Override
+            public int maxQueued() {
+                return 10_000;
+            }
+
+            @Override
+            public Duration queueTimeout() {
+                return Duration.ofSeconds(2);
+            }
+
+            @Override
             public int cacheMaxEntries() {
                 return 100_000;
             }
@@ -126,6 +141,11 @@ public final class StackDecider implements AutoCloseable {
         return new GatewayConfig() {
             @Override
             public Approval approval() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public Shutdown shutdown() {
                 throw new UnsupportedOperationException();
             }
 

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
 
 /**
  * Opens and logs in a backend connection with the connection's stored credentials: optional TLS
@@ -37,6 +38,7 @@ import java.util.concurrent.TimeUnit;
  * trust authentication, until the backend's first ReadyForQuery. Runs on the client's event loop.
  */
 final class BackendConnector {
+    private static final Logger LOG = Logger.getLogger(BackendConnector.class);
     private final TlsContexts tls;
     private final int maxMessageBytes;
     private final Duration timeout;
@@ -70,20 +72,33 @@ final class BackendConnector {
         return result;
     }
 
-    /** Sends a CancelRequest for the backend's key, over TLS when the connection uses TLS. Best effort, like PostgreSQL's. */
-    void cancel(EventLoop loop, TargetConnection target, int processId, int secretKey) {
-        CompletableFuture<BackendLink> ignored = new CompletableFuture<>();
-        open(loop, target, new ChannelInboundHandlerAdapter() {
+    /**
+     * Sends a CancelRequest for the backend's key, over TLS when the connection uses TLS, and completes once PostgreSQL
+     * has taken it: it closes the connection after signalling the backend, which is what libpq waits for too. Best
+     * effort, like PostgreSQL's: completes (never exceptionally) after the connect timeout at the latest.
+     */
+    CompletableFuture<Void> cancel(EventLoop loop, TargetConnection target, int processId, int secretKey) {
+        CompletableFuture<Void> taken = new CompletableFuture<>();
+        ChannelFuture connect = open(loop, target, new ChannelInboundHandlerAdapter() {
             @Override
             public void channelActive(ChannelHandlerContext ctx) {
-                ctx.writeAndFlush(FrontendMessages.cancelRequest(ctx.alloc(), processId, secretKey))
-                        .addListener(f -> ctx.close());
+                ctx.writeAndFlush(FrontendMessages.cancelRequest(ctx.alloc(), processId, secretKey));
             }
-        }, ignored);
-        loop.schedule(() -> ignored.complete(null), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }, taken);
+        connect.channel().closeFuture().addListener(f -> taken.complete(null));
+        var timer = loop.schedule(() -> taken.completeExceptionally(new BackendLoginException("timed out cancelling",
+                "PostgreSQL did not take the CancelRequest within " + timeout)), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return taken.handle((v, failure) -> {
+            timer.cancel(false);
+            if (failure != null) {
+                LOG.warnf("cancelling the statement of backend %d on %s:%d failed: %s", processId, target.host(), target.port(),
+                        failure.getMessage());
+            }
+            return null;
+        });
     }
 
-    private void open(EventLoop loop, TargetConnection target, ChannelInboundHandlerAdapter afterTls, CompletableFuture<?> result) {
+    private ChannelFuture open(EventLoop loop, TargetConnection target, ChannelInboundHandlerAdapter afterTls, CompletableFuture<?> result) {
         Bootstrap b = new Bootstrap().group(loop).channel(Transports.socketChannel(loop))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -110,6 +125,7 @@ final class BackendConnector {
                 connect.channel().close();
             }
         });
+        return connect;
     }
 
     /** SSLRequest, then a single 'S' or 'N' byte; on 'S' the TLS handshake, then the real handler. */

@@ -52,7 +52,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
     /** Why a session ended, as the recording says; the first reason given wins. */
     private static final String END_CLIENT_TERMINATE = "client_terminate";
     private static final String END_CLIENT_DISCONNECT = "client_disconnect";
-    private static final String END_KILLED = "killed";
     private static final String END_IDLE = "idle_timeout";
     private static final String END_BACKEND_CLOSED = "backend_closed";
     private static final String END_CONNECT_FAILED = "connect_failed";
@@ -68,6 +67,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
     private CancelKeys.Key cancelKey;
     private Relay relay;
     private String endReason;
+    /** The session is being ended from outside: what the backend runs is cancelled before its connection closes. */
+    private boolean cancelBackendWork;
     private ScheduledFuture<?> idleCheck;
 
     ClientSession(PgDependencies deps) {
@@ -194,7 +195,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
     private void connect(Session opened) {
         session = opened;
         if (phase == Phase.CLOSED) {
-            session.end(END_CLIENT_DISCONNECT);
+            session.end(endReason != null ? endReason : END_CLIENT_DISCONNECT);
             return;
         }
         String password;
@@ -265,15 +266,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         }
         this.link = backendLink;
         this.backend = backendLink.channel();
+        deps.connections().add(backend); // the drain waits for it to be stopped too
         this.cancelKey = deps.cancelKeys().issue(session);
         this.relay = Relay.wire(session, ctx, backend, backendLink.transactionStatus(), deps.sql(), deps.analysisPool(), deps.masks(),
                 new Relay.Pids(backendLink.processId(), cancelKey.processId()), deps.config().maxMessageBytes(),
                 deps.noticeEvery(), this);
         session.attach(new Session.Control() {
             @Override
-            public void kill(String message) {
-                endReason(END_KILLED);
-                fatal(PgProtocol.ADMIN_SHUTDOWN, message);
+            public void kill(String reason, String message) {
+                stop(reason, PgProtocol.ADMIN_SHUTDOWN, message);
             }
 
             @Override
@@ -309,8 +310,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         long period = Math.max(TimeUnit.SECONDS.toNanos(1), Math.min(timeout / 4, TimeUnit.MINUTES.toNanos(1)));
         idleCheck = ctx.executor().scheduleAtFixedRate(() -> {
             if (System.nanoTime() - relay.lastActivityNanos() > timeout) {
-                endReason(END_IDLE);
-                fatal(PgProtocol.IDLE_SESSION_TIMEOUT, "terminating connection: the session was idle for longer than " + deps.config().idleTimeout());
+                stop(END_IDLE, PgProtocol.IDLE_SESSION_TIMEOUT, "terminating connection: the session was idle for longer than "
+                        + deps.config().idleTimeout());
             }
         }, period, period, TimeUnit.NANOSECONDS);
     }
@@ -396,6 +397,31 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         close();
     }
 
+    /**
+     * Ends the session from outside (a kill, the idle timeout, a shutdown): the client gets a FATAL error, and the
+     * backend a CancelRequest before its connection closes, so a running statement stops at once and an open
+     * transaction is rolled back rather than left to commit whatever was already sent.
+     */
+    private void stop(String reason, String sqlState, String message) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        endReason(reason);
+        cancelBackendWork = true;
+        closeBackend(); // now, not once the client has read its error: a client that stops reading must not delay it
+        fatal(sqlState, message);
+    }
+
+    /** The gateway shuts down: the session ends as a kill would end it; a connection still starting up is told why. */
+    void shutdown(String message) {
+        if (phase == Phase.RELAY) {
+            stop(Session.END_SHUTDOWN, PgProtocol.ADMIN_SHUTDOWN, message);
+        } else {
+            endReason(Session.END_SHUTDOWN);
+            fatal(PgProtocol.ADMIN_SHUTDOWN, message);
+        }
+    }
+
     private void endReason(String reason) {
         if (endReason == null) {
             endReason = reason;
@@ -429,13 +455,30 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         if (cancelKey != null) {
             deps.cancelKeys().forget(cancelKey, session);
         }
-        if (backend != null) {
-            Channel b = backend;
-            backend = null;
-            if (b.isActive()) {
-                b.writeAndFlush(FrontendMessages.terminate(b.alloc())).addListener(ChannelFutureListener.CLOSE);
-            }
-        }
+        closeBackend();
         ctx.close();
+    }
+
+    private void closeBackend() {
+        if (backend == null) {
+            return;
+        }
+        Channel b = backend;
+        backend = null;
+        if (!b.isActive()) {
+            return;
+        }
+        if (cancelBackendWork) {
+            b.config().setAutoRead(false); // what the backend answers now is no longer the client's
+            deps.backends().cancel(ctx.channel().eventLoop(), session.connection(), link.processId(), link.secretKey())
+                    .whenComplete((v, e) -> terminate(b));
+        } else {
+            terminate(b);
+        }
+    }
+
+    /** Terminate, then close: PostgreSQL rolls back whatever transaction is still open. */
+    private static void terminate(Channel backend) {
+        backend.writeAndFlush(FrontendMessages.terminate(backend.alloc())).addListener(ChannelFutureListener.CLOSE);
     }
 }

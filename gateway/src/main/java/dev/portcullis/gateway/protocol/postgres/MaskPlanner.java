@@ -65,6 +65,8 @@ final class MaskPlanner {
     /** Catalog connections per target; each opens on first use. */
     private static final int CATALOG_CONNECTIONS = 4;
     private final Map<String, CatalogClient[]> catalogs = new ConcurrentHashMap<>();
+    /** Catalog lookups under way, by what they look up; each entry lives only as long as its query. */
+    private final Map<String, CompletableFuture<Void>> lookupsInFlight = new ConcurrentHashMap<>();
     private final Cache<TableKey, Table> tables = Caffeine.newBuilder().maximumSize(20_000).expireAfterWrite(CATALOG_TTL).build();
     private final Cache<TypeKey, Type> types = Caffeine.newBuilder().maximumSize(20_000).expireAfterWrite(CATALOG_TTL).build();
 
@@ -116,16 +118,16 @@ final class MaskPlanner {
         }
         CompletableFuture<Void> lookups = CompletableFuture.completedFuture(null);
         if (!missingTables.isEmpty()) {
-            lookups = lookups.thenCompose(v -> catalog(target).query(target,
+            lookups = lookups.thenCompose(v -> once("tables", target, missingTables, () -> catalog(target).query(target,
                     "SELECT a.attrelid, n.nspname, c.relname, a.attnum, a.attname FROM pg_catalog.pg_attribute a"
                             + " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
                             + " WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attrelid IN (" + oids(missingTables) + ")")
-                    .thenAccept(rows -> rememberTables(target, missingTables, rows)));
+                    .thenAccept(rows -> rememberTables(target, missingTables, rows))));
         }
         if (!missingTypes.isEmpty()) {
-            lookups = lookups.thenCompose(v -> catalog(target).query(target,
+            lookups = lookups.thenCompose(v -> once("types", target, missingTypes, () -> catalog(target).query(target,
                     "SELECT t.oid, t.typname, t.typcategory FROM pg_catalog.pg_type t WHERE t.oid IN (" + oids(missingTypes) + ")")
-                    .thenAccept(rows -> rememberTypes(target, missingTypes, rows)));
+                    .thenAccept(rows -> rememberTypes(target, missingTypes, rows))));
         }
         return lookups.handle((v, err) -> {
             if (err != null) {
@@ -224,6 +226,29 @@ final class MaskPlanner {
             };
             types.put(new TypeKey(target.name(), (int) Long.parseLong(r[0])), new Type(r[1], c));
         }
+    }
+
+    /**
+     * The lookup, or the same lookup another session started a moment ago: hundreds of sessions that get their first
+     * result of one shape at once wait for one catalog query, not one each.
+     */
+    private CompletableFuture<Void> once(String kind, TargetConnection target, Set<Integer> oids,
+            java.util.function.Supplier<CompletableFuture<Void>> lookup) {
+        String key = kind + '\0' + target.name() + '\0' + oids(oids);
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> running = lookupsInFlight.putIfAbsent(key, mine);
+        if (running != null) {
+            return running;
+        }
+        lookup.get().whenComplete((v, err) -> {
+            lookupsInFlight.remove(key, mine);
+            if (err != null) {
+                mine.completeExceptionally(err);
+            } else {
+                mine.complete(null);
+            }
+        });
+        return mine;
     }
 
     /** The least busy of the target's catalog connections: a slow lookup for one session never queues all the others. */

@@ -14,8 +14,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -54,7 +56,7 @@ public class PostgresEngine implements Engine {
         MaskPlanner masks = new MaskPlanner(policy, new KeyedHash(sealer.derive("portcullis masking hash v1")), backends, sealer,
                 loops, config.postgres().backendConnectTimeout());
         this.deps = new PgDependencies(config.postgres(), tls, sessions, new AnalysisCache(new SqlAnalyzer()), analysisPool, backends,
-                masks, new CancelKeys(), config.approval().noticeEvery());
+                masks, new CancelKeys(), config.approval().noticeEvery(), new DefaultChannelGroup("postgres", GlobalEventExecutor.INSTANCE));
     }
 
     @Override
@@ -71,6 +73,7 @@ public class PostgresEngine implements Engine {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        deps.connections().add(ch);
                         ch.pipeline()
                                 .addLast("startup-timeout", new IdleStateHandler(0, 0, pg.startupTimeout().toMillis(), TimeUnit.MILLISECONDS))
                                 .addLast("startup", new StartupFrameDecoder())
@@ -85,6 +88,21 @@ public class PostgresEngine implements Engine {
     public void stopAccepting() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
+        }
+    }
+
+    @Override
+    public int openConnections() {
+        return deps.connections().size();
+    }
+
+    @Override
+    public void endAll(String message) {
+        for (Channel ch : deps.connections()) {
+            ClientSession client = ch.pipeline().get(ClientSession.class);
+            if (client != null) {
+                ch.eventLoop().execute(() -> client.shutdown(message));
+            }
         }
     }
 
