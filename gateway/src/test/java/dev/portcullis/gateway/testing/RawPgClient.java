@@ -196,6 +196,11 @@ public final class RawPgClient implements AutoCloseable {
         return received.toByteArray();
     }
 
+    /** Closes the TCP connection under TLS at once, even while another thread is blocked writing to it. */
+    public void abort() throws IOException {
+        plain.close();
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();

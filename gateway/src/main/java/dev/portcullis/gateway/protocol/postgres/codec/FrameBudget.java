@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * grow. Thread-safe.
  */
 public final class FrameBudget {
-    /** Messages up to this length are not counted: a connection may always buffer one of them. */
+    /** Messages up to this length (as their length field gives it) are not counted: a connection may always buffer one. */
     public static final int SMALL = 64 * 1024;
 
     private final long capacity;

@@ -96,8 +96,12 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
                         + maxFrameBytes + " bytes");
             }
             if (end - position < length + 1) {
-                if (budget != null && reserved == 0 && length + 1 > FrameBudget.SMALL) {
-                    reserve(ctx, length + 1);
+                if (budget != null && reserved == 0 && length > FrameBudget.SMALL && reserve(ctx, length)) {
+                    // Room for the whole message at once: growing step by step would copy it, and hold two copies.
+                    long missing = position + length + 1 - end;
+                    if (in.refCnt() == 1 && missing <= in.maxWritableBytes()) { // not while slices of it are out
+                        in.ensureWritable((int) missing);
+                    }
                 }
                 break;
             }
@@ -122,10 +126,10 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
     }
 
     /** Reserves room for the message being received, or stops reading until room is given back. */
-    private void reserve(ChannelHandlerContext ctx, long bytes) {
+    private boolean reserve(ChannelHandlerContext ctx, long bytes) {
         if (budget.tryReserve(bytes)) {
             reserved = bytes;
-            return;
+            return true;
         }
         if (!waitingForRoom) {
             waitingForRoom = true;
@@ -141,13 +145,28 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
             reserved = bytes;
             waitingForRoom = false;
             readHold.release();
+            return true;
         }
+        return false;
     }
 
     private void giveBack() {
         if (reserved > 0) {
             budget.release(reserved);
             reserved = 0;
+        }
+    }
+
+    /**
+     * While waiting for room, also skips the decoder's own read request (ByteToMessageDecoder asks for another read
+     * when a read produced no message and auto-read is off), which would read the connection on regardless.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (waitingForRoom) {
+            ctx.fireChannelReadComplete();
+        } else {
+            super.channelReadComplete(ctx);
         }
     }
 
