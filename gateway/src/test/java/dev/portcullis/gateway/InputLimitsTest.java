@@ -188,7 +188,12 @@ class InputLimitsTest {
         List<Socket> held = new ArrayList<>();
         try {
             for (int i = 0; i < PER_SOURCE; i++) {
-                held.add(new Socket(TestStack.host(), TestStack.gatewayPort())); // counted from accept, logged in or not
+                // counted from accept, logged in or not: these only ask for TLS, and wait for the answer so the
+                // gateway has surely taken them on
+                Socket s = new Socket(TestStack.host(), TestStack.gatewayPort());
+                held.add(s);
+                s.getOutputStream().write(ByteBuffer.allocate(8).putInt(8).putInt(80877103).array());
+                assertEquals('S', s.getInputStream().read());
             }
             try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
                 List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, TestStack.token("alice"));

@@ -244,6 +244,37 @@ class MalformedInputTest {
         }
     }
 
+    /** Bytes right behind the startup message, in the same packet, are framed like any later ones. */
+    @Test
+    void password_right_behind_the_startup_message_logs_in_and_garbage_there_is_a_protocol_error() throws Exception {
+        String token = TestStack.token("alice");
+        byte[] password = ByteBuffer.allocate(5 + token.length() + 1).put((byte) 'p').putInt(4 + token.length() + 1)
+                .put(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)).put((byte) 0).array();
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            c.tls();
+            c.sendRaw(concat(startupPacket("alice"), password));
+            List<RawPgClient.Message> m = c.readUntil('Z');
+            assertEquals('Z', m.get(m.size() - 1).type(), m.toString());
+        }
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            c.tls();
+            c.sendRaw(concat(startupPacket("alice"), new byte[] {'p', 0, 0}));
+            List<RawPgClient.Message> m = c.readUntil('Z');
+            assertEquals("08P01", m.get(m.size() - 1).fields().get('C'), m.toString());
+        }
+    }
+
+    private static byte[] startupPacket(String user) {
+        byte[] params = ("user\0" + user + "\0database\0" + TargetDatabases.CONNECTION + "\0\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(8 + params.length).putInt(8 + params.length).putInt(196608).put(params).array();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
+    }
+
     @Test
     void wrong_message_during_authentication_is_refused() throws Exception {
         try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {

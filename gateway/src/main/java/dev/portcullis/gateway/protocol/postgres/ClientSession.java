@@ -180,9 +180,19 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
             return;
         }
         startup = message;
-        ctx.pipeline().replace("startup", "frames", new PgFrameDecoder(MAX_AUTH_MESSAGE, true));
         phase = Phase.AWAIT_PASSWORD;
+        // What came behind the startup message goes through the new decoder, never around it as raw bytes.
+        ByteBuf pending = ((StartupFrameDecoder) ctx.pipeline().get("startup")).takePending();
+        ctx.pipeline().replace("startup", "frames", new PgFrameDecoder(MAX_AUTH_MESSAGE, true));
         ctx.writeAndFlush(BackendMessages.authentication(ctx.alloc(), PgProtocol.AUTH_CLEARTEXT));
+        if (pending != null) {
+            ChannelHandlerContext tls = ctx.pipeline().context("tls");
+            if (tls != null) {
+                tls.fireChannelRead(pending);
+            } else {
+                ctx.pipeline().fireChannelRead(pending);
+            }
+        }
     }
 
     private String sourceIp() {
