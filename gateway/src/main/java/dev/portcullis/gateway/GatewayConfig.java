@@ -125,9 +125,29 @@ public interface GatewayConfig {
         @WithDefault("67108864")
         int maxMessageBytes();
 
-        /** Time a client has to finish TLS, startup and authentication. */
+        /**
+         * Bytes that large client messages (over 64 KiB) being received may take in all, across every connection. A
+         * connection whose next message finds no room is not read until there is (its client waits). At least
+         * {@link #maxMessageBytes()}. A client that has not logged in may send at most a startup packet of 10,000
+         * bytes and a password message of 64 KiB.
+         */
+        @WithDefault("134217728")
+        long frameBudgetBytes();
+
+        /** Time a client has to finish TLS, startup and authentication: a deadline from accept, not an idle timer. */
         @WithDefault("15s")
         Duration startupTimeout();
+
+        /**
+         * Client connections one source address may hold at once, logged in or not; one more is refused with SQLSTATE
+         * 53300 when it sends its startup message.
+         */
+        @WithDefault("4000")
+        int maxConnectionsPerSource();
+
+        /** Sessions one identity (the access token's name) may hold at once; one more is refused with SQLSTATE 53300. */
+        @WithDefault("2000")
+        int maxConnectionsPerIdentity();
 
         /** A session with no traffic in either direction for this long is closed. */
         @WithDefault("1h")

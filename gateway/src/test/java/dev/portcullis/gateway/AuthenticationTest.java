@@ -55,6 +55,25 @@ class AuthenticationTest {
     }
 
     @Test
+    void user_name_must_be_the_tokens_identity() throws Exception {
+        String alice = TestStack.token("alice");
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, "bob", alice);
+            Map<Character, String> e = m.get(m.size() - 1).fields();
+            assertEquals('E', m.get(m.size() - 1).type(), m.toString());
+            assertEquals("FATAL", e.get('S'));
+            assertEquals("28000", e.get('C'));
+            assertEquals("user name \"bob\" does not match the access token, which is alice's", e.get('M'));
+            assertEquals("connect with user=alice, or with an access token of bob", e.get('H'));
+            assertTrue(c.closedByServer());
+        }
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, "alice", alice);
+            assertEquals('Z', m.get(m.size() - 1).type(), "alice's token with user=alice logs in: " + m);
+        }
+    }
+
+    @Test
     void garbage_token_is_refused() throws Exception {
         Map<Character, String> e = loginError(TargetDatabases.CONNECTION, "not-a-token");
         assertEquals("FATAL", e.get('S'));

@@ -104,6 +104,50 @@ class MalformedInputTest {
         }
     }
 
+    /**
+     * Every frontend message type with a body cut short at every length below its smallest valid body (a prefix of
+     * that smallest valid message): each is a FATAL 08P01 naming what is wrong, never an internal error, and the next
+     * connection is served.
+     */
+    @Test
+    void every_message_type_cut_short_is_a_protocol_error() throws Exception {
+        Map<Character, byte[]> smallest = new java.util.LinkedHashMap<>();
+        smallest.put('B', new byte[] {0, 0, 0, 0, 0, 0, 0, 0}); // portal, statement, 0 formats, 0 parameters, 0 result formats
+        smallest.put('C', new byte[] {'S', 0});
+        smallest.put('D', new byte[] {'S', 0});
+        smallest.put('E', new byte[] {0, 0, 0, 0, 0}); // portal, row limit
+        smallest.put('F', new byte[] {0, 0, 0, 16, 0, 0, 0, 0, 0, 0}); // oid, 0 formats, 0 arguments, result format
+        smallest.put('P', new byte[] {0, 0, 0, 0}); // statement, query, 0 parameter types
+        smallest.put('Q', new byte[] {0});
+        smallest.put('f', new byte[] {0}); // CopyFail: its error message
+        smallest.put('p', new byte[] {0}); // a password after authentication is refused at any length
+        Map<Character, String> names = Map.of('B', "malformed Bind message", 'C', "malformed Close message",
+                'D', "malformed Describe message", 'E', "malformed Execute message", 'F', "malformed FunctionCall message",
+                'P', "malformed Parse message", 'Q', "malformed Query message", 'f', "malformed CopyFail message",
+                'p', "unexpected password message");
+        String token = TestStack.token("alice");
+        int sent = 0;
+        for (var e : smallest.entrySet()) {
+            for (int length = 0; length < e.getValue().length; length++) {
+                try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+                    List<RawPgClient.Message> m = c.login(TargetDatabases.CONNECTION, token);
+                    assertEquals('Z', m.get(m.size() - 1).type(), "the gateway still serves after " + sent + " short messages: " + m);
+                    c.send(e.getKey(), java.util.Arrays.copyOf(e.getValue(), length));
+                    List<RawPgClient.Message> answer = c.readUntil('Z');
+                    String what = "'" + e.getKey() + "' with a body of " + length + " bytes: " + answer;
+                    RawPgClient.Message last = answer.get(answer.size() - 1);
+                    assertEquals('E', last.type(), what);
+                    assertEquals("FATAL", last.fields().get('S'), what);
+                    assertEquals("08P01", last.fields().get('C'), what);
+                    assertTrue(last.fields().get('M').startsWith("invalid message from the client: " + names.get(e.getKey())), what);
+                    assertTrue(c.closedByServer(), what);
+                    sent++;
+                }
+            }
+        }
+        assertEquals(34, sent);
+    }
+
     @Test
     void unknown_message_type_is_refused() throws Exception {
         try (RawPgClient c = session()) {
@@ -171,6 +215,64 @@ class MalformedInputTest {
             assertTrue(m.get(m.size() - 1).fields().get('M').contains("did not finish startup"), m.toString());
             assertTrue(waitedMs >= 2_000, "closed only after the timeout, not before: " + waitedMs + " ms");
         }
+    }
+
+    /** A trickle of bytes (one a second, under the 3 s of the test profile) does not extend the startup deadline. */
+    @Test
+    void client_that_trickles_its_startup_is_cut_at_the_deadline() throws Exception {
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            long start = System.nanoTime();
+            Thread trickle = new Thread(() -> {
+                try {
+                    c.sendRaw(ByteBuffer.allocate(4).putInt(1000).array()); // a startup packet of 1000 bytes, sent slowly
+                    for (int i = 0; i < 996; i++) {
+                        Thread.sleep(1_000);
+                        c.sendRaw(new byte[] {'x'});
+                    }
+                } catch (Exception closed) {
+                    // the gateway cut the connection
+                }
+            });
+            trickle.setDaemon(true);
+            trickle.start();
+            List<RawPgClient.Message> m = c.readUntil('Z');
+            long waitedMs = (System.nanoTime() - start) / 1_000_000;
+            trickle.interrupt();
+            assertEquals("08P01", m.get(m.size() - 1).fields().get('C'), m.toString());
+            assertEquals("the session did not finish startup and authentication within 3 s", m.get(m.size() - 1).fields().get('M'));
+            assertTrue(waitedMs >= 2_500 && waitedMs < 10_000, "cut at the deadline, not before and not never: " + waitedMs + " ms");
+        }
+    }
+
+    /** Bytes right behind the startup message, in the same packet, are framed like any later ones. */
+    @Test
+    void password_right_behind_the_startup_message_logs_in_and_garbage_there_is_a_protocol_error() throws Exception {
+        String token = TestStack.token("alice");
+        byte[] password = ByteBuffer.allocate(5 + token.length() + 1).put((byte) 'p').putInt(4 + token.length() + 1)
+                .put(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)).put((byte) 0).array();
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            c.tls();
+            c.sendRaw(concat(startupPacket("alice"), password));
+            List<RawPgClient.Message> m = c.readUntil('Z');
+            assertEquals('Z', m.get(m.size() - 1).type(), m.toString());
+        }
+        try (RawPgClient c = new RawPgClient(TestStack.gatewayPort())) {
+            c.tls();
+            c.sendRaw(concat(startupPacket("alice"), new byte[] {'p', 0, 0}));
+            List<RawPgClient.Message> m = c.readUntil('Z');
+            assertEquals("08P01", m.get(m.size() - 1).fields().get('C'), m.toString());
+        }
+    }
+
+    private static byte[] startupPacket(String user) {
+        byte[] params = ("user\0" + user + "\0database\0" + TargetDatabases.CONNECTION + "\0\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(8 + params.length).putInt(8 + params.length).putInt(196608).put(params).array();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 
     @Test

@@ -107,7 +107,7 @@ class EndToEndRecordingIT {
         ProcessBuilder pb = new ProcessBuilder("psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=0", "-f", "-");
         pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
         pb.environment().putAll(java.util.Map.of("PGHOST", "127.0.0.1", "PGPORT", String.valueOf(GATEWAY_PG_PORT),
-                "PGDATABASE", CONNECTION, "PGUSER", "agent", "PGPASSWORD", token, "PGSSLMODE", "require"));
+                "PGDATABASE", CONNECTION, "PGUSER", "agent-ci", "PGPASSWORD", token, "PGSSLMODE", "require"));
         Process p = pb.redirectErrorStream(true).start();
         try (var in = p.getOutputStream()) {
             in.write(script.getBytes(StandardCharsets.UTF_8));

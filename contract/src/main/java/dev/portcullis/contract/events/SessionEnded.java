@@ -6,7 +6,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
  * {@code session.ended}: the last event of a session.
  *
  * @param reason     {@code client_terminate}, {@code client_disconnect}, {@code killed}, {@code idle_timeout}, {@code gateway_shutdown},
- *                   {@code backend_closed} or {@code error}
+ *                   {@code backend_closed}, {@code connect_failed}, {@code too_many_connections} or {@code error}
  * @param durationMs from start to end
  * @param requests   request events in the session
  * @param denials    of those, how many were not allowed

@@ -141,6 +141,20 @@ public final class StackEnv {
         }
     }
 
+    /**
+     * The user name a client logs in with when it holds {@code token}: the name of the token's identity (its
+     * {@code preferred_username}, else its {@code client_id}), which the gateway requires. A token that is no JWT
+     * (the gateway refuses it before it looks at the user name) gets {@code "agent"}.
+     */
+    public static String userOf(String token) {
+        try {
+            var claims = JSON.readTree(java.util.Base64.getUrlDecoder().decode(token.split("\\.")[1]));
+            return claims.hasNonNull("preferred_username") ? claims.get("preferred_username").asText() : claims.get("client_id").asText();
+        } catch (IOException | RuntimeException notAJwt) {
+            return "agent";
+        }
+    }
+
     /** A JDBC connection to the stack's PostgreSQL as its superuser, bypassing the gateway. */
     public static Connection superuser(String database) throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://" + host() + ":" + get("PG_PORT") + "/" + database,

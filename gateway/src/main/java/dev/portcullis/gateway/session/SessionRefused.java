@@ -8,6 +8,8 @@ public final class SessionRefused extends RuntimeException {
     public enum Reason {
         /** The access token failed a check (expired, wrong audience, bad signature, ...). */
         AUTHENTICATION,
+        /** The user name the client logged in with is not the name of the token's identity. */
+        WRONG_USER,
         /** No registered connection has that name. */
         UNKNOWN_CONNECTION,
         /** The connection exists but speaks another protocol. */

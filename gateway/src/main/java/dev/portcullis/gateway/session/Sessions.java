@@ -56,13 +56,15 @@ public class Sessions {
      * Opens a session.
      *
      * @param token      the client's OIDC access token
+     * @param user       the user name the client logged in with: it must be the token's identity's name
      * @param connection the registered connection's name
      * @param protocol   the engine's protocol; the connection must be of this type
      * @param sourceIp   the client's address
      * @param executor   where the session's work runs: the engine's thread for this client
      * @return the session, or completes exceptionally with {@link SessionRefused}
      */
-    public CompletionStage<Session> open(String token, String connection, String protocol, String sourceIp, Executor executor) {
+    public CompletionStage<Session> open(String token, String user, String connection, String protocol, String sourceIp,
+            Executor executor) {
         String id = UUID.randomUUID().toString();
         if (!registry.admit()) {
             return CompletableFuture.failedFuture(new SessionRefused(SessionRefused.Reason.UNAVAILABLE,
@@ -70,6 +72,12 @@ public class Sessions {
         }
         return tokens.verify(token)
                 .thenCompose(identity -> connections.find(connection).thenCompose(found -> {
+                    if (!identity.name().equals(user)) {
+                        LOG.infof("session %s: %s logged in with user name \"%s\": refused", id, identity.name(), user);
+                        throw new SessionRefused(SessionRefused.Reason.WRONG_USER, "user name \"" + user
+                                + "\" does not match the access token, which is " + identity.name() + "'s",
+                                "connect with user=" + identity.name() + ", or with an access token of " + user);
+                    }
                     TargetConnection target = found.orElseThrow(() -> new SessionRefused(SessionRefused.Reason.UNKNOWN_CONNECTION,
                             "connection \"" + connection + "\" is not registered with Portcullis",
                             "name a registered connection; ask an administrator which ones you may use"));

@@ -22,7 +22,7 @@ public final class Cli {
     /** Environment for a client that authenticates to the gateway with {@code token}. */
     public static Map<String, String> gatewayEnv(String token, String connection) {
         return Map.of("PGHOST", TestStack.host(), "PGPORT", String.valueOf(TestStack.gatewayPort()), "PGDATABASE", connection,
-                "PGUSER", "agent", "PGPASSWORD", token, "PGSSLMODE", "require", "PGCONNECT_TIMEOUT", "10");
+                "PGUSER", TestStack.userOf(token), "PGPASSWORD", token, "PGSSLMODE", "require", "PGCONNECT_TIMEOUT", "10");
     }
 
     public static Process start(Map<String, String> env, String... command) throws IOException {

@@ -16,7 +16,7 @@ public final class Jdbc {
 
     public static Connection viaGateway(String connection, String token, Properties extra) throws SQLException {
         Properties p = new Properties();
-        p.setProperty("user", "agent");
+        p.setProperty("user", TestStack.userOf(token));
         p.setProperty("password", token);
         p.setProperty("sslmode", "require");
         p.setProperty("connectTimeout", "10");

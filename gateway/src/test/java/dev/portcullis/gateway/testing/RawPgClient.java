@@ -123,8 +123,13 @@ public final class RawPgClient implements AutoCloseable {
 
     /** Startup and token; reads until ReadyForQuery or an error. */
     public List<Message> login(String database, String token) throws Exception {
+        return login(database, TestStack.userOf(token), token);
+    }
+
+    /** Startup as {@code user} and token; reads until ReadyForQuery or an error. */
+    public List<Message> login(String database, String user, String token) throws Exception {
         tls();
-        startup("agent", database);
+        startup(user, database);
         Message auth = read();
         if (auth.type() != 'R') {
             return List.of(auth);
@@ -189,6 +194,11 @@ public final class RawPgClient implements AutoCloseable {
 
     public byte[] receivedBytes() {
         return received.toByteArray();
+    }
+
+    /** Closes the TCP connection under TLS at once, even while another thread is blocked writing to it. */
+    public void abort() throws IOException {
+        plain.close();
     }
 
     @Override

@@ -41,6 +41,11 @@ public final class TestStack {
         return StackEnv.token(clientId);
     }
 
+    /** The user name a client logs in with when it holds {@code token}: see {@link StackEnv#userOf}. */
+    public static String userOf(String token) {
+        return StackEnv.userOf(token);
+    }
+
     /** A JDBC connection to the stack's PostgreSQL as superuser, bypassing the gateway. */
     public static Connection superuser(String database) throws SQLException {
         return StackEnv.superuser(database);

@@ -17,7 +17,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -56,6 +55,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
     private static final String END_BACKEND_CLOSED = "backend_closed";
     private static final String END_CONNECT_FAILED = "connect_failed";
     private static final String END_ERROR = "error";
+    private static final String END_TOO_MANY_CONNECTIONS = "too_many_connections";
 
     private final PgDependencies deps;
     private Phase phase = Phase.STARTUP;
@@ -70,6 +70,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
     /** The session is being ended from outside: what the backend runs is cancelled before its connection closes. */
     private boolean cancelBackendWork;
     private ScheduledFuture<?> idleCheck;
+    /** Ends the connection unless it is relaying by then: a deadline from accept, not an idle timer a trickle resets. */
+    private ScheduledFuture<?> startupDeadline;
+    /** What this connection counts against in the {@link ConnectionLimits}, until it closes (null: nothing). */
+    private String countedSource;
+    private String countedIdentity;
+    private boolean overSourceLimit;
 
     ClientSession(PgDependencies deps) {
         this.deps = deps;
@@ -78,6 +84,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        startupDeadline = ctx.executor().schedule(() -> fatal(PgProtocol.PROTOCOL_VIOLATION,
+                "the session did not finish startup and authentication within " + plain(deps.config().startupTimeout())),
+                deps.config().startupTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        String source = sourceIp();
+        if (source != null) {
+            if (deps.limits().admitSource(source)) {
+                countedSource = source;
+            } else {
+                overSourceLimit = true; // told so once it sends its startup message, as PostgreSQL does
+            }
+        }
     }
 
     @Override
@@ -141,6 +158,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
                     + message.minorVersion() + ": Portcullis speaks protocol 3.0");
             return;
         }
+        if (overSourceLimit) {
+            fatal(PgProtocol.TOO_MANY_CONNECTIONS, "too many connections from " + sourceIp() + ": at most "
+                    + deps.limits().perSource() + " at once from one address", "close some of this address's other connections");
+            return;
+        }
         List<String> unsupportedOptions = message.parameters().keySet().stream().filter(k -> k.startsWith("_pq_.")).toList();
         if (message.minorVersion() > 0 || !unsupportedOptions.isEmpty()) {
             ctx.write(BackendMessages.negotiateProtocolVersion(ctx.alloc(), 0, unsupportedOptions));
@@ -159,9 +181,19 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
             return;
         }
         startup = message;
-        ctx.pipeline().replace("startup", "frames", new PgFrameDecoder(MAX_AUTH_MESSAGE, true));
         phase = Phase.AWAIT_PASSWORD;
+        // What came behind the startup message goes through the new decoder, never around it as raw bytes.
+        ByteBuf pending = ((StartupFrameDecoder) ctx.pipeline().get("startup")).takePending();
+        ctx.pipeline().replace("startup", "frames", new PgFrameDecoder(MAX_AUTH_MESSAGE, true));
         ctx.writeAndFlush(BackendMessages.authentication(ctx.alloc(), PgProtocol.AUTH_CLEARTEXT));
+        if (pending != null) {
+            ChannelHandlerContext tls = ctx.pipeline().context("tls");
+            if (tls != null) {
+                tls.fireChannelRead(pending);
+            } else {
+                ctx.pipeline().fireChannelRead(pending);
+            }
+        }
     }
 
     private String sourceIp() {
@@ -182,7 +214,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         }
         String token = FrontendMessages.password(frame);
         phase = Phase.CONNECTING;
-        deps.sessions().open(token, startup.database(), PROTOCOL, sourceIp(), ctx.executor()).whenComplete((opened, refused) ->
+        deps.sessions().open(token, startup.user(), startup.database(), PROTOCOL, sourceIp(), ctx.executor()).whenComplete((opened, refused) ->
                 ctx.executor().execute(() -> {
                     if (refused != null) {
                         onRefused(unwrap(refused));
@@ -198,6 +230,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
             session.end(endReason != null ? endReason : END_CLIENT_DISCONNECT);
             return;
         }
+        String name = session.identity().name();
+        if (!deps.limits().admitIdentity(name)) {
+            LOG.infof("session %s: %s already holds %d sessions: refused", session.id(), name, deps.limits().perIdentity());
+            endReason(END_TOO_MANY_CONNECTIONS);
+            fatal(PgProtocol.TOO_MANY_CONNECTIONS, "too many connections for " + name + ": at most " + deps.limits().perIdentity()
+                    + " sessions at once per identity", "close some of your other sessions");
+            return;
+        }
+        countedIdentity = name;
         String password;
         try {
             password = session.unsealSecret();
@@ -250,7 +291,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         String sqlState = switch (refused.reason()) {
             case AUTHENTICATION -> PgProtocol.INVALID_PASSWORD;
             case UNKNOWN_CONNECTION, WRONG_PROTOCOL -> PgProtocol.INVALID_CATALOG_NAME;
-            case DENIED -> PgProtocol.INVALID_AUTHORIZATION;
+            case DENIED, WRONG_USER -> PgProtocol.INVALID_AUTHORIZATION;
             case CREDENTIALS, UNAVAILABLE -> PgProtocol.CONNECTION_FAILURE;
         };
         String hint = refused.reason() == SessionRefused.Reason.UNKNOWN_CONNECTION
@@ -270,7 +311,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         this.cancelKey = deps.cancelKeys().issue(session);
         this.relay = Relay.wire(session, ctx, backend, backendLink.transactionStatus(), deps.sql(), deps.analysisPool(), deps.masks(),
                 new Relay.Pids(backendLink.processId(), cancelKey.processId()), deps.config().maxMessageBytes(),
-                deps.noticeEvery(), this);
+                deps.frameBudget(), deps.noticeEvery(), this);
         session.attach(new Session.Control() {
             @Override
             public void kill(String reason, String message) {
@@ -286,7 +327,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
                 });
             }
         });
-        ctx.pipeline().remove("startup-timeout");
+        startupDeadline.cancel(false);
         watchIdle();
 
         ctx.write(BackendMessages.authentication(ctx.alloc(), PgProtocol.AUTH_OK));
@@ -311,7 +352,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         idleCheck = ctx.executor().scheduleAtFixedRate(() -> {
             if (System.nanoTime() - relay.lastActivityNanos() > timeout) {
                 stop(END_IDLE, PgProtocol.IDLE_SESSION_TIMEOUT, "terminating connection: the session was idle for longer than "
-                        + deps.config().idleTimeout());
+                        + plain(deps.config().idleTimeout()));
             }
         }, period, period, TimeUnit.NANOSECONDS);
     }
@@ -365,16 +406,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
     // ---- endings -------------------------------------------------------------------------------------------
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            fatal(PgProtocol.PROTOCOL_VIOLATION, "the session did not finish startup and authentication within "
-                    + deps.config().startupTimeout());
-            return;
-        }
-        ctx.fireUserEventTriggered(evt);
-    }
-
-    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         String id = session == null ? "(not open)" : session.id();
         if (cause instanceof PgProtocolException) {
@@ -422,6 +453,19 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         }
     }
 
+    /** A duration as people write it: "15 s", "1 h", "250 ms". */
+    static String plain(java.time.Duration d) {
+        long ms = d.toMillis();
+        if (ms % 3_600_000 == 0 && ms > 0) {
+            return ms / 3_600_000 + " h";
+        } else if (ms % 60_000 == 0 && ms > 0) {
+            return ms / 60_000 + " min";
+        } else if (ms % 1_000 == 0) {
+            return ms / 1_000 + " s";
+        }
+        return ms + " ms";
+    }
+
     private void endReason(String reason) {
         if (endReason == null) {
             endReason = reason;
@@ -443,6 +487,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
 
     private void close() {
         phase = Phase.CLOSED;
+        startupDeadline.cancel(false);
+        if (countedSource != null) {
+            deps.limits().leaveSource(countedSource);
+            countedSource = null;
+        }
+        if (countedIdentity != null) {
+            deps.limits().leaveIdentity(countedIdentity);
+            countedIdentity = null;
+        }
         if (idleCheck != null) {
             idleCheck.cancel(false);
         }

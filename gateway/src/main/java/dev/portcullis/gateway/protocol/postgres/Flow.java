@@ -15,7 +15,9 @@ final class Flow {
         /** A request waits for its decision (or its approval): what follows it must wait too. */
         DECIDING,
         /** The backend does not take more. */
-        BACKEND_BUSY
+        BACKEND_BUSY,
+        /** A large message waits for room in the gateway's frame budget. */
+        MEMORY
     }
 
     /** Why the backend is not read. */

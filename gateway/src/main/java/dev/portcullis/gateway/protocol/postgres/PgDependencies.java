@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.protocol.postgres;
 
 import dev.portcullis.gateway.GatewayConfig;
+import dev.portcullis.gateway.protocol.postgres.codec.FrameBudget;
 import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
 import dev.portcullis.gateway.session.Sessions;
 import io.netty.channel.group.ChannelGroup;
@@ -12,5 +13,6 @@ import java.util.concurrent.Executor;
  * and backend connection, for the drain at shutdown.
  */
 record PgDependencies(GatewayConfig.Postgres config, TlsContexts tls, Sessions sessions, AnalysisCache sql, Executor analysisPool,
-        BackendConnector backends, MaskPlanner masks, CancelKeys cancelKeys, Duration noticeEvery, ChannelGroup connections) {
+        BackendConnector backends, MaskPlanner masks, CancelKeys cancelKeys, Duration noticeEvery, ChannelGroup connections,
+        FrameBudget frameBudget, ConnectionLimits limits) {
 }

@@ -4,6 +4,7 @@ import dev.portcullis.contract.SecretSealer;
 import dev.portcullis.gateway.GatewayConfig;
 import dev.portcullis.gateway.masking.KeyedHash;
 import dev.portcullis.gateway.policy.PolicyDecider;
+import dev.portcullis.gateway.protocol.postgres.codec.FrameBudget;
 import dev.portcullis.gateway.protocol.postgres.codec.StartupFrameDecoder;
 import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
 import dev.portcullis.gateway.protocol.postgres.sql.SqlAnalyzer;
@@ -16,7 +17,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -25,7 +25,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -56,7 +55,17 @@ public class PostgresEngine implements Engine {
         MaskPlanner masks = new MaskPlanner(policy, new KeyedHash(sealer.derive("portcullis masking hash v1")), backends, sealer,
                 loops, config.postgres().backendConnectTimeout());
         this.deps = new PgDependencies(config.postgres(), tls, sessions, new AnalysisCache(new SqlAnalyzer()), analysisPool, backends,
-                masks, new CancelKeys(), config.approval().noticeEvery(), new DefaultChannelGroup("postgres", GlobalEventExecutor.INSTANCE));
+                masks, new CancelKeys(), config.approval().noticeEvery(), new DefaultChannelGroup("postgres", GlobalEventExecutor.INSTANCE),
+                frameBudget(config.postgres()),
+                new ConnectionLimits(config.postgres().maxConnectionsPerSource(), config.postgres().maxConnectionsPerIdentity()));
+    }
+
+    private static FrameBudget frameBudget(GatewayConfig.Postgres pg) {
+        if (pg.frameBudgetBytes() < pg.maxMessageBytes()) {
+            throw new IllegalArgumentException("portcullis.postgres.frame-budget-bytes (" + pg.frameBudgetBytes()
+                    + ") must be at least portcullis.postgres.max-message-bytes (" + pg.maxMessageBytes() + ")");
+        }
+        return new FrameBudget(pg.frameBudgetBytes());
     }
 
     @Override
@@ -75,7 +84,6 @@ public class PostgresEngine implements Engine {
                     protected void initChannel(SocketChannel ch) {
                         deps.connections().add(ch);
                         ch.pipeline()
-                                .addLast("startup-timeout", new IdleStateHandler(0, 0, pg.startupTimeout().toMillis(), TimeUnit.MILLISECONDS))
                                 .addLast("startup", new StartupFrameDecoder())
                                 .addLast("session", new ClientSession(deps));
                     }

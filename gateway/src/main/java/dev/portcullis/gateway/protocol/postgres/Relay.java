@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.protocol.postgres;
 
+import dev.portcullis.gateway.protocol.postgres.codec.FrameBudget;
 import dev.portcullis.gateway.protocol.postgres.codec.PgFrameDecoder;
 import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
 import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
@@ -65,14 +66,27 @@ final class Relay {
      * replaces both channels' frame decoders with the relay's and puts the relay's handler at the end of the
      * backend's pipeline. The client's handler hands its frames to {@link #fromClient}. Results are masked and
      * recorded when the session is enforced and a {@code masks} planner is given (benchmarks of the bare relay give
-     * none).
+     * none). Large client messages count against {@code budget} when one is given.
      */
     static Relay wire(Session session, ChannelHandlerContext client, Channel backend, byte transactionStatus, AnalysisCache sql,
-            Executor analysisPool, MaskPlanner masks, Pids pids, int maxMessageBytes, java.time.Duration noticeEvery, Owner owner) {
+            Executor analysisPool, MaskPlanner masks, Pids pids, int maxMessageBytes, FrameBudget budget, java.time.Duration noticeEvery,
+            Owner owner) {
         Relay relay = new Relay(session, client, backend, transactionStatus, sql, analysisPool, masks, pids, noticeEvery, owner);
         backend.pipeline().replace("frames", "frames", new PgFrameDecoder(maxMessageBytes, false, BACKEND_RUNS));
         backend.pipeline().addLast("relay", relay.new FromBackend(owner));
-        client.pipeline().replace("frames", "frames", new PgFrameDecoder(maxMessageBytes, true));
+        Flow flow = relay.flow;
+        client.pipeline().replace("frames", "frames", budget == null ? new PgFrameDecoder(maxMessageBytes, true)
+                : new PgFrameDecoder(maxMessageBytes, budget, new PgFrameDecoder.ReadHold() {
+                    @Override
+                    public void hold() {
+                        flow.hold(Flow.ClientHold.MEMORY);
+                    }
+
+                    @Override
+                    public void release() {
+                        flow.release(Flow.ClientHold.MEMORY);
+                    }
+                }));
         return relay;
     }
 

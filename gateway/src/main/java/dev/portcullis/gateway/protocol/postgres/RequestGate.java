@@ -4,6 +4,7 @@ import dev.portcullis.gateway.policy.Decision;
 import dev.portcullis.gateway.protocol.postgres.codec.ErrorResponse;
 import dev.portcullis.gateway.protocol.postgres.codec.FrontendMessage;
 import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
+import dev.portcullis.gateway.protocol.postgres.codec.PgProtocolException;
 import dev.portcullis.gateway.protocol.postgres.sql.Analysis;
 import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
 import dev.portcullis.gateway.session.Session;
@@ -82,7 +83,15 @@ final class RequestGate {
     void fromClient(ByteBuf frame) {
         if (closed) {
             frame.release();
-        } else if (flow.holds(Flow.ClientHold.DECIDING) || !waiting.isEmpty()) {
+            return;
+        }
+        try {
+            FrontendMessage.checkShape(frame);
+        } catch (PgProtocolException e) {
+            frame.release();
+            throw e;
+        }
+        if (flow.holds(Flow.ClientHold.DECIDING) || !waiting.isEmpty()) {
             waiting.add(frame);
         } else {
             dispatch(frame);

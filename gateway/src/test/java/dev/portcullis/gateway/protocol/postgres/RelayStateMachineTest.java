@@ -87,7 +87,7 @@ class RelayStateMachineTest {
         });
         backend.pipeline().addLast("frames", new PgFrameDecoder(Wire.MAX_MESSAGE_BYTES, false));
         relay = Relay.wire(session, client.pipeline().context("session"), backend, (byte) 'I', new AnalysisCache(new SqlAnalyzer()),
-                Runnable::run, masks, new Relay.Pids(4242, 77), Wire.MAX_MESSAGE_BYTES, Duration.ofSeconds(15), new Relay.Owner() {
+                Runnable::run, masks, new Relay.Pids(4242, 77), Wire.MAX_MESSAGE_BYTES, null, Duration.ofSeconds(15), new Relay.Owner() {
                     @Override
                     public void backendClosed() {
                     }

@@ -77,7 +77,7 @@ public final class SessionInternals {
             client.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, true)).addLast("session", new FromClient());
             backend.pipeline().addLast("frames", new PgFrameDecoder(maxMessageBytes, false));
             relay = dev.portcullis.gateway.protocol.postgres.Relay.wire(session, client.pipeline().context("session"), backend, (byte) 'I',
-                    sql, Runnable::run, null, new dev.portcullis.gateway.protocol.postgres.Relay.Pids(0, 0), maxMessageBytes, Duration.ofSeconds(15),
+                    sql, Runnable::run, null, new dev.portcullis.gateway.protocol.postgres.Relay.Pids(0, 0), maxMessageBytes, null, Duration.ofSeconds(15),
                     new dev.portcullis.gateway.protocol.postgres.Relay.Owner() {
                         @Override
                         public void backendClosed() {

@@ -77,15 +77,54 @@ public sealed interface FrontendMessage permits FrontendMessage.Query, FrontendM
         }
     }
 
-    /** A call of a function by its OID (the arguments are skipped). */
+    /** A call of a function by its OID (argument formats, arguments and result format are checked, then skipped). */
     record FunctionCall(int functionOid) implements FrontendMessage {
         public static FunctionCall decode(ByteBuf frame) {
             return read(frame, "FunctionCall", b -> {
                 int oid = b.readInt();
-                b.skipBytes(b.readableBytes()); // argument formats, arguments and result format: not looked at
+                b.skipBytes(2 * b.readUnsignedShort());
+                int args = b.readUnsignedShort();
+                for (int i = 0; i < args; i++) {
+                    int len = b.readInt();
+                    if (len < -1) {
+                        throw new PgProtocolException("malformed FunctionCall message: argument " + (i + 1) + " has length " + len);
+                    }
+                    if (len > 0) {
+                        b.skipBytes(len);
+                    }
+                }
+                b.readShort(); // result format
                 return new FunctionCall(oid);
             });
         }
+    }
+
+    /**
+     * Checks the shape of a client message the gateway otherwise passes on without reading, so that a malformed one
+     * is refused here (08P01 with a reason) rather than by the backend or not at all: Bind, Describe, Execute and Close
+     * are decoded; Sync, Flush, Terminate and CopyDone have no body; CopyFail is one string. A PasswordMessage after
+     * authentication is refused. Query, Parse and FunctionCall are decoded where the gateway reads them.
+     */
+    static void checkShape(ByteBuf frame) {
+        byte type = frame.getByte(frame.readerIndex());
+        switch (type) {
+            case PgProtocol.BIND -> Bind.decode(frame);
+            case PgProtocol.DESCRIBE -> Describe.decode(frame);
+            case PgProtocol.EXECUTE -> Execute.decode(frame);
+            case PgProtocol.CLOSE -> Close.decode(frame);
+            case PgProtocol.SYNC -> empty(frame, "Sync");
+            case PgProtocol.FLUSH -> empty(frame, "Flush");
+            case PgProtocol.TERMINATE -> empty(frame, "Terminate");
+            case PgProtocol.COPY_DONE -> empty(frame, "CopyDone");
+            case PgProtocol.COPY_FAIL -> read(frame, "CopyFail", PgStrings::read);
+            case PgProtocol.PASSWORD -> throw new PgProtocolException("unexpected password message: the session is already authenticated");
+            default -> {
+            }
+        }
+    }
+
+    private static void empty(ByteBuf frame, String name) {
+        read(frame, name, b -> b);
     }
 
     private static byte kind(ByteBuf b, String message) {
@@ -103,6 +142,8 @@ public sealed interface FrontendMessage permits FrontendMessage.Query, FrontendM
             message = fields.apply(body);
         } catch (IndexOutOfBoundsException e) {
             throw new PgProtocolException("malformed " + name + " message: it ends before its fields do");
+        } catch (PgProtocolException e) {
+            throw e.getMessage().startsWith("malformed ") ? e : new PgProtocolException("malformed " + name + " message: " + e.getMessage());
         }
         if (body.isReadable()) {
             throw new PgProtocolException("malformed " + name + " message: " + body.readableBytes() + " bytes after its last field");

@@ -12,6 +12,9 @@ import java.util.List;
  *
  * <p>Frames nobody needs to look at may be passed on as <em>runs</em>: one slice spanning several consecutive
  * whole frames (thousands of DataRows from one read become one buffer to write instead of thousands).
+ *
+ * <p>Given a {@link FrameBudget}, a message longer than {@link FrameBudget#SMALL} is only waited for once its
+ * length is reserved there; until then the connection is not read.
  */
 public final class PgFrameDecoder extends ByteToMessageDecoder {
     private static final int HEADER = 5;
@@ -22,11 +25,23 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
         boolean opaque(byte type);
     }
 
+    /** Stops and resumes reading the connection while its next large message waits for room in the budget. */
+    public interface ReadHold {
+        void hold();
+
+        void release();
+    }
+
     private static final RunFilter NO_RUNS = type -> false;
 
     private final int maxFrameBytes;
     private final boolean frontend;
     private final RunFilter runs;
+    private final FrameBudget budget;
+    private final ReadHold readHold;
+    /** Bytes reserved in the budget for the message being received (0: none). */
+    private long reserved;
+    private boolean waitingForRoom;
     private boolean failed;
 
     /**
@@ -38,9 +53,20 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
     }
 
     public PgFrameDecoder(int maxFrameBytes, boolean frontend, RunFilter runs) {
+        this(maxFrameBytes, frontend, runs, null, null);
+    }
+
+    /** A frontend decoder whose large messages count against {@code budget}; {@code readHold} pauses the client. */
+    public PgFrameDecoder(int maxFrameBytes, FrameBudget budget, ReadHold readHold) {
+        this(maxFrameBytes, true, NO_RUNS, budget, readHold);
+    }
+
+    private PgFrameDecoder(int maxFrameBytes, boolean frontend, RunFilter runs, FrameBudget budget, ReadHold readHold) {
         this.maxFrameBytes = maxFrameBytes;
         this.frontend = frontend;
         this.runs = runs;
+        this.budget = budget;
+        this.readHold = readHold;
     }
 
     @Override
@@ -70,6 +96,13 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
                         + maxFrameBytes + " bytes");
             }
             if (end - position < length + 1) {
+                if (budget != null && reserved == 0 && length > FrameBudget.SMALL && reserve(ctx, length)) {
+                    // Room for the whole message at once: growing step by step would copy it, and hold two copies.
+                    long missing = position + length + 1 - end;
+                    if (in.refCnt() == 1 && missing <= in.maxWritableBytes()) { // not while slices of it are out
+                        in.ensureWritable((int) missing);
+                    }
+                }
                 break;
             }
             if (runs.opaque(type)) {
@@ -84,6 +117,7 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
                 out.add(in.retainedSlice(position, (int) length + 1));
             }
             position += (int) length + 1;
+            giveBack();
         }
         if (runStart >= 0) {
             out.add(in.retainedSlice(runStart, position - runStart));
@@ -91,8 +125,60 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
         in.readerIndex(position);
     }
 
+    /** Reserves room for the message being received, or stops reading until room is given back. */
+    private boolean reserve(ChannelHandlerContext ctx, long bytes) {
+        if (budget.tryReserve(bytes)) {
+            reserved = bytes;
+            return true;
+        }
+        if (!waitingForRoom) {
+            waitingForRoom = true;
+            readHold.hold();
+            budget.awaitRoom(() -> ctx.executor().execute(() -> {
+                if (waitingForRoom) {
+                    waitingForRoom = false;
+                    readHold.release(); // the next read tries again
+                }
+            }));
+        }
+        if (budget.tryReserve(bytes)) { // room given back between the first try and the wait
+            reserved = bytes;
+            waitingForRoom = false;
+            readHold.release();
+            return true;
+        }
+        return false;
+    }
+
+    private void giveBack() {
+        if (reserved > 0) {
+            budget.release(reserved);
+            reserved = 0;
+        }
+    }
+
+    /**
+     * While waiting for room, also skips the decoder's own read request (ByteToMessageDecoder asks for another read
+     * when a read produced no message and auto-read is off), which would read the connection on regardless.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (waitingForRoom) {
+            ctx.fireChannelReadComplete();
+        } else {
+            super.channelReadComplete(ctx);
+        }
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        waitingForRoom = false;
+        giveBack();
+    }
+
     private void fail(ByteBuf in) {
         failed = true;
         in.skipBytes(in.readableBytes());
+        giveBack();
     }
 }

@@ -74,6 +74,7 @@ public final class PgProtocol {
     public static final String ADMIN_SHUTDOWN = "57P01";
     public static final String QUERY_CANCELED = "57014";
     public static final String INSUFFICIENT_PRIVILEGE = "42501";
+    public static final String TOO_MANY_CONNECTIONS = "53300";
     public static final String IDLE_SESSION_TIMEOUT = "57P05";
     public static final String INTERNAL_ERROR = "XX000";
 

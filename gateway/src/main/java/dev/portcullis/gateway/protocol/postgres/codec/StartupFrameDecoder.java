@@ -33,6 +33,15 @@ public final class StartupFrameDecoder extends ByteToMessageDecoder {
         out.add(in.readRetainedSlice((int) length));
     }
 
+    /**
+     * Takes the bytes received after the last packet (null: none), so that the decoder that comes next frames them: a
+     * client may send its password right behind its startup message.
+     */
+    public ByteBuf takePending() {
+        ByteBuf pending = internalBuffer();
+        return pending.isReadable() ? pending.readRetainedSlice(pending.readableBytes()) : null;
+    }
+
     /** Bytes received after the last packet; after an SSLRequest there must be none (CVE-2021-23214). */
     public boolean hasPendingBytes() {
         return internalBuffer().isReadable();
