@@ -48,6 +48,10 @@ class AuthorizationMatrixTest {
             new Endpoint("PUT", "/connections/no-such-connection", "{}", null, 400),
             new Endpoint("DELETE", "/connections/no-such-connection", null, null, 404),
             new Endpoint("GET", "/sessions", null, null, 200),
+            new Endpoint("GET", "/sessions/live", null, null, 200),
+            new Endpoint("GET", "/sessions/" + MISSING, null, null, 404),
+            new Endpoint("POST", "/sessions/" + MISSING + "/kill", "{\"reason\": \"matrix\"}", null, 409),
+            new Endpoint("GET", "/policy", null, null, 200),
             new Endpoint("GET", "/sessions/" + MISSING + "/events", null, null, 404),
             new Endpoint("GET", "/sessions/" + MISSING + "/transcript", null, "text/plain", 404),
             new Endpoint("GET", "/sessions/" + MISSING + "/transcript", null, "application/x-asciicast", 404),
@@ -68,7 +72,8 @@ class AuthorizationMatrixTest {
     static {
         Set<String> all = Set.copyOf(ENDPOINTS.stream().map(Endpoint::name).toList());
         ALLOWED.put(OidcTokens.ADMIN, all);
-        ALLOWED.put(OidcTokens.DANA, Set.of("GET /whoami", "GET /sessions", "GET /sessions/" + MISSING + "/events",
+        ALLOWED.put(OidcTokens.DANA, Set.of("GET /whoami", "GET /sessions", "GET /sessions/live", "GET /sessions/" + MISSING,
+                "GET /policy", "GET /sessions/" + MISSING + "/events",
                 "GET /sessions/" + MISSING + "/transcript (text/plain)",
                 "GET /sessions/" + MISSING + "/transcript (application/x-asciicast)", "POST /sessions/" + MISSING + "/verify"));
         ALLOWED.put(OidcTokens.CAROL, Set.of("GET /whoami", "GET /approvals", "GET /approvals/" + MISSING,
