@@ -21,8 +21,4 @@ public interface AdminApiConfig {
      */
     @WithDefault("${MOCK_OIDC_ISSUER}")
     String oidcIssuer();
-
-    /** The group (from the token's {@code groups} claim) whose members may read and change connections. */
-    @WithDefault("platform-admins")
-    String adminGroup();
 }

@@ -25,7 +25,8 @@ public final class QueryParameters {
         Set<String> names = new TreeSet<>(List.of(known));
         for (var entry : values.entrySet()) {
             if (!names.contains(entry.getKey())) {
-                throw ApiException.invalidField(entry.getKey(), "is not a known query parameter here; known ones are: "
+                throw ApiException.invalidField(entry.getKey(), names.isEmpty() ? "is not a known query parameter here;"
+                        + " this endpoint takes none" : "is not a known query parameter here; known ones are: "
                         + String.join(", ", names));
             }
             if (entry.getValue().size() > 1) {
@@ -63,6 +64,26 @@ public final class QueryParameters {
             // below
         }
         throw ApiException.invalidField(name, "must be a whole number between 1 and " + max);
+    }
+
+    /**
+     * @param what what the number is, for the message: "the seq of a request event"
+     * @return the value, or null when absent
+     */
+    public Long number(String name, long min, String what) {
+        String value = text(name);
+        if (value == null) {
+            return null;
+        }
+        try {
+            long number = Long.parseLong(value);
+            if (number >= min) {
+                return number;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw ApiException.invalidField(name, "must be " + what + ", a whole number of " + min + " or more");
     }
 
     public OffsetDateTime time(String name) {

@@ -19,6 +19,10 @@ public final class OidcTokens {
     public static final String BOB = "bob";
     /** A person in group approvers only: the demo approver. */
     public static final String CAROL = "carol";
+    /** A person in group auditors only. */
+    public static final String DANA = "dana";
+    /** A machine whose tokens are for another audience ({@code someone-else}): the API must refuse them. */
+    public static final String WRONG_AUDIENCE = "agent-wrong-aud";
 
     private static final Map<String, String> TOKENS = new ConcurrentHashMap<>();
 

@@ -29,7 +29,7 @@ class UnreachableDependenciesTest {
     @Test
     void aValidTokenIsRefusedWhileTheIssuerIsUnreachable() {
         given().auth().oauth2(OidcTokens.of(OidcTokens.ADMIN)).get("/connections").then().statusCode(401)
-                .body("error", containsString("unreachable"));
+                .body("detail", containsString("unreachable"));
     }
 
     @Test

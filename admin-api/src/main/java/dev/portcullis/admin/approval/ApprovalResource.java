@@ -1,10 +1,10 @@
 package dev.portcullis.admin.approval;
 
+import dev.portcullis.admin.Cursor;
 import dev.portcullis.admin.PathIds;
 import dev.portcullis.admin.QueryParameters;
 import dev.portcullis.admin.error.ApiException;
-import dev.portcullis.admin.security.EndpointAccess;
-import dev.portcullis.admin.security.EndpointAccess.Action;
+import dev.portcullis.admin.security.AdminAction;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
@@ -32,18 +32,17 @@ import org.jboss.resteasy.reactive.RestPath;
  */
 @Path("/approvals")
 @Authenticated
+@AdminAction("approvals.read")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "approvals")
 public class ApprovalResource {
     private final ApprovalService approvals;
     private final VoteService votes;
-    private final EndpointAccess access;
     private final SecurityIdentity identity;
 
-    ApprovalResource(ApprovalService approvals, VoteService votes, EndpointAccess access, SecurityIdentity identity) {
+    ApprovalResource(ApprovalService approvals, VoteService votes, SecurityIdentity identity) {
         this.approvals = approvals;
         this.votes = votes;
-        this.access = access;
         this.identity = identity;
     }
 
@@ -61,7 +60,6 @@ public class ApprovalResource {
     @Parameter(name = "limit", in = ParameterIn.QUERY, description = "Requests per page: 1 to 500, default 50.")
     @Parameter(name = "cursor", in = ParameterIn.QUERY, description = "The previous page's next.")
     public Uni<ApprovalService.Page> list(@Context UriInfo uri) {
-        access.require(identity, Action.READ_APPROVALS);
         QueryParameters query = QueryParameters.of(uri, "state", "identity", "connection", "protocol", "from", "to",
                 "limit", "cursor");
         String cursor = query.text("cursor");
@@ -74,12 +72,12 @@ public class ApprovalResource {
     @Path("{id}")
     @Operation(summary = "One held request: what, who asked, its votes, its state and outcome, its webhook deliveries")
     public Uni<ApprovalDetail> get(@RestPath String id) {
-        access.require(identity, Action.READ_APPROVALS);
         return approvals.get(requestId(id));
     }
 
     @POST
     @Path("{id}/approve")
+    @AdminAction("approvals.vote")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Approve a pending request ({\"comment\": \"...\"}, the comment optional)",
             description = "200 with the request after the vote: still pending until min_approvals distinct approvers"
@@ -92,6 +90,7 @@ public class ApprovalResource {
 
     @POST
     @Path("{id}/deny")
+    @AdminAction("approvals.vote")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Deny a pending request ({\"comment\": \"why\"}, the comment required); one denial ends it",
             description = "200 with the request, now denied; otherwise as approve.")
@@ -105,7 +104,6 @@ public class ApprovalResource {
     }
 
     private Uni<ApprovalDetail> vote(String id, String verdict, String comment, HttpServerRequest http) {
-        access.require(identity, Action.VOTE);
         UUID requestId = requestId(id);
         String source = http.remoteAddress() == null ? null : http.remoteAddress().hostAddress();
         return votes.vote(requestId, new VoteService.Ballot(verdict, comment, Voter.of(identity), source))

@@ -1,5 +1,6 @@
 package dev.portcullis.admin.approval;
 
+import dev.portcullis.admin.Cursor;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.portcullis.admin.error.ApiException;
@@ -55,7 +56,7 @@ public class ApprovalService {
         where(query, parameters, "createdAt < :to", "to", filter.to());
         if (filter.after() != null) {
             query.append(" and (createdAt > :afterAt or (createdAt = :afterAt and id > :afterId))");
-            parameters.and("afterAt", filter.after().createdAt()).and("afterId", filter.after().id());
+            parameters.and("afterAt", filter.after().at()).and("afterId", filter.after().id());
         }
         int limit = filter.limit();
         // one more row than the page holds says whether there is a next page
@@ -63,7 +64,7 @@ public class ApprovalService {
                 .range(0, limit).list()
                 .chain(rows -> {
                     List<ApprovalRequestEntity> page = rows.subList(0, Math.min(limit, rows.size()));
-                    String next = rows.size() > limit ? Cursor.after(page.get(page.size() - 1)).encode() : null;
+                    String next = rows.size() > limit ? new Cursor(page.get(page.size() - 1).createdAt, page.get(page.size() - 1).id).encode() : null;
                     return approvals(page.stream().map(r -> r.id).toList()).map(counts -> new Page(
                             page.stream().map(r -> ApprovalView.of(r, counts.getOrDefault(r.id, 0L).intValue())).toList(),
                             next));

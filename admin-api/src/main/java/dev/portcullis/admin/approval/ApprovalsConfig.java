@@ -6,17 +6,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 
-/** Just-in-time approvals: who may see and vote on held requests, their expiry, and the webhook that reports them. */
+/** Just-in-time approvals: their expiry and the webhook that reports them. */
 @ConfigMapping(prefix = "portcullis.admin.approvals")
 public interface ApprovalsConfig {
-
-    /**
-     * Members of this group (the token's {@code groups} claim) may list held requests and vote on them; whether a
-     * vote counts is still decided by OPA ({@code portcullis/approve}). Members of {@code portcullis.admin-group} may
-     * do everything.
-     */
-    @WithDefault("approvers")
-    String approverGroup();
 
     /**
      * How often pending requests past their expiry are marked {@code expired}. The gateway holding a request expires

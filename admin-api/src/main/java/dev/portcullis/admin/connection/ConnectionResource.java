@@ -1,9 +1,10 @@
 package dev.portcullis.admin.connection;
 
 import dev.portcullis.admin.security.Actor;
+import dev.portcullis.admin.security.AdminAction;
+import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
-import jakarta.annotation.security.RolesAllowed;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.ws.rs.Consumes;
@@ -23,7 +24,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 
 /** Registered connections: the targets the gateway opens on behalf of an identity. */
 @Path("/connections")
-@RolesAllowed("${portcullis.admin-group}")
+@Authenticated
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)
 @Tag(name = "connections")
@@ -39,6 +40,7 @@ public class ConnectionResource {
     }
 
     @GET
+    @AdminAction("connections.read")
     @Operation(summary = "List connections, by name")
     public Uni<List<ConnectionView>> list() {
         return connections.list();
@@ -46,12 +48,14 @@ public class ConnectionResource {
 
     @GET
     @Path("{name}")
+    @AdminAction("connections.read")
     @Operation(summary = "Get one connection")
     public Uni<ConnectionView> get(@RestPath String name) {
         return connections.get(name);
     }
 
     @POST
+    @AdminAction("connections.write")
     @Operation(summary = "Register a connection", description = "201 with the connection; 409 if the name is taken.")
     public Uni<RestResponse<ConnectionView>> create(@NotNull(message = BODY_REQUIRED) @Valid ConnectionRequest request) {
         return connections.create(request, Actor.of(identity))
@@ -63,6 +67,7 @@ public class ConnectionResource {
 
     @PUT
     @Path("{name}")
+    @AdminAction("connections.write")
     @Operation(summary = "Replace a connection's settings", description = "Omit password to keep the stored one.")
     public Uni<ConnectionView> update(@RestPath String name, @NotNull(message = BODY_REQUIRED) @Valid ConnectionRequest request) {
         return connections.update(name, request, Actor.of(identity));
@@ -70,6 +75,7 @@ public class ConnectionResource {
 
     @DELETE
     @Path("{name}")
+    @AdminAction("connections.write")
     @Operation(summary = "Remove a connection")
     public Uni<Void> delete(@RestPath String name) {
         return connections.delete(name, Actor.of(identity));

@@ -29,8 +29,8 @@ public class ApiException extends RuntimeException {
         return new ApiException(409, message);
     }
 
-    public ApiError toError() {
-        return new ApiError(status, getMessage(), violations);
+    public Problem toProblem() {
+        return Problem.of(status, getMessage(), violations);
     }
 
     public int status() {

@@ -13,45 +13,58 @@ import jakarta.validation.Path;
 import jakarta.ws.rs.WebApplicationException;
 import java.util.Comparator;
 import java.util.List;
+import java.util.UUID;
 import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
- * Turns every client-caused failure into an {@link ApiError} that names the field and what is expected.
- * Input values are never echoed back: one of them may be a password.
+ * Turns every failure into a {@link Problem} that says what was wrong and, where it is about input, names the field.
+ * Input values are never echoed back (one of them may be a password), nor is any exception's own text.
  */
 public class ApiExceptionMappers {
+    private static final Logger LOG = Logger.getLogger(ApiExceptionMappers.class);
     private static final PropertyNamingStrategies.NamingBase JSON_NAMES =
             (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
 
-    @ServerExceptionMapper
-    public RestResponse<ApiError> apiException(ApiException e) {
-        return RestResponse.status(RestResponse.Status.fromStatusCode(e.status()), e.toError());
+    /** The response for a problem, whatever the endpoint produces otherwise. */
+    public static RestResponse<String> response(Problem problem) {
+        return builder(problem).build();
+    }
+
+    public static RestResponse.ResponseBuilder<String> builder(Problem problem) {
+        return RestResponse.ResponseBuilder.create(RestResponse.Status.fromStatusCode(problem.status()), problem.toJson())
+                .type(Problem.MEDIA_TYPE);
     }
 
     @ServerExceptionMapper
-    public RestResponse<ApiError> invalidInput(ConstraintViolationException e) {
+    public RestResponse<String> apiException(ApiException e) {
+        return response(e.toProblem());
+    }
+
+    @ServerExceptionMapper
+    public RestResponse<String> invalidInput(ConstraintViolationException e) {
         List<Violation> violations = e.getConstraintViolations().stream()
                 .map(v -> new Violation(jsonField(v), v.getMessage()))
                 .sorted(Comparator.comparing(Violation::field))
                 .collect(Collectors.toList());
-        return RestResponse.status(RestResponse.Status.BAD_REQUEST, new ApiError(400, "invalid request", violations));
+        return response(Problem.of(400, "the request is invalid: see errors", violations));
     }
 
     // Quarkus REST has built-in mappers for these two; more specific declarations make ours win.
     @ServerExceptionMapper
-    public RestResponse<ApiError> mismatchedJson(MismatchedInputException e) {
+    public RestResponse<String> mismatchedJson(MismatchedInputException e) {
         return unreadableJson(e);
     }
 
     @ServerExceptionMapper
-    public RestResponse<ApiError> malformedJson(JsonParseException e) {
+    public RestResponse<String> malformedJson(JsonParseException e) {
         return unreadableJson(e);
     }
 
     @ServerExceptionMapper
-    public RestResponse<ApiError> unreadableJson(JsonProcessingException e) {
+    public RestResponse<String> unreadableJson(JsonProcessingException e) {
         String field = e instanceof JsonMappingException m ? jsonPath(m) : "";
         String message;
         if (e instanceof UnrecognizedPropertyException u) {
@@ -60,7 +73,7 @@ public class ApiExceptionMappers {
                     .map(Object::toString).sorted().collect(Collectors.joining(", "));
         } else if (e instanceof MismatchedInputException mismatch) {
             message = field.isEmpty()
-                    ? "the request body must be a JSON object with the connection's fields"
+                    ? "the request body must be a JSON object with the documented fields"
                     : "has the wrong type: expected " + describe(mismatch.getTargetType());
         } else if (e instanceof JsonParseException) {
             message = "the request body is not valid JSON" + (e.getLocation() == null ? ""
@@ -69,7 +82,7 @@ public class ApiExceptionMappers {
             message = "cannot be read: expected " + (field.isEmpty() ? "a JSON object" : "a value of the documented type");
         }
         List<Violation> violations = List.of(new Violation(field.isEmpty() ? "(body)" : field, message));
-        return RestResponse.status(RestResponse.Status.BAD_REQUEST, new ApiError(400, "invalid request", violations));
+        return response(Problem.of(400, "the request body is invalid: see errors", violations));
     }
 
     /**
@@ -77,19 +90,40 @@ public class ApiExceptionMappers {
      * wrapped, rather than at the Jackson mappers above.
      */
     @ServerExceptionMapper
-    public RestResponse<ApiError> httpFailure(WebApplicationException e) {
+    public RestResponse<String> httpFailure(WebApplicationException e) {
         if (e.getCause() instanceof JsonProcessingException json) {
             return unreadableJson(json);
         }
         int status = e.getResponse().getStatus();
-        String message = switch (status) {
+        if (status >= 500) {
+            return internal(e);
+        }
+        return response(Problem.of(status, standardDetail(status)));
+    }
+
+    /** What to say for a standard HTTP failure, here and from the HTTP server outside the REST layer. */
+    public static String standardDetail(int status) {
+        return switch (status) {
+            case 400 -> "the request is malformed";
             case 404 -> "no such endpoint; the API is described at /q/openapi";
             case 405 -> "this method is not allowed here; the API is described at /q/openapi";
-            case 406 -> "the API answers only application/json; accept it";
+            case 406 -> "this endpoint cannot answer in the media types of your Accept header; accept application/json";
+            case 413 -> "the request body is larger than this API accepts";
             case 415 -> "send the body as JSON with 'Content-Type: application/json'";
-            default -> e.getResponse().getStatusInfo().getReasonPhrase();
+            default -> "the request cannot be served (HTTP " + status + ")";
         };
-        return RestResponse.status(RestResponse.Status.fromStatusCode(status), ApiError.of(status, message));
+    }
+
+    /** Anything unforeseen: a 500 that names a reference to find the failure in the log, and nothing of it. */
+    @ServerExceptionMapper
+    public RestResponse<String> unexpected(Throwable e) {
+        return internal(e);
+    }
+
+    private static RestResponse<String> internal(Throwable e) {
+        String reference = UUID.randomUUID().toString();
+        LOG.errorf(e, "internal error %s", reference);
+        return response(Problem.of(500, "an internal error; report reference " + reference + " to the operators"));
     }
 
     /**

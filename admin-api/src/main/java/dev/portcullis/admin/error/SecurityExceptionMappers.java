@@ -1,10 +1,14 @@
 package dev.portcullis.admin.error;
 
 import dev.portcullis.admin.AdminApiConfig;
+import dev.portcullis.admin.audit.RefusalAudit;
+import dev.portcullis.admin.security.EndpointAccess;
 import io.quarkus.oidc.OIDCException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.core.HttpHeaders;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestResponse;
@@ -18,40 +22,45 @@ public class SecurityExceptionMappers {
     private static final Logger LOG = Logger.getLogger(SecurityExceptionMappers.class);
 
     private final AdminApiConfig config;
+    private final RefusalAudit audit;
 
-    SecurityExceptionMappers(AdminApiConfig config) {
+    SecurityExceptionMappers(AdminApiConfig config, RefusalAudit audit) {
         this.config = config;
+        this.audit = audit;
     }
 
     @ServerExceptionMapper
-    public RestResponse<ApiError> noToken(UnauthorizedException e) {
-        return unauthorized("Bearer", "an access token is required: get one from " + config.oidcIssuer()
+    public Uni<RestResponse<String>> noToken(UnauthorizedException e, HttpServerRequest http) {
+        return unauthorized(http, "Bearer", "an access token is required: get one from " + config.oidcIssuer()
                 + " (client-credentials grant) and send it as 'Authorization: Bearer <token>'");
     }
 
     @ServerExceptionMapper
-    public RestResponse<ApiError> badToken(AuthenticationFailedException e) {
-        return unauthorized("Bearer error=\"invalid_token\"", "the access token was rejected (malformed, expired, wrong"
-                + " issuer or wrong audience); get a new one from " + config.oidcIssuer());
+    public Uni<RestResponse<String>> badToken(AuthenticationFailedException e, HttpServerRequest http) {
+        return unauthorized(http, "Bearer error=\"invalid_token\"", "the access token was rejected (malformed, expired,"
+                + " wrong issuer or wrong audience); get a new one from " + config.oidcIssuer());
     }
 
     /** The issuer cannot be reached, so no token can be verified: fail closed, like a bad token. */
     @ServerExceptionMapper
-    public RestResponse<ApiError> issuerUnreachable(OIDCException e) {
+    public Uni<RestResponse<String>> issuerUnreachable(OIDCException e, HttpServerRequest http) {
         LOG.warnf("refused a request because the OIDC issuer %s is unreachable: %s", config.oidcIssuer(), e.getMessage());
-        return unauthorized("Bearer error=\"invalid_token\"", "the access token cannot be verified now because the OIDC"
-                + " issuer " + config.oidcIssuer() + " is unreachable; retry when it is back");
+        return unauthorized(http, "Bearer error=\"invalid_token\"", "the access token cannot be verified now because the"
+                + " OIDC issuer " + config.oidcIssuer() + " is unreachable; retry when it is back");
     }
 
     @ServerExceptionMapper
-    public RestResponse<ApiError> forbidden(ForbiddenException e) {
-        return RestResponse.status(RestResponse.Status.FORBIDDEN, ApiError.of(403, "this needs membership of group '"
-                + config.adminGroup() + "' (the token's 'groups' claim); ask a platform admin for access"));
+    public RestResponse<String> forbidden(ForbiddenException e) {
+        return ApiExceptionMappers.response(Problem.of(403, "your token's groups do not allow this; GET /whoami shows"
+                + " your roles, ask a platform admin for access"));
     }
 
-    private static RestResponse<ApiError> unauthorized(String challenge, String message) {
-        return RestResponse.ResponseBuilder.create(RestResponse.Status.UNAUTHORIZED, ApiError.of(401, message))
+    /** A 401, audited: nobody is known, so the actor is (anonymous). */
+    private Uni<RestResponse<String>> unauthorized(HttpServerRequest http, String challenge, String message) {
+        RestResponse<String> response = ApiExceptionMappers.builder(Problem.of(401, message))
                 .header(HttpHeaders.WWW_AUTHENTICATE, challenge)
                 .build();
+        return audit.refused("(anonymous)", null, http.method().name(), http.method().name(), http.path(), 401, message,
+                EndpointAccess.source(http)).replaceWith(response);
     }
 }

@@ -3,8 +3,7 @@ package dev.portcullis.admin.grant;
 import dev.portcullis.admin.PathIds;
 import dev.portcullis.admin.QueryParameters;
 import dev.portcullis.admin.security.Actor;
-import dev.portcullis.admin.security.EndpointAccess;
-import dev.portcullis.admin.security.EndpointAccess.Action;
+import dev.portcullis.admin.security.AdminAction;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
@@ -29,16 +28,15 @@ import org.jboss.resteasy.reactive.RestPath;
 /** Time-boxed grants created by approvals: list them, revoke one. */
 @Path("/grants")
 @Authenticated
+@AdminAction("grants.read")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "grants")
 public class GrantResource {
     private final GrantService grants;
-    private final EndpointAccess access;
     private final SecurityIdentity identity;
 
-    GrantResource(GrantService grants, EndpointAccess access, SecurityIdentity identity) {
+    GrantResource(GrantService grants, SecurityIdentity identity) {
         this.grants = grants;
-        this.access = access;
         this.identity = identity;
     }
 
@@ -50,7 +48,6 @@ public class GrantResource {
             schema = @Schema(type = SchemaType.BOOLEAN))
     @Parameter(name = "limit", in = ParameterIn.QUERY, description = "At most this many: 1 to 1000, default 100.")
     public Uni<List<GrantView>> list(@Context UriInfo uri) {
-        access.require(identity, Action.READ_GRANTS);
         QueryParameters query = QueryParameters.of(uri, "identity", "connection", "active", "limit");
         return grants.list(query.text("identity"), query.text("connection"), query.bool("active"),
                 query.limit("limit", 100, 1000));
@@ -58,11 +55,11 @@ public class GrantResource {
 
     @DELETE
     @Path("{id}")
+    @AdminAction("grants.revoke")
     @Operation(summary = "Revoke a grant",
             description = "200 with the grant, now revoked; every gateway stops counting it within a second. 404 if"
                     + " unknown, 409 if already revoked. Audited.")
     public Uni<GrantView> revoke(@RestPath String id, @Context HttpServerRequest http) {
-        access.require(identity, Action.REVOKE_GRANTS);
         return grants.revoke(grantId(id), Actor.of(identity),
                 http.remoteAddress() == null ? null : http.remoteAddress().hostAddress());
     }

@@ -1,21 +1,25 @@
 package dev.portcullis.admin.session;
 
+import dev.portcullis.admin.QueryParameters;
 import dev.portcullis.admin.error.ApiException;
 import dev.portcullis.admin.security.Actor;
+import dev.portcullis.admin.security.AdminAction;
+import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
-import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestPath;
-import org.jboss.resteasy.reactive.RestQuery;
 import org.jboss.resteasy.reactive.RestResponse;
 
 /**
@@ -23,7 +27,8 @@ import org.jboss.resteasy.reactive.RestResponse;
  * queued behind such a run of the same session). Never dropped; replayed on request once the cause is fixed.
  */
 @Path("/recordings/parked")
-@RolesAllowed("${portcullis.admin-group}")
+@Authenticated
+@AdminAction("recordings.parked.replay")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "recordings")
 public class ParkedRunResource {
@@ -36,15 +41,15 @@ public class ParkedRunResource {
     }
 
     @GET
+    @AdminAction("recordings.parked.read")
     @Operation(summary = "Parked runs of events, oldest first",
             description = "state=open (default: not replayed yet) or all; session_id narrows to one session.")
-    public Uni<List<ParkedRunView>> list(@RestQuery String state, @RestQuery("session_id") String sessionId,
-            @RestQuery Integer limit) {
-        if (state != null && !state.equals("open") && !state.equals("all")) {
-            throw ApiException.invalidField("state", "must be open or all");
-        }
+    public Uni<List<ParkedRunView>> list(@Context UriInfo uri) {
+        QueryParameters query = QueryParameters.of(uri, "state", "session_id", "limit");
+        String state = query.oneOf("state", Set.of("open", "all"));
+        String sessionId = query.text("session_id");
         return parked.list(!"all".equals(state), sessionId == null ? null : SessionResource.sessionId(sessionId),
-                SessionResource.limit("limit", limit, 100, 1000));
+                query.limit("limit", 100, 1000));
     }
 
     @POST

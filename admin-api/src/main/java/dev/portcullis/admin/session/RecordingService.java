@@ -30,13 +30,6 @@ public class RecordingService {
         this.objects = objects;
     }
 
-    @WithSession
-    public Uni<List<SessionView>> recent(int limit) {
-        return SessionEntity.<SessionEntity>findAll(Sort.descending("startedAt").and("id"))
-                .page(io.quarkus.panache.common.Page.ofSize(limit)).list()
-                .map(rows -> rows.stream().map(SessionView::of).toList());
-    }
-
     /** Events after {@code afterSeq}, at most {@code limit}, each verified against the chain. */
     public Uni<Replay> replay(UUID id, long afterSeq, int limit) {
         return page(id, afterSeq, limit).map(Page::replay);
@@ -106,7 +99,7 @@ public class RecordingService {
                 Sort.by("id"), id, ParkedRunEntity.REPLAYED));
     }
 
-    private static ApiException notRecorded(UUID id) {
+    static ApiException notRecorded(UUID id) {
         return ApiException.notFound("session " + id + " is not recorded; GET /sessions lists the recorded ones");
     }
 

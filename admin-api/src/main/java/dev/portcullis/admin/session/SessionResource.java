@@ -1,48 +1,132 @@
 package dev.portcullis.admin.session;
 
+import dev.portcullis.admin.Cursor;
+import dev.portcullis.admin.QueryParameters;
 import dev.portcullis.admin.error.ApiException;
+import dev.portcullis.admin.gateway.Heartbeats;
+import dev.portcullis.admin.security.Actor;
+import dev.portcullis.admin.security.AdminAction;
+import io.quarkus.security.Authenticated;
+import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
-import jakarta.annotation.security.RolesAllowed;
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestPath;
-import org.jboss.resteasy.reactive.RestQuery;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /** Recorded sessions: list, replay (JSON and transcript), and verification of the hash chain. */
 @Path("/sessions")
-@RolesAllowed("${portcullis.admin-group}")
+@Authenticated
+@AdminAction("recordings.read")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "sessions")
 public class SessionResource {
     static final int MAX_PAGE = 10_000;
 
     private final RecordingService recordings;
+    private final SessionService sessions;
+    private final Heartbeats heartbeats;
+    private final KillService kills;
+    private final SecurityIdentity identity;
 
-    SessionResource(RecordingService recordings) {
+    SessionResource(RecordingService recordings, SessionService sessions, Heartbeats heartbeats, KillService kills,
+            SecurityIdentity identity) {
         this.recordings = recordings;
+        this.sessions = sessions;
+        this.heartbeats = heartbeats;
+        this.kills = kills;
+        this.identity = identity;
     }
 
     @GET
-    @Operation(summary = "Recorded sessions, most recently started first")
-    public Uni<List<SessionView>> list(@RestQuery Integer limit) {
-        return recordings.recent(limit("limit", limit, 50, 500));
+    @Path("live")
+    @AdminAction("sessions.read")
+    @Operation(operationId = "listLiveSessions", summary = "The live sessions on every gateway replica, most recently started first",
+            description = "From the replicas' heartbeats (every few seconds): a session that just started may be missing"
+                    + " for a beat, and the sessions of a replica that stopped beating are not listed.")
+    public Uni<List<Heartbeats.LiveSession>> live(@Context UriInfo uri) {
+        QueryParameters.of(uri);
+        return heartbeats.liveSessions();
+    }
+
+    @POST
+    @Path("{id}/kill")
+    @AdminAction("sessions.kill")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(operationId = "killSession", summary = "End a live session ({\"reason\": \"...\"}, required)",
+            description = "202: the replica that holds the session was asked to end it (through PostgreSQL NOTIFY) and"
+                    + " does within a moment, for any protocol; the client is told an administrator ended it. 409 if no"
+                    + " replica reports the session live. Audited with the reason.")
+    public Uni<RestResponse<KillService.Requested>> kill(@RestPath String id,
+            @NotNull(message = "a JSON object with the reason is required") @Valid KillRequest body,
+            @Context HttpServerRequest http) {
+        String source = http.remoteAddress() == null ? null : http.remoteAddress().hostAddress();
+        return kills.kill(sessionId(id), body.reason().strip(), Actor.of(identity), source).map(RestResponse::accepted);
+    }
+
+    @GET
+    @AdminAction("sessions.read")
+    @Operation(operationId = "listSessions", summary = "Recorded sessions, most recently started first, in pages",
+            description = "Pass the answer's next as cursor for the next page (null on the last); a session that starts"
+                    + " meanwhile never shifts a page. A query parameter not listed here is a 400 that names it.")
+    @Parameter(name = "identity", in = ParameterIn.QUERY, description = "The identity's subject or name.")
+    @Parameter(name = "connection", in = ParameterIn.QUERY, description = "The connection's name.")
+    @Parameter(name = "protocol", in = ParameterIn.QUERY, description = "The connection type: postgres, ssh, kubernetes, ...")
+    @Parameter(name = "gateway", in = ParameterIn.QUERY, description = "The gateway replica that held the session.")
+    @Parameter(name = "state", in = ParameterIn.QUERY, description = "live: not ended yet; ended.",
+            schema = @Schema(enumeration = {"live", "ended"}))
+    @Parameter(name = "from", in = ParameterIn.QUERY, description = "Started at or after (RFC 3339).")
+    @Parameter(name = "to", in = ParameterIn.QUERY, description = "Started before (RFC 3339).")
+    @Parameter(name = "had_denials", in = ParameterIn.QUERY, description = "true: at least one request was denied.",
+            schema = @Schema(type = SchemaType.BOOLEAN))
+    @Parameter(name = "limit", in = ParameterIn.QUERY, description = "Sessions per page: 1 to 500, default 50.")
+    @Parameter(name = "cursor", in = ParameterIn.QUERY, description = "The previous page's next.")
+    public Uni<SessionService.Page> list(@Context UriInfo uri) {
+        QueryParameters query = QueryParameters.of(uri, "identity", "connection", "protocol", "gateway", "state", "from",
+                "to", "had_denials", "limit", "cursor");
+        String state = query.oneOf("state", Set.of("live", "ended"));
+        String cursor = query.text("cursor");
+        return sessions.list(new SessionService.Filter(query.text("identity"), query.text("connection"),
+                query.text("protocol"), query.text("gateway"), state == null ? null : state.equals("live"),
+                query.time("from"), query.time("to"), query.bool("had_denials"),
+                cursor == null ? null : Cursor.decode("cursor", cursor), query.limit("limit", 50, 500)));
+    }
+
+    @GET
+    @Path("{id}")
+    @AdminAction("sessions.read")
+    @Operation(operationId = "getSession", summary = "One recorded session")
+    public Uni<SessionView> get(@RestPath String id) {
+        return sessions.get(sessionId(id));
     }
 
     @GET
     @Path("{id}/events")
     @Operation(summary = "A session's events in order, exactly as recorded, each verified against the hash chain",
             description = "Pages of up to limit events (default 1000) after after_seq; 409 if the recording does not verify.")
-    public Uni<Replay> events(@RestPath String id, @RestQuery("after_seq") Long afterSeq, @RestQuery Integer limit) {
-        return recordings.replay(sessionId(id), afterSeq(afterSeq), limit("limit", limit, 1000, MAX_PAGE));
+    public Uni<Replay> events(@RestPath String id, @Context UriInfo uri) {
+        QueryParameters query = QueryParameters.of(uri, "after_seq", "limit");
+        return recordings.replay(sessionId(id), afterSeq(query), query.limit("limit", 1000, MAX_PAGE));
     }
 
     @GET
@@ -53,15 +137,13 @@ public class SessionResource {
                     + " limit page it. Accept: application/x-asciicast: the terminal streams (SSH shells and execs, kubectl"
                     + " exec), for asciinema play; request_seq: only the streams of that request; 400 past 64 MiB of"
                     + " streams. 409 if the recording does not verify.")
-    public Uni<Response> transcript(@RestPath String id, @RestQuery("after_seq") Long afterSeq, @RestQuery Integer limit,
-            @RestQuery("request_seq") Long requestSeq, HttpHeaders headers) {
+    public Uni<Response> transcript(@RestPath String id, @Context UriInfo uri, @Context HttpHeaders headers) {
+        QueryParameters query = QueryParameters.of(uri, "after_seq", "limit", "request_seq");
         if (!wantsAsciicast(headers)) {
-            return recordings.transcript(sessionId(id), afterSeq(afterSeq), limit("limit", limit, 1000, MAX_PAGE))
+            return recordings.transcript(sessionId(id), afterSeq(query), query.limit("limit", 1000, MAX_PAGE))
                     .map(text -> Response.ok(text, MediaType.TEXT_PLAIN_TYPE.withCharset("UTF-8")).build());
         }
-        if (requestSeq != null && requestSeq < 1) {
-            throw ApiException.invalidField("request_seq", "must be the seq of a request event, 1 or more");
-        }
+        Long requestSeq = query.number("request_seq", 1, "the seq of a request event");
         return recordings.asciicast(sessionId(id), requestSeq).map(cast -> Response.ok(cast, Asciicast.MEDIA_TYPE).build());
     }
 
@@ -97,20 +179,8 @@ public class SessionResource {
         throw ApiException.invalidField("id", "must be a session id (a UUID such as 0b7c1d5e-8a4f-4c5e-9d2a-6f1e3b9a7c40)");
     }
 
-    private static long afterSeq(Long afterSeq) {
-        if (afterSeq != null && afterSeq < 0) {
-            throw ApiException.invalidField("after_seq", "must be 0 or more");
-        }
+    private static long afterSeq(QueryParameters query) {
+        Long afterSeq = query.number("after_seq", 0, "the seq of the last event already read");
         return afterSeq == null ? 0 : afterSeq;
-    }
-
-    static int limit(String name, Integer value, int fallback, int max) {
-        if (value == null) {
-            return fallback;
-        }
-        if (value < 1 || value > max) {
-            throw ApiException.invalidField(name, "must be between 1 and " + max);
-        }
-        return value;
     }
 }

@@ -63,7 +63,7 @@ class ApprovalApiTest extends HeldRequestTest {
                 .body("state", equalTo("pending"))
                 .body("approvals", equalTo(1));
         as(OidcTokens.CAROL).body(Map.of()).post("/approvals/" + id + "/approve").then().statusCode(409)
-                .body("error", containsString("you already voted on approval request " + id));
+                .body("detail", containsString("you already voted on approval request " + id));
         assertEquals("pending", held.state(id));
 
         as(OidcTokens.ALICE).body(Map.of("comment", "second pair of eyes")).post("/approvals/" + id + "/approve")
@@ -81,10 +81,10 @@ class ApprovalApiTest extends HeldRequestTest {
         UUID id = held.create(Held.byAlice(connection).approvers("[\"approvers\"]", 2));
 
         as(OidcTokens.CAROL).body(Map.of()).post("/approvals/" + id + "/deny").then().statusCode(400)
-                .body("violations[0].field", equalTo("comment"))
-                .body("violations[0].message", containsString("is required to deny"));
+                .body("errors[0].field", equalTo("comment"))
+                .body("errors[0].message", containsString("is required to deny"));
         as(OidcTokens.CAROL).body(Map.of("comment", "x".repeat(1001))).post("/approvals/" + id + "/deny").then()
-                .statusCode(400).body("violations[0].field", equalTo("comment"));
+                .statusCode(400).body("errors[0].field", equalTo("comment"));
 
         as(OidcTokens.CAROL).body(Map.of("comment", "not during the sale")).post("/approvals/" + id + "/deny")
                 .then().statusCode(200)
@@ -94,7 +94,7 @@ class ApprovalApiTest extends HeldRequestTest {
         assertEquals(List.of("created", "vote", "denied"), held.events(id));
 
         as(OidcTokens.ALICE).body(Map.of()).post("/approvals/" + id + "/approve").then().statusCode(409)
-                .body("error", containsString("is denied (denied by carol: not during the sale)"));
+                .body("detail", containsString("is denied (denied by carol: not during the sale)"));
     }
 
     @Test
@@ -102,8 +102,8 @@ class ApprovalApiTest extends HeldRequestTest {
         UUID id = held.create(Held.byAlice(connection));
 
         as(OidcTokens.ALICE).body(Map.of()).post("/approvals/" + id + "/approve").then().statusCode(403)
-                .body("error", containsString("it is their own"))
-                .body("error", containsString("[policy approve/self-approval]"));
+                .body("detail", containsString("it is their own"))
+                .body("detail", containsString("[policy approve/self-approval]"));
 
         assertEquals("pending", held.state(id));
         as(OidcTokens.CAROL).get("/approvals/" + id).then().statusCode(200).body("votes", hasSize(0));
@@ -117,11 +117,11 @@ class ApprovalApiTest extends HeldRequestTest {
     void an_approver_outside_the_requests_groups_is_refused_by_the_policy_and_others_by_the_api() throws SQLException {
         UUID id = held.create(Held.byAlice(connection).approvers("[\"dba\"]", 1));
         as(OidcTokens.CAROL).body(Map.of()).post("/approvals/" + id + "/approve").then().statusCode(403)
-                .body("error", containsString("carol is in none of the approver groups"))
-                .body("error", containsString("[policy approve/not-an-approver]"));
+                .body("detail", containsString("carol is in none of the approver groups"))
+                .body("detail", containsString("[policy approve/not-an-approver]"));
         // bob (developers) may not even call the endpoint; agent-ci neither, and without a token nobody
         as(OidcTokens.BOB).body(Map.of()).post("/approvals/" + id + "/approve").then().statusCode(403)
-                .body("error", containsString("group 'platform-admins' or 'approvers'"));
+                .body("detail", containsString("group 'approvers' or 'platform-admins'"));
         as(OidcTokens.AGENT_CI).get("/approvals").then().statusCode(403);
         given().get("/approvals").then().statusCode(401);
     }
@@ -131,7 +131,7 @@ class ApprovalApiTest extends HeldRequestTest {
         UUID id = held.create(Held.byAlice(connection).expiresIn(-1));
 
         as(OidcTokens.CAROL).body(Map.of()).post("/approvals/" + id + "/approve").then().statusCode(409)
-                .body("error", containsString("approval request " + id + " is expired (it expired at"));
+                .body("detail", containsString("approval request " + id + " is expired (it expired at"));
         assertEquals("expired", held.state(id));
         assertEquals(List.of("created", "expired"), held.events(id), "expired once, whoever noticed first");
         as(OidcTokens.CAROL).get("/approvals/" + id).then().statusCode(200).body("votes", hasSize(0))
@@ -152,11 +152,11 @@ class ApprovalApiTest extends HeldRequestTest {
     @Test
     void unknown_and_malformed_ids_are_404_and_400() {
         as(OidcTokens.CAROL).get("/approvals/" + UUID.randomUUID()).then().statusCode(404)
-                .body("error", containsString("GET /approvals lists them"));
+                .body("detail", containsString("GET /approvals lists them"));
         as(OidcTokens.CAROL).body(Map.of()).post("/approvals/" + UUID.randomUUID() + "/approve").then().statusCode(404);
-        as(OidcTokens.CAROL).get("/approvals/42").then().statusCode(400).body("violations[0].field", equalTo("id"));
+        as(OidcTokens.CAROL).get("/approvals/42").then().statusCode(400).body("errors[0].field", equalTo("id"));
         as(OidcTokens.CAROL).body(Map.of("comments", "typo")).post("/approvals/" + UUID.randomUUID() + "/deny")
-                .then().statusCode(400).body("violations[0].field", equalTo("comments"));
+                .then().statusCode(400).body("errors[0].field", equalTo("comments"));
     }
 
     @Test
@@ -195,7 +195,7 @@ class ApprovalApiTest extends HeldRequestTest {
 
     private static void expectInvalid(String path, String field, String message) {
         as(OidcTokens.CAROL).get(path).then().statusCode(400)
-                .body("violations[0].field", equalTo(field))
-                .body("violations[0].message", containsString(message));
+                .body("errors[0].field", equalTo(field))
+                .body("errors[0].message", containsString(message));
     }
 }

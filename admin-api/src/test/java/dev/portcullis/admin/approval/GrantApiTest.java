@@ -48,14 +48,14 @@ class GrantApiTest extends HeldRequestTest {
         assertTrue(Math.abs(ttl.minusHours(1).toSeconds()) < 60, "expires an hour after the approval: " + expiresAt);
 
         // approvers vote; they do not manage grants
-        as(OidcTokens.CAROL).get("/grants").then().statusCode(403).body("error", containsString("'platform-admins'"));
+        as(OidcTokens.CAROL).get("/grants").then().statusCode(403).body("detail", containsString("'platform-admins'"));
         as(OidcTokens.CAROL).delete("/grants/" + id).then().statusCode(403);
 
         as(OidcTokens.ADMIN).delete("/grants/" + id).then().statusCode(200)
                 .body("active", equalTo(false))
                 .body("revoked_at", notNullValue())
                 .body("revoked_by", equalTo(OidcTokens.ADMIN));
-        as(OidcTokens.ADMIN).delete("/grants/" + id).then().statusCode(409).body("error", containsString("was revoked at"));
+        as(OidcTokens.ADMIN).delete("/grants/" + id).then().statusCode(409).body("detail", containsString("was revoked at"));
         as(OidcTokens.ADMIN).get(list + "&active=true").then().statusCode(200).body("", hasSize(0));
         as(OidcTokens.ADMIN).get(list + "&active=false").then().statusCode(200).body("id", contains(id));
 
@@ -77,10 +77,10 @@ class GrantApiTest extends HeldRequestTest {
     @Test
     void grant_requests_are_checked() {
         as(OidcTokens.ADMIN).delete("/grants/" + UUID.randomUUID()).then().statusCode(404)
-                .body("error", containsString("GET /grants lists them"));
-        as(OidcTokens.ADMIN).delete("/grants/nope").then().statusCode(400).body("violations[0].field", equalTo("id"));
-        as(OidcTokens.ADMIN).get("/grants?active=yes").then().statusCode(400).body("violations[0].field", equalTo("active"));
+                .body("detail", containsString("GET /grants lists them"));
+        as(OidcTokens.ADMIN).delete("/grants/nope").then().statusCode(400).body("errors[0].field", equalTo("id"));
+        as(OidcTokens.ADMIN).get("/grants?active=yes").then().statusCode(400).body("errors[0].field", equalTo("active"));
         as(OidcTokens.ADMIN).get("/grants?subject=alice").then().statusCode(400)
-                .body("violations[0].message", containsString("known ones are: active, connection, identity, limit"));
+                .body("errors[0].message", containsString("known ones are: active, connection, identity, limit"));
     }
 }

@@ -80,7 +80,7 @@ class ConnectionApiTest {
 
         asAdmin().delete("/connections/" + name).then().statusCode(204);
         asAdmin().get("/connections/" + name).then().statusCode(404)
-                .body("error", containsString("does not exist"));
+                .body("detail", containsString("does not exist"));
 
         for (String body : bodies) {
             assertFalse(body.contains(PASSWORD), "a response contained the password: " + body);
@@ -142,7 +142,7 @@ class ConnectionApiTest {
         String name = uniqueName();
         asAdmin().body(connection(name, PASSWORD)).post("/connections").then().statusCode(201);
         asAdmin().body(connection(name, PASSWORD)).post("/connections").then().statusCode(409)
-                .body("error", containsString("already exists"));
+                .body("detail", containsString("already exists"));
         asAdmin().delete("/connections/" + name).then().statusCode(204);
     }
 
@@ -190,8 +190,8 @@ class ConnectionApiTest {
         String name = uniqueName();
         asAdmin().body(connection(name, null)).post("/connections").then().statusCode(201);
         asAdmin().body(connection(uniqueName(), null)).put("/connections/" + name).then().statusCode(400)
-                .body("violations.field", hasItem("name"))
-                .body("violations[0].message", containsString("cannot be renamed"));
+                .body("errors.field", hasItem("name"))
+                .body("errors[0].message", containsString("cannot be renamed"));
         asAdmin().delete("/connections/" + name).then().statusCode(204);
     }
 
@@ -199,7 +199,7 @@ class ConnectionApiTest {
     void withoutATokenTheAnswerIs401() {
         given().get("/connections").then().statusCode(401)
                 .header("WWW-Authenticate", containsString("Bearer"))
-                .body("error", containsString("access token is required"));
+                .body("detail", containsString("access token is required"));
         given().contentType(ContentType.JSON).body(connection(uniqueName(), PASSWORD)).post("/connections")
                 .then().statusCode(401);
     }
@@ -215,7 +215,7 @@ class ConnectionApiTest {
     void aTokenWithoutThePlatformAdminsGroupIs403() {
         String ci = OidcTokens.of(OidcTokens.AGENT_CI);
         given().auth().oauth2(ci).get("/connections").then().statusCode(403)
-                .body("error", containsString("platform-admins"));
+                .body("detail", containsString("platform-admins"));
         given().auth().oauth2(ci).contentType(ContentType.JSON).body(connection(uniqueName(), PASSWORD))
                 .post("/connections").then().statusCode(403);
     }
@@ -229,9 +229,9 @@ class ConnectionApiTest {
 
     private static void expectInvalid(Map<String, Object> body, String field, String expected) {
         asAdmin().body(body).post("/connections").then().statusCode(400)
-                .body("error", equalTo("invalid request"))
-                .body("violations.field", hasItems(field))
-                .body("violations.find { it.field == '" + field + "' }.message", containsString(expected))
+                .body("type", equalTo("https://portcullis.dev/problems/invalid-request"))
+                .body("errors.field", hasItems(field))
+                .body("errors.find { it.field == '" + field + "' }.message", containsString(expected))
                 .body(not(containsString(PASSWORD)));
     }
 

@@ -45,11 +45,6 @@ class SecretSealerProducerTest {
             public String oidcIssuer() {
                 return "http://issuer.invalid";
             }
-
-            @Override
-            public String adminGroup() {
-                return "platform-admins";
-            }
         });
     }
 }

@@ -76,8 +76,8 @@ class SessionApiTest {
     void recorded_sessions_are_listed() throws Exception {
         UUID id = UUID.randomUUID();
         fixture.store(session(id), 2);
-        asAdmin().get("/sessions?limit=500").then().statusCode(200).body("id", hasItem(id.toString()));
-        asAdmin().get("/sessions?limit=0").then().statusCode(400).body("violations[0].field", equalTo("limit"));
+        asAdmin().get("/sessions?limit=500").then().statusCode(200).body("items.id", hasItem(id.toString()));
+        asAdmin().get("/sessions?limit=0").then().statusCode(400).body("errors[0].field", equalTo("limit"));
     }
 
     @Test
@@ -208,7 +208,7 @@ class SessionApiTest {
                 .body("ok", equalTo(false)).body("intact", equalTo(false)).body("verified", equalTo(3))
                 .body("first_broken_seq", equalTo(4)).body("problem", containsString("differs"));
         asAdmin().get("/sessions/" + id + "/events").then().statusCode(409)
-                .body("error", containsString("does not verify at seq 4"));
+                .body("detail", containsString("does not verify at seq 4"));
         asAdmin().get("/sessions/" + id + "/events?limit=3").then().statusCode(200).body("events.seq", equalTo(List.of(1, 2, 3)));
 
         // a deleted chunk is found too
@@ -260,7 +260,7 @@ class SessionApiTest {
                 s.executeUpdate();
             }
             asAdmin().post("/recordings/parked/" + parked + "/replay").then().statusCode(409)
-                    .body("error", containsString("was replayed"));
+                    .body("detail", containsString("was replayed"));
             asAdmin().get("/recordings/parked?session_id=" + id).then().statusCode(200).body("id", equalTo(List.of()));
             asAdmin().get("/recordings/parked?state=all&session_id=" + id).then().statusCode(200).body("[0].state", equalTo("replayed"));
         } finally {
@@ -270,8 +270,8 @@ class SessionApiTest {
             }
         }
         asAdmin().post("/recordings/parked/" + Long.MAX_VALUE + "/replay").then().statusCode(404);
-        asAdmin().post("/recordings/parked/abc/replay").then().statusCode(400).body("violations[0].field", equalTo("id"));
-        asAdmin().get("/recordings/parked?state=closed").then().statusCode(400).body("violations[0].field", equalTo("state"));
+        asAdmin().post("/recordings/parked/abc/replay").then().statusCode(400).body("errors[0].field", equalTo("id"));
+        asAdmin().get("/recordings/parked?state=closed").then().statusCode(400).body("errors[0].field", equalTo("state"));
         asAdmin().post("/recordings/parked/replay").then().statusCode(202).body("requested", notNullValue());
         given().get("/recordings/parked").then().statusCode(401);
         given().auth().oauth2(OidcTokens.of(OidcTokens.AGENT_CI)).post("/recordings/parked/replay").then().statusCode(403);
@@ -281,10 +281,10 @@ class SessionApiTest {
     void unknown_and_malformed_session_ids_are_refused() {
         UUID unknown = UUID.randomUUID();
         asAdmin().get("/sessions/" + unknown + "/events").then().statusCode(404)
-                .body("error", containsString("is not recorded"));
+                .body("detail", containsString("is not recorded"));
         asAdmin().post("/sessions/" + unknown + "/verify").then().statusCode(404);
         asAdmin().get("/sessions/" + unknown + "/transcript").then().statusCode(404);
-        asAdmin().get("/sessions/not-a-uuid/events").then().statusCode(400).body("violations[0].field", equalTo("id"));
+        asAdmin().get("/sessions/not-a-uuid/events").then().statusCode(400).body("errors[0].field", equalTo("id"));
         asAdmin().get("/sessions/" + unknown + "/events?after_seq=-1").then().statusCode(400);
     }
 

@@ -48,6 +48,9 @@ public class PolicyDecider {
     private final Timer evaluated;
     private final Timer fromCache;
     private final io.micrometer.core.instrument.Counter fromSessionMemo;
+    private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> outcomes = java.util.Map.of(
+            "allow", new java.util.concurrent.atomic.LongAdder(), "deny", new java.util.concurrent.atomic.LongAdder(),
+            "approval", new java.util.concurrent.atomic.LongAdder(), "unavailable", new java.util.concurrent.atomic.LongAdder());
 
     PolicyDecider(GatewayConfig config, ObjectMapper json, PolicyRevision revision, Vertx vertx, MeterRegistry metrics) {
         this.config = config.opa();
@@ -122,7 +125,21 @@ public class PolicyDecider {
             return PASS_THROUGH;
         }
         return ask(entry, input, DecisionParser::parse, Decision::failClosed)
-                .thenApply(a -> a.answer().served(nextId(), a.micros(), a.cached()));
+                .thenApply(a -> a.answer().served(nextId(), a.micros(), a.cached()))
+                .whenComplete((d, failure) -> count(d));
+    }
+
+    /** Decisions since start by outcome: allow, deny, approval, unavailable (the gateway failed closed). */
+    public java.util.Map<String, Long> outcomes() {
+        java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+        outcomes.forEach((outcome, n) -> counts.put(outcome, n.sum()));
+        return counts;
+    }
+
+    private void count(Decision d) {
+        String outcome = d == null || "gateway/fail-closed".equals(d.policy()) ? "unavailable"
+                : d.allow() ? "allow" : d.approval() != null && d.approval().required() ? "approval" : "deny";
+        outcomes.get(outcome).increment();
     }
 
     /**

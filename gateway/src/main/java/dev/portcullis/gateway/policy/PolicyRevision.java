@@ -38,6 +38,8 @@ public class PolicyRevision {
     private volatile long readAtNanos;
     /** Why the revision is unknown, when it is; logged once per change. */
     private volatile String unknownBecause;
+    /** When this replica first saw the revision in force (null while unknown). */
+    private volatile java.time.Instant loadedAt;
 
     PolicyRevision(Vertx vertx, GatewayConfig config) {
         this.vertx = vertx;
@@ -117,9 +119,24 @@ public class PolicyRevision {
         return String.join(",", revisions);
     }
 
+    /** When this replica first read the revision in force, or null while it is unknown. */
+    public java.time.Instant loadedAt() {
+        return current() == null ? null : loadedAt;
+    }
+
+    /** Why the revision is unknown (OPA unreachable, no revision...), or null when it is known. */
+    public String problem() {
+        String why = unknownBecause;
+        if (why == null && current() == null) {
+            return revision == null ? "not read from OPA yet" : "not read from OPA within " + config.revisionMaxAge();
+        }
+        return why;
+    }
+
     private void known(String next) {
         if (!next.equals(revision)) {
             LOG.infof("policy revision is now %s", next);
+            loadedAt = java.time.Instant.now();
         }
         revision = next;
         readAtNanos = System.nanoTime();

@@ -69,6 +69,7 @@ public final class Session {
     /** Null when the session is not recorded (pass-through mode, benchmarks only). */
     private final SessionRecording recording;
     private final DecisionMemo memo;
+    private final java.time.Instant startedAt;
     private volatile List<Grants.Active> grants;
     /** Incremented each time the grants change: what was planned under other grants is planned again. */
     private volatile int grantsVersion;
@@ -92,10 +93,21 @@ public final class Session {
         this.executor = executor;
         this.recording = recording;
         this.memo = new DecisionMemo(parts.policy().cacheMaxTtl());
+        this.startedAt = java.time.Instant.now();
     }
 
     public String id() {
         return id;
+    }
+
+    /** When the gateway opened this session. */
+    public java.time.Instant startedAt() {
+        return startedAt;
+    }
+
+    /** The client's address, as the policy sees it. */
+    public String sourceIp() {
+        return context.session().sourceIp();
     }
 
     public Identity identity() {

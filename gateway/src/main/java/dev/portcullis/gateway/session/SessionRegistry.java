@@ -88,4 +88,9 @@ public class SessionRegistry {
     public int size() {
         return byId.size();
     }
+
+    /** The live sessions, at most {@code max} of them (the oldest first). */
+    public java.util.List<Session> live(int max) {
+        return byId.values().stream().sorted(java.util.Comparator.comparing(Session::startedAt)).limit(max).toList();
+    }
 }
