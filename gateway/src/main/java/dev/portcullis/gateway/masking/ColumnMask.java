@@ -49,10 +49,10 @@ public record ColumnMask(Method method, int keepFirst, int keepLast, char maskCh
     /**
      * Writes the masked value, as a DataRow column (length, then bytes), straight from the value's bytes, without
      * decoding it: for ASCII values, which are nearly all of them. Returns false, having written nothing, when the
-     * value needs {@link #apply} (non-ASCII text, or the hash method).
+     * value needs {@link #apply} (non-ASCII text or mask character, or the hash method).
      */
     boolean writeAscii(io.netty.buffer.ByteBuf in, int pos, int len, io.netty.buffer.ByteBuf out) {
-        if (method == Method.HASH) {
+        if (method == Method.HASH || maskChar > 0x7f) {
             return false;
         }
         // One bounds-checked copy in, the masking on the array, one write out: per-byte getByte/writeByte calls

@@ -51,8 +51,11 @@ public final class Detectors {
     }
 
     public static final String SECRET_REDACTED = "[secret redacted]";
-    /** Numbers with fewer digits than this cannot be a card, IBAN, national id or phone number. */
-    private static final int MIN_DIGITS = 9;
+    /**
+     * Text with fewer digits than this holds no card, national id or phone number: a UK NINO has 6 digits, an
+     * international phone number 8. (An IBAN needs only 2; one with fewer than 6 is not caught by this pre-check.)
+     */
+    private static final int MIN_DIGITS = 6;
 
     private static final List<Rule> RULES = List.of(
             new Rule(Kind.SECRET, Pattern.compile(

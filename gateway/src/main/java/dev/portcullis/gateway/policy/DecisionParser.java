@@ -217,6 +217,11 @@ final class DecisionParser {
 
     private static int count(JsonNode o, String field, int minimum, String what) {
         JsonNode v = required(o, field, what);
+        if (v.isFloatingPointNumber() && !v.isBigDecimal() && !Double.isFinite(v.doubleValue())) {
+            // 1e400 reads as an infinite double, which has no decimal value
+            throw new InvalidDecisionException(what + "'s '" + field + "' is " + (v.doubleValue() > 0
+                    ? "larger than the gateway supports (" + Integer.MAX_VALUE + ")" : "less than " + minimum));
+        }
         boolean integral = v.isIntegralNumber() || (v.isFloatingPointNumber() && v.decimalValue().stripTrailingZeros().scale() <= 0);
         if (!integral) {
             throw new InvalidDecisionException(what + "'s '" + field + "' is not an integer");

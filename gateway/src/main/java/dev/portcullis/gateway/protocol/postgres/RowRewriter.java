@@ -84,6 +84,10 @@ final class RowRewriter {
         run.release();
         ByteBuf done = out;
         out = null;
+        if (!done.isReadable()) { // every frame dropped or refused after the first change
+            done.release();
+            return null;
+        }
         return done;
     }
 }
