@@ -22,6 +22,8 @@ final class AnalysisRun {
     final Tokens t;
     final PreparedStatements.View prepared;
     private final QueryParser parser;
+    /** When this run's parses must be done by (System.nanoTime()): one request's statements share one parse budget. */
+    private final long parseDeadline = System.nanoTime() + QueryParser.PARSE_BUDGET.toNanos();
     private final SqlAnalyzer.Limits limits;
     final List<StatementInfo> out = new ArrayList<>();
     final List<Problem> problems = new ArrayList<>();
@@ -152,7 +154,7 @@ final class AnalysisRun {
             return Facts.failed("too long to analyse (more than " + limits.maxParsedTokens()
                     + " tokens once literal lists are shortened); split it into smaller statements");
         }
-        return parser.facts(prefix + input.text());
+        return parser.facts(prefix + input.text(), parseDeadline);
     }
 
     /** {@code EXPLAIN [ANALYZE] [VERBOSE] [(options)] statement}: the wrapper, then the statement with via explain. */

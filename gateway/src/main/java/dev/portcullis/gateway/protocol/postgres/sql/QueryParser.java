@@ -1,6 +1,11 @@
 package dev.portcullis.gateway.protocol.postgres.sql;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import net.sf.jsqlparser.parser.CCJSqlParser;
 import net.sf.jsqlparser.parser.CCJSqlParserUtil;
 import net.sf.jsqlparser.parser.ParseException;
@@ -37,24 +42,81 @@ final class QueryParser {
         this.cache = new BoundedLru<>(cacheEntries);
     }
 
-    Facts facts(String parserText) {
+    /** The facts of one statement's parser text, parsed by {@code deadline} (System.nanoTime()) or failed closed. */
+    Facts facts(String parserText, long deadline) {
         boolean cacheable = parserText.length() <= MAX_CACHED_TEXT;
         Facts cached = cacheable ? cache.get(parserText) : null;
         if (cached != null) {
             return cached;
         }
-        Facts facts = parse(parserText);
-        if (cacheable) {
+        Facts facts;
+        boolean stopped;
+        try (Watchdog watchdog = new Watchdog(deadline)) {
+            facts = parse(parserText, watchdog);
+            stopped = watchdog.stopped;
+        }
+        if (cacheable && !stopped) { // a parse cut short by a busy machine may succeed the next time
             cache.put(parserText, facts);
         }
         return facts;
     }
 
-    private static Facts parse(String text) {
+    /**
+     * Stops a parse that runs past its deadline: JSqlParser backtracks exponentially on some short texts
+     * (its complex mode on {@code SELECT(((((x} runs for minutes), and any logged-in client may send them. Its
+     * {@code interrupted} flag makes it give up at its next choice, within milliseconds.
+     */
+    private static final class Watchdog implements AutoCloseable {
+        private volatile CCJSqlParser parser;
+        private volatile boolean stopped;
+        private final ScheduledFuture<?> timer;
+
+        Watchdog(long deadline) {
+            timer = WATCHDOG.schedule(this::stop, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+
+        CCJSqlParser watch(CCJSqlParser p) {
+            parser = p;
+            if (stopped) {
+                p.interrupted = true;
+            }
+            return p;
+        }
+
+        private void stop() {
+            stopped = true;
+            CCJSqlParser p = parser;
+            if (p != null) {
+                p.interrupted = true;
+            }
+        }
+
+        @Override
+        public void close() {
+            timer.cancel(false);
+        }
+    }
+
+    /**
+     * The longest the parses of one request's statements may take together; a statement not parsed by then fails
+     * closed, as text the analyser cannot read.
+     */
+    static final Duration PARSE_BUDGET = Duration.ofSeconds(1);
+
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sql-parse-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private static Facts parse(String text, Watchdog watchdog) {
         Statement statement;
         try {
-            statement = parseStatement(text);
+            statement = parseStatement(text, watchdog);
         } catch (ParseException e) {
+            if (watchdog.stopped) {
+                return Facts.failed(tooComplex());
+            }
             return Facts.failed(syntaxError(e));
         } catch (StackOverflowError e) {
             return Facts.failed("nested too deeply to analyse");
@@ -64,6 +126,9 @@ final class QueryParser {
             }
             return Facts.failed("syntax error (" + firstLine(e.getMessage()) + ")");
         }
+        if (watchdog.stopped) { // an interrupted parse may have taken a shortcut: its tree is not trusted
+            return Facts.failed(tooComplex());
+        }
         if (statement == null || statement instanceof UnsupportedStatement) {
             return Facts.failed("statement form not supported by the SQL analyser");
         }
@@ -72,15 +137,15 @@ final class QueryParser {
                 null);
     }
 
-    private static Statement parseStatement(String text) throws ParseException {
+    private static Statement parseStatement(String text, Watchdog watchdog) throws ParseException {
         try {
-            return newParser(text).withAllowComplexParsing(false).Statement();
+            return watchdog.watch(newParser(text).withAllowComplexParsing(false)).Statement();
         } catch (ParseException simple) {
-            if (CCJSqlParserUtil.getNestingDepth(text) > COMPLEX_PARSING_MAX_NESTING) {
+            if (watchdog.stopped || CCJSqlParserUtil.getNestingDepth(text) > COMPLEX_PARSING_MAX_NESTING) {
                 throw simple;
             }
             try {
-                return newParser(text).withAllowComplexParsing(true).Statement();
+                return watchdog.watch(newParser(text).withAllowComplexParsing(true)).Statement();
             } catch (ParseException complex) {
                 throw simple; // the simple mode names the offending token more usefully
             }
@@ -89,6 +154,10 @@ final class QueryParser {
 
     private static CCJSqlParser newParser(String text) {
         return new CCJSqlParser(new StringProvider(text));
+    }
+
+    private static String tooComplex() {
+        return "too complex to analyse within " + PARSE_BUDGET.toMillis() + " ms";
     }
 
     private static String syntaxError(ParseException e) {

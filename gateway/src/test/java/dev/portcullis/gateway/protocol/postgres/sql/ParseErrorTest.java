@@ -122,4 +122,22 @@ class ParseErrorTest {
             assertTrue(a.parseError() == null || a.parseError().length() <= 200);
         }
     }
+
+    /**
+     * JSqlParser backtracks exponentially on some short texts (found by fuzzing: its complex mode ran for minutes on
+     * the first). Each is cut off at the request's parse budget and fails closed, as SQL the gateway cannot read.
+     */
+    @Test
+    void textThatWouldKeepTheParserBusyForMinutesIsCutOffAndFailsClosed() {
+        String found = new String(java.util.Base64.getDecoder().decode("Q09QWSAoU0VMRUNUKCgoKChUTyBTVESxqqveV9tJVEgpKFRPRVJGICcnJycp"),
+                java.nio.charset.StandardCharsets.UTF_8);
+        for (String sql : new String[] {found, "SELECT(((((x", "SELECT (((((TO STD)))))", "SELECT a FROM t WHERE (((((b = 1 AND (c = 2 OR (d"}) {
+            Analysis a = analyze(sql);
+            assertNotNull(a.parseError(), sql);
+            assertTrue(a.parseError().contains("too complex to analyse within 1000 ms") || a.parseError().contains("syntax error"),
+                    sql + ": " + a.parseError());
+        }
+        Analysis many = analyze("SELECT(((((x; SELECT(((((y; SELECT(((((z; SELECT * FROM users");
+        assertTrue(many.parseError().contains("too complex to analyse"), "one budget for the whole request: " + many.parseError());
+    }
 }
