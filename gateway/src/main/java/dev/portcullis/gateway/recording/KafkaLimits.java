@@ -34,6 +34,8 @@ public class KafkaLimits {
     private static final String CHANNEL = "mp.messaging.outgoing.session-events.";
     /** Room for a record batch's own header and a record's key and headers. */
     static final int OVERHEAD_BYTES = 4096;
+    /** A one-record batch's header and the record's own framing, at most (Kafka's v2 record format). */
+    static final int RECORD_OVERHEAD_BYTES = 128;
     private static final long CHECK_EVERY_MS = 30_000;
 
     private final String topic;

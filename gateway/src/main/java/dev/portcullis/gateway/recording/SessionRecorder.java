@@ -79,6 +79,7 @@ public class SessionRecorder {
     private final Emitter<byte[]> emitter;
     private final EventJournal journal;
     private final ParkedRecords parked;
+    private final KafkaLimits limits;
     private final Path journalDir;
     private final boolean refuseWhenFull;
     private final long refuseAtBytes;
@@ -119,6 +120,7 @@ public class SessionRecorder {
     SessionRecorder(GatewayConfig config, @Channel("session-events") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<byte[]> emitter,
             KafkaLimits limits, MeterRegistry metrics) {
         this.emitter = emitter;
+        this.limits = limits;
         this.refuseWhenFull = config.recording().refuseWhenFull();
         this.refuseAtBytes = config.recording().journalMaxBytes() / 10 * 9;
         limits.requireProducerTakes(MAX_RECORD_BYTES);
@@ -427,14 +429,30 @@ public class SessionRecorder {
             }
             for (EventJournal.Entry e : entries) {
                 if (!ackedAhead.contains(e.index())) {
-                    emit(e);
-                    inFlight++;
+                    if (tooLargeForTopic(e)) {
+                        park(e.key(), e.value(), "record " + e.index() + " is " + e.value().length + " bytes, more than the"
+                                + " topic's max.message.bytes (" + limits.topicMaxMessageBytes() + ")");
+                        acknowledge(e.index());
+                    } else {
+                        emit(e);
+                        inFlight++;
+                    }
                 }
                 nextToSend = e.index() + 1;
             }
         }
         // what is sent no longer needs to stay in memory
         recent.removeIf(e -> e.index() < nextToSend);
+    }
+
+    /**
+     * Whether the broker is known to refuse this record (the topic's limit, once read): it is parked without a send.
+     * Sending it anyway would have the producer split its batch and retry until the delivery timeout, and every record
+     * batched with it would fail too.
+     */
+    private boolean tooLargeForTopic(EventJournal.Entry e) {
+        Integer topicLimit = limits.topicMaxMessageBytes();
+        return topicLimit != null && e.value().length + e.key().length() + KafkaLimits.RECORD_OVERHEAD_BYTES > topicLimit;
     }
 
     /** One line at the first failure and then at most one a minute, however many sends fail. */
