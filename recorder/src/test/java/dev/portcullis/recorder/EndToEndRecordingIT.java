@@ -129,9 +129,9 @@ class EndToEndRecordingIT {
         JsonNode session = null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (session == null && System.nanoTime() < deadline) {
-            HttpResponse<String> list = admin("GET", "/sessions?limit=100");
+            HttpResponse<String> list = admin("GET", "/sessions?connection=" + CONNECTION + "&limit=100");
             assertEquals(200, list.statusCode(), list.body());
-            for (JsonNode s : JSON.readTree(list.body())) {
+            for (JsonNode s : JSON.readTree(list.body()).get("items")) {
                 if (CONNECTION.equals(s.get("connection").asText()) && !s.get("end_reason").isNull() && s.get("events").asLong() == 5) {
                     session = s;
                 }
