@@ -11,15 +11,20 @@ import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.jboss.logging.Logger;
 
 /**
@@ -48,9 +53,9 @@ public class PolicyDecider {
     private final Timer evaluated;
     private final Timer fromCache;
     private final io.micrometer.core.instrument.Counter fromSessionMemo;
-    private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> outcomes = java.util.Map.of(
-            "allow", new java.util.concurrent.atomic.LongAdder(), "deny", new java.util.concurrent.atomic.LongAdder(),
-            "approval", new java.util.concurrent.atomic.LongAdder(), "unavailable", new java.util.concurrent.atomic.LongAdder());
+    private final Map<String, LongAdder> outcomes = Map.of(
+            "allow", new LongAdder(), "deny", new LongAdder(),
+            "approval", new LongAdder(), "unavailable", new LongAdder());
 
     PolicyDecider(GatewayConfig config, ObjectMapper json, PolicyRevision revision, Vertx vertx, MeterRegistry metrics) {
         this.config = config.opa();
@@ -85,7 +90,7 @@ public class PolicyDecider {
         // Built here, not at startup: the listener may take a session before other startup observers ran.
         // Sized for thousands of sessions: decisions queue (boundedly) for a connection, and the decision timeout
         // starts only once one is theirs, so a burst waits its turn instead of being denied for a full pool.
-        http = WebClient.create(vertx, new io.vertx.ext.web.client.WebClientOptions().setKeepAlive(true)
+        http = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true)
                 .setMaxPoolSize(this.config.maxConnections()).setMaxWaitQueueSize(this.config.maxQueued()));
         CaffeineCacheMetrics.monitor(metrics, cache, "portcullis.decisions");
         // Histogram buckets rather than client-side percentiles: recording stays lock-free on the event loops.
@@ -130,8 +135,8 @@ public class PolicyDecider {
     }
 
     /** Decisions since start by outcome: allow, deny, approval, unavailable (the gateway failed closed). */
-    public java.util.Map<String, Long> outcomes() {
-        java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+    public Map<String, Long> outcomes() {
+        Map<String, Long> counts = new TreeMap<>();
         outcomes.forEach((outcome, n) -> counts.put(outcome, n.sum()));
         return counts;
     }
@@ -239,7 +244,7 @@ public class PolicyDecider {
             return "the gateway is overloaded: no connection to the policy engine was free within "
                     + config.queueTimeout().toMillis() + " ms; try again";
         }
-        if (cause instanceof java.util.concurrent.TimeoutException || message.contains("timeout")) {
+        if (cause instanceof TimeoutException || message.contains("timeout")) {
             return "the policy engine did not answer within " + config.decisionTimeout().toMillis() + " ms";
         }
         return "the policy engine is unreachable";
