@@ -2,20 +2,18 @@ package dev.portcullis.recorder;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import java.net.URI;
 import java.time.Duration;
-import java.util.Optional;
 
 /**
  * Settings of the recorder. Defaults point at the local stack (dev-services/stack.properties and .stack/secrets.properties);
- * production sets each one, for example as PORTCULLIS_RECORDER_S3_BUCKET.
+ * production sets each one, for example as PORTCULLIS_RECORDER_KAFKA_TOPIC. The bucket is contract's {@code RecordingBucket}
+ * ({@code portcullis.recordings.s3.*}), shared with the admin API.
  */
 @ConfigMapping(prefix = "portcullis.recorder")
 public interface RecorderConfig {
 
     Kafka kafka();
 
-    S3 s3();
 
     Retention retention();
 
@@ -88,30 +86,5 @@ public interface RecorderConfig {
         /** How often the recorder looks for recordings past the retention period. */
         @WithDefault("1h")
         Duration checkEvery();
-    }
-
-    interface S3 {
-        /** S3 API endpoint. Requests use path-style addressing, which s3proxy and MinIO need. */
-        @WithDefault("${S3_ENDPOINT}")
-        URI endpoint();
-
-        /**
-         * Bucket that holds the recordings ({@code recordings/<yyyy>/<mm>/<dd>/<random>.jsonl.gz}, one object per
-         * stored batch) and the parked events ({@code parked/<yyyy>/<mm>/<dd>/<random>.jsonl.gz}).
-         */
-        @WithDefault("${S3_BUCKET}")
-        String bucket();
-
-        /** Signing region; S3-compatible stores accept any, AWS needs the bucket's. */
-        @WithDefault("us-east-1")
-        String region();
-
-        /** Access key id. Without it and the secret key, the S3 readiness check reports DOWN. */
-        @WithDefault("${S3_ACCESS_KEY:}")
-        Optional<String> accessKey();
-
-        /** Secret access key. */
-        @WithDefault("${S3_SECRET_KEY:}")
-        Optional<String> secretKey();
     }
 }

@@ -1,18 +1,12 @@
 package dev.portcullis.admin.session;
 
+import dev.portcullis.contract.RecordingBucket;
 import dev.portcullis.contract.events.RecordingChunks;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
-import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
@@ -26,20 +20,9 @@ public class RecordingObjects {
     private final S3Client s3;
     private final String bucket;
 
-    RecordingObjects(RecordingsConfig r) {
-        this.bucket = r.s3Bucket();
-        this.s3 = S3Client.builder()
-                .endpointOverride(r.s3Endpoint())
-                .region(Region.of(r.s3Region()))
-                .forcePathStyle(true)
-                .credentialsProvider(r.s3AccessKey().isPresent() && r.s3SecretKey().isPresent()
-                        ? StaticCredentialsProvider.create(AwsBasicCredentials.create(r.s3AccessKey().get(), r.s3SecretKey().get()))
-                        : AnonymousCredentialsProvider.create())
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(5)).socketTimeout(Duration.ofSeconds(30)).build())
-                .build();
+    RecordingObjects(RecordingBucket recordings) {
+        this.bucket = recordings.bucket();
+        this.s3 = recordings.client(Duration.ofSeconds(5), Duration.ofSeconds(30));
     }
 
     /**

@@ -1,25 +1,21 @@
 package dev.portcullis.admin.session;
 
+import dev.portcullis.contract.RecordingBucket;
 import dev.portcullis.contract.events.HashChain;
 import dev.portcullis.contract.events.SessionEnded;
 import dev.portcullis.contract.events.RecordingChunks;
 import dev.portcullis.contract.events.SessionEvent;
 import dev.portcullis.contract.events.SessionEvents;
-import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import javax.sql.DataSource;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -32,15 +28,10 @@ final class RecordingFixture {
     final S3Client s3;
     final String bucket;
 
-    RecordingFixture(DataSource db, RecordingsConfig config) {
+    RecordingFixture(DataSource db, RecordingBucket recordings) {
         this.db = db;
-        this.bucket = config.s3Bucket();
-        this.s3 = S3Client.builder().endpointOverride(URI.create(config.s3Endpoint().toString())).region(Region.US_EAST_1)
-                .forcePathStyle(true)
-                .credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create(config.s3AccessKey().orElseThrow(), config.s3SecretKey().orElseThrow())))
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .httpClient(UrlConnectionHttpClient.create()).build();
+        this.bucket = recordings.bucket();
+        this.s3 = recordings.client(Duration.ofSeconds(5), Duration.ofSeconds(30));
     }
 
     /**

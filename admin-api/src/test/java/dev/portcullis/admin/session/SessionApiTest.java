@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.admin.OidcTokens;
+import dev.portcullis.contract.RecordingBucket;
 import dev.portcullis.contract.events.RecordingChunks;
 import dev.portcullis.contract.events.Request;
 import dev.portcullis.contract.events.Result;
@@ -41,7 +42,7 @@ class SessionApiTest {
     AgroalDataSource db;
 
     @Inject
-    RecordingsConfig config;
+    RecordingBucket config;
 
     RecordingFixture fixture;
 

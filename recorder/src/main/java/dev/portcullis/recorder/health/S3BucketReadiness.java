@@ -1,5 +1,6 @@
 package dev.portcullis.recorder.health;
 
+import dev.portcullis.contract.RecordingBucket;
 import dev.portcullis.recorder.RecorderConfig;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
@@ -21,12 +22,12 @@ public class S3BucketReadiness implements AsyncHealthCheck {
     static final String NAME = "S3 recordings bucket";
 
     private final S3Client s3;
-    private final RecorderConfig.S3 config;
+    private final RecordingBucket bucket;
     private final java.time.Duration timeout;
 
-    S3BucketReadiness(S3Client s3, RecorderConfig config) {
+    S3BucketReadiness(S3Client s3, RecordingBucket bucket, RecorderConfig config) {
         this.s3 = s3;
-        this.config = config.s3();
+        this.bucket = bucket;
         this.timeout = config.readinessTimeout();
     }
 
@@ -40,12 +41,12 @@ public class S3BucketReadiness implements AsyncHealthCheck {
     }
 
     private HealthCheckResponse headBucket() {
-        if (config.accessKey().isEmpty() || config.secretKey().isEmpty()) {
-            return down().withData("error", "no credentials: set portcullis.recorder.s3.access-key and secret-key"
+        if (!bucket.hasCredentials()) {
+            return down().withData("error", "no credentials: set portcullis.recordings.s3.access-key and secret-key"
                     + " (S3_ACCESS_KEY / S3_SECRET_KEY)").build();
         }
         try {
-            s3.headBucket(HeadBucketRequest.builder().bucket(config.bucket()).build());
+            s3.headBucket(HeadBucketRequest.builder().bucket(bucket.bucket()).build());
             return base().up().build();
         } catch (NoSuchBucketException e) {
             return down().withData("error", "bucket does not exist; create it (dev-services/stack up does)").build();
@@ -61,8 +62,8 @@ public class S3BucketReadiness implements AsyncHealthCheck {
 
     private HealthCheckResponseBuilder base() {
         return HealthCheckResponse.named(NAME)
-                .withData("endpoint", config.endpoint().toString())
-                .withData("bucket", config.bucket());
+                .withData("endpoint", bucket.endpoint().toString())
+                .withData("bucket", bucket.bucket());
     }
 
     private HealthCheckResponseBuilder down() {

@@ -1,6 +1,6 @@
 package dev.portcullis.recorder.storage;
 
-import dev.portcullis.recorder.RecorderConfig;
+import dev.portcullis.contract.RecordingBucket;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.HashMap;
 import java.util.List;
@@ -21,9 +21,9 @@ public class RecordingStore {
     private final S3Client s3;
     private final String bucket;
 
-    RecordingStore(S3Client s3, RecorderConfig config) {
+    RecordingStore(S3Client s3, RecordingBucket bucket) {
         this.s3 = s3;
-        this.bucket = config.s3().bucket();
+        this.bucket = bucket.bucket();
     }
 
     /** Stores a gzip'd JSON Lines object (recordings and parked events alike). */

@@ -21,8 +21,9 @@ class UnreachableDependenciesTest {
             return Map.of(
                     // port 1 on loopback: nothing listens there
                     "portcullis.recorder.kafka.bootstrap-servers", "127.0.0.1:1",
-                    "portcullis.recorder.s3.secret-key", "not-the-real-secret",
-                    "portcullis.recorder.readiness-timeout", "1s");
+                    "portcullis.recordings.s3.secret-key", "not-the-real-secret",
+                    // long enough for S3 to answer on a loaded machine (its first request loads the SDK); Kafka never answers
+                    "portcullis.recorder.readiness-timeout", "3s");
         }
     }
 

@@ -36,7 +36,7 @@ class RecordingTest {
     @Inject
     S3Client s3;
 
-    @ConfigProperty(name = "portcullis.recorder.s3.bucket")
+    @ConfigProperty(name = "portcullis.recordings.s3.bucket")
     String bucket;
 
     @Test

@@ -37,7 +37,7 @@ class RetentionTest {
     @Inject
     S3Client s3;
 
-    @ConfigProperty(name = "portcullis.recorder.s3.bucket")
+    @ConfigProperty(name = "portcullis.recordings.s3.bucket")
     String bucket;
 
     @Inject

@@ -47,7 +47,7 @@ public final class RecorderProcess implements AutoCloseable {
                 "-Dportcullis.recorder.kafka.bootstrap-servers=" + PrivateServices.kafkaBootstrap(),
                 "-Dportcullis.recorder.kafka.topic=" + TOPIC,
                 "-Dportcullis.recorder.kafka.group-id=" + GROUP,
-                "-Dportcullis.recorder.s3.endpoint=" + PrivateServices.s3Endpoint(),
+                "-Dportcullis.recordings.s3.endpoint=" + PrivateServices.s3Endpoint(),
                 // A killed consumer stays in its group until its session times out (45 s by default), and a new
                 // one gets no partitions before; the broker's minimum keeps the restart tests short.
                 "-Dmp.messaging.incoming.session-events.session.timeout.ms=6000",
