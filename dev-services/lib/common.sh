@@ -148,7 +148,14 @@ start_bg() {
   log=$(log_file "$name")
   printf '\n===== %s starting %s =====\n' "$(date -Is)" "$name" >>"$log"
   (cd "$workdir" && exec setsid "$@" >>"$log" 2>&1 </dev/null) &
-  printf '%s' "$!" >"$(pid_file "$name")"
+  local pid=$! i
+  printf '%s' "$pid" >"$(pid_file "$name")"
+  # Until the forked subshell has exec'd the command, its command line is bash's, and service_pid would take it for
+  # a process that exited during startup (seen on a loaded machine). Wait for the exec, or for the process to die.
+  for ((i = 0; i < 200; i++)); do
+    { is_stack_process "$pid" || ! kill -0 "$pid" 2>/dev/null; } && break
+    sleep 0.05
+  done
 }
 
 # proc_args PID: the process's argv, one element per line
