@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.portcullis.contract.testing.AppProcess;
 import dev.portcullis.gateway.testing.Jdbc;
 import dev.portcullis.gateway.testing.SessionEventsTopic;
 import dev.portcullis.gateway.testing.StackResource;
@@ -46,30 +47,18 @@ class GracefulDrainIT {
     private static final int HTTP_PORT = TestStack.port("GATEWAY_HTTP_PORT");
     private static final long GRACE_MS = 5_000;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
-    private static Process gateway;
-    private static Path log;
+    private static AppProcess gateway;
 
     @BeforeAll
     static void start() throws Exception {
         new StackResource().start();
         TargetDatabases.ensure();
         Path tls = TestStack.ROOT.resolve(".stack/tls");
-        log = Files.createTempFile("gateway-drain-it", ".log");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dquarkus.config.locations=" + TestStack.ENV_FILE.toAbsolutePath() + "," + TestStack.SECRETS_FILE.toAbsolutePath(),
+        gateway = AppProcess.start("gateway", HTTP_PORT, Files.createTempFile("gateway-drain-it", ".log"), List.of(
                 "-Dportcullis.postgres.tls-cert=" + tls.resolve("server.crt"), "-Dportcullis.postgres.tls-key=" + tls.resolve("server.key"),
-                "-Dportcullis.postgres.port=" + PG_PORT, "-Dquarkus.http.port=" + HTTP_PORT,
+                "-Dportcullis.postgres.port=" + PG_PORT,
                 "-Dportcullis.recording.journal-dir=" + Files.createTempDirectory("gateway-drain-journal"),
-                "-Dportcullis.shutdown.grace-period=" + GRACE_MS + "ms",
-                "-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
-        gateway = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-        while (ready() != 200) {
-            if (!gateway.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the gateway process did not become ready; its log:\n" + Files.readString(log));
-            }
-            Thread.sleep(250);
-        }
+                "-Dportcullis.shutdown.grace-period=" + GRACE_MS + "ms"));
         System.setProperty("portcullis.test.gateway-port", String.valueOf(PG_PORT));
     }
 
@@ -89,8 +78,8 @@ class GracefulDrainIT {
     @AfterAll
     static void stop() throws Exception {
         System.clearProperty("portcullis.test.gateway-port");
-        if (gateway != null && gateway.isAlive()) {
-            gateway.destroyForcibly().waitFor();
+        if (gateway != null && gateway.process().isAlive()) {
+            gateway.process().destroyForcibly().waitFor();
         }
     }
 
@@ -107,7 +96,7 @@ class GracefulDrainIT {
         KillStopsTheStatementTest.awaitBackend("drained_sleep", true, 20);
 
         long sigterm = System.nanoTime();
-        gateway.destroy(); // SIGTERM
+        gateway.process().destroy(); // SIGTERM
         List<String> timeline = new ArrayList<>();
 
         long notReady = awaitMillis(sigterm, () -> ready() != 200, 3_000);
@@ -136,13 +125,13 @@ class GracefulDrainIT {
         assertTrue(idleEnded.getMessage().contains("gateway is shutting down") || idleEnded.getSQLState().startsWith("08"),
                 idleEnded.getMessage());
 
-        assertTrue(gateway.waitFor(30, TimeUnit.SECONDS), "the gateway exits after its drain");
-        timeline.add("the process exited " + elapsed(sigterm) + " ms after SIGTERM (status " + gateway.exitValue() + ")");
+        assertTrue(gateway.process().waitFor(30, TimeUnit.SECONDS), "the gateway exits after its drain");
+        timeline.add("the process exited " + elapsed(sigterm) + " ms after SIGTERM (status " + gateway.process().exitValue() + ")");
 
         TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark, e -> e.get("session_id").asText().equals(idleId),
                 SessionEventsTopic::ended, Duration.ofSeconds(30));
         assertEquals("gateway_shutdown", events.lastEntry().getValue().get("reason").asText());
-        String output = Files.readString(log);
+        String output = Files.readString(gateway.log());
         timeline.add("gateway log: " + output.lines().filter(l -> l.contains("drain:")).map(String::strip).toList());
         System.out.println("drain timeline:\n  " + String.join("\n  ", timeline));
         assertFalse(output.contains("ERROR"), "no error logged during the drain and shutdown:\n" + output);

@@ -3,13 +3,13 @@ package dev.portcullis.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.portcullis.contract.testing.AppProcess;
 import dev.portcullis.gateway.testing.Jdbc;
 import dev.portcullis.gateway.testing.MaskingTargets;
 import dev.portcullis.gateway.testing.PolicyTargets;
 import dev.portcullis.gateway.testing.RawPgClient;
 import dev.portcullis.gateway.testing.StackResource;
 import dev.portcullis.gateway.testing.TestStack;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.regex.Matcher;
@@ -39,50 +38,25 @@ class LargeMaskedResultIT {
     private static final int PG_PORT = 25440;
     private static final int HTTP_PORT = 18195;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
-    private static Process gateway;
-    private static Path log;
+    private static AppProcess gateway;
 
     @BeforeAll
     static void start() throws Exception {
         new StackResource().start();
         MaskingTargets.bigUsers(ROWS);
         Path tls = TestStack.ROOT.resolve(".stack/tls");
-        log = Files.createTempFile("gateway-it", ".log");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:MaxDirectMemorySize=64m",
-                "-Dquarkus.config.locations=" + TestStack.ENV_FILE.toAbsolutePath() + "," + TestStack.SECRETS_FILE.toAbsolutePath(),
+        gateway = AppProcess.start("gateway", HTTP_PORT, Files.createTempFile("gateway-it", ".log"), List.of(
+                "-XX:MaxDirectMemorySize=64m",
                 "-Dportcullis.postgres.tls-cert=" + tls.resolve("server.crt"), "-Dportcullis.postgres.tls-key=" + tls.resolve("server.key"),
-                "-Dportcullis.postgres.port=" + PG_PORT, "-Dquarkus.http.port=" + HTTP_PORT,
-                "-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
-        gateway = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (!ready()) {
-            if (!gateway.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the gateway process did not become ready; its log:\n" + Files.readString(log));
-            }
-            Thread.sleep(250);
-        }
+                "-Dportcullis.postgres.port=" + PG_PORT));
         System.setProperty("portcullis.test.gateway-port", String.valueOf(PG_PORT));
-    }
-
-    private static boolean ready() {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + HTTP_PORT + "/q/health/ready")).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 
     @AfterAll
     static void stop() throws Exception {
         System.clearProperty("portcullis.test.gateway-port");
         if (gateway != null) {
-            gateway.destroy();
-            gateway.waitFor();
+            gateway.close();
         }
     }
 
@@ -121,7 +95,7 @@ class LargeMaskedResultIT {
         System.out.printf("masked %d rows through the gateway in %.1f s (%.0f rows/s); gateway heap now %d MB%n", seen, seconds,
                 seen / seconds, heapUsedBytes() >> 20);
         assertEquals(ROWS, seen, "every row arrived");
-        assertTrue(gateway.isAlive(), "the gateway survived with -Xmx256m");
+        assertTrue(gateway.process().isAlive(), "the gateway survived with -Xmx256m");
     }
 
     @Test

@@ -60,6 +60,11 @@ public final class AppProcess implements AutoCloseable {
         return log;
     }
 
+    /** The OS process, for tests that signal it themselves (a SIGTERM timeline, say). */
+    public Process process() {
+        return process;
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroy();

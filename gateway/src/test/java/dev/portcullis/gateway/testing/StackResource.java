@@ -1,45 +1,23 @@
 package dev.portcullis.gateway.testing;
 
+import dev.portcullis.contract.testing.StackEnv;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import java.io.IOException;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
 
 /**
- * Makes sure the real dependencies run (starting them with {@code dev-services/stack up --deps-only} if they
- * do not) and that the gateway's database schema is migrated, before a @QuarkusTest gateway starts.
+ * Makes sure the real dependencies run ({@link StackEnv#ensureUp}) and that the gateway's database schema is migrated,
+ * before a @QuarkusTest gateway starts.
  */
 public class StackResource implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public Map<String, String> start() {
-        if (run("status") != 0 && run("up", "--deps-only") != 0) {
-            throw new IllegalStateException("the local stack did not start; see .stack/logs/ and run dev-services/stack up --deps-only");
-        }
+        StackEnv.ensureUp();
         String url = "jdbc:postgresql://" + TestStack.host() + ":" + TestStack.get("PG_PORT") + "/" + TestStack.get("PORTCULLIS_DB");
         Flyway.configure().dataSource(url, TestStack.get("PORTCULLIS_DB_USER"), TestStack.get("PORTCULLIS_DB_PASSWORD"))
                 .locations("classpath:db/migration").load().migrate();
         return Map.of();
-    }
-
-    private static int run(String... args) {
-        String[] command = new String[args.length + 1];
-        command[0] = TestStack.ROOT.resolve("dev-services/stack").toString();
-        System.arraycopy(args, 0, command, 1, args.length);
-        try {
-            Process p = new ProcessBuilder(command).inheritIO().start();
-            if (!p.waitFor(10, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                return -1;
-            }
-            return p.exitValue();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run " + command[0], e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
     }
 
     @Override
