@@ -4,9 +4,7 @@ import dev.portcullis.gateway.protocol.postgres.sql.ParseTree;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
@@ -77,80 +75,16 @@ public final class Lineage {
      */
     public static List<ColumnLineage> of(Statement statement, Catalog catalog) {
         try {
-            Out out = new Lineage(catalog).statement(statement);
-            return out == null ? null : List.copyOf(out.columns);
+            Output out = new Lineage(catalog).statement(statement);
+            return out == null ? null : List.copyOf(out.columns());
         } catch (Unfollowable | StackOverflowError e) {
-            return null;
-        }
-    }
-
-    // ---- relations and scopes ------------------------------------------------------------------------------
-
-    /** The output of a query: its column names (null where none can be told) and lineages, in order. */
-    private record Out(List<String> names, List<ColumnLineage> columns) {
-        ColumnLineage whole() {
-            ColumnLineage all = ColumnLineage.CONSTANT;
-            for (ColumnLineage c : columns) {
-                all = all.and(c);
-            }
-            return all;
-        }
-    }
-
-    /**
-     * A relation in a {@code FROM} clause as the query sees it.
-     *
-     * @param alias  the name that qualifies its columns (its alias, else its table name)
-     * @param schema its schema when it is a table named with one, for {@code schema.table.column}
-     * @param out    its columns; null names: a function whose columns are not named, each carrying {@code any}
-     */
-    private record Rel(String alias, String schema, Out out, ColumnLineage any) {
-        boolean namesKnown() {
-            return out != null;
-        }
-
-        ColumnLineage column(String name) {
-            if (out == null) {
-                return any;
-            }
-            ColumnLineage found = null;
-            for (int i = 0; i < out.names.size(); i++) {
-                if (name.equals(out.names.get(i))) {
-                    found = found == null ? out.columns.get(i) : found.and(out.columns.get(i));
-                }
-            }
-            return found;
-        }
-
-        ColumnLineage whole() {
-            return out == null ? any.asDerived() : out.whole().asDerived();
-        }
-    }
-
-    /** The relations of one query level, the level around it (for correlated references) and the CTEs in scope. */
-    private static final class Scope {
-        final Scope outer;
-        final List<Rel> rels = new ArrayList<>();
-        final Map<String, Out> ctes = new HashMap<>();
-
-        Scope(Scope outer) {
-            this.outer = outer;
-        }
-
-        Out cte(String name) {
-            for (Scope s = this; s != null; s = s.outer) {
-                Out o = s.ctes.get(name);
-                if (o != null) {
-                    return o;
-                }
-            }
             return null;
         }
     }
 
     // ---- statements ----------------------------------------------------------------------------------------
 
-    private Out statement(Statement statement) {
+    private Output statement(Statement statement) {
         if (statement instanceof Select select) {
             return select(select, null);
         }
@@ -179,9 +113,9 @@ public final class Lineage {
     }
 
     /** The RETURNING list of a data-modifying statement, over its target and the relations it reads. */
-    private Out returning(List<WithItem<?>> with, Table target, FromItem from, List<Join> joins, ReturningClause returning) {
+    private Output returning(List<WithItem<?>> with, Table target, FromItem from, List<Join> joins, ReturningClause returning) {
         if (returning == null || returning.isEmpty()) {
-            return new Out(List.of(), List.of());
+            return new Output(List.of(), List.of());
         }
         Scope scope = new Scope(null);
         withItems(with, scope);
@@ -197,7 +131,7 @@ public final class Lineage {
         return selectItems(returning, scope);
     }
 
-    private Out select(Select select, Scope outer) {
+    private Output select(Select select, Scope outer) {
         Scope scope = new Scope(outer);
         withItems(select.getWithItemsList(), scope);
         if (select instanceof PlainSelect plain) {
@@ -213,7 +147,7 @@ public final class Lineage {
             return select(parenthesed.getSelect(), scope);
         }
         if (select instanceof TableStatement table) {
-            return rel(table.getTable(), scope).out; // TABLE t: SELECT * FROM t
+            return rel(table.getTable(), scope).out(); // TABLE t: SELECT * FROM t
         }
         return null;
     }
@@ -235,7 +169,7 @@ public final class Lineage {
                     columnNames.add(ParseTree.identifier(item.getExpression().toString()));
                 }
             }
-            Out out = recursive ? recursiveCte(w, name, columnNames, scope) : renamed(cteBody(w, scope), columnNames);
+            Output out = recursive ? recursiveCte(w, name, columnNames, scope) : renamed(cteBody(w, scope), columnNames);
             if (out == null) {
                 throw new Unfollowable(); // its column count is unknown, so no query over it can be followed
             }
@@ -243,7 +177,7 @@ public final class Lineage {
         }
     }
 
-    private Out cteBody(WithItem<?> w, Scope scope) {
+    private Output cteBody(WithItem<?> w, Scope scope) {
         if (w.getSelect() != null) {
             return select(w.getSelect(), scope);
         }
@@ -257,51 +191,51 @@ public final class Lineage {
      * A recursive CTE reads itself: its lineage is the fixed point reached by reading it again with what it was
      * found to carry so far. Sources only grow, and are finite, so it ends; a bound keeps hostile input cheap.
      */
-    private Out recursiveCte(WithItem<?> w, String name, List<String> columnNames, Scope scope) {
-        Out guess = null;
+    private Output recursiveCte(WithItem<?> w, String name, List<String> columnNames, Scope scope) {
+        Output guess = null;
         for (int round = 0; round < 8; round++) {
             Scope inner = new Scope(scope);
             if (guess != null) {
                 inner.ctes.put(name, guess);
             } else if (columnNames != null) {
-                inner.ctes.put(name, new Out(columnNames, columnNames.stream().map(n -> ColumnLineage.CONSTANT).toList()));
+                inner.ctes.put(name, new Output(columnNames, columnNames.stream().map(n -> ColumnLineage.CONSTANT).toList()));
             }
-            Out next = renamed(cteBody(w, inner), columnNames);
+            Output next = renamed(cteBody(w, inner), columnNames);
             if (next == null) {
                 return null;
             }
             if (next.equals(guess)) {
                 return next;
             }
-            if (guess != null && guess.columns.size() == next.columns.size()) {
+            if (guess != null && guess.columns().size() == next.columns().size()) {
                 List<ColumnLineage> merged = new ArrayList<>();
-                for (int i = 0; i < next.columns.size(); i++) {
-                    ColumnLineage a = guess.columns.get(i);
-                    ColumnLineage b = next.columns.get(i);
+                for (int i = 0; i < next.columns().size(); i++) {
+                    ColumnLineage a = guess.columns().get(i);
+                    ColumnLineage b = next.columns().get(i);
                     merged.add(a.equals(b) ? a : a.and(b));
                 }
-                next = new Out(next.names, merged);
+                next = new Output(next.names(), merged);
             }
             guess = next;
         }
         return null;
     }
 
-    private static Out renamed(Out out, List<String> names) {
+    private static Output renamed(Output out, List<String> names) {
         if (out == null || names == null) {
             return out;
         }
-        if (names.size() > out.columns.size()) {
+        if (names.size() > out.columns().size()) {
             return null;
         }
-        List<String> all = new ArrayList<>(out.names);
+        List<String> all = new ArrayList<>(out.names());
         for (int i = 0; i < names.size(); i++) {
             all.set(i, names.get(i));
         }
-        return new Out(all, out.columns);
+        return new Output(all, out.columns());
     }
 
-    private Out plainSelect(PlainSelect select, Scope scope) {
+    private Output plainSelect(PlainSelect select, Scope scope) {
         if (select.getFromItem() != null) {
             scope.rels.add(rel(select.getFromItem(), scope));
         }
@@ -328,35 +262,35 @@ public final class Lineage {
         return false;
     }
 
-    private Out selectItems(List<SelectItem<?>> items, Scope scope) {
+    private Output selectItems(List<SelectItem<?>> items, Scope scope) {
         List<String> names = new ArrayList<>();
         List<ColumnLineage> columns = new ArrayList<>();
         for (SelectItem<?> item : items) {
             Expression e = item.getExpression();
             if (e instanceof AllTableColumns all) {
-                Rel r = find(scope, all.getTable());
+                RangeEntry r = find(scope, all.getTable());
                 if (r == null || !r.namesKnown() || hasModifiers(all)) {
                     return null;
                 }
-                names.addAll(r.out.names);
-                columns.addAll(r.out.columns);
+                names.addAll(r.out().names());
+                columns.addAll(r.out().columns());
             } else if (e instanceof AllColumns all) {
                 if (hasModifiers(all)) {
                     return null;
                 }
-                for (Rel r : scope.rels) {
+                for (RangeEntry r : scope.rels) {
                     if (!r.namesKnown()) {
                         return null;
                     }
-                    names.addAll(r.out.names);
-                    columns.addAll(r.out.columns);
+                    names.addAll(r.out().names());
+                    columns.addAll(r.out().columns());
                 }
             } else {
                 names.add(item.getAlias() != null ? ParseTree.identifier(item.getAlias().getName()) : nameOf(e));
                 columns.add(expression(e, scope));
             }
         }
-        return new Out(names, columns);
+        return new Output(names, columns);
     }
 
     private static boolean hasModifiers(AllColumns all) {
@@ -378,27 +312,27 @@ public final class Lineage {
         return null;
     }
 
-    private Out setOperation(SetOperationList set, Scope scope) {
-        Out result = null;
+    private Output setOperation(SetOperationList set, Scope scope) {
+        Output result = null;
         for (Select branch : set.getSelects()) {
-            Out out = select(branch, scope);
-            if (out == null || (result != null && out.columns.size() != result.columns.size())) {
+            Output out = select(branch, scope);
+            if (out == null || (result != null && out.columns().size() != result.columns().size())) {
                 return null;
             }
             if (result == null) {
-                result = new Out(out.names, out.columns.stream().map(ColumnLineage::asDerived).toList());
+                result = new Output(out.names(), out.columns().stream().map(ColumnLineage::asDerived).toList());
             } else {
                 List<ColumnLineage> merged = new ArrayList<>();
-                for (int i = 0; i < out.columns.size(); i++) {
-                    merged.add(result.columns.get(i).and(out.columns.get(i)));
+                for (int i = 0; i < out.columns().size(); i++) {
+                    merged.add(result.columns().get(i).and(out.columns().get(i)));
                 }
-                result = new Out(result.names, merged);
+                result = new Output(result.names(), merged);
             }
         }
         return result;
     }
 
-    private Out values(Values values, Scope scope) {
+    private Output values(Values values, Scope scope) {
         ExpressionList<?> rows = values.getExpressions();
         if (rows == null || rows.isEmpty()) {
             return null;
@@ -437,12 +371,12 @@ public final class Lineage {
         for (int i = 1; i <= columns.size(); i++) {
             names.add("column" + i);
         }
-        return new Out(names, columns);
+        return new Output(names, columns);
     }
 
     // ---- FROM items ----------------------------------------------------------------------------------------
 
-    private Rel rel(FromItem item, Scope scope) {
+    private RangeEntry rel(FromItem item, Scope scope) {
         Alias alias = item.getAlias();
         String aliasName = alias == null ? null : ParseTree.identifier(alias.getName());
         List<String> aliasColumns = aliasColumns(alias);
@@ -452,9 +386,9 @@ public final class Lineage {
             if (name == null) {
                 return unknownRel(aliasName);
             }
-            Out cte = schema == null ? scope.cte(name) : null;
+            Output cte = schema == null ? scope.cte(name) : null;
             if (cte != null) {
-                return new Rel(aliasName != null ? aliasName : name, null, renamed(cte, aliasColumns), null);
+                return new RangeEntry(aliasName != null ? aliasName : name, null, renamed(cte, aliasColumns), null);
             }
             Catalog.Relation r = catalog.relation(schema, name);
             if (r == null) {
@@ -464,32 +398,32 @@ public final class Lineage {
             for (String c : r.columns()) {
                 columns.add(r.opaque() ? ColumnLineage.UNKNOWN : ColumnLineage.plain(new Source(r.schema(), r.name(), c)));
             }
-            Out out = renamed(new Out(r.columns(), columns), aliasColumns);
-            return new Rel(aliasName != null ? aliasName : r.name(), aliasName != null ? null : r.schema(), out, null);
+            Output out = renamed(new Output(r.columns(), columns), aliasColumns);
+            return new RangeEntry(aliasName != null ? aliasName : r.name(), aliasName != null ? null : r.schema(), out, null);
         }
         if (item instanceof ParenthesedSelect ps) {
-            Out out = renamed(select(ps.getSelect(), scope), aliasColumns);
-            return out == null ? unknownRel(aliasName) : new Rel(aliasName, null, out, null);
+            Output out = renamed(select(ps.getSelect(), scope), aliasColumns);
+            return out == null ? unknownRel(aliasName) : new RangeEntry(aliasName, null, out, null);
         }
         if (item instanceof Values v) {
-            Out out = renamed(values(v, scope), aliasColumns);
-            return out == null ? unknownRel(aliasName) : new Rel(aliasName, null, out, null);
+            Output out = renamed(values(v, scope), aliasColumns);
+            return out == null ? unknownRel(aliasName) : new RangeEntry(aliasName, null, out, null);
         }
         if (item instanceof TableFunction tf) {
             ColumnLineage args = expression(tf.getFunction(), scope).asDerived();
             if (aliasColumns != null) {
-                return new Rel(aliasName, null, new Out(aliasColumns, aliasColumns.stream().map(n -> args).toList()), null);
+                return new RangeEntry(aliasName, null, new Output(aliasColumns, aliasColumns.stream().map(n -> args).toList()), null);
             }
-            return new Rel(aliasName != null ? aliasName : nameOf(tf.getFunction()), null, null, args);
+            return new RangeEntry(aliasName != null ? aliasName : nameOf(tf.getFunction()), null, null, args);
         }
         if (item instanceof ParenthesedFromItem pf) {
-            Rel inner = rel(pf.getFromItem(), scope);
+            RangeEntry inner = rel(pf.getFromItem(), scope);
             if (pf.getJoins() == null || pf.getJoins().isEmpty()) {
                 // (VALUES ...) v(a, b), (SELECT ...) s: the parentheses' alias names the inner relation
-                return aliasName == null ? inner : new Rel(aliasName, null, renamed(inner.out, aliasColumns), inner.any);
+                return aliasName == null ? inner : new RangeEntry(aliasName, null, renamed(inner.out(), aliasColumns), inner.any());
             }
             // (a JOIN b): its relations join the scope; the last one stands for the whole under its alias
-            Rel last = inner;
+            RangeEntry last = inner;
             scope.rels.add(last);
             for (Join j : pf.getJoins()) {
                 last = rel(j.getRightItem(), scope);
@@ -501,8 +435,8 @@ public final class Lineage {
         return unknownRel(aliasName);
     }
 
-    private static Rel unknownRel(String alias) {
-        return new Rel(alias, null, null, ColumnLineage.UNKNOWN);
+    private static RangeEntry unknownRel(String alias) {
+        return new RangeEntry(alias, null, null, ColumnLineage.UNKNOWN);
     }
 
     private static List<String> aliasColumns(Alias alias) {
@@ -513,15 +447,15 @@ public final class Lineage {
     }
 
     /** The relation a qualifier names ({@code u}, {@code users}, {@code public.users}), innermost level first. */
-    private static Rel find(Scope scope, Table qualifier) {
+    private static RangeEntry find(Scope scope, Table qualifier) {
         if (qualifier == null) {
             return null;
         }
         String name = ParseTree.identifier(qualifier.getName());
         String schema = ParseTree.identifier(qualifier.getSchemaName());
         for (Scope s = scope; s != null; s = s.outer) {
-            for (Rel r : s.rels) {
-                if (name != null && name.equals(r.alias) && (schema == null || schema.equals(r.schema))) {
+            for (RangeEntry r : s.rels) {
+                if (name != null && name.equals(r.alias()) && (schema == null || schema.equals(r.schema()))) {
                     return r;
                 }
             }
@@ -546,7 +480,7 @@ public final class Lineage {
         Table qualifier = c.getTable();
         boolean qualified = qualifier != null && qualifier.getName() != null && !qualifier.getName().isEmpty();
         if (qualified) {
-            Rel r = find(scope, qualifier);
+            RangeEntry r = find(scope, qualifier);
             if (r == null) {
                 return ColumnLineage.UNKNOWN; // a composite field ((t.col).f) or a name the query does not define
             }
@@ -559,12 +493,12 @@ public final class Lineage {
         ColumnLineage maybe = null;
         for (Scope s = scope; s != null; s = s.outer) {
             ColumnLineage found = null;
-            for (Rel r : s.rels) {
+            for (RangeEntry r : s.rels) {
                 ColumnLineage l = r.namesKnown() ? r.column(name) : null;
                 if (l != null) {
                     found = found == null ? l : found.and(l);
                 } else if (!r.namesKnown()) {
-                    maybe = maybe == null ? r.any : maybe.and(r.any);
+                    maybe = maybe == null ? r.any() : maybe.and(r.any());
                 }
             }
             if (found != null) {
@@ -578,8 +512,8 @@ public final class Lineage {
         }
         search:
         for (Scope s = scope; s != null; s = s.outer) {
-            for (Rel r : s.rels) {
-                if (name != null && name.equals(r.alias)) {
+            for (RangeEntry r : s.rels) {
+                if (name != null && name.equals(r.alias())) {
                     other = r.whole();
                     break search;
                 }
@@ -626,12 +560,12 @@ public final class Lineage {
             if (node instanceof Column c) {
                 found = found.and(column(c, scope));
             } else if (node instanceof AllTableColumns all) {
-                Rel r = find(scope, all.getTable());
+                RangeEntry r = find(scope, all.getTable());
                 found = found.and(r == null ? ColumnLineage.UNKNOWN : r.whole());
             } else if (node instanceof AllColumns) {
                 return; // count(*): no value of any column
             } else if (node instanceof Select sub) {
-                Out out = select(sub, scope);
+                Output out = select(sub, scope);
                 found = found.and(out == null ? ColumnLineage.UNKNOWN : out.whole());
             } else {
                 for (Field f : ParseTree.fields(type)) {
