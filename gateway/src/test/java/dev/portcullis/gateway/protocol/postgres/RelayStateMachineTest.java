@@ -11,6 +11,7 @@ import dev.portcullis.gateway.policy.StackDecider;
 import dev.portcullis.gateway.protocol.postgres.codec.PgFrameDecoder;
 import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
 import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
+import dev.portcullis.gateway.protocol.postgres.sql.ResultStatements;
 import dev.portcullis.gateway.protocol.postgres.sql.SqlAnalyzer;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.SessionRegistry;
@@ -123,7 +124,17 @@ class RelayStateMachineTest {
             }
         }
         ByteBuf description = Unpooled.wrappedBuffer(new Wire.Stream().rowDescription(TEXT_COLUMN).bytes());
-        masks.plan(session, RowDescription.decode(description)).get(10, TimeUnit.SECONDS);
+        for (String text : texts) {
+            List<ResultStatements.ResultStatement> statements = new java.util.ArrayList<>(ResultStatements.of(text));
+            for (var s : sql.analyze(text, null).statements()) {
+                if (s.copy() != null && s.copy().source() != null) {
+                    statements.addAll(ResultStatements.of(s.copy().source())); // a COPY's columns are its query's
+                }
+            }
+            for (ResultStatements.ResultStatement statement : statements) {
+                masks.plan(session, RowDescription.decode(description), statement).get(10, TimeUnit.SECONDS);
+            }
+        }
         description.release();
     }
 

@@ -13,7 +13,7 @@ public final class ResultStatements {
 
     /** What a statement's result columns carry. */
     public enum Kind {
-        /** a query: its {@link ResultStatement#tree()} says (null: it could not be parsed) */
+        /** a query: its {@link ResultStatement#tree()} says */
         QUERY,
         /** rows that hold no table data: {@code SHOW}, {@code EXPLAIN} */
         NO_TABLE_DATA,
@@ -21,8 +21,16 @@ public final class ResultStatements {
         OPAQUE
     }
 
-    /** @param tree the parse tree of a {@link Kind#QUERY}; null otherwise, or when it could not be parsed */
-    public record ResultStatement(Kind kind, Statement tree) {
+    /**
+     * @param parserText for a {@link Kind#QUERY}, its text as the parser reads it, literals replaced (literals carry
+     *                   no column, so every statement of one shape shares it); null otherwise, or when too long to parse
+     */
+    public record ResultStatement(Kind kind, String parserText) {
+
+        /** Its parse tree, parsed now (within {@link QueryParser#PARSE_BUDGET}); null when there is none. */
+        public Statement tree() {
+            return parserText == null ? null : QueryParser.tree(parserText, System.nanoTime() + QueryParser.PARSE_BUDGET.toNanos());
+        }
     }
 
     /** Texts longer than this are not parsed again for lineage: their results' lineage is unknown. */
@@ -31,7 +39,7 @@ public final class ResultStatements {
     private ResultStatements() {
     }
 
-    /** The statements of the text, in order. Never throws; parses within {@link QueryParser#PARSE_BUDGET} in all. */
+    /** The statements of the text, in order, unparsed. Never throws. */
     public static List<ResultStatement> of(String text) {
         List<ResultStatement> out = new ArrayList<>();
         Tokens t;
@@ -40,14 +48,13 @@ public final class ResultStatements {
         } catch (RuntimeException | StackOverflowError e) {
             return out;
         }
-        long deadline = System.nanoTime() + QueryParser.PARSE_BUDGET.toNanos();
         for (int[] range : SqlAnalyzer.split(t)) {
-            out.add(statement(t, range[0], range[1], deadline));
+            out.add(statement(t, range[0], range[1]));
         }
         return out;
     }
 
-    private static ResultStatement statement(Tokens t, int from, int to, long deadline) {
+    private static ResultStatement statement(Tokens t, int from, int to) {
         String first = t.isPunct(from, '(') ? "(" : t.upperWord(from);
         if (first == null) {
             return new ResultStatement(Kind.OPAQUE, null);
@@ -55,8 +62,7 @@ public final class ResultStatements {
         switch (first) {
             case "SELECT", "VALUES", "TABLE", "WITH", "(", "INSERT", "UPDATE", "DELETE", "MERGE" -> {
                 StatementText.ParserInput input = StatementText.forParser(t, from, to, MAX_TOKENS, false);
-                Statement tree = input.tokenCount() > MAX_TOKENS ? null : QueryParser.tree(input.text(), deadline);
-                return new ResultStatement(Kind.QUERY, tree);
+                return new ResultStatement(Kind.QUERY, input.tokenCount() > MAX_TOKENS ? null : input.text());
             }
             case "SHOW", "EXPLAIN" -> {
                 return new ResultStatement(Kind.NO_TABLE_DATA, null);
