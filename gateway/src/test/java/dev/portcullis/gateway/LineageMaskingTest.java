@@ -171,7 +171,7 @@ class LineageMaskingTest {
 
     private static String psql(String client, String sql) throws Exception {
         Cli.Result r = Cli.psql(TestStack.token(client), PolicyTargets.DEV,
-                "\\set QUIET on\n\\set ON_ERROR_STOP on\n\\pset format unaligned\n\\pset tuples_only on\n" + sql + "\n");
+                "\\set QUIET on\n\\set ON_ERROR_STOP on\n\\pset null (null)\n\\pset format unaligned\n\\pset tuples_only on\n" + sql + "\n");
         assertEquals(0, r.exitCode(), r.all());
         return r.stdout();
     }

@@ -137,7 +137,13 @@ final class ResultLineage {
                 + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
                 + " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
                 + " ORDER BY q.i, a.attnum";
-        return catalogQuery.apply(target, sql).thenAccept(rows -> {
+        CompletableFuture<List<String[]>> answer;
+        try {
+            answer = catalogQuery.apply(target, sql);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e); // fails the plan, never the relay
+        }
+        return answer.thenAccept(rows -> {
             Map<Integer, List<String>> columns = new HashMap<>();
             Map<Integer, String[]> relation = new HashMap<>();
             for (String[] r : rows) {

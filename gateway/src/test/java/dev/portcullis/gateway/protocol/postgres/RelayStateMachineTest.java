@@ -125,14 +125,20 @@ class RelayStateMachineTest {
         }
         ByteBuf description = Unpooled.wrappedBuffer(new Wire.Stream().rowDescription(TEXT_COLUMN).bytes());
         for (String text : texts) {
-            List<ResultStatements.ResultStatement> statements = new java.util.ArrayList<>(ResultStatements.of(text));
-            for (var s : sql.analyze(text, null).statements()) {
-                if (s.copy() != null && s.copy().source() != null) {
-                    statements.addAll(ResultStatements.of(s.copy().source())); // a COPY's columns are its query's
-                }
-            }
-            for (ResultStatements.ResultStatement statement : statements) {
+            for (ResultStatements.ResultStatement statement : ResultStatements.of(text)) {
                 masks.plan(session, RowDescription.decode(description), statement).get(10, TimeUnit.SECONDS);
+            }
+            for (var s : sql.analyze(text, null).statements()) {
+                // a COPY's columns are its query's; these tests' planner has no catalog connection, so a COPY of a
+                // table has no plan here (in the relay, PostgreSQL refuses to describe it before any plan is asked for)
+                if (s.copy() != null && s.copy().source() != null) {
+                    try {
+                        masks.plan(session, RowDescription.decode(description), ResultStatements.of(s.copy().source()).get(0))
+                                .get(10, TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        // no plan: the relay must not need one
+                    }
+                }
             }
         }
         description.release();
