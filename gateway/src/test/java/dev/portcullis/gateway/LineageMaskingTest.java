@@ -119,6 +119,9 @@ class LineageMaskingTest {
             assertEquals(List.of(List.of("1", "j***@example.com")), rows(c, "SELECT u.id, s.e FROM users u, LATERAL (SELECT email AS e) s WHERE u.id = 1"));
         }
         assertEquals("Jane Doe|8\n", psql("agent-ci", "SELECT name, length(name) FROM users WHERE id = 1;"));
+        // one Query message of several statements (psql's \; sends them together): each result gets its own statement's lineage
+        assertEquals("1\n***\n***\n***\nJANE DOE\n", psql("agent-ci",
+                "BEGIN \\; SELECT 1 \\; SELECT split_part(email, '@', 1) FROM users ORDER BY id \\; SELECT upper(name) FROM users WHERE id = 1 \\; COMMIT;"));
     }
 
     @Test
