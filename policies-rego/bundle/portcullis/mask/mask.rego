@@ -3,9 +3,15 @@
 #
 # The masking rules are their own data document (masking/data.json, at data.portcullis.masking). Column rules
 # ("columns") name a source column, so they hold however the query names it: SELECT email AS e still reads
-# users.email. Values that leave their column (lower(email), concat(...), row_to_json(u)) are computed columns;
-# the content detectors catch those, and run for the roles in "detector_roles". A grant with scope "unmask"
-# lifts every rule and the detectors; a grant "unmask:<table>.<column>" lifts the rules of that column.
+# users.email. Each column also carries its lineage from the gateway's parse (the source columns that flow into
+# it) and whether it is derived (anything but a plain column reference):
+#   - a column a rule names keeps that rule's method;
+#   - any other column with a masked source in its lineage (split_part(email, '@', 1), email::bytea,
+#     row_to_json(u)) is masked as a whole: redact for text-like types, null for the others;
+#   - a column whose lineage is "unknown" is masked as a whole for the roles that have detectors;
+#   - the content detectors run over every other text-like column for the roles in "detector_roles".
+# A grant with scope "unmask" lifts every rule, the lineage rules and the detectors; a grant
+# "unmask:<table>.<column>" lifts the rules of that column wherever it flows.
 #
 # Undefined when the contract does not match: the gateway then refuses the result rather than guess.
 package portcullis.mask
@@ -21,9 +27,14 @@ decision := {
 	"cache_ttl_s": cache_ttl_s,
 } if access.contract_ok
 
-# One entry per masked column, in column order, with the first matching rule.
+# One entry per masked column, in column order.
 plan := [entry |
 	some i, column in input.result.columns
+	entry := column_entry(i, column)
+]
+
+# A column a rule names: the first matching rule.
+column_entry(i, column) := entry if {
 	rules := matching_rules(column)
 	count(rules) > 0
 	not unmasked(column)
@@ -33,15 +44,41 @@ plan := [entry |
 		"params": object.get(rules[0], "params", {}),
 		"rule": rules[0].rule,
 	}
+} else := entry if {
+	# Values of a masked column, reshaped: masked as a whole, under the rule of the first masked source.
+	rules := lineage_rules(column)
+	count(rules) > 0
+	entry := {"column": i, "method": whole_method(column), "params": {}, "rule": rules[0].rule}
+} else := entry if {
+	unknown_lineage(column)
+	count(detectors) > 0
+	entry := {"column": i, "method": whole_method(column), "params": {}, "rule": "mask/unknown-lineage"}
+}
+
+matching_rules(column) := rules_for(column) if not column.computed
+
+rules_for(source) := [rule |
+	some rule in data.portcullis.masking.columns
+	rule.column == lower(source.column)
+	matches_optional(rule, "table", lower(source.table))
+	matches_optional(rule, "schema", lower(source.schema))
 ]
 
-matching_rules(column) := [rule |
-	not column.computed
-	some rule in data.portcullis.masking.columns
-	rule.column == lower(column.column)
-	matches_optional(rule, "table", lower(column.table))
-	matches_optional(rule, "schema", lower(column.schema))
+# The rules of the column's masked sources that no grant lifts, in lineage order.
+lineage_rules(column) := [rules_for(source)[0] |
+	some source in lineage(column)
+	count(rules_for(source)) > 0
+	not unmasked(source)
 ]
+
+# An input without lineage (a gateway older than the lineage contract) counts as unknown: it fails closed.
+lineage(column) := column.lineage if is_array(column.lineage)
+
+unknown_lineage(column) if not is_array(object.get(column, "lineage", "unknown"))
+
+whole_method(column) := "redact" if {
+	lower(column.type) in data.portcullis.masking.text_types
+} else := "null"
 
 matches_optional(rule, key, _) if not key in object.keys(rule)
 

@@ -63,8 +63,18 @@ public record DecisionInput(int contract, IdentityInput identity, ConnectionInpu
         public record Result(List<Column> columns) {
         }
 
-        /** A result column; {@code schema}, {@code table} and {@code column} are null for a computed one. */
-        public record Column(String name, String type, boolean computed, String schema, String table, String column) {
+        /**
+         * A result column; {@code schema}, {@code table} and {@code column} are null for a computed one.
+         *
+         * @param lineage the {@code schema.table.column} sources that flow into it ({@code List<Source>}), or
+         *                {@link #UNKNOWN_LINEAGE}
+         * @param derived it is not a plain column reference
+         */
+        public record Column(String name, String type, boolean computed, String schema, String table, String column,
+                Object lineage, boolean derived) {
         }
+
+        /** The contract's word for a lineage the gateway cannot tell. */
+        public static final String UNKNOWN_LINEAGE = "unknown";
     }
 }

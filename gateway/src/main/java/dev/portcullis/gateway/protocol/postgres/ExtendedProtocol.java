@@ -6,6 +6,7 @@ import dev.portcullis.gateway.protocol.postgres.codec.FrontendMessages;
 import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
 import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
 import dev.portcullis.gateway.protocol.postgres.sql.PreparedStatements;
+import dev.portcullis.gateway.protocol.postgres.sql.ResultStatements;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.util.ArrayDeque;
@@ -33,12 +34,45 @@ final class ExtendedProtocol {
     static final class Statement {
         final ResultRelay.CopyPlan copy;
         final long requestSeq;
+        /** The SQL text it was parsed from (null: not known), whose column lineage a plan may need. */
+        private final String text;
         boolean describing;
         Shape shape;
 
-        Statement(ResultRelay.CopyPlan copy, long requestSeq) {
+        Statement(ResultRelay.CopyPlan copy, long requestSeq, String text) {
             this.copy = copy;
             this.requestSeq = requestSeq;
+            this.text = text;
+        }
+
+        /** What its rows are made of; null when its text is not known or holds other than one statement. */
+        ResultStatements.ResultStatement resultStatement() {
+            List<ResultStatements.ResultStatement> all = text == null ? List.of() : ResultStatements.of(text);
+            return all.size() == 1 ? all.get(0) : null;
+        }
+    }
+
+    /** The statements of a simple Query, and which of them the backend is answering (each ends with its CommandComplete). */
+    static final class QueryStatements {
+        private final String text;
+        private List<ResultStatements.ResultStatement> statements;
+        private int answering;
+
+        QueryStatements(String text) {
+            this.text = text;
+        }
+
+        /** The statement whose result comes now; null past the last one. Split on first need: most results need none. */
+        ResultStatements.ResultStatement current() {
+            if (statements == null) {
+                statements = ResultStatements.of(text);
+            }
+            return answering < statements.size() ? statements.get(answering) : null;
+        }
+
+        /** The current statement's result ended. */
+        void ended() {
+            answering++;
         }
     }
 
@@ -69,11 +103,21 @@ final class ExtendedProtocol {
      * @param copies     the COPY TO STDOUT plans of a Query, in order
      * @param requestSeq the recorded request whose results these are (0: none)
      * @param injected   for {@link Kind#INJECTED_DESCRIBE}: the describe the gateway made
+     * @param query      for a {@link Kind#QUERY} with SQL text: its statements
      */
     record Expect(Kind kind, Statement statement, Portal portal, boolean swallow, ArrayDeque<ResultRelay.CopyPlan> copies,
-            long requestSeq, long sentNanos, InjectedDescribe injected) {
+            long requestSeq, long sentNanos, InjectedDescribe injected, QueryStatements query) {
         static Expect of(Kind kind, Statement statement, Portal portal, boolean swallow) {
-            return new Expect(kind, statement, portal, swallow, null, 0, 0, null);
+            return new Expect(kind, statement, portal, swallow, null, 0, 0, null, null);
+        }
+
+        /** The statement this RowDescription answer describes: a described statement's or portal's, else the Query's current one. */
+        ResultStatements.ResultStatement resultStatement() {
+            Statement s = kind == Kind.DESCRIBE_STATEMENT ? statement : kind == Kind.DESCRIBE_PORTAL ? portal.statement : null;
+            if (s != null) {
+                return s.resultStatement();
+            }
+            return query != null ? query.current() : null;
         }
 
         boolean describes() {
@@ -129,11 +173,12 @@ final class ExtendedProtocol {
     void forwarding(ByteBuf frame, byte type, List<ResultRelay.CopyPlan> copies, long requestSeq) {
         switch (type) {
             case PgProtocol.QUERY, PgProtocol.FUNCTION_CALL -> expected.add(new Expect(Kind.QUERY, null, null, false,
-                    new ArrayDeque<>(copies), requestSeq, System.nanoTime(), null));
+                    new ArrayDeque<>(copies), requestSeq, System.nanoTime(), null,
+                    type == PgProtocol.QUERY ? new QueryStatements(FrontendMessage.Query.decode(frame).text()) : null));
             case PgProtocol.SYNC -> expected.add(Expect.of(Kind.SYNC, null, null, false));
             case PgProtocol.PARSE -> {
-                statements.put(FrontendMessage.Parse.decode(frame).statement(),
-                        new Statement(copies.isEmpty() ? null : copies.get(0), requestSeq));
+                FrontendMessage.Parse parse = FrontendMessage.Parse.decode(frame);
+                statements.put(parse.statement(), new Statement(copies.isEmpty() ? null : copies.get(0), requestSeq, parse.text()));
                 expected.add(Expect.of(Kind.PARSE, null, null, false));
             }
             case PgProtocol.BIND -> {
@@ -144,7 +189,7 @@ final class ExtendedProtocol {
             case PgProtocol.DESCRIBE -> {
                 FrontendMessage.Describe d = FrontendMessage.Describe.decode(frame);
                 if (d.what() == 'S') {
-                    Statement s = statements.computeIfAbsent(d.name(), n -> new Statement(null, 0));
+                    Statement s = statements.computeIfAbsent(d.name(), n -> new Statement(null, 0, null));
                     s.describing = true;
                     expected.add(Expect.of(Kind.DESCRIBE_STATEMENT, s, null, false));
                 } else {
@@ -179,7 +224,7 @@ final class ExtendedProtocol {
             expected.add(Expect.of(Kind.DESCRIBE_PORTAL, null, p, true));
         }
         expected.add(new Expect(Kind.EXECUTE, null, p, false, null, p.statement == null ? 0 : p.statement.requestSeq,
-                System.nanoTime(), null));
+                System.nanoTime(), null, null));
     }
 
     /**
@@ -195,7 +240,7 @@ final class ExtendedProtocol {
         backend.write(FrontendMessages.describe(alloc, 'S', DESCRIBE_STATEMENT), backend.voidPromise());
         backend.write(FrontendMessages.close(alloc, 'S', DESCRIBE_STATEMENT), backend.voidPromise());
         backend.writeAndFlush(synced ? FrontendMessages.sync(alloc) : FrontendMessages.flush(alloc), backend.voidPromise());
-        expected.add(new Expect(Kind.INJECTED_DESCRIBE, null, null, true, null, 0, 0, describe));
+        expected.add(new Expect(Kind.INJECTED_DESCRIBE, null, null, true, null, 0, 0, describe, null));
         return describe.shape;
     }
 

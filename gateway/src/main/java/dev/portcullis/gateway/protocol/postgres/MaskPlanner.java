@@ -12,6 +12,9 @@ import dev.portcullis.gateway.policy.DecisionInput;
 import dev.portcullis.gateway.policy.MaskDecision;
 import dev.portcullis.gateway.policy.PolicyDecider;
 import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
+import dev.portcullis.gateway.protocol.postgres.sql.ResultStatements;
+import dev.portcullis.gateway.protocol.postgres.sql.lineage.ColumnLineage;
+import dev.portcullis.gateway.protocol.postgres.sql.lineage.Source;
 import dev.portcullis.gateway.session.Session;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
@@ -48,8 +51,8 @@ final class MaskPlanner {
     private record TypeKey(String connection, int oid) {
     }
 
-    /** A table's name and its columns by attribute number. */
-    private record Table(String schema, String name, Map<Integer, String> columns) {
+    /** A table's name, its columns by attribute number, and whether it is a view (whose values come from elsewhere). */
+    private record Table(String schema, String name, Map<Integer, String> columns, boolean view) {
     }
 
     /** A type's name and how its values may be rewritten. */
@@ -68,6 +71,7 @@ final class MaskPlanner {
     /** Catalog lookups under way, by what they look up; each entry lives only as long as its query. */
     private final Map<String, CompletableFuture<Void>> lookupsInFlight = new ConcurrentHashMap<>();
     private final Cache<TableKey, Table> tables = Caffeine.newBuilder().maximumSize(20_000).expireAfterWrite(CATALOG_TTL).build();
+    private final ResultLineage lineage;
     private final Cache<TypeKey, Type> types = Caffeine.newBuilder().maximumSize(20_000).expireAfterWrite(CATALOG_TTL).build();
 
     MaskPlanner(PolicyDecider policy, KeyedHash hash, BackendConnector connector, SecretSealer sealer, EventLoopGroup loops,
@@ -78,6 +82,7 @@ final class MaskPlanner {
         this.sealer = sealer;
         this.loops = loops;
         this.timeout = timeout;
+        this.lineage = new ResultLineage((target, sql) -> catalog(target).query(target, sql));
     }
 
     /**
@@ -90,16 +95,53 @@ final class MaskPlanner {
         }
     }
 
-    /** The plan for the rows of this shape. Completes exceptionally with {@link PlanFailure} when there is none. */
-    CompletableFuture<Planned> plan(Session session, RowDescription shape) {
-        return resolve(session.connection(), shape.fields())
+    /**
+     * The plan for the rows of this shape, which {@code statement} produced (null: not known). Completes exceptionally
+     * with {@link PlanFailure} when there is none. A column the row description names (a table column, through any
+     * subqueries) is its own lineage; the statement is parsed for lineage only when some column is computed.
+     */
+    CompletableFuture<Planned> plan(Session session, RowDescription shape, ResultStatements.ResultStatement statement) {
+        TargetConnection target = session.connection();
+        boolean computed = shape.fields().stream().anyMatch(RowDescription.Field::computed);
+        CompletableFuture<List<ColumnLineage>> parsed = computed
+                ? lineage.of(target, statement, shape.fields().size()).exceptionally(e -> {
+                    throw new PlanFailure("cannot read the catalog to follow the result's column lineage: " + rootMessage(e));
+                })
+                : CompletableFuture.completedFuture(null);
+        return resolve(target, shape.fields())
+                .thenCombine(parsed, MaskPlanner::withLineage)
                 .thenCompose(resolved -> session.mask(resolved.stream().map(Resolved::input).toList()).toCompletableFuture()
                         .thenApply(decision -> bind(resolved, decision)));
     }
 
-    /** A column as the policy sees it, and how its values may be rewritten. */
-    /** @param unresolved its table is not one the catalog connection can see (created in the client's open transaction) */
-    private record Resolved(DecisionInput.MaskInput.Column input, MaskPlan.TypeClass typeClass, boolean unresolved) {
+    /**
+     * A column as the policy sees it, and how its values may be rewritten.
+     *
+     * @param unresolved its table is not one the catalog connection can see (created in the client's open transaction)
+     * @param view       the row description names a view's column
+     */
+    private record Resolved(DecisionInput.MaskInput.Column input, MaskPlan.TypeClass typeClass, boolean unresolved, boolean view) {
+    }
+
+    /** The columns with their lineage: their own for a plain column of a table, the parse's for a computed one. */
+    private static List<Resolved> withLineage(List<Resolved> columns, List<ColumnLineage> parsed) {
+        List<Resolved> out = new ArrayList<>(columns.size());
+        for (int i = 0; i < columns.size(); i++) {
+            Resolved r = columns.get(i);
+            DecisionInput.MaskInput.Column c = r.input();
+            ColumnLineage l;
+            if (r.unresolved() || r.view()) {
+                l = ColumnLineage.UNKNOWN;
+            } else if (!c.computed()) {
+                l = new ColumnLineage(Set.of(new Source(c.schema(), c.table(), c.column())), false, false);
+            } else {
+                l = parsed == null ? ColumnLineage.UNKNOWN : parsed.get(i);
+            }
+            Object lineageInput = l.unknown() ? DecisionInput.MaskInput.UNKNOWN_LINEAGE : List.copyOf(l.sources());
+            out.add(new Resolved(new DecisionInput.MaskInput.Column(c.name(), c.type(), c.computed(), c.schema(), c.table(), c.column(),
+                    lineageInput, l.derived()), r.typeClass(), r.unresolved(), r.view()));
+        }
+        return out;
     }
 
     /** The rule that names the gateway's own masking of a column it could not resolve. */
@@ -119,7 +161,7 @@ final class MaskPlanner {
         CompletableFuture<Void> lookups = CompletableFuture.completedFuture(null);
         if (!missingTables.isEmpty()) {
             lookups = lookups.thenCompose(v -> once("tables", target, missingTables, () -> catalog(target).query(target,
-                    "SELECT a.attrelid, n.nspname, c.relname, a.attnum, a.attname FROM pg_catalog.pg_attribute a"
+                    "SELECT a.attrelid, n.nspname, c.relname, a.attnum, a.attname, c.relkind FROM pg_catalog.pg_attribute a"
                             + " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
                             + " WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attrelid IN (" + oids(missingTables) + ")")
                     .thenAccept(rows -> rememberTables(target, missingTables, rows))));
@@ -141,11 +183,11 @@ final class MaskPlanner {
                 if (column == null) {
                     // From a table the catalog connection cannot see: one created in the client's open transaction (or
                     // dropped a moment ago). What it holds cannot be told, so it is redacted (see bind).
-                    columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), true, null, null, null), type.typeClass(),
-                            !f.computed()));
+                    columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), true, null, null, null,
+                            DecisionInput.MaskInput.UNKNOWN_LINEAGE, true), type.typeClass(), !f.computed(), false));
                 } else {
-                    columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), false, table.schema(), table.name(), column),
-                            type.typeClass(), false));
+                    columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), false, table.schema(), table.name(), column,
+                            DecisionInput.MaskInput.UNKNOWN_LINEAGE, false), type.typeClass(), false, table.view()));
                 }
             }
             return columns;
@@ -204,13 +246,13 @@ final class MaskPlanner {
         Map<Integer, Table> found = new HashMap<>();
         for (String[] r : rows) {
             int oid = (int) Long.parseLong(r[0]);
-            Table t = found.computeIfAbsent(oid, k -> new Table(r[1], r[2], new HashMap<>()));
+            Table t = found.computeIfAbsent(oid, k -> new Table(r[1], r[2], new HashMap<>(), ResultLineage.opaque(r[1], r[5])));
             t.columns().put(Integer.parseInt(r[3]), r[4]);
         }
         for (int oid : oids) {
             Table t = found.get(oid);
             if (t != null) {
-                tables.put(new TableKey(target.name(), oid), new Table(t.schema(), t.name(), Map.copyOf(t.columns())));
+                tables.put(new TableKey(target.name(), oid), new Table(t.schema(), t.name(), Map.copyOf(t.columns()), t.view()));
             }
         }
     }

@@ -12,6 +12,7 @@ import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
 import dev.portcullis.gateway.protocol.postgres.sql.Analysis;
 import dev.portcullis.gateway.protocol.postgres.sql.CopyFormat;
 import dev.portcullis.gateway.protocol.postgres.sql.CopyInfo;
+import dev.portcullis.gateway.protocol.postgres.sql.ResultStatements;
 import dev.portcullis.gateway.protocol.postgres.sql.StatementInfo;
 import dev.portcullis.gateway.session.RequestResult;
 import dev.portcullis.gateway.session.Session;
@@ -42,6 +43,8 @@ import org.jboss.logging.Logger;
 final class ResultRelay {
     private static final Logger LOG = Logger.getLogger(ResultRelay.class);
     private static final int MEMO_MAX_ENTRIES = 256;
+    /** Plans of statements with longer texts are not remembered: the memo stays within a few megabytes. */
+    private static final int MEMO_MAX_STATEMENT_CHARS = 4_096;
 
     /** A COPY TO STDOUT's plan and how its rows are written, decided before the COPY ran. */
     record CopyPlan(MaskPlanner.Planned planned, CopyFormat format) {
@@ -138,7 +141,8 @@ final class ResultRelay {
                         if (shape == null) {
                             throw new MaskPlanner.PlanFailure("the COPY's query returns no columns");
                         }
-                        return planner.plan(session, shape);
+                        List<ResultStatements.ResultStatement> source = ResultStatements.of(copy.source());
+                        return planner.plan(session, shape, source.size() == 1 ? source.get(0) : null);
                     })
                     .thenApply(p -> {
                         List<CopyPlan> all = new ArrayList<>(before);
@@ -240,6 +244,9 @@ final class ResultRelay {
                         type == PgProtocol.COMMAND_COMPLETE && failure == null ? commandTag(in, pos, len) : null);
                 endResult();
                 Expect head = protocol.head();
+                if (head != null && head.query() != null && type != PgProtocol.PORTAL_SUSPENDED) {
+                    head.query().ended();
+                }
                 if (head != null && head.kind() == Kind.EXECUTE) {
                     protocol.answered();
                 }
@@ -369,7 +376,11 @@ final class ResultRelay {
                 rows.drop(pos, len);
             }
         }
-        FrameKey probe = new FrameKey(in.slice(pos + 5, len - 5));
+        // A computed column's lineage depends on the statement, which two results of one shape need not share.
+        Expect answered = describe != null ? describe : head != null && head.kind() == Kind.QUERY ? head : null;
+        ResultStatements.ResultStatement statement = answered != null && hasComputedColumn(in, pos) ? answered.resultStatement() : null;
+        String statementKey = statement == null ? "" : statement.kind() + ":" + (statement.parserText() == null ? "" : statement.parserText());
+        FrameKey probe = new FrameKey(in.slice(pos + 5, len - 5), statementKey);
         Remembered known = memo.get(probe);
         if (known != null && known.grantsVersion() == session.grantsVersion() && known.planned().validUnder(planner.revision())) {
             apply(describe, known.planned().plan(), formatsOf(in, pos), null);
@@ -387,7 +398,7 @@ final class ResultRelay {
         int grantsVersion = session.grantsVersion();
         stalled = true;
         flow.hold(Flow.BackendHold.PLANNING);
-        planner.plan(session, shape).whenComplete((planned, err) -> client.executor().execute(() -> {
+        planner.plan(session, shape, statement).whenComplete((planned, err) -> client.executor().execute(() -> {
             if (closed) {
                 return;
             }
@@ -408,10 +419,26 @@ final class ResultRelay {
             LOG.warnf("session %s: no masking plan for a result: %s", session.id(), why);
             apply(describe, null, null, why);
         } else {
-            memo.put(key, new Remembered(planned, grantsVersion));
+            if (key.statement.length() <= MEMO_MAX_STATEMENT_CHARS) {
+                memo.put(key, new Remembered(planned, grantsVersion));
+            }
             apply(describe, planned.plan(), binary, null);
         }
         resume();
+    }
+
+    /** Whether a RowDescription names a column that is no table column (table OID 0, or a whole-row or system column). */
+    private static boolean hasComputedColumn(ByteBuf in, int pos) {
+        int count = in.getUnsignedShort(pos + 5);
+        int p = pos + 7;
+        for (int i = 0; i < count; i++) {
+            p = in.indexOf(p, in.writerIndex(), (byte) 0) + 1;
+            if (in.getInt(p) == 0 || in.getShort(p + 4) <= 0) {
+                return true;
+            }
+            p += 18;
+        }
+        return false;
     }
 
     private static boolean[] formatsOf(ByteBuf in, int pos) {
@@ -545,23 +572,28 @@ final class ResultRelay {
         }
     }
 
-    /** A RowDescription's bytes as a map key: compared by content, copied only to be kept. */
+    /**
+     * A RowDescription's bytes, and the statement's parser text when a column is computed, as a map key: compared by
+     * content, copied only to be kept.
+     */
     private static final class FrameKey {
         private final ByteBuf bytes;
+        private final String statement;
         private final int hash;
 
-        FrameKey(ByteBuf bytes) {
+        FrameKey(ByteBuf bytes, String statement) {
             this.bytes = bytes;
-            this.hash = ByteBufUtil.hashCode(bytes);
+            this.statement = statement;
+            this.hash = ByteBufUtil.hashCode(bytes) * 31 + statement.hashCode();
         }
 
         FrameKey copy() {
-            return new FrameKey(Unpooled.copiedBuffer(bytes));
+            return new FrameKey(Unpooled.copiedBuffer(bytes), statement);
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof FrameKey k && hash == k.hash && ByteBufUtil.equals(bytes, k.bytes);
+            return o instanceof FrameKey k && hash == k.hash && ByteBufUtil.equals(bytes, k.bytes) && statement.equals(k.statement);
         }
 
         @Override

@@ -1,7 +1,6 @@
 package dev.portcullis.gateway.protocol.postgres.sql;
 
 import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -22,7 +21,6 @@ import net.sf.jsqlparser.statement.alter.Alter;
 import net.sf.jsqlparser.statement.analyze.Analyze;
 import net.sf.jsqlparser.statement.comment.Comment;
 import net.sf.jsqlparser.statement.create.index.CreateIndex;
-import net.sf.jsqlparser.statement.create.table.CheckConstraint;
 import net.sf.jsqlparser.statement.create.table.CreateTable;
 import net.sf.jsqlparser.statement.create.view.AlterView;
 import net.sf.jsqlparser.statement.create.view.CreateView;
@@ -30,7 +28,6 @@ import net.sf.jsqlparser.statement.delete.Delete;
 import net.sf.jsqlparser.statement.drop.Drop;
 import net.sf.jsqlparser.statement.insert.Insert;
 import net.sf.jsqlparser.statement.merge.Merge;
-import net.sf.jsqlparser.statement.select.AllTableColumns;
 import net.sf.jsqlparser.statement.select.PlainSelect;
 import net.sf.jsqlparser.statement.select.Select;
 import net.sf.jsqlparser.statement.select.WithItem;
@@ -49,28 +46,6 @@ import net.sf.jsqlparser.statement.upsert.Upsert;
  * not a table.
  */
 final class AstFacts {
-
-    /** The walkable fields of each JSqlParser class: everything but primitives, strings, enums and the parse-tree link. */
-    private static final ClassValue<Field[]> FIELDS = new ClassValue<>() {
-        @Override
-        protected Field[] computeValue(Class<?> type) {
-            List<Field> fields = new ArrayList<>();
-            for (Class<?> c = type; c != null && isJsqlParserClass(c); c = c.getSuperclass()) {
-                for (Field f : c.getDeclaredFields()) {
-                    int mod = f.getModifiers();
-                    Class<?> ft = f.getType();
-                    if (Modifier.isStatic(mod) || Modifier.isTransient(mod) || ft.isPrimitive() || ft == String.class
-                            || ft.isEnum() || ft == Boolean.class || Number.class.isAssignableFrom(ft)
-                            || ft == Character.class || isSkipped(c, f.getName())) {
-                        continue;
-                    }
-                    f.setAccessible(true);
-                    fields.add(f);
-                }
-            }
-            return fields.toArray(new Field[0]);
-        }
-    };
 
     /**
      * Key-word constructs JSqlParser models as function calls although PostgreSQL calls no function for them
@@ -144,19 +119,6 @@ final class AstFacts {
         return false;
     }
 
-    private static boolean isJsqlParserClass(Class<?> c) {
-        return c.getName().startsWith("net.sf.jsqlparser.");
-    }
-
-    /** Fields that hold a table which is not accessed: qualifiers and back-references. */
-    private static boolean isSkipped(Class<?> declaring, String field) {
-        return (declaring == Column.class && field.equals("table"))
-                || (declaring == AllTableColumns.class && field.equals("table"))
-                || (declaring == CheckConstraint.class && field.equals("table"))
-                || (declaring == Select.class && field.equals("forUpdateTable"))
-                || field.equals("withItemsList");
-    }
-
     private void walk(Object node) {
         if (node == null) {
             return;
@@ -181,7 +143,7 @@ final class AstFacts {
             return;
         }
         Class<?> type = node.getClass();
-        if (!isJsqlParserClass(type) || type.isEnum() || !visited.add(node)) {
+        if (!ParseTree.isParserClass(type) || type.isEnum() || !visited.add(node)) {
             return;
         }
         registerWriteTargets(node);
@@ -221,7 +183,7 @@ final class AstFacts {
     }
 
     private void walkFields(Object node) {
-        for (Field f : FIELDS.get(node.getClass())) {
+        for (Field f : ParseTree.fields(node.getClass())) {
             try {
                 walk(f.get(node));
             } catch (IllegalAccessException e) {

@@ -137,6 +137,19 @@ final class QueryParser {
                 null);
     }
 
+    /**
+     * The parse tree of a parser text, or null when it cannot be read by {@code deadline} (System.nanoTime()). Not
+     * cached: a tree is many times the size of its facts; only the column lineage of a new result shape needs one.
+     */
+    static Statement tree(String parserText, long deadline) {
+        try (Watchdog watchdog = new Watchdog(deadline)) {
+            Statement statement = parseStatement(parserText, watchdog);
+            return watchdog.stopped || statement instanceof UnsupportedStatement ? null : statement;
+        } catch (ParseException | RuntimeException | StackOverflowError e) {
+            return null;
+        }
+    }
+
     private static Statement parseStatement(String text, Watchdog watchdog) throws ParseException {
         try {
             return watchdog.watch(newParser(text).withAllowComplexParsing(false)).Statement();

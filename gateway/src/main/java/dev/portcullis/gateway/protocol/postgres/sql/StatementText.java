@@ -91,12 +91,20 @@ final class StatementText {
 
     /** As {@link #forParser(Tokens, int, int)}, but stops once more than {@code maxTokens} tokens are written. */
     static ParserInput forParser(Tokens t, int from, int to, int maxTokens) {
+        return forParser(t, from, to, maxTokens, true);
+    }
+
+    /**
+     * As {@link #forParser(Tokens, int, int, int)}; with {@code shortenLists} false every list element is kept, so the
+     * text has the statement's exact output columns (for the column lineage, which parses a result's statement once).
+     */
+    static ParserInput forParser(Tokens t, int from, int to, int maxTokens, boolean shortenLists) {
         Emitter out = new Emitter(t);
         boolean lastElementIsAtom = false;
         boolean lastElementIsLiteralGroup = false;
         int i = from;
         while (i < to && out.count <= maxTokens) {
-            if (t.isPunct(i, ',')) {
+            if (shortenLists && t.isPunct(i, ',')) {
                 if (lastElementIsAtom) {
                     int end = atomEnd(t, i + 1, to);
                     if (end > 0 && endsElement(t, end, to)) {
@@ -112,7 +120,7 @@ final class StatementText {
                     }
                 }
             }
-            boolean startsElement = i > from && (t.isPunct(i - 1, '(') || t.isPunct(i - 1, '[') || t.isPunct(i - 1, ','));
+            boolean startsElement = shortenLists && i > from && (t.isPunct(i - 1, '(') || t.isPunct(i - 1, '[') || t.isPunct(i - 1, ','));
             if (startsElement) {
                 int end = atomEnd(t, i, to);
                 if (end > 0 && endsElement(t, end, to)) {
@@ -123,7 +131,7 @@ final class StatementText {
                     continue;
                 }
             }
-            if (t.isPunct(i, '(') && i > from && (t.isPunct(i - 1, ',') || t.isWord(i - 1, "VALUES") || t.isPunct(i - 1, '('))) {
+            if (shortenLists && t.isPunct(i, '(') && i > from && (t.isPunct(i - 1, ',') || t.isWord(i - 1, "VALUES") || t.isPunct(i - 1, '('))) {
                 int end = literalGroupEnd(t, i, to);
                 if (end > 0 && endsGroup(t, end, to)) {
                     out.emit(i);
