@@ -30,8 +30,12 @@ final class PgRequest implements Request {
      */
     record Input(String protocol, String message, List<StatementInfo> statements, List<Integer> sequence,
             @JsonProperty("parse_error") String parseError) {
+        private static final List<Integer> SEQUENCE_OF_ONE = List.of(0);
 
         static Input of(String message, List<StatementInfo> inOrder, String parseError) {
+            if (inOrder.size() <= 1) { // most requests: nothing to look for, on the per-Query path
+                return new Input("postgres", message, inOrder, inOrder.isEmpty() ? List.of() : SEQUENCE_OF_ONE, parseError);
+            }
             Map<StatementInfo, Integer> indexes = new HashMap<>();
             List<StatementInfo> distinct = new ArrayList<>();
             List<Integer> sequence = new ArrayList<>(inOrder.size());
@@ -47,7 +51,7 @@ final class PgRequest implements Request {
         }
     }
 
-    /** The {@code details} of its {@code request} event (contract/EVENTS.md): the statements as the policy saw them. */
+    /** The {@code details} of its {@code request} event (contract/EVENTS.md): every statement of the text, in order. */
     record Details(List<StatementInfo> statements) {
     }
 

@@ -55,6 +55,13 @@ class PgRequestTest {
     }
 
     @Test
+    void anEmptyQueryHasAnEmptySequence() {
+        PgRequest r = query(";");
+        assertEquals(List.of(), r.input().statements());
+        assertEquals(List.of(), r.input().sequence());
+    }
+
+    @Test
     void aFunctionCallIsOneStatementInItsOwnSequence() {
         PgRequest r = PgRequest.functionCall(764);
         assertEquals(List.of(0), r.input().sequence());
