@@ -172,7 +172,7 @@ public interface GatewayConfig {
          * request of a shape not decided before waits for OPA at all (the rest come from the session's memo or the
          * cache). A decision costs OPA about a millisecond of CPU, so the budget is for the time OPA and the gateway
          * wait for a core on a busy host: on two shared cores at a load average of 30, single decisions took up to
-         * 181 ms (README, Policy), too close to the former 250 ms. One second still ends a hung OPA's wait quickly.
+         * 181 ms (README, Decisions), too close to the former 250 ms. One second still ends a hung OPA's wait quickly.
          */
         @WithDefault("1s")
         Duration decisionTimeout();
