@@ -19,6 +19,8 @@ package portcullis.postgres
 
 analysis := {
 	"operations": [st.command | some st in items],
+	"positions": positions,
+	"size": count(list(sequence)) + count(extra_items),
 	"complete": complete,
 	"needs": needs,
 	"forbidden": forbidden,
@@ -30,16 +32,59 @@ analysis := {
 
 # --- the statements -------------------------------------------------------------------------------------
 
-# The statements as judged, in order: each statement of the request, then one item for the part of the
-# text that could not be parsed, then one for a FunctionCall message that came without its statement.
-items := array.concat(array.concat(statements, unparsed), bare_function_call)
+# The statements as judged: each distinct statement of the request, then one item for the part of the text that
+# could not be parsed, then one for a FunctionCall message that came without its statement.
+items := array.concat(statements, extra_items)
+
+extra_items := array.concat(unparsed, bare_function_call)
 
 statements := [canonical(raw) | some raw in list(input.request.statements)]
+
+# The gateway sends each distinct statement once (a Query of 1,000 INSERTs of one shape is judged once) and
+# `sequence`, the statements of the text in order as indexes into `statements`. A request without it (a held
+# request stored before it existed) has each statement once, in order.
+sequence := input.request.sequence if {
+	"sequence" in object.keys(input.request)
+} else := [i | some i, _ in list(input.request.statements)]
+
+# Where each item first stands in the request (1 for the first statement of the text), which a reason names. Of the
+# (statement, place) pairs sorted, the first pair of each statement holds its first place. Only comprehensions over
+# local values and builtins touch the sequence: it is up to 1,000 places long, and a rule per place, or a rule
+# referenced per place, costs tens of milliseconds.
+first_place := {p[0]: p[1] | some p in firsts} if {
+	places := sort([[i, k + 1] | some k, i in list(sequence)])
+	firsts := array.concat(
+		array.slice(places, 0, 1),
+		[p | some j, p in places; j > 0; places[j - 1][0] != p[0]],
+	)
+}
+
+positions := array.concat(
+	[first_place[i] | some i, _ in statements],
+	[p | some j, _ in extra_items; p := (count(list(sequence)) + j) + 1],
+)
 
 # Every statement the gateway sent became an item: one lost on the way could never be judged.
 default complete := false
 
-complete if count(statements) == count(list(input.request.statements))
+complete if {
+	count(statements) == count(list(input.request.statements))
+	sequence_names_every_statement
+}
+
+# The sequence holds indexes into the statements only (non-negative integers, the greatest within the list) and
+# names every statement at least once.
+sequence_names_every_statement if {
+	count(statements) == 0
+	sequence == []
+}
+
+sequence_names_every_statement if {
+	is_array(sequence)
+	regex.match(`^\[(0|[1-9][0-9]*)(,(0|[1-9][0-9]*))*\]$`, json.marshal(sequence))
+	max(sequence) < count(statements)
+	count({i | some i in sequence}) == count(statements)
+}
 
 unparsed := [item("UNPARSED", {"parse_error": input.request.parse_error})] if {
 	input.request.parse_error != null

@@ -27,7 +27,10 @@ cache_ttl_s := 300
 # --- the protocols ----------------------------------------------------------------------------------------
 # Each protocol the gateway speaks has a package portcullis.<protocol> (bundle/portcullis/<protocol>/, its data
 # beside it at data.portcullis.<protocol>) that exports `analysis`, always defined for a request of its protocol:
-#   operations      the request's operations in order, each by the name a reason calls it ("SELECT")
+#   operations      the request's operations, each by the name a reason calls it ("SELECT"); an operation
+#                   the request repeats may stand once (the gateway sends a repeated SQL statement once)
+#   positions[i]    where operation i first stands in the request, from 1; a reason names it
+#   size            how many operations the request has, repeats included
 #   complete        true when every operation the gateway sent became one (a lost one could never be judged)
 #   needs[i]        the capabilities operation i needs, a set of {"class", "what", "policy"}; class is one of
 #                   the roles' capabilities (data.json "permissions"), what is how a reason says it, and
@@ -176,8 +179,8 @@ class_rank := {"none": 0, "approval": 0, "session": 0, "read": 1, "export": 2, "
 rank(rule) := class_rank[rule.class]
 
 # "statement 2 of 2: " only when there are several: with one it would be noise.
-prefix(i, why) := sprintf("%s %d of %d: %s", [analysis.operation_noun, i + 1, count(analysis.operations), why]) if {
-	count(analysis.operations) > 1
+prefix(i, why) := sprintf("%s %d of %d: %s", [analysis.operation_noun, analysis.positions[i], analysis.size, why]) if {
+	analysis.size > 1
 } else := why
 
 missing_reason(n) := sprintf("%s is not allowed on %s: role %s %s", [

@@ -260,3 +260,23 @@ test_approval_for_a_statement_with_only_its_command if {
 	f.decide(["dba"], "prod", [{"command": "DELETE"}]).approval.required
 	not f.decide(["ci-readonly"], "dev", [{"command": "COPY"}]).allow
 }
+
+# The sequence only says where statements stand; every statement sent is judged whatever it says, and a sequence
+# that does not name exactly the statements sent (one left out, one that was never sent, not an index) decides
+# nothing, so the request is denied even for a role that may do anything.
+test_denied_sequence_that_leaves_out_a_statement if {
+	d := request.decision with input as f.sequenced_input(["dba"], "dev", [f.select_one, f.drop_users], [0, 0])
+	d.policy == "request/default-deny"
+}
+
+test_denied_sequence_that_names_a_statement_never_sent if {
+	every sequence in [[0, 1], [0, -1], [0, 0.5], [0, "1"], [0, null], {"0": 0}, "0", null] {
+		d := request.decision with input as f.sequenced_input(["dba"], "dev", [f.select_one], sequence)
+		d.policy == "request/default-deny"
+	}
+}
+
+test_denied_drop_left_out_of_the_sequence_is_still_judged if {
+	d := request.decision with input as f.sequenced_input(["ci-readonly"], "dev", [f.select_one, f.drop_users], [0])
+	not d.allow
+}

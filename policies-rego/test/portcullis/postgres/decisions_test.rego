@@ -251,6 +251,31 @@ test_approval_lists_every_statement_that_needs_it if {
 	d.approval.min_approvals == 2
 }
 
+# --- repeated statements: sent once each, with the text's order in sequence ---------------------------------
+
+test_allowed_a_thousand_repeats_of_one_select_judged_once if {
+	inp := f.sequenced_input(["ci-readonly"], "dev", [f.select_one], [0 | some _ in numbers.range(1, 1000)])
+	d := request.decision with input as inp
+	d.allow
+	d.policy == "pg/role-read"
+}
+
+test_denied_repeated_drop_named_by_its_first_place_in_the_text if {
+	inp := f.sequenced_input(["ci-readonly"], "dev", [f.select_one, f.drop_users], [0, 0, 1, 0, 1])
+	d := request.decision with input as inp
+	not d.allow
+	d.reasons == ["statement 3 of 5: DROP (changes the schema) is not allowed on non-production connection demo-dev: role ci-readonly may only read, and not on production"]
+}
+
+test_parse_error_stands_after_every_statement_of_the_text if {
+	inp := object.union(
+		f.sequenced_input(["ci-readonly"], "dev", [f.select_one], [0, 0, 0]),
+		{"request": {"parse_error": "syntax error at end of input"}},
+	)
+	d := request.decision with input as inp
+	d.reasons == ["statement 4 of 4: SQL the gateway could not parse (syntax error at end of input) is not allowed on non-production connection demo-dev: role ci-readonly may only read, and not on production"]
+}
+
 # --- how many approvers, how long, and grants ---------------------------------------------------------------
 
 test_approval_by_one_approver_for_destructive_statements_but_drop_and_truncate if {

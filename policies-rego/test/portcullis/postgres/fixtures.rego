@@ -17,6 +17,12 @@ unparsable_input(groups, where, statements, parse_error) := object.union(
 	{"request": {"parse_error": parse_error}},
 )
 
+# A request whose statements the gateway sent each once, with the text's order in sequence.
+sequenced_input(groups, where, statements, sequence) := object.union(
+	request_input(groups, where, statements),
+	{"request": {"sequence": sequence}},
+)
+
 decide(groups, where, statements) := d if {
 	d := data.portcullis.request.decision with input as request_input(groups, where, statements)
 }

@@ -78,6 +78,8 @@ need(class, what) := {"class": class, "what": what, "policy": sprintf("demo/%s",
 
 demo_analysis := {
 	"operations": ["GET", "EXEC"],
+	"positions": [1, 2],
+	"size": 2,
 	"complete": true,
 	"needs": {0: {need("read", "GET pods")}, 1: {need("admin", "EXEC into a pod")}},
 	"forbidden": {},
@@ -111,6 +113,12 @@ test_approval_for_stand_in_protocol_risk_on_production_in_its_own_words if {
 	d.approval.required
 	d.policy == "demo/approval"
 	d.reasons == ["API request 2 of 2: EXEC into a pod on production connection demo-prod needs approval by approvers"]
+}
+
+# A protocol that sends a repeated operation once: the reason names where it first stands in the whole request.
+test_denied_stand_in_protocol_repeated_operation_named_by_its_first_place_in_the_request if {
+	d := demo(["developers"], "dev", replaced(demo_analysis, {"positions": [1, 3], "size": 5}))
+	d.reasons == ["API request 3 of 5: EXEC into a pod is not allowed on non-production connection demo-dev: role developer may read and write data (DML) outside production, and only read on production"]
 }
 
 test_denied_stand_in_protocol_operation_for_a_role_without_the_capability if {

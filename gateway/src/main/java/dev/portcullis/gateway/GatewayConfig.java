@@ -168,9 +168,13 @@ public interface GatewayConfig {
 
         /**
          * A decision OPA has not returned within this time is a denial. The time counts from when the request is on
-         * a connection to OPA: a wait for a free connection is bounded by {@link #queueTimeout()} instead.
+         * a connection to OPA: a wait for a free connection is bounded by {@link #queueTimeout()} instead. Only a
+         * request of a shape not decided before waits for OPA at all (the rest come from the session's memo or the
+         * cache). A decision costs OPA about a millisecond of CPU, so the budget is for the time OPA and the gateway
+         * wait for a core on a busy host: on two shared cores at a load average of 30, single decisions took up to
+         * 181 ms (README, Decisions), too close to the former 250 ms. One second still ends a hung OPA's wait quickly.
          */
-        @WithDefault("250ms")
+        @WithDefault("1s")
         Duration decisionTimeout();
 
         /**

@@ -129,11 +129,11 @@ class PolicyFailClosedTest {
                             package portcullis.request
 
                             decision := {"allow": true, "reasons": [], "policy": "slow", "cache_ttl_s": 0} if {
-                            \tcount([x | some x in numbers.range(1, 5000000)]) > 0
+                            \tcount([1 | some x in numbers.range(1, 2000); some y in numbers.range(1, 2000); x * y < 0]) == 0
                             }
                             """,
                     "portcullis/session.rego", ALLOW_EVERY_SESSION));
-            await(c, "did not answer within 250 ms", 10);
+            await(c, "did not answer within 1000 ms", 10);
         }
     }
 }

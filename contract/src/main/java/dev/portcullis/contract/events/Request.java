@@ -13,7 +13,8 @@ import java.util.List;
  * @param message   the wire message or operation it came from (PostgreSQL: {@code query}, {@code parse},
  *                  {@code function_call} or {@code copy})
  * @param details   what the request is, as the policy saw it, a JSON object shaped per protocol (contract/EVENTS.md;
- *                  PostgreSQL: {@code {"statements": [...]}}, the decision input's {@code request.statements}), at most
+ *                  PostgreSQL: {@code {"statements": [...]}}, every statement in order, in the form of the decision
+ *                  input's {@code request.statements}), at most
  *                  {@link #MAX_DETAILS_BYTES} of JSON; build it with {@link SessionEvents#tree}
  * @param text      the request as the client sent it (SQL, a URL, a command line), up to {@link #MAX_TEXT_BYTES}, or
  *                  {@code null} when there is none. The only field that may hold literal values.

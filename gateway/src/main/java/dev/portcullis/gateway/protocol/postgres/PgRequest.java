@@ -5,7 +5,10 @@ import dev.portcullis.gateway.protocol.postgres.sql.Analysis;
 import dev.portcullis.gateway.protocol.postgres.sql.PreparedStatements;
 import dev.portcullis.gateway.protocol.postgres.sql.StatementInfo;
 import dev.portcullis.gateway.session.Request;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -19,11 +22,36 @@ final class PgRequest implements Request {
     /** Texts up to this size may have their decisions remembered by the session (see DecisionMemo). */
     private static final int MAX_MEMO_TEXT_CHARS = 4096;
 
-    /** The decision input's {@code request}: compared by value, so an equal request reuses the session's memo. */
-    record Input(String protocol, String message, List<StatementInfo> statements, @JsonProperty("parse_error") String parseError) {
+    /**
+     * The decision input's {@code request}: compared by value, so an equal request reuses the session's memo.
+     * {@code statements} holds each distinct statement once, in the order of first appearance, and {@code sequence}
+     * the statements of the text in order, as indexes into it: a Query of 1,000 {@code INSERT}s of one shape is one
+     * statement for the policy to judge, not 1,000, and still says how many it ran and where.
+     */
+    record Input(String protocol, String message, List<StatementInfo> statements, List<Integer> sequence,
+            @JsonProperty("parse_error") String parseError) {
+        private static final List<Integer> SEQUENCE_OF_ONE = List.of(0);
+
+        static Input of(String message, List<StatementInfo> inOrder, String parseError) {
+            if (inOrder.size() <= 1) { // most requests: nothing to look for, on the per-Query path
+                return new Input("postgres", message, inOrder, inOrder.isEmpty() ? List.of() : SEQUENCE_OF_ONE, parseError);
+            }
+            Map<StatementInfo, Integer> indexes = new HashMap<>();
+            List<StatementInfo> distinct = new ArrayList<>();
+            List<Integer> sequence = new ArrayList<>(inOrder.size());
+            for (StatementInfo s : inOrder) {
+                Integer index = indexes.putIfAbsent(s, distinct.size());
+                if (index == null) {
+                    index = distinct.size();
+                    distinct.add(s);
+                }
+                sequence.add(index);
+            }
+            return new Input("postgres", message, List.copyOf(distinct), List.copyOf(sequence), parseError);
+        }
     }
 
-    /** The {@code details} of its {@code request} event (contract/EVENTS.md): the statements as the policy saw them. */
+    /** The {@code details} of its {@code request} event (contract/EVENTS.md): every statement of the text, in order. */
     record Details(List<StatementInfo> statements) {
     }
 
@@ -45,7 +73,7 @@ final class PgRequest implements Request {
     private PgRequest(Input input, String statement, Analysis analysis, String sql, boolean memoizable,
             Function<Analysis, CompletableFuture<List<ResultRelay.CopyPlan>>> copyPlanner) {
         this.input = input;
-        this.details = new Details(input.statements());
+        this.details = new Details(analysis == null ? input.statements() : analysis.statements());
         this.statement = statement;
         this.analysis = analysis;
         this.sql = sql;
@@ -63,14 +91,14 @@ final class PgRequest implements Request {
             Function<Analysis, CompletableFuture<List<ResultRelay.CopyPlan>>> copyPlanner) {
         boolean memoizable = text.length() <= MAX_MEMO_TEXT_CHARS && analysis.sessionChanges().isEmpty()
                 && analysis.statements().stream().noneMatch(s -> "EXECUTE".equals(s.command()));
-        return new PgRequest(new Input("postgres", message, analysis.statements(), analysis.parseError()), statement, analysis,
+        return new PgRequest(Input.of(message, analysis.statements(), analysis.parseError()), statement, analysis,
                 text, memoizable, copyPlanner);
     }
 
     /** A FunctionCall: the function's OID as the only function of a {@code FUNCTION_CALL} pseudo-statement. */
     static PgRequest functionCall(int functionOid) {
         StatementInfo call = StatementInfo.functionCall(Integer.toUnsignedString(functionOid));
-        return new PgRequest(new Input("postgres", FUNCTION_CALL, List.of(call), null), "", null, null, false, null);
+        return new PgRequest(Input.of(FUNCTION_CALL, List.of(call), null), "", null, null, false, null);
     }
 
     @Override
@@ -87,7 +115,7 @@ final class PgRequest implements Request {
     @Override
     public String summary() {
         StringBuilder sb = new StringBuilder();
-        for (StatementInfo s : input.statements()) {
+        for (StatementInfo s : details.statements()) {
             sb.append(sb.isEmpty() ? "" : "; ").append(s.normalized() == null || s.normalized().isEmpty() ? s.command() : s.normalized());
         }
         return sb.toString();
