@@ -94,6 +94,7 @@ needs contains need("write", sprintf("%s (changes the cluster's objects)", [oper
 	resource_request
 	verb in write_verbs
 	namespace != ""
+	not review
 }
 
 # A cluster-wide change (a Namespace, a ClusterRole, a Node) reaches every namespace.
@@ -101,6 +102,19 @@ needs contains need("admin", sprintf("%s (changes a cluster-wide object)", [oper
 	resource_request
 	verb in write_verbs
 	namespace == ""
+	not review
+}
+
+# Asking the cluster who one is or what one may do (kubectl auth whoami, auth can-i) creates nothing: a read.
+needs contains need("read", sprintf("%s (asks the cluster about the caller's own identity or access)", [operation]), "k8s/role-read") if {
+	review
+}
+
+review if {
+	resource_request
+	verb == "create"
+	resource in data.portcullis.kubernetes.review_resources
+	subresource == ""
 }
 
 # exec, attach, port-forward and proxy run commands in or open connections into a workload.

@@ -17,6 +17,9 @@ matrix := {
 		"delete pod": [f.delete_pod, "deny", "deny"],
 		"exec": [f.exec_pod, "deny", "deny"],
 		"kube-system": [f.list_kube_system_pods, "deny", "deny"],
+		"whoami": [f.self_subject_review, "allow", "deny"],
+		"can-i": [f.access_review_in_namespace, "allow", "deny"],
+		"delete a review": [f.delete_review, "deny", "deny"],
 	},
 	"developers": {
 		"list pods": [f.list_pods, "allow", "allow"],

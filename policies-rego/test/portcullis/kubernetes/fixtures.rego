@@ -92,3 +92,9 @@ version := non_resource("get", "/version")
 post_non_resource := non_resource("post", "/logs")
 
 options_pods := api("options", "pods", "", "demo", "")
+
+self_subject_review := object.union(api("create", "selfsubjectreviews", "", "", ""), {"api_group": "authentication.k8s.io"})
+
+access_review_in_namespace := object.union(api("create", "selfsubjectaccessreviews", "", "demo", ""), {"api_group": "authorization.k8s.io"})
+
+delete_review := object.union(api("delete", "selfsubjectreviews", "", "", "x"), {"api_group": "authentication.k8s.io"})
