@@ -82,11 +82,6 @@ final class ApiProxy {
             reply(req, Status.badRequest("Portcullis cannot read this request: " + e.getMessage()));
             return;
         }
-        String unsupported = unsupported(req, api);
-        if (unsupported != null) {
-            reply(req, Status.badRequest(unsupported));
-            return;
-        }
         client.session(token, cluster).whenComplete((session, failure) -> {
             if (failure != null) {
                 reply(req, refusal(failure));
@@ -104,6 +99,13 @@ final class ApiProxy {
     private void decided(HttpServerRequest req, ClientConnection client, Session session, Verdict verdict, ApiRequest api, String uri,
             long start) {
         if (verdict instanceof Verdict.Allow) {
+            // decided first, so that a denial says why whatever the client's protocol; refused only once allowed
+            String unsupported = unsupported(req, api);
+            if (unsupported != null) {
+                finish(session, verdict.seq(), 400, 0, start);
+                reply(req, Status.badRequest(unsupported));
+                return;
+            }
             forward(req, client, session, verdict.seq(), api, uri, start);
         } else if (verdict instanceof Verdict.Held held) {
             // kubectl waits without a word (an exec cannot be told before its upgrade); the approvers see the request

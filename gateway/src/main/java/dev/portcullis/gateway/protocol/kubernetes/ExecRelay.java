@@ -78,6 +78,8 @@ final class ExecRelay {
                 return;
             }
             WebSocket upstream = connected.result();
+            // a short command's output and close may come before the client's side is open: hold them till then
+            upstream.pause();
             req.toWebSocket().onComplete(accepted -> {
                 if (accepted.failed()) {
                     upstream.close();
@@ -122,6 +124,7 @@ final class ExecRelay {
         });
         downstream.exceptionHandler(e -> closeBoth(downstream, upstream, e.getMessage()));
         upstream.exceptionHandler(e -> closeBoth(downstream, upstream, e.getMessage()));
+        upstream.resume();
     }
 
     private void pass(Buffer message, WebSocketBase from, WebSocketBase to) {
