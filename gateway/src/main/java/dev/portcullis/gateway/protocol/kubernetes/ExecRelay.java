@@ -21,8 +21,8 @@ import org.jboss.logging.Logger;
  * An allowed exec or attach: the client's WebSocket ({@code v5.channel.k8s.io} or {@code v4.channel.k8s.io}) relayed
  * to the API server's, message by message under backpressure, and its transcript recorded through
  * {@link Session#output}: stdin (channel 0), stdout (1), stderr (2) and terminal resizes (4), each recorded before it
- * is passed on. The API server is connected first, so its refusal (the cluster's RBAC) reaches the client as an HTTP
- * error. A kill tells the client why on the error channel and closes both sides.
+ * is passed on. A refusal by the cluster (its RBAC) and a kill reach the client on the error channel, as a Status that
+ * kubectl prints.
  */
 final class ExecRelay {
     private static final Logger LOG = Logger.getLogger(ExecRelay.class);
@@ -60,42 +60,32 @@ final class ExecRelay {
                     + " (kubectl 1.30 or newer); the client offered none of them"));
             return;
         }
-        WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(session.connection().host())
-                .setPort(session.connection().port()).setSsl(true).setURI(uri).setHeaders(headers).setSubProtocols(offered);
-        upstreams.connect(options).onComplete(connected -> {
-            if (connected.failed()) {
-                Throwable cause = connected.cause();
-                int code = cause instanceof UpgradeRejectedException rejected ? rejected.getStatus() : 502;
-                ApiProxy.finish(session, seq, code, 0, start);
-                String body = cause instanceof UpgradeRejectedException rejected && rejected.getBody() != null
-                        ? rejected.getBody().toString(StandardCharsets.UTF_8) : null;
-                if (body != null && body.contains("\"kind\":\"Status\"")) {
-                    ApiProxy.reply(req, Status.failure(code, "Forbidden", new JsonObject(body).getString("message", "refused")));
-                } else {
-                    ApiProxy.reply(req, Status.badGateway("the API server of " + session.connection().name()
-                            + " did not open the stream: " + cause.getMessage()));
-                }
+        // The client's side is opened first and paused, then the API server's: its messages get a handler at once, so
+        // a short command's output and close are never lost. A refusal by the cluster reaches kubectl on the error
+        // channel.
+        req.toWebSocket().onComplete(accepted -> {
+            if (accepted.failed()) {
+                finish(false);
                 return;
             }
-            WebSocket upstream = connected.result();
-            // a short command's output and close may come before the client's side is open: hold them till then
-            upstream.pause();
-            req.toWebSocket().onComplete(accepted -> {
-                if (accepted.failed()) {
-                    upstream.close();
+            ServerWebSocket downstream = accepted.result();
+            downstream.pause();
+            WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(session.connection().host())
+                    .setPort(session.connection().port()).setSsl(true).setURI(uri).setHeaders(headers)
+                    .setSubProtocols(List.of(downstream.subProtocol()));
+            upstreams.connect(options).onComplete(connected -> {
+                if (connected.failed()) {
+                    Throwable cause = connected.cause();
+                    String body = cause instanceof UpgradeRejectedException rejected && rejected.getBody() != null
+                            ? rejected.getBody().toString(StandardCharsets.UTF_8) : "";
+                    String message = body.contains("\"kind\":\"Status\"") ? new JsonObject(body).getString("message", "refused")
+                            : "the API server of " + session.connection().name() + " did not open the stream: " + cause.getMessage();
+                    failOnErrorChannel(downstream, message, cause instanceof UpgradeRejectedException r ? r.getStatus() : 502);
                     finish(false);
                     return;
                 }
-                ServerWebSocket downstream = accepted.result();
-                if (!String.valueOf(downstream.subProtocol()).equals(String.valueOf(upstream.subProtocol()))) {
-                    LOG.warnf("session %s: client and API server agreed on different subprotocols (%s, %s)", session.id(),
-                            downstream.subProtocol(), upstream.subProtocol());
-                    downstream.close((short) 1002);
-                    upstream.close();
-                    finish(false);
-                    return;
-                }
-                relay(downstream, upstream);
+                relay(downstream, connected.result());
+                downstream.resume();
             });
         });
     }
@@ -173,11 +163,15 @@ final class ExecRelay {
 
     /** An administrator's kill or the drain: the client reads why on the error channel, then both sides close. */
     private void killed(ServerWebSocket downstream, WebSocket upstream, String message) {
-        Buffer status = Buffer.buffer().appendByte((byte) ERROR).appendBuffer(new JsonObject().put("metadata", new JsonObject())
-                .put("status", "Failure").put("reason", "Forbidden").put("message", message).put("code", 403)
-                .toBuffer());
-        downstream.writeBinaryMessage(status);
+        failOnErrorChannel(downstream, message, 403);
         closeBoth(downstream, upstream, "killed");
+    }
+
+    /** The exec fails with {@code message}, a Status on the error channel, which kubectl prints. */
+    private static void failOnErrorChannel(ServerWebSocket downstream, String message, int code) {
+        downstream.writeBinaryMessage(Buffer.buffer().appendByte((byte) ERROR).appendBuffer(Status.failure(code,
+                code == 403 ? "Forbidden" : "InternalError", message)));
+        downstream.close();
     }
 
     private void closeBoth(ServerWebSocket downstream, WebSocket upstream, String why) {
