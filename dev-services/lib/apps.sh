@@ -63,10 +63,11 @@ up_app() {
   ensure_port_free "$app" "$port"
   local t0 extra=()
   t0=$(now_ms)
-  # The gateway serves the dev certificate of the stack (the one PostgreSQL uses) on its PostgreSQL listener, and keeps
-  # its event journal under .stack/, so that `down --purge` really starts over.
+  # The gateway serves the dev certificate of the stack (the one PostgreSQL uses) on its PostgreSQL and Kubernetes
+  # listeners, and keeps its event journal under .stack/, so that `down --purge` really starts over.
   if [[ "$app" == gateway ]]; then
     extra+=("-Dportcullis.postgres.tls-cert=$TLS_DIR/server.crt" "-Dportcullis.postgres.tls-key=$TLS_DIR/server.key"
+      "-Dportcullis.kubernetes.tls-cert=$TLS_DIR/server.crt" "-Dportcullis.kubernetes.tls-key=$TLS_DIR/server.key"
       "-Dportcullis.recording.journal-dir=$STACK_DIR/journal/gateway"
       "-Dportcullis.approval.how-to-approve=dev-services/stack approve {id}")
   fi
@@ -114,5 +115,35 @@ register_demo_connections() {
       409) info "$(printf '%-12s connection %s already registered' admin-api "$name")" ;;
       *) fail_service admin-api "registering connection $name returned HTTP $code (response: $LOG_DIR/register-$name.response)" ;;
     esac
+  done
+}
+
+# Registers the stack's Kubernetes cluster as demo-k8s-prod (env prod) and demo-k8s-dev (env dev), reached with the
+# gateway's client certificate (.stack/kube/gateway.crt, which may only impersonate) and checked against the
+# cluster's CA. Straight into the registry, sealed as the admin API seals (dev-services/kube/SealCredential.java):
+# the admin API does not take type kubernetes yet. Idempotent; the NOTIFY trigger tells the gateway.
+register_demo_kube_connections() {
+  local jar name env sealed
+  jar=$(ls "$REPO_ROOT"/contract/target/portcullis-contract-*-SNAPSHOT.jar 2>/dev/null | grep -v -- -tests | head -1)
+  [[ -n "$jar" ]] || die "kube connections: no contract jar in contract/target (mvn -DskipTests package)"
+  load_secrets
+  for name in demo-k8s-prod demo-k8s-dev; do
+    case $name in
+      demo-k8s-prod) env=prod ;;
+      demo-k8s-dev) env=dev ;;
+    esac
+    sealed=$(cat "$KUBE_DIR/gateway.crt" "$KUBE_DIR/gateway.key" \
+      | PORTCULLIS_SECRET_KEY=$PORTCULLIS_SECRET_KEY "$JAVA_BIN" -cp "$jar" "$DEV_DIR/kube/SealCredential.java" "$name") \
+      || die "kube connections: sealing the credential of $name failed"
+    psql_super -d "$PORTCULLIS_DB" -v name="$name" -v port="$KUBE_APISERVER_PORT" -v sealed="$sealed" -v env="$env" \
+      -v ca="$(cat "$KUBE_PKI_DIR/ca.crt")" <<'SQL' || die "kube connections: registering $name failed"
+INSERT INTO connections (name, type, host, port, secret, tls_mode, tls_ca_pem, tags)
+VALUES (:'name', 'kubernetes', '127.0.0.1', :'port'::int, decode(:'sealed', 'base64'), 'verify-full', :'ca',
+        jsonb_build_object('env', :'env'))
+ON CONFLICT (name) DO UPDATE SET type = excluded.type, host = excluded.host, port = excluded.port, database = NULL,
+  username = NULL, secret = excluded.secret, tls_mode = excluded.tls_mode, tls_ca_pem = excluded.tls_ca_pem,
+  tags = excluded.tags, updated_at = now();
+SQL
+    info "$(printf '%-12s registered connection %s (kubernetes)' gateway "$name")"
   done
 }

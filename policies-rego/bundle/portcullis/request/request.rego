@@ -40,8 +40,10 @@ cache_ttl_s := 300
 #   operation_noun  what an operation is called when a request has several ("statement 2 of 3: ...")
 #   default_rule    the rule id of a denial no capability explains (a role that may not use the connection)
 #   empty_rule      the rule id of an allowed request without operations
-# Adding a protocol is its package plus one line here; Kubernetes (issue 18) and SSH (issue 19) come next.
+# Adding a protocol is its package plus one line here; SSH (issue 19) comes next.
 analysis := data.portcullis.postgres.analysis if input.request.protocol == "postgres"
+
+analysis := data.portcullis.kubernetes.analysis if input.request.protocol == "kubernetes"
 
 # Deny unless a branch below decides otherwise. Each branch guards itself completely (the allow branch
 # repeats every precondition), so that a reason that fails to render can only ever fall through to
@@ -174,7 +176,7 @@ outcome(kind, why, rules) := {
 
 # The capabilities (access.rego), weakest first; "none" (forbidden) and "approval" (risks) rank lowest. A protocol
 # whose operations need a new capability ranks it here and says it in `verbs`; an unranked one decides nothing.
-class_rank := {"none": 0, "approval": 0, "session": 0, "read": 1, "export": 2, "write": 3, "ddl": 4, "admin": 5}
+class_rank := {"none": 0, "approval": 0, "session": 0, "read": 1, "export": 2, "write": 3, "exec": 4, "ddl": 5, "admin": 6}
 
 rank(rule) := class_rank[rule.class]
 
@@ -216,6 +218,9 @@ allowed_policy := [o.policy | some o in outcomes; o.rank == allowed_top][0] if {
 } else := analysis.empty_rule
 
 # How an allowed decision says what the strongest capability used let the role do, by rank.
-verbs := ["control the session", "read", "export data", "write data", "change the schema", "run administrative statements"]
+verbs := [
+	"control the session", "read", "export data", "write data", "run commands in workloads", "change the schema",
+	"run administrative statements",
+]
 
 allowed_reason := sprintf("allowed: %s may %s on %s", [access.roles_phrase, verbs[allowed_top], access.connection_phrase])

@@ -22,6 +22,8 @@ public interface GatewayConfig {
 
     Postgres postgres();
 
+    Kubernetes kubernetes();
+
     Opa opa();
 
     Policy policy();
@@ -156,6 +158,42 @@ public interface GatewayConfig {
         /** Time allowed to connect and log in to a backend. */
         @WithDefault("10s")
         Duration backendConnectTimeout();
+    }
+
+    /** The Kubernetes API listener: kubectl reaches a registered cluster at {@code https://<host>:<port>/k8s/<connection>}. */
+    interface Kubernetes {
+        /** Address the Kubernetes API listener binds to. */
+        @WithDefault("127.0.0.1")
+        String host();
+
+        /** Port of the Kubernetes API listener (HTTPS only). */
+        @WithDefault("15443")
+        int port();
+
+        /** PEM certificate chain the listener serves; kubectl checks it against its kubeconfig's certificate-authority. */
+        Optional<Path> tlsCert();
+
+        /** PEM private key for {@link #tlsCert()}. */
+        Optional<Path> tlsKey();
+
+        /** Without a configured certificate, generate a self-signed one at startup (dev and test only). */
+        @WithDefault("false")
+        boolean tlsSelfSigned();
+
+        /** Time allowed to connect to a cluster's API server, TLS included. */
+        @WithDefault("10s")
+        Duration upstreamConnectTimeout();
+
+        /**
+         * Longest request head (request line and headers) accepted from a client, in bytes; kubectl's are under 4 KiB.
+         * Bodies are streamed with backpressure, never held whole.
+         */
+        @WithDefault("16384")
+        int maxHeaderBytes();
+
+        /** Largest WebSocket frame (exec, attach) accepted from either side, in bytes. */
+        @WithDefault("1048576")
+        int maxWebSocketFrameBytes();
     }
 
     interface Opa {

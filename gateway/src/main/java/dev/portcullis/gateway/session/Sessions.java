@@ -56,7 +56,8 @@ public class Sessions {
      * Opens a session.
      *
      * @param token      the client's OIDC access token
-     * @param user       the user name the client logged in with: it must be the token's identity's name
+     * @param user       the user name the client logged in with: it must be the token's identity's name; null for a
+     *                   protocol without a login name of its own (Kubernetes: the bearer token is all)
      * @param connection the registered connection's name
      * @param protocol   the engine's protocol; the connection must be of this type
      * @param sourceIp   the client's address
@@ -72,7 +73,7 @@ public class Sessions {
         }
         return tokens.verify(token)
                 .thenCompose(identity -> connections.find(connection).thenCompose(found -> {
-                    if (!identity.name().equals(user)) {
+                    if (user != null && !identity.name().equals(user)) {
                         LOG.infof("session %s: %s logged in with user name \"%s\": refused", id, identity.name(), user);
                         throw new SessionRefused(SessionRefused.Reason.WRONG_USER, "user name \"" + user
                                 + "\" does not match the access token, which is " + identity.name() + "'s",

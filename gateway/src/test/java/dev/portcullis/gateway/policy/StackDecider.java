@@ -170,6 +170,11 @@ public final class StackDecider implements AutoCloseable {
             }
 
             @Override
+            public Kubernetes kubernetes() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
             public Opa opa() {
                 return opa;
             }

@@ -17,7 +17,9 @@ public class StackResource implements QuarkusTestResourceLifecycleManager {
         String url = "jdbc:postgresql://" + TestStack.host() + ":" + TestStack.get("PG_PORT") + "/" + TestStack.get("PORTCULLIS_DB");
         Flyway.configure().dataSource(url, TestStack.get("PORTCULLIS_DB_USER"), TestStack.get("PORTCULLIS_DB_PASSWORD"))
                 .locations("classpath:db/migration").load().migrate();
-        return Map.of();
+        // kubectl checks the Kubernetes listener's certificate against the stack's CA (kube-login's kubeconfig)
+        return Map.of("portcullis.kubernetes.tls-cert", TestStack.ROOT.resolve(".stack/tls/server.crt").toString(),
+                "portcullis.kubernetes.tls-key", TestStack.ROOT.resolve(".stack/tls/server.key").toString());
     }
 
     @Override

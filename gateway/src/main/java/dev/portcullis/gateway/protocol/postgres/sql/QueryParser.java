@@ -169,7 +169,7 @@ final class QueryParser {
         return new CCJSqlParser(new StringProvider(text));
     }
 
-    private static String tooComplex() {
+    static String tooComplex() {
         return "too complex to analyse within " + PARSE_BUDGET.toMillis() + " ms";
     }
 

@@ -45,6 +45,8 @@ public final class SqlAnalyzer {
     }
 
     private static final int MAX_ERROR_LENGTH = 200;
+    private static final String SELF_CHECK_SQL = "WITH x AS (DELETE FROM a RETURNING *) SELECT f(1) FROM x ORDER BY g(2)";
+    private static final int SELF_CHECK_RETRIES = 5;
 
     private final Limits limits;
     private final QueryParser parser;
@@ -175,12 +177,12 @@ public final class SqlAnalyzer {
      * reflectively; a native image without reflection metadata would see nothing and report no tables at all).
      */
     private void selfCheck() {
-        String probe = "WITH x AS (DELETE FROM a RETURNING *) SELECT f(1) FROM x ORDER BY g(2)";
-        Analysis a = analyze(probe, null);
-        // JSqlParser's first parse in a cold JVM loads its parser classes; on a loaded machine that alone can outlast
-        // the parse budget. A parse cut short is not cached, so the next tries run on loaded classes.
-        for (int retry = 0; retry < 3 && a.parseError() != null && a.parseError().contains("too complex to analyse within"); retry++) {
-            a = analyze(probe, null);
+        Analysis a = analyze(SELF_CHECK_SQL, null);
+        // The first parse loads and compiles JSqlParser's classes: on a loaded machine that alone can overrun the parse
+        // budget, which says nothing about reflection, so only an overrun is tried again, a few times.
+        for (int retry = 0; retry < SELF_CHECK_RETRIES && a.parseError() != null
+                && a.parseError().contains(QueryParser.tooComplex()); retry++) {
+            a = analyze(SELF_CHECK_SQL, null);
         }
         List<StatementInfo> s = a.statements();
         if (a.parseError() != null || s.size() != 1 || !s.get(0).tables().equals(List.of(TableRef.write(null, "a")))

@@ -1,0 +1,298 @@
+package dev.portcullis.gateway.protocol.kubernetes;
+
+import dev.portcullis.gateway.identity.Identity;
+import dev.portcullis.gateway.session.Session;
+import dev.portcullis.gateway.session.SessionRefused;
+import dev.portcullis.gateway.session.Verdict;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import org.jboss.logging.Logger;
+
+/**
+ * One Kubernetes API call through the gateway, in the order of its phases: the cluster from the path
+ * ({@code /k8s/<connection>/...}), the session of the bearer token (the spine's), the request read as the apiserver's
+ * RequestInfo, the decision ({@code portcullis/request}), and then the call to the cluster as the gateway, impersonating
+ * the identity, with the response streamed back under backpressure (watches and {@code logs -f} included). A denial is
+ * a 403 {@link Status}; an exec goes to {@link ExecRelay}.
+ */
+final class ApiProxy {
+    private static final Logger LOG = Logger.getLogger(ApiProxy.class);
+    static final String PREFIX = "/k8s/";
+    /**
+     * The only client headers the API server sees: what describes the body and what it should return. Everything else
+     * is dropped, whatever its letter case: Authorization, Impersonate-*, the request-header authentication headers
+     * (X-Remote-User, X-Remote-Group, X-Remote-Extra-*) and anything a future version of them might add, so a client can
+     * never choose its own Kubernetes identity.
+     */
+    private static final Set<String> FORWARDED_HEADERS = Set.of("accept", "content-type", "content-length", "content-encoding",
+            "user-agent", "kubectl-command", "kubectl-session");
+    /** Hop-by-hop headers of the API server's response, which the gateway's own connection to the client replaces. */
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer",
+            "proxy-authenticate", "proxy-authorization");
+    /** Kubernetes reserves these names; nobody becomes a cluster component or a member of system:masters through us. */
+    private static final String RESERVED_PREFIX = "system:";
+
+    private final Upstreams upstreams;
+
+    ApiProxy(Upstreams upstreams) {
+        this.upstreams = upstreams;
+    }
+
+    void handle(HttpServerRequest req, ClientConnection client) {
+        req.pause();
+        long start = System.nanoTime();
+        String raw = req.path();
+        if (raw == null || !raw.startsWith(PREFIX) || raw.length() == PREFIX.length()) {
+            reply(req, Status.notFound("Portcullis serves Kubernetes clusters at /k8s/<connection>/: set your kubeconfig's server"
+                    + " to https://<gateway>/k8s/<connection> (dev-services/stack kube-login NAME writes one)"));
+            return;
+        }
+        int slash = raw.indexOf('/', PREFIX.length());
+        String cluster = slash < 0 ? raw.substring(PREFIX.length()) : raw.substring(PREFIX.length(), slash);
+        String rawRest = slash < 0 ? "/" : raw.substring(slash);
+        String uri = req.query() == null ? rawRest : rawRest + "?" + req.query();
+        List<String> authorization = req.headers().getAll(HttpHeaders.AUTHORIZATION);
+        if (authorization.size() != 1 || !authorization.get(0).regionMatches(true, 0, "Bearer ", 0, 7)
+                || authorization.get(0).substring(7).isBlank()) {
+            reply(req, Status.unauthorized("Portcullis needs exactly one Authorization: Bearer header with your OIDC access token;"
+                    + " use a kubeconfig from dev-services/stack kube-login NAME, or kubectl --token"));
+            return;
+        }
+        String token = authorization.get(0).substring(7).trim();
+        ApiRequest api;
+        try {
+            api = ApiRequest.parse(req.method().name(), new URI(rawRest).getPath(), name -> req.params().getAll(name), uri);
+        } catch (URISyntaxException e) {
+            reply(req, Status.badRequest("Portcullis cannot read the request path: " + e.getReason()));
+            return;
+        } catch (ApiRequest.Malformed e) {
+            reply(req, Status.badRequest("Portcullis cannot read this request: " + e.getMessage()));
+            return;
+        }
+        client.session(token, cluster).whenComplete((session, failure) -> {
+            if (failure != null) {
+                reply(req, refusal(failure));
+                return;
+            }
+            String reserved = reserved(session.identity());
+            if (reserved != null) {
+                reply(req, Status.forbidden(reserved));
+                return;
+            }
+            session.decide(api).thenAccept(verdict -> decided(req, client, session, verdict, api, uri, start));
+        });
+    }
+
+    private void decided(HttpServerRequest req, ClientConnection client, Session session, Verdict verdict, ApiRequest api, String uri,
+            long start) {
+        if (verdict instanceof Verdict.Allow) {
+            // decided first, so that a denial says why whatever the client's protocol; refused only once allowed
+            String unsupported = unsupported(req, api);
+            if (unsupported != null) {
+                finish(session, verdict.seq(), 400, 0, start);
+                reply(req, Status.badRequest(unsupported));
+                return;
+            }
+            forward(req, client, session, verdict.seq(), api, uri, start);
+        } else if (verdict instanceof Verdict.Held held) {
+            // kubectl waits without a word (an exec cannot be told before its upgrade); the approvers see the request
+            req.response().closeHandler(v -> held.hold().withdraw("the client disconnected"));
+            held.outcome().thenAccept(outcome -> {
+                if (!req.response().closed()) {
+                    decided(req, client, session, outcome, api, uri, start);
+                }
+            });
+        } else {
+            reply(req, Status.forbidden(((Verdict.Deny) verdict).message("this request")));
+        }
+    }
+
+    /** What the gateway cannot relay yet, said so the user knows what to do; null when it can. */
+    private static String unsupported(HttpServerRequest req, ApiRequest api) {
+        String upgrade = req.getHeader(HttpHeaders.UPGRADE);
+        boolean webSocket = upgrade != null && upgrade.equalsIgnoreCase("websocket");
+        if (upgrade != null && !webSocket) {
+            return "Portcullis relays exec and attach over WebSockets only (kubectl 1.30 or newer), not " + upgrade
+                    + ": unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS";
+        }
+        String subresource = api.input().subresource();
+        boolean stream = "exec".equals(subresource) || "attach".equals(subresource);
+        if (api.connect() && !(webSocket && stream)) {
+            return "Portcullis does not relay " + api.input().resource() + "/" + subresource + " yet; exec and attach over"
+                    + " WebSockets are supported";
+        }
+        if (webSocket && !api.connect()) {
+            return "a WebSocket upgrade is only for exec and attach";
+        }
+        return null;
+    }
+
+    private static String reserved(Identity identity) {
+        if (identity.name().startsWith(RESERVED_PREFIX)) {
+            return "Portcullis does not act as " + identity.name() + ": Kubernetes reserves names starting with system:";
+        }
+        for (String group : identity.groups()) {
+            if (group.startsWith(RESERVED_PREFIX)) {
+                return "Portcullis does not act with group " + group + ": Kubernetes reserves names starting with system:";
+            }
+        }
+        return null;
+    }
+
+    private void forward(HttpServerRequest req, ClientConnection client, Session session, long seq, ApiRequest api, String uri,
+            long start) {
+        Upstreams.Clients clients;
+        String secret;
+        try {
+            secret = session.unsealSecret();
+            clients = upstreams.clients(session.connection(), secret);
+        } catch (Upstreams.BadCredential e) {
+            LOG.warnf("session %s: %s", session.id(), e.getMessage());
+            reply(req, Status.unavailable("Portcullis cannot call this cluster: " + e.getMessage() + "; ask an administrator"));
+            return;
+        } catch (RuntimeException e) {
+            LOG.errorf("session %s: cannot open the credential of connection %s: %s", session.id(), session.connection().name(),
+                    e.getClass().getSimpleName());
+            reply(req, Status.unavailable("Portcullis cannot open the stored credential of this cluster; ask an administrator"));
+            return;
+        }
+        MultiMap headers = upstreamHeaders(req, session.identity(), clients.bearer() ? secret : null);
+        if (api.connect()) {
+            headers.remove(HttpHeaders.CONTENT_LENGTH);
+            new ExecRelay(req, client, session, seq, start).start(clients.webSockets(), headers, uri);
+            return;
+        }
+        boolean hasBody = req.headers().contains(HttpHeaders.CONTENT_LENGTH)
+                || "chunked".equalsIgnoreCase(req.getHeader(HttpHeaders.TRANSFER_ENCODING));
+        clients.http().request(new RequestOptions().setMethod(req.method()).setURI(uri).setHeaders(headers)).onComplete(opened -> {
+            if (opened.failed()) {
+                LOG.infof("session %s: cannot reach the API server of %s: %s", session.id(), session.connection().name(),
+                        opened.cause().getMessage());
+                finish(session, seq, 502, 0, start);
+                reply(req, Status.badGateway("Portcullis cannot reach the API server of " + session.connection().name() + ": "
+                        + opened.cause().getMessage()));
+                return;
+            }
+            HttpClientRequest upstream = opened.result();
+            req.response().closeHandler(v -> upstream.reset()); // the client went away: end the upstream call (a watch)
+            if (hasBody && !req.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+                upstream.setChunked(true);
+            }
+            if (!hasBody) {
+                req.resume();
+            }
+            (hasBody ? upstream.send(req) : upstream.send()).onComplete(answered -> {
+                if (answered.failed()) {
+                    finish(session, seq, 502, 0, start);
+                    if (!req.response().headWritten()) {
+                        reply(req, Status.badGateway("the API server of " + session.connection().name() + " failed: "
+                                + answered.cause().getMessage()));
+                    }
+                    return;
+                }
+                relay(answered.result(), req.response(), session, seq, start);
+            });
+        });
+    }
+
+    /** The API server's response, streamed: the client's slowness pauses the API server's connection, never buffers. */
+    private static void relay(HttpClientResponse from, HttpServerResponse to, Session session, long seq, long start) {
+        to.setStatusCode(from.statusCode());
+        from.headers().forEach(h -> {
+            if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                to.headers().add(h.getKey(), h.getValue());
+            }
+        });
+        if (!from.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+            to.setChunked(true);
+        }
+        long[] bytes = {0};
+        boolean[] done = {false};
+        from.handler(chunk -> {
+            bytes[0] += chunk.length();
+            to.write(chunk);
+            if (to.writeQueueFull()) {
+                from.pause();
+                to.drainHandler(v -> from.resume());
+            }
+        });
+        from.endHandler(v -> {
+            if (!done[0]) {
+                done[0] = true;
+                to.end();
+                finish(session, seq, from.statusCode(), bytes[0], start);
+            }
+        });
+        from.exceptionHandler(e -> {
+            if (!done[0]) {
+                done[0] = true;
+                finish(session, seq, from.statusCode(), bytes[0], start);
+                to.reset();
+            }
+        });
+    }
+
+    /** The headers the API server sees: the allowed client headers, the gateway's token if it has one, and who asks. */
+    private static MultiMap upstreamHeaders(HttpServerRequest req, Identity identity, String bearer) {
+        MultiMap out = MultiMap.caseInsensitiveMultiMap();
+        req.headers().forEach(h -> {
+            if (FORWARDED_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                out.add(h.getKey(), h.getValue());
+            }
+        });
+        if (bearer != null) {
+            out.set(HttpHeaders.AUTHORIZATION, "Bearer " + bearer.trim());
+        }
+        out.set("Impersonate-User", identity.name());
+        for (String group : identity.groups()) {
+            out.add("Impersonate-Group", group);
+        }
+        return out;
+    }
+
+    static void finish(Session session, long seq, int code, long bytes, long start) {
+        session.result(new dev.portcullis.gateway.session.RequestResult(seq, code < 400, bytes, (System.nanoTime() - start) / 1000,
+                List.of(), Set.of(), Map.of("code", code)));
+    }
+
+    private static Buffer refusal(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof ClientConnection.TooManySessions) {
+            return Status.badRequest(cause.getMessage());
+        }
+        if (!(cause instanceof SessionRefused refused)) {
+            LOG.errorf(cause, "opening a Kubernetes session failed");
+            return Status.unavailable("Portcullis could not set up the session (internal error); try again later");
+        }
+        return switch (refused.reason()) {
+            case AUTHENTICATION -> Status.unauthorized(refused.getMessage() + "; get a fresh token (dev-services/stack kube-login"
+                    + " writes a kubeconfig that fetches one)");
+            case UNKNOWN_CONNECTION, WRONG_PROTOCOL -> Status.notFound(refused.getMessage());
+            case DENIED, WRONG_USER -> Status.forbidden(refused.getMessage());
+            case CREDENTIALS, UNAVAILABLE -> Status.unavailable(refused.getMessage());
+        };
+    }
+
+    /** The gateway's own answer; the client's body, if any, is read and dropped so the connection can go on. */
+    static void reply(HttpServerRequest req, Buffer status) {
+        req.resume();
+        HttpServerResponse response = req.response();
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(Status.code(status)).putHeader(HttpHeaders.CONTENT_TYPE, Status.CONTENT_TYPE).end(status);
+    }
+}

@@ -1,0 +1,197 @@
+package dev.portcullis.gateway.protocol.kubernetes;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.portcullis.gateway.session.Request;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * One Kubernetes API request as the policy sees it: the kube-apiserver's RequestInfo (verb, API group and version,
+ * resource, subresource, namespace, name), read from the method, the path and the query the same way the apiserver
+ * reads them, so that the policy decides on what the cluster will do. The decision input's {@code request}
+ * ({@code $defs/kubernetes} of policies-rego/schema/request.input.schema.json); its recorded details are the same
+ * object.
+ *
+ * @param input what the policy decides on
+ * @param text  the method and the path with its query, as the client sent them (the recording's text)
+ */
+public record ApiRequest(Input input, String text) implements Request {
+    public static final String PROTOCOL = "kubernetes";
+    /** Longest path with its query the gateway reads; a longer one is refused before it is parsed. */
+    static final int MAX_URI_CHARS = 8192;
+    /** Most command arguments of an exec the decision input carries; more are refused. */
+    static final int MAX_COMMAND_ARGS = 256;
+
+    /** Subresources that open a stream into a workload: the apiserver's {@code connect} verb. */
+    private static final Set<String> CONNECT_SUBRESOURCES = Set.of("exec", "attach", "portforward", "proxy");
+    /** Subresources of a namespace itself: {@code /api/v1/namespaces/NAME/status}. */
+    private static final Set<String> NAMESPACE_SUBRESOURCES = Set.of("status", "finalize");
+
+    /**
+     * @param resourceRequest false for a non-resource path ({@code /version}, {@code /api}, {@code /openapi/v3}); then
+     *                        only {@code verb} and {@code path} mean anything
+     * @param exec            for exec and attach: what runs in which container; otherwise null
+     */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record Input(String protocol, String verb, @JsonProperty("resource_request") boolean resourceRequest, String path,
+            @JsonProperty("api_group") String apiGroup, @JsonProperty("api_version") String apiVersion, String resource,
+            String subresource, String namespace, String name, @JsonProperty("label_selector") String labelSelector,
+            @JsonProperty("field_selector") String fieldSelector, @JsonProperty("dry_run") boolean dryRun, Exec exec) {
+    }
+
+    /** An exec or attach: the container, the command's argv (empty for attach), and whether stdin and a tty are open. */
+    public record Exec(String container, List<String> command, boolean stdin, boolean tty) {
+        public Exec {
+            command = List.copyOf(command);
+        }
+    }
+
+    /** The client's request could not be read as a Kubernetes API request; the message says why, for the client. */
+    static final class Malformed extends RuntimeException {
+        Malformed(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** The parts of a request the parser reads; {@code query} gives every value of a parameter, decoded. */
+    interface Query {
+        List<String> all(String name);
+
+        default String first(String name) {
+            List<String> values = all(name);
+            return values.isEmpty() ? "" : values.get(0);
+        }
+    }
+
+    /**
+     * Reads a request as the apiserver's RequestInfoFactory does.
+     *
+     * @param method the HTTP method
+     * @param path   the path below the connection's prefix, decoded, starting with '/'
+     * @param uri    the path and query as sent, for the recording
+     */
+    static ApiRequest parse(String method, String path, Query query, String uri) {
+        if (uri.length() > MAX_URI_CHARS) {
+            throw new Malformed("the request URI is longer than " + MAX_URI_CHARS + " characters");
+        }
+        if (!path.startsWith("/") || path.contains("//") || path.contains("/../") || path.endsWith("/..") || path.contains("/./")
+                || path.endsWith("/.") || path.indexOf('\0') >= 0) {
+            throw new Malformed("the request path \"" + path + "\" is not a clean absolute path");
+        }
+        String text = method + " " + uri;
+        String[] parts = path.equals("/") ? new String[0] : path.substring(1).split("/", -1);
+        String lowerMethod = method.toLowerCase(Locale.ROOT);
+        boolean legacy = parts.length >= 1 && parts[0].equals("api");
+        boolean grouped = parts.length >= 1 && parts[0].equals("apis");
+        // /api and /apis themselves, /api/v1 and /apis/GROUP (/VERSION) are discovery: non-resource requests
+        int minimum = legacy ? 3 : 4;
+        if ((!legacy && !grouped) || parts.length < minimum) {
+            return new ApiRequest(new Input(PROTOCOL, lowerMethod, false, path, null, null, null, null, null, null, null, null,
+                    dryRun(query), null), text);
+        }
+        String group = legacy ? "" : parts[1];
+        String version = legacy ? parts[1] : parts[2];
+        List<String> rest = List.of(parts).subList(legacy ? 2 : 3, parts.length);
+        boolean watchPath = false;
+        if (!rest.isEmpty() && rest.get(0).equals("watch")) {
+            // the deprecated /watch/ prefix: a watch whatever the query says
+            watchPath = true;
+            rest = rest.subList(1, rest.size());
+        }
+        String namespace = "";
+        if (rest.size() >= 1 && rest.get(0).equals("namespaces") && rest.size() > 1) {
+            namespace = rest.get(1);
+            if (rest.size() > 2 && !NAMESPACE_SUBRESOURCES.contains(rest.get(2))) {
+                rest = rest.subList(2, rest.size());
+            }
+        }
+        if (rest.isEmpty() || rest.size() > 3) {
+            throw new Malformed("the request path \"" + path + "\" names no resource the Kubernetes API serves");
+        }
+        for (String p : rest) {
+            if (p.isEmpty()) {
+                throw new Malformed("the request path \"" + path + "\" has an empty segment");
+            }
+        }
+        String resource = rest.get(0);
+        String name = rest.size() >= 2 ? rest.get(1) : "";
+        String subresource = rest.size() >= 3 ? rest.get(2) : "";
+        String verb = verb(lowerMethod, name, subresource, watchPath, query);
+        Exec exec = null;
+        if (subresource.equals("exec") || subresource.equals("attach")) {
+            List<String> command = query.all("command");
+            if (command.size() > MAX_COMMAND_ARGS) {
+                throw new Malformed("the exec command has more than " + MAX_COMMAND_ARGS + " arguments");
+            }
+            exec = new Exec(query.first("container"), command, bool(query.first("stdin")), bool(query.first("tty")));
+        }
+        return new ApiRequest(new Input(PROTOCOL, verb, true, path, group, version, resource, subresource, namespace, name,
+                query.first("labelSelector"), query.first("fieldSelector"), dryRun(query), exec), text);
+    }
+
+    private static String verb(String method, String name, String subresource, boolean watchPath, Query query) {
+        if (CONNECT_SUBRESOURCES.contains(subresource)) {
+            return "connect";
+        }
+        return switch (method) {
+            case "get", "head" -> {
+                if (watchPath || bool(query.first("watch"))) {
+                    yield "watch";
+                }
+                yield name.isEmpty() ? "list" : "get";
+            }
+            case "post" -> "create";
+            case "put" -> "update";
+            case "patch" -> "patch";
+            case "delete" -> name.isEmpty() ? "deletecollection" : "delete";
+            // an unknown method keeps its name, which no default policy allows
+            default -> method;
+        };
+    }
+
+    private static boolean dryRun(Query query) {
+        return !query.all("dryRun").isEmpty();
+    }
+
+    /** As the apiserver reads a boolean query parameter: "true" or "1" (any case). */
+    private static boolean bool(String value) {
+        return value.equalsIgnoreCase("true") || value.equals("1");
+    }
+
+    /** Whether the request opens a stream into a workload (exec, attach, port-forward, proxy). */
+    boolean connect() {
+        return "connect".equals(input.verb());
+    }
+
+    @Override
+    public String protocol() {
+        return PROTOCOL;
+    }
+
+    @Override
+    public String message() {
+        return "api";
+    }
+
+    @Override
+    public String summary() {
+        Input i = input;
+        if (!i.resourceRequest()) {
+            return i.verb() + " " + i.path();
+        }
+        return i.verb() + " " + i.resource() + (i.subresource().isEmpty() ? "" : "/" + i.subresource())
+                + (i.name().isEmpty() ? "" : " " + i.name()) + (i.namespace().isEmpty() ? "" : " in namespace " + i.namespace());
+    }
+
+    @Override
+    public Object details() {
+        return input;
+    }
+
+    @Override
+    public boolean memoizable() {
+        return true;
+    }
+}

@@ -1,0 +1,211 @@
+package dev.portcullis.gateway.protocol.kubernetes;
+
+import dev.portcullis.gateway.session.Session;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketBase;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.jboss.logging.Logger;
+
+/**
+ * An allowed exec or attach: the client's WebSocket ({@code v5.channel.k8s.io} or {@code v4.channel.k8s.io}) relayed
+ * to the API server's, message by message under backpressure, and its transcript recorded through
+ * {@link Session#output}: stdin (channel 0), stdout (1), stderr (2) and terminal resizes (4), each recorded before it
+ * is passed on. A refusal by the cluster (its RBAC) and a kill reach the client on the error channel, as a Status that
+ * kubectl prints.
+ */
+final class ExecRelay {
+    private static final Logger LOG = Logger.getLogger(ExecRelay.class);
+    /** The channel protocols relayed, in the gateway's order of preference; both frame each message by a channel byte. */
+    static final List<String> SUBPROTOCOLS = List.of("v5.channel.k8s.io", "v4.channel.k8s.io");
+    private static final int STDIN = 0;
+    private static final int STDOUT = 1;
+    private static final int STDERR = 2;
+    private static final int ERROR = 3;
+    private static final int RESIZE = 4;
+
+    private final HttpServerRequest req;
+    private final ClientConnection client;
+    private final Session session;
+    private final long seq;
+    private final long start;
+    private long bytes;
+    private boolean finished;
+    private Runnable unregister = () -> {
+    };
+
+    ExecRelay(HttpServerRequest req, ClientConnection client, Session session, long seq, long start) {
+        this.req = req;
+        this.client = client;
+        this.session = session;
+        this.seq = seq;
+        this.start = start;
+    }
+
+    void start(WebSocketClient upstreams, MultiMap headers, String uri) {
+        List<String> offered = offered(req.getHeader("Sec-WebSocket-Protocol"));
+        if (offered.isEmpty()) {
+            ApiProxy.finish(session, seq, 400, 0, start);
+            ApiProxy.reply(req, Status.badRequest("Portcullis relays exec and attach with the WebSocket subprotocols " + SUBPROTOCOLS
+                    + " (kubectl 1.30 or newer); the client offered none of them"));
+            return;
+        }
+        // The client's side is opened first and paused, then the API server's: its messages get a handler at once, so
+        // a short command's output and close are never lost. A refusal by the cluster reaches kubectl on the error
+        // channel.
+        req.toWebSocket().onComplete(accepted -> {
+            if (accepted.failed()) {
+                finish(false);
+                return;
+            }
+            ServerWebSocket downstream = accepted.result();
+            downstream.pause();
+            WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(session.connection().host())
+                    .setPort(session.connection().port()).setSsl(true).setURI(uri).setHeaders(headers)
+                    .setSubProtocols(List.of(downstream.subProtocol()));
+            upstreams.connect(options).onComplete(connected -> {
+                if (connected.failed()) {
+                    Throwable cause = connected.cause();
+                    String body = cause instanceof UpgradeRejectedException rejected && rejected.getBody() != null
+                            ? rejected.getBody().toString(StandardCharsets.UTF_8) : "";
+                    String message = body.contains("\"kind\":\"Status\"") ? new JsonObject(body).getString("message", "refused")
+                            : "the API server of " + session.connection().name() + " did not open the stream: " + cause.getMessage();
+                    failOnErrorChannel(downstream, message, cause instanceof UpgradeRejectedException r ? r.getStatus() : 502);
+                    finish(false);
+                    return;
+                }
+                relay(downstream, connected.result());
+                downstream.resume();
+            });
+        });
+    }
+
+    private void relay(ServerWebSocket downstream, WebSocket upstream) {
+        unregister = client.onKill(message -> killed(downstream, upstream, message));
+        downstream.binaryMessageHandler(message -> {
+            fromClient(message);
+            pass(message, downstream, upstream);
+        });
+        upstream.binaryMessageHandler(message -> {
+            fromServer(message);
+            pass(message, upstream, downstream);
+        });
+        // the channel protocols are binary; a text message could carry what the recording never saw
+        downstream.textMessageHandler(text -> closeBoth(downstream, upstream, "text messages are not part of the exec protocol"));
+        upstream.textMessageHandler(text -> closeBoth(downstream, upstream, "text messages are not part of the exec protocol"));
+        downstream.closeHandler(v -> {
+            upstream.close();
+            finish(true);
+        });
+        upstream.closeHandler(v -> {
+            Short status = upstream.closeStatusCode();
+            downstream.close(status == null ? (short) 1000 : status, upstream.closeReason());
+            finish(true);
+        });
+        downstream.exceptionHandler(e -> closeBoth(downstream, upstream, e.getMessage()));
+        upstream.exceptionHandler(e -> closeBoth(downstream, upstream, e.getMessage()));
+        upstream.resume();
+    }
+
+    private void pass(Buffer message, WebSocketBase from, WebSocketBase to) {
+        bytes += message.length();
+        to.writeBinaryMessage(message);
+        if (to.writeQueueFull()) {
+            from.pause();
+            to.drainHandler(v -> from.resume());
+        }
+    }
+
+    private void fromClient(Buffer message) {
+        if (message.length() < 1) {
+            return;
+        }
+        int channel = message.getUnsignedByte(0);
+        if (channel == STDIN) {
+            output("stdin", message);
+        } else if (channel == RESIZE) {
+            try {
+                JsonObject size = new JsonObject(message.getBuffer(1, message.length()));
+                byte[] text = (size.getInteger("Width", 0) + "x" + size.getInteger("Height", 0)).getBytes(StandardCharsets.US_ASCII);
+                session.output(seq, "resize", text, 0, text.length);
+            } catch (RuntimeException e) {
+                LOG.debugf("session %s: a resize message that is not JSON", session.id());
+            }
+        }
+    }
+
+    private void fromServer(Buffer message) {
+        if (message.length() < 1) {
+            return;
+        }
+        int channel = message.getUnsignedByte(0);
+        if (channel == STDOUT) {
+            output("stdout", message);
+        } else if (channel == STDERR) {
+            output("stderr", message);
+        }
+    }
+
+    private void output(String stream, Buffer message) {
+        byte[] data = message.getBytes();
+        session.output(seq, stream, data, 1, data.length - 1);
+    }
+
+    /** An administrator's kill or the drain: the client reads why on the error channel, then both sides close. */
+    private void killed(ServerWebSocket downstream, WebSocket upstream, String message) {
+        failOnErrorChannel(downstream, message, 403);
+        closeBoth(downstream, upstream, "killed");
+    }
+
+    /** The exec fails with {@code message}, a Status on the error channel, which kubectl prints. */
+    private static void failOnErrorChannel(ServerWebSocket downstream, String message, int code) {
+        downstream.writeBinaryMessage(Buffer.buffer().appendByte((byte) ERROR).appendBuffer(Status.failure(code,
+                code == 403 ? "Forbidden" : "InternalError", message)));
+        downstream.close();
+    }
+
+    private void closeBoth(ServerWebSocket downstream, WebSocket upstream, String why) {
+        LOG.debugf("session %s: exec stream closed: %s", session.id(), why);
+        if (!downstream.isClosed()) {
+            downstream.close();
+        }
+        if (!upstream.isClosed()) {
+            upstream.close();
+        }
+        finish(true);
+    }
+
+    private void finish(boolean upgraded) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        unregister.run();
+        ApiProxy.finish(session, seq, upgraded ? 101 : 502, bytes, start);
+    }
+
+    /** The subprotocols the client offered that the gateway relays, in the client's order. */
+    static List<String> offered(String header) {
+        List<String> out = new ArrayList<>();
+        if (header == null) {
+            return out;
+        }
+        for (String p : header.split(",")) {
+            String name = p.trim().toLowerCase(Locale.ROOT);
+            if (SUBPROTOCOLS.contains(name) && !out.contains(name)) {
+                out.add(name);
+            }
+        }
+        return out;
+    }
+}

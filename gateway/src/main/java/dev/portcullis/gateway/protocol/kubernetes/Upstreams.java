@@ -1,0 +1,153 @@
+package dev.portcullis.gateway.protocol.kubernetes;
+
+import dev.portcullis.gateway.connection.TargetConnection;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The HTTP and WebSocket clients towards each registered cluster's API server: TLS that verifies the connection's CA
+ * (tls_ca_pem, else the JVM's trust store) and the server's name, and the gateway's own credential from the
+ * connection's sealed secret. The secret is either a bearer token (a ServiceAccount token) or a PEM client certificate
+ * with its private key; a client certificate lives on in the TLS options of its clients, a token is unsealed for each
+ * request. Clients are kept per connection and credential, at most {@value #MAX_CLUSTERS}; the least recently used
+ * goes first.
+ */
+final class Upstreams {
+    static final int MAX_CLUSTERS = 64;
+    private static final Pattern PEM_BLOCK = Pattern.compile(
+            "-----BEGIN ([A-Z0-9 ]+)-----[A-Za-z0-9+/=\\s]+-----END \\1-----");
+
+    /** What one cluster is reached with; {@code bearer} is true when each request carries the unsealed token. */
+    record Clients(HttpClient http, WebSocketClient webSockets, boolean bearer) {
+        void close() {
+            http.close();
+            webSockets.close();
+        }
+    }
+
+    /** The connection's credential cannot be used; the message names the connection, never the secret. */
+    static final class BadCredential extends RuntimeException {
+        BadCredential(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private final Vertx vertx;
+    private final Duration connectTimeout;
+    private final int maxFrameBytes;
+    private final Map<String, Clients> byKey = new LinkedHashMap<>(16, 0.75f, true);
+
+    Upstreams(Vertx vertx, Duration connectTimeout, int maxFrameBytes) {
+        this.vertx = vertx;
+        this.connectTimeout = connectTimeout;
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
+    /**
+     * The clients for this connection.
+     *
+     * @param secret the unsealed credential (never kept by this class but inside a client certificate's TLS options)
+     */
+    synchronized Clients clients(TargetConnection connection, String secret) {
+        String key = key(connection);
+        Clients found = byKey.get(key);
+        if (found != null) {
+            return found;
+        }
+        if (connection.tlsMode() == TargetConnection.TlsMode.DISABLE) {
+            throw new BadCredential("connection \"" + connection.name() + "\" has tls_mode disable; the gateway reaches a Kubernetes"
+                    + " API server only over TLS");
+        }
+        if (secret == null || secret.isBlank()) {
+            throw new BadCredential("connection \"" + connection.name() + "\" has no credential for the API server");
+        }
+        boolean certificate = secret.contains("-----BEGIN");
+        HttpClientOptions http = new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_1_1).setSsl(true)
+                .setVerifyHost(connection.tlsMode() == TargetConnection.TlsMode.VERIFY_FULL)
+                .setTrustAll(connection.tlsMode() != TargetConnection.TlsMode.VERIFY_FULL)
+                .setConnectTimeout((int) connectTimeout.toMillis()).setMaxPoolSize(64).setKeepAlive(true)
+                .setDefaultHost(connection.host()).setDefaultPort(connection.port());
+        WebSocketClientOptions ws = new WebSocketClientOptions().setSsl(true)
+                .setVerifyHost(connection.tlsMode() == TargetConnection.TlsMode.VERIFY_FULL)
+                .setTrustAll(connection.tlsMode() != TargetConnection.TlsMode.VERIFY_FULL)
+                .setConnectTimeout((int) connectTimeout.toMillis()).setMaxFrameSize(maxFrameBytes).setMaxMessageSize(maxFrameBytes)
+                .setDefaultHost(connection.host()).setDefaultPort(connection.port());
+        if (connection.tlsMode() == TargetConnection.TlsMode.VERIFY_FULL && connection.tlsCaPem() != null
+                && !connection.tlsCaPem().isBlank()) {
+            PemTrustOptions trust = new PemTrustOptions().addCertValue(Buffer.buffer(connection.tlsCaPem()));
+            http.setTrustOptions(trust);
+            ws.setTrustOptions(trust);
+        }
+        if (certificate) {
+            PemKeyCertOptions keyCert = keyCert(connection.name(), secret);
+            http.setKeyCertOptions(keyCert);
+            ws.setKeyCertOptions(keyCert);
+        }
+        Clients made = new Clients(vertx.createHttpClient(http), vertx.createWebSocketClient(ws), !certificate);
+        byKey.put(key, made);
+        if (byKey.size() > MAX_CLUSTERS) {
+            var eldest = byKey.entrySet().iterator();
+            eldest.next().getValue().close();
+            eldest.remove();
+        }
+        return made;
+    }
+
+    /** The certificates and the one private key of a PEM client credential. */
+    private static PemKeyCertOptions keyCert(String connection, String pem) {
+        StringBuilder certs = new StringBuilder();
+        String key = null;
+        Matcher m = PEM_BLOCK.matcher(pem);
+        while (m.find()) {
+            if (m.group(1).equals("CERTIFICATE")) {
+                certs.append(m.group()).append('\n');
+            } else if (m.group(1).endsWith("PRIVATE KEY")) {
+                if (key != null) {
+                    throw new BadCredential("the client credential of connection \"" + connection + "\" holds more than one private key");
+                }
+                key = m.group();
+            }
+        }
+        if (certs.isEmpty() || key == null) {
+            throw new BadCredential("the client credential of connection \"" + connection + "\" must hold a PEM CERTIFICATE and"
+                    + " its PRIVATE KEY");
+        }
+        return new PemKeyCertOptions().addCertValue(Buffer.buffer(certs.toString())).addKeyValue(Buffer.buffer(key));
+    }
+
+    /** Changes whenever the cluster's address, CA or sealed credential does, so a changed connection gets new clients. */
+    private static String key(TargetConnection c) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update((c.name() + "\n" + c.host() + "\n" + c.port() + "\n" + c.tlsMode() + "\n" + c.tlsCaPem() + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            if (c.sealedSecret() != null) {
+                sha.update(c.sealedSecret());
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    synchronized void closeAll() {
+        byKey.values().forEach(Clients::close);
+        byKey.clear();
+    }
+}

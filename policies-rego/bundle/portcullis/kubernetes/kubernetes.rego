@@ -1,0 +1,151 @@
+# Kubernetes: what one API request of input.request does, independent of who sends it. The gateway parses each
+# request the way the kube-apiserver's RequestInfo does (verb, API group, resource, subresource, namespace, name);
+# this package says which capability that needs (the roles' vocabulary, access.rego), and what is risky enough on
+# production to need a human's approval. portcullis.request judges it against the identity's roles through
+# `analysis`, the same way as SQL.
+#
+# As in postgres.rego, every field that is missing or has an unexpected value is read the way that asks for more,
+# not less: an unknown verb needs the admin capability, a request without a namespace is cluster-wide.
+package portcullis.kubernetes
+
+# --- what portcullis.request reads (the protocol interface, see request.rego) ------------------------------
+
+analysis := {
+	"operations": [operation],
+	"complete": true,
+	"needs": {0: needs},
+	"forbidden": {0: set()},
+	"risks": {0: risks},
+	"operation_noun": "request",
+	"default_rule": "k8s/default-deny",
+	"empty_rule": "k8s/default-deny",
+}
+
+# --- the request, canonical -------------------------------------------------------------------------------
+
+req := input.request
+
+verb := lower(text(object.get(req, "verb", "")))
+
+resource := lower(text(object.get(req, "resource", "")))
+
+subresource := lower(text(object.get(req, "subresource", "")))
+
+namespace := text(object.get(req, "namespace", ""))
+
+resource_request := object.get(req, "resource_request", true) != false
+
+# "pods/exec", or "pods" without a subresource
+full_resource := sprintf("%s/%s", [resource, subresource]) if subresource != ""
+
+else := resource
+
+# How a reason names the request: "delete pods web-1 in namespace demo-dev", "get /version".
+operation := sprintf("%s %s", [verb, text(object.get(req, "path", "?"))]) if {
+	not resource_request
+} else := sprintf("%s %s%s%s", [verb, full_resource, name_phrase, namespace_phrase])
+
+name_phrase := sprintf(" %s", [req.name]) if {
+	is_string(req.name)
+	req.name != ""
+} else := ""
+
+namespace_phrase := sprintf(" in namespace %s", [namespace]) if namespace != ""
+
+else := " (cluster-wide)"
+
+text(x) := x if is_string(x)
+
+else := ""
+
+need(class, what, policy) := {"class": class, "what": what, "policy": policy}
+
+read_verbs := {"get", "list", "watch"}
+
+write_verbs := {"create", "update", "patch", "delete", "deletecollection"}
+
+# --- what each request needs ------------------------------------------------------------------------------
+
+needs contains need("read", sprintf("%s (reads the API's discovery and version)", [operation]), "k8s/role-read") if {
+	not resource_request
+	verb in {"get", "head"}
+}
+
+needs contains need("admin", sprintf("%s (a non-resource request that is not a read)", [operation]), "k8s/role-admin") if {
+	not resource_request
+	not verb in {"get", "head"}
+}
+
+needs contains need("read", sprintf("%s (reads)", [operation]), "k8s/role-read") if {
+	resource_request
+	verb in read_verbs
+	not resource in data.portcullis.kubernetes.credential_resources
+	not connect_subresource
+}
+
+# Secret values are credentials: reading them needs the capability that bulk exports need.
+needs contains need("export", sprintf("%s (reads credentials)", [operation]), "k8s/role-secrets") if {
+	resource_request
+	verb in read_verbs
+	resource in data.portcullis.kubernetes.credential_resources
+}
+
+needs contains need("write", sprintf("%s (changes the cluster's objects)", [operation]), "k8s/role-write") if {
+	resource_request
+	verb in write_verbs
+	namespace != ""
+	not review
+}
+
+# A cluster-wide change (a Namespace, a ClusterRole, a Node) reaches every namespace.
+needs contains need("admin", sprintf("%s (changes a cluster-wide object)", [operation]), "k8s/role-admin") if {
+	resource_request
+	verb in write_verbs
+	namespace == ""
+	not review
+}
+
+# Asking the cluster who one is or what one may do (kubectl auth whoami, auth can-i) creates nothing: a read.
+needs contains need("read", sprintf("%s (asks the cluster about the caller's own identity or access)", [operation]), "k8s/role-read") if {
+	review
+}
+
+review if {
+	resource_request
+	verb == "create"
+	resource in data.portcullis.kubernetes.review_resources
+	subresource == ""
+}
+
+# exec, attach, port-forward and proxy run commands in or open connections into a workload.
+needs contains need("exec", sprintf("%s (opens a stream into a workload)", [operation]), "k8s/role-exec") if {
+	resource_request
+	connect_subresource
+}
+
+connect_subresource if verb == "connect"
+
+connect_subresource if subresource in data.portcullis.kubernetes.connect_subresources
+
+# The cluster's own system namespaces are the administrators'.
+needs contains need("admin", sprintf("%s (in a system namespace)", [operation]), "k8s/system-namespace") if {
+	namespace in data.portcullis.kubernetes.system_namespaces
+}
+
+needs contains need("admin", sprintf("%s (a verb the gateway does not classify)", [operation]), "k8s/role-admin") if {
+	resource_request
+	not verb in read_verbs
+	not verb in write_verbs
+	verb != "connect"
+}
+
+# --- risky on production: needs approval even from a role that may do it ------------------------------
+
+risks contains need("approval", operation, "k8s/delete-on-prod") if {
+	verb in {"delete", "deletecollection"}
+}
+
+risks contains need("approval", operation, "k8s/exec-on-prod") if {
+	resource_request
+	connect_subresource
+}
