@@ -303,7 +303,7 @@ class RewriterFuzzTest {
         }
         boolean inPlace = c.type() == MaskPlan.TypeClass.TEXT || c.type() == MaskPlan.TypeClass.JSONB
                 || c.type() == MaskPlan.TypeClass.CONTAINER && !binary;
-        if (!inPlace) {
+        if (!inPlace || scanned == null) {
             return null;
         }
         assertMasked(c, null, scanned);
