@@ -156,7 +156,8 @@ final class QueryParser {
         return new CCJSqlParser(new StringProvider(text));
     }
 
-    private static String tooComplex() {
+    /** The parse error of a statement not parsed within {@link #PARSE_BUDGET}. */
+    static String tooComplex() {
         return "too complex to analyse within " + PARSE_BUDGET.toMillis() + " ms";
     }
 
