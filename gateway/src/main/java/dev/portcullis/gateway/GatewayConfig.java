@@ -136,6 +136,14 @@ public interface GatewayConfig {
         @WithDefault("134217728")
         long frameBudgetBytes();
 
+        /**
+         * Time a client has to send the whole of a message over 64 KiB once its room in {@link #frameBudgetBytes()} is
+         * reserved: a deadline, not an idle timer a trickle resets. Past it the session ends with FATAL 08P01 and the room
+         * is given back. (60 s is 64 MiB at about 9 Mbit/s.)
+         */
+        @WithDefault("60s")
+        Duration largeMessageTimeout();
+
         /** Time a client has to finish TLS, startup and authentication: a deadline from accept, not an idle timer. */
         @WithDefault("15s")
         Duration startupTimeout();

@@ -13,8 +13,9 @@ import java.util.regex.Pattern;
 
 /**
  * Content detectors: find sensitive values inside text that escaped the column rules ({@code lower(email)},
- * {@code concat(...)}, {@code row_to_json(u)}) and mask them in place. What replaces a finding is made of mask
- * characters, separators and kept digits only, so JSON and COPY text stay well-formed. Thread-safe.
+ * {@code concat(...)}, {@code row_to_json(u)}) and mask them in place, until no detector finds anything in the
+ * result. What replaces a finding is made of mask characters, separators and kept digits only, so JSON and COPY text
+ * stay well-formed. Thread-safe.
  *
  * <p>Most values hold nothing to find, so a single pass over the raw bytes ({@link #worthScanning}) decides
  * whether the value needs to be decoded and matched at all.
@@ -176,8 +177,35 @@ public final class Detectors {
         };
     }
 
-    /** Masks every finding in the text. Adds the kinds that fired to {@code fired}; returns the same instance when nothing was found. */
+    /**
+     * Passes over a text before it is given up on. Masking keeps some characters (a card's last four digits, a phone
+     * number's last two), and those can join the characters next to the finding into a new one ({@code 4242...4242
+     * 00107755831}: {@code 4242 00107755831} is a card too), so the text is scanned again until nothing is found. A
+     * text that still holds findings after this many passes was built to chain them, and none of it is passed on.
+     */
+    static final int MAX_PASSES = 4;
+
+    /**
+     * Masks every finding in the text, until it holds none: scanning what this returns finds nothing. Adds the kinds
+     * that fired to {@code fired}.
+     *
+     * @return the masked text; the same instance when nothing was found; null when findings are still left after
+     *     {@link #MAX_PASSES} passes (the value is then withheld: NULL)
+     */
     public String scan(String text, Set<Kind> fired) {
+        String out = text;
+        for (int pass = 0; pass < MAX_PASSES; pass++) {
+            String masked = maskOnce(out, fired);
+            if (masked == out) {
+                return out;
+            }
+            out = masked;
+        }
+        return null;
+    }
+
+    /** One pass of every rule; the same instance when no rule found anything. */
+    private String maskOnce(String text, Set<Kind> fired) {
         String out = text;
         for (Rule rule : rules) {
             if (!rule.mayMatch().test(out)) {

@@ -134,7 +134,7 @@ public final class MaskPlan {
         fired.addAll(found);
         boolean inPlace = column.type() == TypeClass.TEXT || column.type() == TypeClass.JSONB
                 || column.type() == TypeClass.CONTAINER && !binary;
-        if (!inPlace) {
+        if (!inPlace || scanned == null) {
             return null;
         }
         byte[] body = scanned.getBytes(StandardCharsets.UTF_8);
@@ -178,7 +178,7 @@ public final class MaskPlan {
             return value;
         }
         fired.addAll(found);
-        return column.type() == TypeClass.OTHER ? null : scanned;
+        return column.type() == TypeClass.OTHER ? null : scanned; // null too when the detectors gave up on it
     }
 
     /** Whether column {@code index}'s values need to be looked at. */

@@ -92,6 +92,40 @@ class MaskingMethodsTest {
     }
 
     @Test
+    void digits_a_mask_keeps_never_join_their_neighbours_into_a_finding() {
+        // 4242 kept of the card, then 00107755831: "4242 00107755831" is a Luhn-valid card of its own
+        String chained = "4242424242424242 00107755831";
+        String masked = detect(chained);
+        assertEquals("**** **** **** **** **** **** 5831", masked);
+        Set<Detectors.Kind> again = EnumSet.noneOf(Detectors.Kind.class);
+        assertSame(masked, ALL.scan(masked, again), "nothing is found in what masking gives");
+        assertTrue(again.isEmpty());
+    }
+
+    @Test
+    void a_text_built_to_chain_findings_beyond_the_passes_is_withheld() {
+        // each card's kept last four digits and the next eleven make a new card, one more per pass
+        String chain = "4242424242424242 00107755831 " + link("5831") + " ";
+        chain += link(chain.substring(chain.length() - 5, chain.length() - 1)) + " ";
+        chain += link(chain.substring(chain.length() - 5, chain.length() - 1));
+        Set<Detectors.Kind> fired = EnumSet.noneOf(Detectors.Kind.class);
+        assertNull(ALL.scan(chain, fired), "none of it is passed on");
+        assertEquals(EnumSet.of(Detectors.Kind.CARD), fired);
+        assertNull(new MaskPlan(java.util.List.of(new MaskPlan.Column("note", "public", "t", "note", MaskPlan.TypeClass.TEXT, null, true)),
+                ALL, HASH, "p").maskText(0, chain, fired), "the value becomes NULL");
+    }
+
+    /** Eleven digits that make a Luhn-valid card after the four kept digits {@code kept}. */
+    private static String link(String kept) {
+        for (int check = 0; ; check++) {
+            String digits = "1234567890" + check;
+            if (Detectors.luhn(kept + digits)) {
+                return digits;
+            }
+        }
+    }
+
+    @Test
     void detectors_leave_ordinary_text_alone() {
         for (String s : new String[] {"Jane Doe", "2025-01-01 08:41:00+00", "order 12345", "12.50", "high ghost", "x@y"}) {
             Set<Detectors.Kind> fired = EnumSet.noneOf(Detectors.Kind.class);

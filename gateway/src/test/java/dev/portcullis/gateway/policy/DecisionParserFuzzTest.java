@@ -27,7 +27,7 @@ class DecisionParserFuzzTest {
     private static final Set<String> METHODS = Set.of("redact", "null", "hash", "partial", "email", "card");
     private static final Set<String> DETECTORS = Set.of("email", "card", "iban", "phone", "national_id", "secret");
 
-    @FuzzTest
+    @FuzzTest(maxExecutions = 80_000)
     @DictionaryEntries({"{\"result\":", "\"allow\":", "true", "false", "\"reasons\":[", "\"policy\":\"pg/x\"", "\"approval\":{",
             "\"required\":true", "\"approver_groups\":[\"dba\"]", "\"min_approvals\":", "\"expires_in_s\":", "\"grant\":{",
             "\"scope\":", "\"ttl_s\":", "\"cache_ttl_s\":", "\"plan\":[", "\"column\":", "\"method\":", "\"params\":{",

@@ -85,7 +85,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         startupDeadline = ctx.executor().schedule(() -> fatal(PgProtocol.PROTOCOL_VIOLATION,
-                "the session did not finish startup and authentication within " + plain(deps.config().startupTimeout())),
+                "the session did not finish startup and authentication within " + PgProtocol.plain(deps.config().startupTimeout())),
                 deps.config().startupTimeout().toNanos(), TimeUnit.NANOSECONDS);
         String source = sourceIp();
         if (source != null) {
@@ -352,7 +352,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
         idleCheck = ctx.executor().scheduleAtFixedRate(() -> {
             if (System.nanoTime() - relay.lastActivityNanos() > timeout) {
                 stop(END_IDLE, PgProtocol.IDLE_SESSION_TIMEOUT, "terminating connection: the session was idle for longer than "
-                        + plain(deps.config().idleTimeout()));
+                        + PgProtocol.plain(deps.config().idleTimeout()));
             }
         }, period, period, TimeUnit.NANOSECONDS);
     }
@@ -451,19 +451,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Relay.
             endReason(Session.END_SHUTDOWN);
             fatal(PgProtocol.ADMIN_SHUTDOWN, message);
         }
-    }
-
-    /** A duration as people write it: "15 s", "1 h", "250 ms". */
-    static String plain(java.time.Duration d) {
-        long ms = d.toMillis();
-        if (ms % 3_600_000 == 0 && ms > 0) {
-            return ms / 3_600_000 + " h";
-        } else if (ms % 60_000 == 0 && ms > 0) {
-            return ms / 60_000 + " min";
-        } else if (ms % 1_000 == 0) {
-            return ms / 1_000 + " s";
-        }
-        return ms + " ms";
     }
 
     private void endReason(String reason) {

@@ -65,7 +65,7 @@ public class PostgresEngine implements Engine {
             throw new IllegalArgumentException("portcullis.postgres.frame-budget-bytes (" + pg.frameBudgetBytes()
                     + ") must be at least portcullis.postgres.max-message-bytes (" + pg.maxMessageBytes() + ")");
         }
-        return new FrameBudget(pg.frameBudgetBytes());
+        return new FrameBudget(pg.frameBudgetBytes(), pg.largeMessageTimeout());
     }
 
     @Override

@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Splits a stream of typed protocol v3 messages ({@code type(1) length(4) payload}) into frames without
@@ -14,7 +16,10 @@ import java.util.List;
  * whole frames (thousands of DataRows from one read become one buffer to write instead of thousands).
  *
  * <p>Given a {@link FrameBudget}, a message longer than {@link FrameBudget#SMALL} is only waited for once its
- * length is reserved there; until then the connection is not read.
+ * length is reserved there; until then the connection is not read. From then on it must arrive whole within the
+ * budget's {@link FrameBudget#receiveTimeout()}, or the decoder fails with a {@link PgProtocolException} (the session
+ * ends, 08P01) and the room is given back: a peer that trickles a large message cannot keep its room for as long as
+ * its session lasts.
  */
 public final class PgFrameDecoder extends ByteToMessageDecoder {
     private static final int HEADER = 5;
@@ -41,6 +46,8 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
     private final ReadHold readHold;
     /** Bytes reserved in the budget for the message being received (0: none). */
     private long reserved;
+    /** Fails the connection unless the message holding {@link #reserved} arrives whole by then (null: none). */
+    private ScheduledFuture<?> receiveDeadline;
     private boolean waitingForRoom;
     private boolean failed;
 
@@ -128,7 +135,7 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
     /** Reserves room for the message being received, or stops reading until room is given back. */
     private boolean reserve(ChannelHandlerContext ctx, long bytes) {
         if (budget.tryReserve(bytes)) {
-            reserved = bytes;
+            reserved(ctx, bytes);
             return true;
         }
         if (!waitingForRoom) {
@@ -142,7 +149,7 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
             }));
         }
         if (budget.tryReserve(bytes)) { // room given back between the first try and the wait
-            reserved = bytes;
+            reserved(ctx, bytes);
             waitingForRoom = false;
             readHold.release();
             return true;
@@ -150,10 +157,25 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
         return false;
     }
 
+    private void reserved(ChannelHandlerContext ctx, long bytes) {
+        reserved = bytes;
+        receiveDeadline = ctx.executor().schedule(() -> {
+            if (reserved > 0 && !failed) {
+                fail(internalBuffer());
+                ctx.fireExceptionCaught(new PgProtocolException("a message of " + bytes + " bytes did not arrive whole within "
+                        + PgProtocol.plain(budget.receiveTimeout()) + " of its start"));
+            }
+        }, budget.receiveTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
     private void giveBack() {
         if (reserved > 0) {
             budget.release(reserved);
             reserved = 0;
+        }
+        if (receiveDeadline != null) {
+            receiveDeadline.cancel(false);
+            receiveDeadline = null;
         }
     }
 

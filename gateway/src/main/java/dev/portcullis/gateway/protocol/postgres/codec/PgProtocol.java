@@ -94,4 +94,17 @@ public final class PgProtocol {
     public static String describeType(byte type) {
         return type >= 0x20 && type < 0x7f ? "'" + (char) type + "'" : String.format("0x%02x", type & 0xff);
     }
+
+    /** A duration for error messages, as people write it: "15 s", "1 h", "250 ms". */
+    public static String plain(java.time.Duration d) {
+        long ms = d.toMillis();
+        if (ms % 3_600_000 == 0 && ms > 0) {
+            return ms / 3_600_000 + " h";
+        } else if (ms % 60_000 == 0 && ms > 0) {
+            return ms / 60_000 + " min";
+        } else if (ms % 1_000 == 0) {
+            return ms / 1_000 + " s";
+        }
+        return ms + " ms";
+    }
 }

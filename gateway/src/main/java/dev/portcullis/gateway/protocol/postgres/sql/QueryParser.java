@@ -169,6 +169,7 @@ final class QueryParser {
         return new CCJSqlParser(new StringProvider(text));
     }
 
+    /** The parse error of a statement not parsed within {@link #PARSE_BUDGET}. */
     static String tooComplex() {
         return "too complex to analyse within " + PARSE_BUDGET.toMillis() + " ms";
     }

@@ -174,12 +174,12 @@ public final class SqlAnalyzer {
 
     /**
      * Fails construction when the parse-tree walk cannot see inside JSqlParser's objects (it reads their fields
-     * reflectively; a native image without reflection metadata would see nothing and report no tables at all).
+     * reflectively; a native image without reflection metadata would see nothing and report no tables at all). The
+     * first parse in a JVM loads JSqlParser's classes, which on a busy machine takes longer than the parse budget: a
+     * parse cut short by the budget is tried again, a few times, before the check counts it as a failure.
      */
     private void selfCheck() {
         Analysis a = analyze(SELF_CHECK_SQL, null);
-        // The first parse loads and compiles JSqlParser's classes: on a loaded machine that alone can overrun the parse
-        // budget, which says nothing about reflection, so only an overrun is tried again, a few times.
         for (int retry = 0; retry < SELF_CHECK_RETRIES && a.parseError() != null
                 && a.parseError().contains(QueryParser.tooComplex()); retry++) {
             a = analyze(SELF_CHECK_SQL, null);

@@ -27,7 +27,7 @@ class FrameDecoderFuzzTest {
     private static final int MAX_FRAME = 1 << 16;
 
     /** The untyped startup packets: SSLRequest, CancelRequest, StartupMessage. */
-    @FuzzTest
+    @FuzzTest(maxExecutions = 15_000)
     void startupPackets(FuzzedDataProvider data) {
         StartupFrameDecoder decoder = new StartupFrameDecoder();
         Framed framed = frame(decoder, data);
@@ -50,7 +50,7 @@ class FrameDecoderFuzzTest {
     }
 
     /** Frontend frames, and the fields the gateway reads from them. */
-    @FuzzTest
+    @FuzzTest(maxExecutions = 40_000)
     void frontendFrames(FuzzedDataProvider data) {
         boolean runs = data.consumeBoolean();
         PgFrameDecoder decoder = new PgFrameDecoder(MAX_FRAME, true, runs ? type -> type == PgProtocol.COPY_DATA : type -> false);
@@ -65,7 +65,7 @@ class FrameDecoderFuzzTest {
     }
 
     /** Backend frames, and what the gateway reads from them: RowDescription, errors, authentication requests. */
-    @FuzzTest
+    @FuzzTest(maxExecutions = 40_000)
     void backendFrames(FuzzedDataProvider data) {
         PgFrameDecoder decoder = new PgFrameDecoder(MAX_FRAME, false,
                 type -> type == PgProtocol.DATA_ROW || type == PgProtocol.COPY_DATA);

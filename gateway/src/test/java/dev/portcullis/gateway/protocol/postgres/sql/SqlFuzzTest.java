@@ -20,7 +20,7 @@ class SqlFuzzTest {
     /** Remembers one parse only, so it parses nearly every statement afresh. */
     private static final SqlAnalyzer FRESH = new SqlAnalyzer(new SqlAnalyzer.Limits(1_000, 10_000, 100, 1));
 
-    @FuzzTest
+    @FuzzTest(maxExecutions = 200_000)
     @DictionaryEntries({"'", "E'", "U&'", "U&\"", "$$", "$a$", "--", "/*", "*/", "\\", "::", ":=", "0x", "1e+",
             "BEGIN ATOMIC", "CREATE FUNCTION", "END", "CASE", "SELECT", "FROM", "WITH", "COPY", "TO STDOUT", "PREPARE", "EXECUTE"})
     void lexer(FuzzedDataProvider data) {
@@ -54,7 +54,7 @@ class SqlFuzzTest {
         }
     }
 
-    @FuzzTest
+    @FuzzTest(maxExecutions = 300)
     @DictionaryEntries({"SELECT ", " FROM ", " WHERE ", "DELETE FROM ", "UPDATE ", " SET ", "INSERT INTO ", " VALUES (",
             "WITH ", " AS (", "COPY ", " TO STDOUT", " TO PROGRAM ", "PREPARE ", "EXECUTE ", "DEALLOCATE ", "EXPLAIN ANALYZE ",
             "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC ", " END", "DO $$", "$$", "SET ", "RESET ", "pg_read_file(", ";",
