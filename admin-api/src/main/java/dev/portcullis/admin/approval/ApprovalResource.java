@@ -62,10 +62,9 @@ public class ApprovalResource {
     public Uni<ApprovalService.Page> list(@Context UriInfo uri) {
         QueryParameters query = QueryParameters.of(uri, "state", "identity", "connection", "protocol", "from", "to",
                 "limit", "cursor");
-        String cursor = query.text("cursor");
         return approvals.list(new ApprovalService.Filter(query.oneOf("state", ApprovalService.STATES),
                 query.text("identity"), query.text("connection"), query.text("protocol"), query.time("from"),
-                query.time("to"), cursor == null ? null : Cursor.decode("cursor", cursor), query.limit("limit", 50, 500)));
+                query.time("to"), Cursor.of(query), query.limit("limit", 50, 500)));
     }
 
     @GET

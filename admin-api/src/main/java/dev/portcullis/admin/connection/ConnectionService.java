@@ -41,7 +41,7 @@ public class ConnectionService {
         if (request.name() == null) {
             return Uni.createFrom().failure(ApiException.invalidField("name", "is required: " + ConnectionRequest.NAME_RULE));
         }
-        return ConnectionEntity.<ConnectionEntity>findById(request.name()).chain(existing -> {
+        return AdminAuditEntry.changesAuditedHere().chain(() -> ConnectionEntity.<ConnectionEntity>findById(request.name())).chain(existing -> {
             if (existing != null) {
                 return Uni.createFrom().failure(alreadyExists(request.name()));
             }
@@ -61,7 +61,7 @@ public class ConnectionService {
             return Uni.createFrom().failure(ApiException.invalidField("name", "must match the name in the URL ('" + name
                     + "'); connections cannot be renamed: create one under the new name, then delete the old one"));
         }
-        return find(name).chain(connection -> {
+        return AdminAuditEntry.changesAuditedHere().chain(() -> find(name)).chain(connection -> {
             List<String> changed = changedFields(request, connection);
             apply(request, connection);
             Map<String, Object> details = describe(connection);
@@ -73,7 +73,7 @@ public class ConnectionService {
 
     @WithTransaction
     public Uni<Void> delete(String name, Actor actor) {
-        return find(name).call(ConnectionEntity::delete)
+        return AdminAuditEntry.changesAuditedHere().chain(() -> find(name)).call(ConnectionEntity::delete)
                 .call(deleted -> AdminAuditEntry.record(actor, "connection.delete", target(name), describe(deleted)))
                 .replaceWithVoid();
     }

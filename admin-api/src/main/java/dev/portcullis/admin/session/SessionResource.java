@@ -2,10 +2,13 @@ package dev.portcullis.admin.session;
 
 import dev.portcullis.admin.Cursor;
 import dev.portcullis.admin.QueryParameters;
+import dev.portcullis.admin.audit.AdminAuditEntry;
 import dev.portcullis.admin.error.ApiException;
 import dev.portcullis.admin.gateway.Heartbeats;
 import dev.portcullis.admin.security.Actor;
 import dev.portcullis.admin.security.AdminAction;
+import dev.portcullis.admin.security.EndpointAccess;
+import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
@@ -22,7 +25,9 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -80,8 +85,8 @@ public class SessionResource {
     public Uni<RestResponse<KillService.Requested>> kill(@RestPath String id,
             @NotNull(message = "a JSON object with the reason is required") @Valid KillRequest body,
             @Context HttpServerRequest http) {
-        String source = http.remoteAddress() == null ? null : http.remoteAddress().hostAddress();
-        return kills.kill(sessionId(id), body.reason().strip(), Actor.of(identity), source).map(RestResponse::accepted);
+        return kills.kill(sessionId(id), body.reason().strip(), Actor.of(identity), EndpointAccess.source(http))
+                .map(RestResponse::accepted);
     }
 
     @GET
@@ -105,11 +110,10 @@ public class SessionResource {
         QueryParameters query = QueryParameters.of(uri, "identity", "connection", "protocol", "gateway", "state", "from",
                 "to", "had_denials", "limit", "cursor");
         String state = query.oneOf("state", Set.of("live", "ended"));
-        String cursor = query.text("cursor");
         return sessions.list(new SessionService.Filter(query.text("identity"), query.text("connection"),
                 query.text("protocol"), query.text("gateway"), state == null ? null : state.equals("live"),
                 query.time("from"), query.time("to"), query.bool("had_denials"),
-                cursor == null ? null : Cursor.decode("cursor", cursor), query.limit("limit", 50, 500)));
+                Cursor.of(query), query.limit("limit", 50, 500)));
     }
 
     @GET
@@ -124,9 +128,12 @@ public class SessionResource {
     @Path("{id}/events")
     @Operation(summary = "A session's events in order, exactly as recorded, each verified against the hash chain",
             description = "Pages of up to limit events (default 1000) after after_seq; 409 if the recording does not verify.")
-    public Uni<Replay> events(@RestPath String id, @Context UriInfo uri) {
+    public Uni<Replay> events(@RestPath String id, @Context UriInfo uri, @Context HttpServerRequest http) {
         QueryParameters query = QueryParameters.of(uri, "after_seq", "limit");
-        return recordings.replay(sessionId(id), afterSeq(query), query.limit("limit", 1000, MAX_PAGE));
+        UUID session = sessionId(id);
+        long afterSeq = afterSeq(query);
+        return audited(session, "events", afterSeq, http,
+                recordings.replay(session, afterSeq, query.limit("limit", 1000, MAX_PAGE)));
     }
 
     @GET
@@ -137,14 +144,34 @@ public class SessionResource {
                     + " limit page it. Accept: application/x-asciicast: the terminal streams (SSH shells and execs, kubectl"
                     + " exec), for asciinema play; request_seq: only the streams of that request; 400 past 64 MiB of"
                     + " streams. 409 if the recording does not verify.")
-    public Uni<Response> transcript(@RestPath String id, @Context UriInfo uri, @Context HttpHeaders headers) {
+    public Uni<Response> transcript(@RestPath String id, @Context UriInfo uri, @Context HttpHeaders headers,
+            @Context HttpServerRequest http) {
         QueryParameters query = QueryParameters.of(uri, "after_seq", "limit", "request_seq");
+        UUID session = sessionId(id);
         if (!wantsAsciicast(headers)) {
-            return recordings.transcript(sessionId(id), afterSeq(query), query.limit("limit", 1000, MAX_PAGE))
-                    .map(text -> Response.ok(text, MediaType.TEXT_PLAIN_TYPE.withCharset("UTF-8")).build());
+            long afterSeq = afterSeq(query);
+            return audited(session, "transcript", afterSeq, http,
+                    recordings.transcript(session, afterSeq, query.limit("limit", 1000, MAX_PAGE))
+                            .map(text -> Response.ok(text, MediaType.TEXT_PLAIN_TYPE.withCharset("UTF-8")).build()));
         }
         Long requestSeq = query.number("request_seq", 1, "the seq of a request event");
-        return recordings.asciicast(sessionId(id), requestSeq).map(cast -> Response.ok(cast, Asciicast.MEDIA_TYPE).build());
+        return audited(session, "asciicast", requestSeq == null ? 0 : requestSeq, http,
+                recordings.asciicast(session, requestSeq).map(cast -> Response.ok(cast, Asciicast.MEDIA_TYPE).build()));
+    }
+
+    /**
+     * The read, then its audit entry ({@code recording.read}: who read which session, what, from where). If the entry
+     * cannot be written the read fails: a recording is never shown unaudited.
+     */
+    private <T> Uni<T> audited(UUID session, String what, long fromSeq, HttpServerRequest http, Uni<T> read) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("outcome", "read");
+        details.put("what", what);
+        details.put("from_seq", fromSeq);
+        details.put("source", EndpointAccess.source(http));
+        Actor reader = Actor.of(identity);
+        return read.call(() -> Panache.withTransaction(
+                () -> AdminAuditEntry.record(reader, "recording.read", "session/" + session, details)));
     }
 
     /** Whether the caller prefers the asciicast to text: the first of the two its Accept header names, by quality. */

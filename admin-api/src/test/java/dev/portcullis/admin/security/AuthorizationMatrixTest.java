@@ -52,6 +52,7 @@ class AuthorizationMatrixTest {
             new Endpoint("GET", "/sessions/" + MISSING, null, null, 404),
             new Endpoint("POST", "/sessions/" + MISSING + "/kill", "{\"reason\": \"matrix\"}", null, 409),
             new Endpoint("GET", "/policy", null, null, 200),
+            new Endpoint("GET", "/audit", null, null, 200),
             new Endpoint("GET", "/sessions/" + MISSING + "/events", null, null, 404),
             new Endpoint("GET", "/sessions/" + MISSING + "/transcript", null, "text/plain", 404),
             new Endpoint("GET", "/sessions/" + MISSING + "/transcript", null, "application/x-asciicast", 404),
@@ -73,7 +74,7 @@ class AuthorizationMatrixTest {
         Set<String> all = Set.copyOf(ENDPOINTS.stream().map(Endpoint::name).toList());
         ALLOWED.put(OidcTokens.ADMIN, all);
         ALLOWED.put(OidcTokens.DANA, Set.of("GET /whoami", "GET /sessions", "GET /sessions/live", "GET /sessions/" + MISSING,
-                "GET /policy", "GET /sessions/" + MISSING + "/events",
+                "GET /policy", "GET /audit", "GET /sessions/" + MISSING + "/events",
                 "GET /sessions/" + MISSING + "/transcript (text/plain)",
                 "GET /sessions/" + MISSING + "/transcript (application/x-asciicast)", "POST /sessions/" + MISSING + "/verify"));
         ALLOWED.put(OidcTokens.CAROL, Set.of("GET /whoami", "GET /approvals", "GET /approvals/" + MISSING,
