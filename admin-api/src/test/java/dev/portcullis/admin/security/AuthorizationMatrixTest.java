@@ -47,6 +47,8 @@ class AuthorizationMatrixTest {
             new Endpoint("POST", "/connections", "{}", null, 400),
             new Endpoint("PUT", "/connections/no-such-connection", "{}", null, 400),
             new Endpoint("DELETE", "/connections/no-such-connection", null, null, 404),
+            new Endpoint("POST", "/connections/no-such-connection/test", null, null, 404),
+            new Endpoint("POST", "/connections/no-such-connection/rotate", "{}", null, 404),
             new Endpoint("GET", "/sessions", null, null, 200),
             new Endpoint("GET", "/sessions/live", null, null, 200),
             new Endpoint("GET", "/sessions/" + MISSING, null, null, 404),
