@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Reads held requests: pages of them, oldest first, and one in full. */
 @ApplicationScoped
@@ -46,6 +47,7 @@ public class ApprovalService {
 
     /** @param next the cursor of the next page, or null on the last one */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @Schema(name = "ApprovalPage")
     public record Page(List<ApprovalView> items, String next) {
     }
 

@@ -21,7 +21,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Authenticated
 @AdminAction("audit.read")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "audit")
+@Tag(name = "audit", description = "The audit of admin actions: changes, kills, reads of recordings, refused calls, and connection changes made in SQL.")
 public class AuditResource {
     private final AuditService audit;
 

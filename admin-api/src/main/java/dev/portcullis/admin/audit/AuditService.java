@@ -9,6 +9,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Reads the audit of admin actions: pages of it, newest first. */
 @ApplicationScoped
@@ -33,6 +34,7 @@ public class AuditService {
 
     /** @param next the cursor of the next page, or null on the last one */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @Schema(name = "AuditPage")
     public record Page(List<AuditView> items, String next) {
     }
 

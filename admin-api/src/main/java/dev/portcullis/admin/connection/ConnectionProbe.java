@@ -25,6 +25,7 @@ public class ConnectionProbe {
      * @param serverVersion the target's version when logged in
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @Schema(name = "ConnectionTestResult")
     public record Result(boolean ok, String connection, String detail,
             @Schema(nullable = true) String serverVersion, long elapsedMs) {
     }

@@ -31,6 +31,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -44,7 +46,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 @Authenticated
 @AdminAction("recordings.read")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "sessions")
+@Tag(name = "sessions", description = "Recorded and live sessions: list, read, replay, verify, kill.")
 public class SessionResource {
     static final int MAX_PAGE = 10_000;
 
@@ -82,6 +84,9 @@ public class SessionResource {
             description = "202: the replica that holds the session was asked to end it (through PostgreSQL NOTIFY) and"
                     + " does within a moment, for any protocol; the client is told an administrator ended it. 409 if no"
                     + " replica reports the session live. Audited with the reason.")
+    @APIResponse(responseCode = "202", description = "The holding replica was asked to end the session",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = KillService.Requested.class)))
+    @APIResponse(responseCode = "409", description = "No replica reports the session live")
     public Uni<RestResponse<KillService.Requested>> kill(@RestPath String id,
             @NotNull(message = "a JSON object with the reason is required") @Valid KillRequest body,
             @Context HttpServerRequest http) {
@@ -120,14 +125,21 @@ public class SessionResource {
     @Path("{id}")
     @AdminAction("sessions.read")
     @Operation(operationId = "getSession", summary = "One recorded session")
+    @APIResponse(responseCode = "200", description = "The session",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = SessionView.class)))
+    @APIResponse(responseCode = "404", description = "The session is not recorded")
     public Uni<SessionView> get(@RestPath String id) {
         return sessions.get(sessionId(id));
     }
 
     @GET
     @Path("{id}/events")
-    @Operation(summary = "A session's events in order, exactly as recorded, each verified against the hash chain",
+    @Operation(operationId = "getSessionEvents", summary = "A session's events in order, exactly as recorded, each verified against the hash chain",
             description = "Pages of up to limit events (default 1000) after after_seq; 409 if the recording does not verify.")
+    @APIResponse(responseCode = "200", description = "A page of events",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Replay.class)))
+    @APIResponse(responseCode = "404", description = "The session is not recorded")
+    @APIResponse(responseCode = "409", description = "The recording does not verify")
     public Uni<Replay> events(@RestPath String id, @Context UriInfo uri, @Context HttpServerRequest http) {
         QueryParameters query = QueryParameters.of(uri, "after_seq", "limit");
         UUID session = sessionId(id);
@@ -139,11 +151,16 @@ public class SessionResource {
     @GET
     @Path("{id}/transcript")
     @Produces({MediaType.TEXT_PLAIN, Asciicast.MEDIA_TYPE})
-    @Operation(summary = "A session as readable text, or its terminal streams as an asciicast v2 recording",
+    @Operation(operationId = "getSessionTranscript", summary = "A session as readable text, or its terminal streams as an asciicast v2 recording",
             description = "text/plain (the default): time, identity, statement, decision, rows, masked columns; after_seq and"
                     + " limit page it. Accept: application/x-asciicast: the terminal streams (SSH shells and execs, kubectl"
                     + " exec), for asciinema play; request_seq: only the streams of that request; 400 past 64 MiB of"
                     + " streams. 409 if the recording does not verify.")
+    @APIResponse(responseCode = "200", description = "The transcript (text/plain) or the asciicast v2 recording",
+            content = {@Content(mediaType = MediaType.TEXT_PLAIN, schema = @Schema(type = SchemaType.STRING)),
+                    @Content(mediaType = Asciicast.MEDIA_TYPE, schema = @Schema(type = SchemaType.STRING))})
+    @APIResponse(responseCode = "404", description = "The session is not recorded")
+    @APIResponse(responseCode = "409", description = "The recording does not verify")
     public Uni<Response> transcript(@RestPath String id, @Context UriInfo uri, @Context HttpHeaders headers,
             @Context HttpServerRequest http) {
         QueryParameters query = QueryParameters.of(uri, "after_seq", "limit", "request_seq");
@@ -189,8 +206,11 @@ public class SessionResource {
 
     @POST
     @Path("{id}/verify")
-    @Operation(summary = "Recompute the session's hash chain from S3 against PostgreSQL",
+    @Operation(operationId = "verifySession", summary = "Recompute the session's hash chain from S3 against PostgreSQL",
             description = "200 with ok=true, or ok=false and the first broken seq and what is wrong there.")
+    @APIResponse(responseCode = "200", description = "Whether the recording verifies, and where it breaks if not",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Verification.class)))
+    @APIResponse(responseCode = "404", description = "The session is not recorded")
     public Uni<Verification> verify(@RestPath String id) {
         return recordings.verify(sessionId(id));
     }

@@ -10,6 +10,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Reads the recorded sessions' index: pages of it, most recently started first, and one session. */
 @ApplicationScoped
@@ -42,6 +43,7 @@ public class SessionService {
 
     /** @param next the cursor of the next page, or null on the last one */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @Schema(name = "SessionPage")
     public record Page(List<SessionView> items, String next) {
     }
 

@@ -34,13 +34,13 @@ class AuthorizationMatrixTest {
     private static final String MISSING = "00000000-0000-4000-8000-000000000000";
 
     /** One endpoint: how to call it, and what it answers a caller who may call it. */
-    private record Endpoint(String method, String path, String body, String accept, int whenAllowed) {
+    record Endpoint(String method, String path, String body, String accept, int whenAllowed) {
         String name() {
             return method + " " + path + (accept == null ? "" : " (" + accept + ")");
         }
     }
 
-    private static final List<Endpoint> ENDPOINTS = List.of(
+    static final List<Endpoint> ENDPOINTS = List.of(
             new Endpoint("GET", "/whoami", null, null, 200),
             new Endpoint("GET", "/connections", null, null, 200),
             new Endpoint("GET", "/connections/no-such-connection", null, null, 404),
