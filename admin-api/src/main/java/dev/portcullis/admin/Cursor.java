@@ -7,7 +7,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -35,6 +37,23 @@ public record Cursor(OffsetDateTime at, String id) {
         long micros = Math.addExact(Math.multiplyExact(at.getEpochSecond(), 1_000_000L), at.getNano() / 1_000);
         String plain = VERSION + ":" + micros + ":" + id;
         return Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * A page of a listing and the cursor of the next one.
+     *
+     * @param next null on the last page
+     */
+    public record Page<T>(List<T> items, String next) {
+        /**
+         * @param rows     up to {@code limit + 1} rows in the listing's order: one more than a page says there is a next
+         * @param cursorOf the cursor of a row
+         */
+        public static <T> Page<T> of(List<T> rows, int limit, Function<T, Cursor> cursorOf) {
+            List<T> items = rows.subList(0, Math.min(limit, rows.size()));
+            String next = rows.size() > limit ? cursorOf.apply(items.get(items.size() - 1)).encode() : null;
+            return new Page<>(items, next);
+        }
     }
 
     /** The id of a listing keyed by UUID; a cursor of another listing is refused like any cursor not given out. */

@@ -69,11 +69,11 @@ public class ApprovalService {
         return ApprovalRequestEntity.<ApprovalRequestEntity>find(where.query(), Sort.by("createdAt").and("id"), where.parameters())
                 .range(0, limit).list()
                 .chain(rows -> {
-                    List<ApprovalRequestEntity> page = rows.subList(0, Math.min(limit, rows.size()));
-                    String next = rows.size() > limit ? new Cursor(page.get(page.size() - 1).createdAt, page.get(page.size() - 1).id).encode() : null;
-                    return approvals(page.stream().map(r -> r.id).toList()).map(counts -> new Page(
-                            page.stream().map(r -> ApprovalView.of(r, counts.getOrDefault(r.id, 0L).intValue())).toList(),
-                            next));
+                    var page = Cursor.Page.of(rows, limit, last -> new Cursor(last.createdAt, last.id));
+                    return approvals(page.items().stream().map(r -> r.id).toList()).map(counts -> new Page(
+                            page.items().stream().map(r -> ApprovalView.of(r, counts.getOrDefault(r.id, 0L).intValue()))
+                                    .toList(),
+                            page.next()));
                 });
     }
 

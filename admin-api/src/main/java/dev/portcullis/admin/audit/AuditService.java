@@ -55,10 +55,8 @@ public class AuditService {
         return AdminAuditEntry.<AdminAuditEntry>find(where.query() + " order by at desc, id desc", where.parameters())
                 .range(0, limit).list()
                 .map(rows -> {
-                    List<AdminAuditEntry> page = rows.subList(0, Math.min(limit, rows.size()));
-                    AdminAuditEntry last = page.isEmpty() ? null : page.get(page.size() - 1);
-                    String next = rows.size() > limit ? new Cursor(last.at, last.id).encode() : null;
-                    return new Page(page.stream().map(AuditView::of).toList(), next);
+                    var page = Cursor.Page.of(rows, limit, last -> new Cursor(last.at, last.id));
+                    return new Page(page.items().stream().map(AuditView::of).toList(), page.next());
                 });
     }
 }

@@ -71,10 +71,8 @@ public class SessionService {
         return SessionEntity.<SessionEntity>find(where.query() + " order by " + STARTED + " desc, id desc", where.parameters())
                 .range(0, limit).list()
                 .map(rows -> {
-                    List<SessionEntity> page = rows.subList(0, Math.min(limit, rows.size()));
-                    SessionEntity last = page.isEmpty() ? null : page.get(page.size() - 1);
-                    String next = rows.size() > limit ? new Cursor(started(last), last.id).encode() : null;
-                    return new Page(page.stream().map(SessionView::of).toList(), next);
+                    var page = Cursor.Page.of(rows, limit, last -> new Cursor(started(last), last.id));
+                    return new Page(page.items().stream().map(SessionView::of).toList(), page.next());
                 });
     }
 

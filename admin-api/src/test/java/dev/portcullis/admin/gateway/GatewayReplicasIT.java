@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.portcullis.contract.SecretSealer;
 import dev.portcullis.contract.testing.AppProcess;
 import dev.portcullis.contract.testing.StackEnv;
 import java.io.IOException;
@@ -19,8 +18,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -71,19 +68,7 @@ class GatewayReplicasIT {
                     "-Dportcullis.recording.journal-dir=" + logs.resolve("journal-" + g).toAbsolutePath())));
         }
         APPS.add(AppProcess.start("admin-api", ADMIN_PORT, logs.resolve("admin-api.log"), List.of()));
-        byte[] sealed = SecretSealer.fromBase64Key(StackEnv.get("PORTCULLIS_SECRET_KEY"))
-                .seal(CONNECTION, StackEnv.get("DEMO_DB_PASSWORD"));
-        try (Connection c = portcullisDb(); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO connections (name, type, host, port, database, username, secret, tls_mode, tags)"
-                        + " VALUES (?, 'postgres', ?, ?, ?, ?, ?, 'require', '{\"env\":\"dev\"}'::jsonb)")) {
-            ps.setString(1, CONNECTION);
-            ps.setString(2, StackEnv.host());
-            ps.setInt(3, StackEnv.port("PG_PORT"));
-            ps.setString(4, StackEnv.get("DEMO_DEV_DB"));
-            ps.setString(5, StackEnv.get("DEMO_DB_USER"));
-            ps.setBytes(6, sealed);
-            ps.executeUpdate();
-        }
+        StackEnv.registerDemoConnection(CONNECTION, StackEnv.get("DEMO_DEV_DB"), "dev");
     }
 
     @AfterAll
@@ -95,10 +80,7 @@ class GatewayReplicasIT {
             secondOpa.destroy();
             secondOpa.waitFor(10, TimeUnit.SECONDS);
         }
-        try (Connection c = portcullisDb(); PreparedStatement ps = c.prepareStatement("DELETE FROM connections WHERE name = ?")) {
-            ps.setString(1, CONNECTION);
-            ps.executeUpdate();
-        }
+        StackEnv.removeConnection(CONNECTION);
     }
 
     @Test
@@ -217,9 +199,5 @@ class GatewayReplicasIT {
             Thread.sleep(200);
         }
         throw new AssertionError(uri + " did not answer 200 within 30 s");
-    }
-
-    private static Connection portcullisDb() throws java.sql.SQLException {
-        return StackEnv.portcullisDb(StackEnv.port("PG_PORT"));
     }
 }
