@@ -35,7 +35,6 @@ import org.jboss.resteasy.reactive.RestResponse;
 @Path("/connections")
 @Authenticated
 @Produces(MediaType.APPLICATION_JSON)
-@Consumes(MediaType.APPLICATION_JSON)
 @Tag(name = "connections", description = "The targets the gateway opens for an identity. Passwords are write-only; changes need the ETag.")
 public class ConnectionResource {
     private static final String BODY_REQUIRED = "a JSON object with the connection's fields is required";
@@ -74,6 +73,7 @@ public class ConnectionResource {
 
     @POST
     @AdminAction("connections.write")
+    @Consumes(MediaType.APPLICATION_JSON)
     @Operation(operationId = "createConnection", summary = "Register a connection", description = "201 with the connection; 409 if the name is taken.")
     @APIResponse(responseCode = "201", description = "The connection, registered; its ETag in the ETag header, its URL in Location",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ConnectionView.class)))
@@ -86,6 +86,7 @@ public class ConnectionResource {
 
     @PUT
     @Path("{name}")
+    @Consumes(MediaType.APPLICATION_JSON)
     @AdminAction("connections.write")
     @Operation(operationId = "updateConnection", summary = "Replace a connection's settings",
             description = "If-Match with the connection's ETag is required: 428 without it, 412 if the connection"
@@ -133,6 +134,7 @@ public class ConnectionResource {
 
     @POST
     @Path("{name}/rotate")
+    @Consumes(MediaType.APPLICATION_JSON)
     @AdminAction("connections.write")
     @Operation(operationId = "rotateConnectionPassword", summary = "Rotate the password on the target and in Portcullis together",
             description = "Body {} generates a random password, {\"password\": \"...\"} sets that one. Logged in with"
