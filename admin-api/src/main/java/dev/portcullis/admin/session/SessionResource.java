@@ -2,13 +2,12 @@ package dev.portcullis.admin.session;
 
 import dev.portcullis.admin.Cursor;
 import dev.portcullis.admin.QueryParameters;
-import dev.portcullis.admin.audit.AdminAuditEntry;
+import dev.portcullis.admin.audit.AuditLog;
 import dev.portcullis.admin.error.ApiException;
 import dev.portcullis.admin.gateway.Heartbeats;
 import dev.portcullis.admin.security.Actor;
 import dev.portcullis.admin.security.AdminAction;
 import dev.portcullis.admin.security.EndpointAccess;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
@@ -55,9 +54,11 @@ public class SessionResource {
     private final Heartbeats heartbeats;
     private final KillService kills;
     private final SecurityIdentity identity;
+    private final AuditLog audit;
 
     SessionResource(RecordingService recordings, SessionService sessions, Heartbeats heartbeats, KillService kills,
-            SecurityIdentity identity) {
+            SecurityIdentity identity, AuditLog audit) {
+        this.audit = audit;
         this.recordings = recordings;
         this.sessions = sessions;
         this.heartbeats = heartbeats;
@@ -187,8 +188,7 @@ public class SessionResource {
         details.put("from_seq", fromSeq);
         details.put("source", EndpointAccess.source(http));
         Actor reader = Actor.of(identity);
-        return read.call(() -> Panache.withTransaction(
-                () -> AdminAuditEntry.record(reader, "recording.read", "session/" + session, details)));
+        return read.call(() -> audit.read(reader, "recording.read", "session/" + session, details));
     }
 
     /** Whether the caller prefers the asciicast to text: the first of the two its Accept header names, by quality. */
