@@ -34,6 +34,13 @@ public interface GatewayConfig {
 
     Shutdown shutdown();
 
+    /**
+     * How often this replica writes its live sessions and policy status for the admin API ({@code gateway_heartbeats});
+     * at least 1 s. A replica silent for three intervals is shown as stale.
+     */
+    @WithDefault("5s")
+    Duration heartbeatInterval();
+
     interface Shutdown {
         /**
          * On SIGTERM the gateway stops taking new sessions and reports not ready, lets the live sessions run for up to

@@ -20,6 +20,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
@@ -34,7 +36,7 @@ import org.jboss.resteasy.reactive.RestPath;
 @Authenticated
 @AdminAction("approvals.read")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "approvals")
+@Tag(name = "approvals", description = "Requests the gateway holds for approval, and the votes on them.")
 public class ApprovalResource {
     private final ApprovalService approvals;
     private final VoteService votes;
@@ -47,7 +49,7 @@ public class ApprovalResource {
     }
 
     @GET
-    @Operation(summary = "Held requests, oldest first, in pages",
+    @Operation(operationId = "listApprovals", summary = "Held requests, oldest first, in pages",
             description = "Pass the answer's next as cursor for the next page (null on the last). A query parameter"
                     + " not listed here is a 400 that names it.")
     @Parameter(name = "state", in = ParameterIn.QUERY, description = "Only requests in this state.",
@@ -62,15 +64,17 @@ public class ApprovalResource {
     public Uni<ApprovalService.Page> list(@Context UriInfo uri) {
         QueryParameters query = QueryParameters.of(uri, "state", "identity", "connection", "protocol", "from", "to",
                 "limit", "cursor");
-        String cursor = query.text("cursor");
         return approvals.list(new ApprovalService.Filter(query.oneOf("state", ApprovalService.STATES),
                 query.text("identity"), query.text("connection"), query.text("protocol"), query.time("from"),
-                query.time("to"), cursor == null ? null : Cursor.decode("cursor", cursor), query.limit("limit", 50, 500)));
+                query.time("to"), Cursor.of(query), query.limit("limit", 50, 500)));
     }
 
     @GET
     @Path("{id}")
-    @Operation(summary = "One held request: what, who asked, its votes, its state and outcome, its webhook deliveries")
+    @Operation(operationId = "getApproval", summary = "One held request: what, who asked, its votes, its state and outcome, its webhook deliveries")
+    @APIResponse(responseCode = "200", description = "The request, its votes, state, outcome and webhook deliveries",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApprovalDetail.class)))
+    @APIResponse(responseCode = "404", description = "No approval request of this id")
     public Uni<ApprovalDetail> get(@RestPath String id) {
         return approvals.get(requestId(id));
     }
@@ -79,11 +83,15 @@ public class ApprovalResource {
     @Path("{id}/approve")
     @AdminAction("approvals.vote")
     @Consumes(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Approve a pending request ({\"comment\": \"...\"}, the comment optional)",
+    @Operation(operationId = "approve", summary = "Approve a pending request ({\"comment\": \"...\"}, the comment optional)",
             description = "200 with the request after the vote: still pending until min_approvals distinct approvers"
                     + " approved it, then approved (and its grant created). 403 if the approve policy refuses the vote,"
                     + " 409 if the request is not pending (an expired one is marked so) or you already voted, 503 if"
                     + " the policy engine cannot decide. Every vote, refused ones too, is audited.")
+    @APIResponse(responseCode = "200", description = "The request after the vote",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApprovalDetail.class)))
+    @APIResponse(responseCode = "404", description = "No approval request of this id")
+    @APIResponse(responseCode = "409", description = "The request is not pending, or you already voted")
     public Uni<ApprovalDetail> approve(@RestPath String id, @Valid VoteRequest body, @Context HttpServerRequest http) {
         return vote(id, ApprovalVoteEntity.APPROVE, body == null ? null : body.text(), http);
     }
@@ -92,8 +100,12 @@ public class ApprovalResource {
     @Path("{id}/deny")
     @AdminAction("approvals.vote")
     @Consumes(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Deny a pending request ({\"comment\": \"why\"}, the comment required); one denial ends it",
+    @Operation(operationId = "deny", summary = "Deny a pending request ({\"comment\": \"why\"}, the comment required); one denial ends it",
             description = "200 with the request, now denied; otherwise as approve.")
+    @APIResponse(responseCode = "200", description = "The request, now denied",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ApprovalDetail.class)))
+    @APIResponse(responseCode = "404", description = "No approval request of this id")
+    @APIResponse(responseCode = "409", description = "The request is not pending, or you already voted")
     public Uni<ApprovalDetail> deny(@RestPath String id, @Valid VoteRequest body, @Context HttpServerRequest http) {
         String comment = body == null ? null : body.text();
         if (comment == null) {

@@ -1,11 +1,11 @@
 package dev.portcullis.admin.approval;
 
 import dev.portcullis.admin.Cursor;
+import dev.portcullis.admin.Where;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.portcullis.admin.error.ApiException;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
-import io.quarkus.panache.common.Parameters;
 import io.quarkus.panache.common.Sort;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Reads held requests: pages of them, oldest first, and one in full. */
 @ApplicationScoped
@@ -37,37 +38,42 @@ public class ApprovalService {
      */
     public record Filter(String state, String identity, String connection, String protocol, OffsetDateTime from,
             OffsetDateTime to, Cursor after, int limit) {
+        public Filter {
+            if (after != null) {
+                after.uuid(); // a cursor of another listing is a 400 now, not a failed query later
+            }
+        }
     }
 
     /** @param next the cursor of the next page, or null on the last one */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @Schema(name = "ApprovalPage")
     public record Page(List<ApprovalView> items, String next) {
     }
 
     @WithSession
     public Uni<Page> list(Filter filter) {
-        StringBuilder query = new StringBuilder("1 = 1");
-        Parameters parameters = new Parameters();
-        where(query, parameters, "state = :state", "state", filter.state());
-        where(query, parameters, "(identitySubject = :identity or identityName = :identity)", "identity", filter.identity());
-        where(query, parameters, "connectionName = :connection", "connection", filter.connection());
-        where(query, parameters, "protocol = :protocol", "protocol", filter.protocol());
-        where(query, parameters, "createdAt >= :from", "from", filter.from());
-        where(query, parameters, "createdAt < :to", "to", filter.to());
+        Where where = new Where()
+                .and("state = :state", "state", filter.state())
+                .and("(identitySubject = :identity or identityName = :identity)", "identity", filter.identity())
+                .and("connectionName = :connection", "connection", filter.connection())
+                .and("protocol = :protocol", "protocol", filter.protocol())
+                .and("createdAt >= :from", "from", filter.from())
+                .and("createdAt < :to", "to", filter.to());
         if (filter.after() != null) {
-            query.append(" and (createdAt > :afterAt or (createdAt = :afterAt and id > :afterId))");
-            parameters.and("afterAt", filter.after().at()).and("afterId", filter.after().id());
+            where.and("(createdAt > :afterAt or (createdAt = :afterAt and id > :afterId))",
+                    "afterAt", filter.after().at(), "afterId", filter.after().uuid());
         }
         int limit = filter.limit();
         // one more row than the page holds says whether there is a next page
-        return ApprovalRequestEntity.<ApprovalRequestEntity>find(query.toString(), Sort.by("createdAt").and("id"), parameters)
+        return ApprovalRequestEntity.<ApprovalRequestEntity>find(where.query(), Sort.by("createdAt").and("id"), where.parameters())
                 .range(0, limit).list()
                 .chain(rows -> {
-                    List<ApprovalRequestEntity> page = rows.subList(0, Math.min(limit, rows.size()));
-                    String next = rows.size() > limit ? new Cursor(page.get(page.size() - 1).createdAt, page.get(page.size() - 1).id).encode() : null;
-                    return approvals(page.stream().map(r -> r.id).toList()).map(counts -> new Page(
-                            page.stream().map(r -> ApprovalView.of(r, counts.getOrDefault(r.id, 0L).intValue())).toList(),
-                            next));
+                    var page = Cursor.Page.of(rows, limit, last -> new Cursor(last.createdAt, last.id));
+                    return approvals(page.items().stream().map(r -> r.id).toList()).map(counts -> new Page(
+                            page.items().stream().map(r -> ApprovalView.of(r, counts.getOrDefault(r.id, 0L).intValue()))
+                                    .toList(),
+                            page.next()));
                 });
     }
 
@@ -97,12 +103,5 @@ public class ApprovalService {
         }
         return ApprovalVoteEntity.<ApprovalVoteEntity>list("requestId in ?1 and verdict = ?2", ids, ApprovalVoteEntity.APPROVE)
                 .map(votes -> votes.stream().collect(Collectors.groupingBy(v -> v.requestId, Collectors.counting())));
-    }
-
-    private static void where(StringBuilder query, Parameters parameters, String condition, String name, Object value) {
-        if (value != null) {
-            query.append(" and ").append(condition);
-            parameters.and(name, value);
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.portcullis.admin.audit;
 
 import dev.portcullis.admin.security.Actor;
+import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
 import io.smallrye.mutiny.Uni;
 import jakarta.persistence.Column;
@@ -53,5 +54,17 @@ public class AdminAuditEntry extends PanacheEntityBase {
         entry.target = target;
         entry.details = details;
         return entry.persist();
+    }
+
+    /**
+     * Says, for the current transaction, that the admin API audits its connection changes itself, so that the
+     * database's own audit of SQL changes (migration V9) leaves them alone. Call it first in the transaction, before
+     * any change is flushed.
+     */
+    public static Uni<Void> changesAuditedHere() {
+        return Panache.getSession()
+                .chain(db -> db.createNativeQuery("SELECT set_config('portcullis.audited_by_api', 'on', true)")
+                        .getSingleResult())
+                .replaceWithVoid();
     }
 }

@@ -5,8 +5,15 @@ import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.OffsetDateTime;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Map;
+import java.util.TreeMap;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
@@ -41,4 +48,26 @@ public class ConnectionEntity extends PanacheEntityBase {
 
     @Column(name = "updated_at")
     public OffsetDateTime updatedAt;
+
+    /**
+     * The row's entity tag: a digest of every setting and of the sealed secret, so any change (in the API or in SQL,
+     * a new password included) gives a new one, and it says nothing about the password. Strong: equal tags mean equal
+     * rows.
+     */
+    public String etag() {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+        for (Object field : Arrays.asList(name, type, host, port, database, username, tlsMode, tlsCaPem,
+                tags == null ? Map.of() : new TreeMap<>(tags))) {
+            byte[] bytes = String.valueOf(field).getBytes(StandardCharsets.UTF_8);
+            digest.update(ByteBuffer.allocate(5).put((byte) (field == null ? 0 : 1)).putInt(bytes.length).array());
+            digest.update(bytes);
+        }
+        digest.update(secret == null ? new byte[0] : secret);
+        return "\"" + Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(digest.digest(), 18)) + "\"";
+    }
 }

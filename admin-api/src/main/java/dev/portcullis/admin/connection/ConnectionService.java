@@ -9,6 +9,7 @@ import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.quarkus.panache.common.Sort;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,17 +32,25 @@ public class ConnectionService {
                 .map(rows -> rows.stream().map(ConnectionView::of).toList());
     }
 
+    /** A connection and its entity tag, which a client sends back in If-Match to change it. */
+    public record Versioned(ConnectionView connection, String etag) {
+        static Versioned of(ConnectionEntity c) {
+            return new Versioned(ConnectionView.of(c), c.etag());
+        }
+    }
+
     @WithSession
-    public Uni<ConnectionView> get(String name) {
-        return find(name).map(ConnectionView::of);
+    public Uni<Versioned> get(String name) {
+        return find(name).map(Versioned::of);
     }
 
     @WithTransaction
-    public Uni<ConnectionView> create(ConnectionRequest request, Actor actor) {
+    public Uni<Versioned> create(ConnectionRequest request, Actor actor) {
         if (request.name() == null) {
             return Uni.createFrom().failure(ApiException.invalidField("name", "is required: " + ConnectionRequest.NAME_RULE));
         }
-        return ConnectionEntity.<ConnectionEntity>findById(request.name()).chain(existing -> {
+        return AdminAuditEntry.changesAuditedHere()
+                .chain(() -> ConnectionEntity.<ConnectionEntity>findById(request.name())).chain(existing -> {
             if (existing != null) {
                 return Uni.createFrom().failure(alreadyExists(request.name()));
             }
@@ -51,36 +60,72 @@ public class ConnectionService {
             apply(request, created);
             return created.<ConnectionEntity>persist()
                     .call(() -> AdminAuditEntry.record(actor, "connection.create", target(created.name), describe(created)))
-                    .map(ConnectionView::of);
+                    .map(Versioned::of);
         }).onFailure(UniqueViolation::is).transform(e -> alreadyExists(request.name()));
     }
 
+    /** @param ifMatch the If-Match header: required, so that a change made meanwhile is never overwritten unseen */
     @WithTransaction
-    public Uni<ConnectionView> update(String name, ConnectionRequest request, Actor actor) {
+    public Uni<Versioned> update(String name, ConnectionRequest request, String ifMatch, Actor actor) {
         if (request.name() != null && !request.name().equals(name)) {
             return Uni.createFrom().failure(ApiException.invalidField("name", "must match the name in the URL ('" + name
                     + "'); connections cannot be renamed: create one under the new name, then delete the old one"));
         }
-        return find(name).chain(connection -> {
+        return AdminAuditEntry.changesAuditedHere().chain(() -> findForChange(name, ifMatch, true)).chain(connection -> {
             List<String> changed = changedFields(request, connection);
             apply(request, connection);
             Map<String, Object> details = describe(connection);
             details.put("changed", changed);
             return AdminAuditEntry.record(actor, "connection.update", target(name), details)
                     .replaceWith(connection);
-        }).map(ConnectionView::of);
+        }).map(Versioned::of);
     }
 
+    /** @param ifMatch the If-Match header, checked when given */
     @WithTransaction
-    public Uni<Void> delete(String name, Actor actor) {
-        return find(name).call(ConnectionEntity::delete)
+    public Uni<Void> delete(String name, String ifMatch, Actor actor) {
+        return AdminAuditEntry.changesAuditedHere().chain(() -> findForChange(name, ifMatch, false))
+                .call(ConnectionEntity::delete)
                 .call(deleted -> AdminAuditEntry.record(actor, "connection.delete", target(name), describe(deleted)))
                 .replaceWithVoid();
     }
 
-    private static Uni<ConnectionEntity> find(String name) {
-        return ConnectionEntity.<ConnectionEntity>findById(name).onItem().ifNull().failWith(() -> ApiException.notFound(
-                "connection '" + name + "' does not exist; GET /connections lists the registered ones"));
+    static Uni<ConnectionEntity> find(String name) {
+        return ConnectionEntity.<ConnectionEntity>findById(name).onItem().ifNull().failWith(() -> notFound(name));
+    }
+
+    private static ApiException notFound(String name) {
+        return ApiException.notFound("connection '" + name + "' does not exist; GET /connections lists the registered ones");
+    }
+
+    /**
+     * The row, locked until the transaction ends (so that two writers holding the same ETag cannot both pass), if
+     * If-Match names its current ETag or is {@code *}: 428 when the header is required and missing, 412 when the row
+     * changed since the client read it.
+     */
+    static Uni<ConnectionEntity> findForChange(String name, String ifMatch, boolean required) {
+        return ConnectionEntity.<ConnectionEntity>findById(name, LockModeType.PESSIMISTIC_WRITE)
+                .onItem().ifNull().failWith(() -> notFound(name))
+                .invoke(connection -> checkIfMatch(connection, ifMatch, required));
+    }
+
+    private static void checkIfMatch(ConnectionEntity connection, String ifMatch, boolean required) {
+        if (ifMatch == null || ifMatch.isBlank()) {
+            if (!required) {
+                return;
+            }
+            throw new ApiException(428, "changing connection '" + connection.name + "' needs an If-Match header with its"
+                    + " ETag (GET /connections/" + connection.name + " answers it), so that a change made meanwhile is not"
+                    + " overwritten unseen");
+        }
+        String current = connection.etag();
+        for (String tag : ifMatch.split(",")) {
+            if (tag.strip().equals("*") || tag.strip().equals(current)) {
+                return;
+            }
+        }
+        throw new ApiException(412, "connection '" + connection.name + "' changed since the ETag in If-Match was read"
+                + " (its ETag is now " + current + "); GET it again, reapply your change and retry");
     }
 
     /** Copies the request onto the row. An absent password keeps the stored secret. */

@@ -59,6 +59,7 @@ public record Problem(
         UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
         PRECONDITION_REQUIRED(428, "precondition-required", "Precondition required"),
         INTERNAL(500, "internal-error", "Internal error"),
+        BAD_GATEWAY(502, "target-failed", "The target failed"),
         UNAVAILABLE(503, "unavailable", "Service unavailable"),
         OTHER(0, "other", "Error");
 

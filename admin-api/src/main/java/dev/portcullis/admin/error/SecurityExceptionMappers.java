@@ -1,7 +1,7 @@
 package dev.portcullis.admin.error;
 
 import dev.portcullis.admin.AdminApiConfig;
-import dev.portcullis.admin.audit.RefusalAudit;
+import dev.portcullis.admin.audit.AuditLog;
 import dev.portcullis.admin.security.EndpointAccess;
 import io.quarkus.oidc.OIDCException;
 import io.quarkus.security.AuthenticationFailedException;
@@ -22,9 +22,9 @@ public class SecurityExceptionMappers {
     private static final Logger LOG = Logger.getLogger(SecurityExceptionMappers.class);
 
     private final AdminApiConfig config;
-    private final RefusalAudit audit;
+    private final AuditLog audit;
 
-    SecurityExceptionMappers(AdminApiConfig config, RefusalAudit audit) {
+    SecurityExceptionMappers(AdminApiConfig config, AuditLog audit) {
         this.config = config;
         this.audit = audit;
     }

@@ -18,6 +18,8 @@ import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -30,7 +32,7 @@ import org.jboss.resteasy.reactive.RestPath;
 @Authenticated
 @AdminAction("grants.read")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "grants")
+@Tag(name = "grants", description = "Time-boxed grants that approvals created: list them, revoke one.")
 public class GrantResource {
     private final GrantService grants;
     private final SecurityIdentity identity;
@@ -41,7 +43,7 @@ public class GrantResource {
     }
 
     @GET
-    @Operation(summary = "Grants, newest first", description = "A query parameter not listed here is a 400 that names it.")
+    @Operation(operationId = "listGrants", summary = "Grants, newest first", description = "A query parameter not listed here is a 400 that names it.")
     @Parameter(name = "identity", in = ParameterIn.QUERY, description = "The grantee's subject.")
     @Parameter(name = "connection", in = ParameterIn.QUERY, description = "The connection's name.")
     @Parameter(name = "active", in = ParameterIn.QUERY, description = "true: not revoked and not expired; false: the others.",
@@ -56,9 +58,13 @@ public class GrantResource {
     @DELETE
     @Path("{id}")
     @AdminAction("grants.revoke")
-    @Operation(summary = "Revoke a grant",
+    @Operation(operationId = "revokeGrant", summary = "Revoke a grant",
             description = "200 with the grant, now revoked; every gateway stops counting it within a second. 404 if"
                     + " unknown, 409 if already revoked. Audited.")
+    @APIResponse(responseCode = "200", description = "The grant, now revoked",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = GrantView.class)))
+    @APIResponse(responseCode = "404", description = "No grant of this id")
+    @APIResponse(responseCode = "409", description = "The grant was revoked already")
     public Uni<GrantView> revoke(@RestPath String id, @Context HttpServerRequest http) {
         return grants.revoke(grantId(id), Actor.of(identity),
                 http.remoteAddress() == null ? null : http.remoteAddress().hostAddress());

@@ -20,7 +20,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Authenticated
 @AdminAction("policy.read")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "policy")
+@Tag(name = "policy", description = "Per gateway replica: the OPA bundle revision in force, since when, OPA's health and the decision counts.")
 public class PolicyStatusResource {
     private final Heartbeats heartbeats;
 

@@ -1,7 +1,7 @@
 package dev.portcullis.admin.security;
 
 import dev.portcullis.admin.approval.Voter;
-import dev.portcullis.admin.audit.RefusalAudit;
+import dev.portcullis.admin.audit.AuditLog;
 import dev.portcullis.admin.error.ApiException;
 import dev.portcullis.admin.policy.PolicyClient;
 import dev.portcullis.admin.policy.PolicyDecision;
@@ -39,9 +39,9 @@ public class EndpointAccess {
     private final PolicyClient policy;
     private final CurrentIdentityAssociation identities;
     private final Pool db;
-    private final RefusalAudit audit;
+    private final AuditLog audit;
 
-    EndpointAccess(PolicyClient policy, CurrentIdentityAssociation identities, Pool db, RefusalAudit audit) {
+    EndpointAccess(PolicyClient policy, CurrentIdentityAssociation identities, Pool db, AuditLog audit) {
         this.policy = policy;
         this.identities = identities;
         this.db = db;

@@ -22,7 +22,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Authenticated
 @AdminAction("whoami")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "identity")
+@Tag(name = "identity", description = "Who the caller is, and which admin roles their groups give.")
 public class WhoAmIResource {
     private final PolicyClient policy;
     private final EndpointAccess access;

@@ -14,6 +14,7 @@ import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * Ends a live session: the kill request goes out on the gateways' NOTIFY channel ({@link Channels#KILL_SESSION}), in
@@ -29,6 +30,7 @@ public class KillService {
 
     /** @param gateway the replica that reported the session live, and so was asked to end it */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @Schema(name = "KillRequested")
     public record Requested(UUID sessionId, String gateway, String reason, OffsetDateTime requestedAt) {
     }
 

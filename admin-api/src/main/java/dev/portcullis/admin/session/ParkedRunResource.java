@@ -18,6 +18,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestPath;
 import org.jboss.resteasy.reactive.RestResponse;
@@ -30,7 +33,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 @Authenticated
 @AdminAction("recordings.parked.replay")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "recordings")
+@Tag(name = "recordings", description = "Runs of events the recorder parked (could not store), and their replay.")
 public class ParkedRunResource {
     private final ParkedRunService parked;
     private final SecurityIdentity identity;
@@ -42,7 +45,7 @@ public class ParkedRunResource {
 
     @GET
     @AdminAction("recordings.parked.read")
-    @Operation(summary = "Parked runs of events, oldest first",
+    @Operation(operationId = "listParkedRuns", summary = "Parked runs of events, oldest first",
             description = "state=open (default: not replayed yet) or all; session_id narrows to one session.")
     public Uni<List<ParkedRunView>> list(@Context UriInfo uri) {
         QueryParameters query = QueryParameters.of(uri, "state", "session_id", "limit");
@@ -54,17 +57,23 @@ public class ParkedRunResource {
 
     @POST
     @Path("{id}/replay")
-    @Operation(summary = "Ask the recorder to store a parked run again (it does within seconds)",
+    @Operation(operationId = "replayParkedRun", summary = "Ask the recorder to store a parked run again (it does within seconds)",
             description = "202 with the run, now replay_requested; 404 if unknown, 409 if already replayed. The run is"
                     + " stored after the runs of its session parked before it; if it still fails it stays parked with"
                     + " the new error.")
+    @APIResponse(responseCode = "202", description = "The run, now replay_requested",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ParkedRunView.class)))
+    @APIResponse(responseCode = "404", description = "No parked run of this id")
+    @APIResponse(responseCode = "409", description = "The run was replayed already")
     public Uni<RestResponse<ParkedRunView>> replay(@RestPath String id) {
         return parked.requestReplay(parkedId(id), Actor.of(identity)).map(RestResponse::accepted);
     }
 
     @POST
     @Path("replay")
-    @Operation(summary = "Ask the recorder to store every parked run again, in order")
+    @Operation(operationId = "replayAllParkedRuns", summary = "Ask the recorder to store every parked run again, in order")
+    @APIResponse(responseCode = "202", description = "How many runs the recorder was asked to store again",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ParkedRunService.Requested.class)))
     public Uni<RestResponse<ParkedRunService.Requested>> replayAll() {
         return parked.requestReplayOfAll(Actor.of(identity)).map(RestResponse::accepted);
     }

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * The recorder's dead-letter store as the admin API sees it: lists parked runs and records replay requests (each
@@ -56,6 +57,7 @@ public class ParkedRunService {
     }
 
     /** What a replay-all request did. */
+    @Schema(name = "ParkedReplayRequested")
     public record Requested(int requested, List<Long> ids) {
     }
 

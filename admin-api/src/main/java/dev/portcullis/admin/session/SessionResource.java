@@ -2,10 +2,12 @@ package dev.portcullis.admin.session;
 
 import dev.portcullis.admin.Cursor;
 import dev.portcullis.admin.QueryParameters;
+import dev.portcullis.admin.audit.AuditLog;
 import dev.portcullis.admin.error.ApiException;
 import dev.portcullis.admin.gateway.Heartbeats;
 import dev.portcullis.admin.security.Actor;
 import dev.portcullis.admin.security.AdminAction;
+import dev.portcullis.admin.security.EndpointAccess;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
@@ -22,10 +24,14 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -39,7 +45,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 @Authenticated
 @AdminAction("recordings.read")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "sessions")
+@Tag(name = "sessions", description = "Recorded and live sessions: list, read, replay, verify, kill.")
 public class SessionResource {
     static final int MAX_PAGE = 10_000;
 
@@ -48,9 +54,11 @@ public class SessionResource {
     private final Heartbeats heartbeats;
     private final KillService kills;
     private final SecurityIdentity identity;
+    private final AuditLog audit;
 
     SessionResource(RecordingService recordings, SessionService sessions, Heartbeats heartbeats, KillService kills,
-            SecurityIdentity identity) {
+            SecurityIdentity identity, AuditLog audit) {
+        this.audit = audit;
         this.recordings = recordings;
         this.sessions = sessions;
         this.heartbeats = heartbeats;
@@ -77,11 +85,14 @@ public class SessionResource {
             description = "202: the replica that holds the session was asked to end it (through PostgreSQL NOTIFY) and"
                     + " does within a moment, for any protocol; the client is told an administrator ended it. 409 if no"
                     + " replica reports the session live. Audited with the reason.")
+    @APIResponse(responseCode = "202", description = "The holding replica was asked to end the session",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = KillService.Requested.class)))
+    @APIResponse(responseCode = "409", description = "No replica reports the session live")
     public Uni<RestResponse<KillService.Requested>> kill(@RestPath String id,
             @NotNull(message = "a JSON object with the reason is required") @Valid KillRequest body,
             @Context HttpServerRequest http) {
-        String source = http.remoteAddress() == null ? null : http.remoteAddress().hostAddress();
-        return kills.kill(sessionId(id), body.reason().strip(), Actor.of(identity), source).map(RestResponse::accepted);
+        return kills.kill(sessionId(id), body.reason().strip(), Actor.of(identity), EndpointAccess.source(http))
+                .map(RestResponse::accepted);
     }
 
     @GET
@@ -105,46 +116,79 @@ public class SessionResource {
         QueryParameters query = QueryParameters.of(uri, "identity", "connection", "protocol", "gateway", "state", "from",
                 "to", "had_denials", "limit", "cursor");
         String state = query.oneOf("state", Set.of("live", "ended"));
-        String cursor = query.text("cursor");
         return sessions.list(new SessionService.Filter(query.text("identity"), query.text("connection"),
                 query.text("protocol"), query.text("gateway"), state == null ? null : state.equals("live"),
                 query.time("from"), query.time("to"), query.bool("had_denials"),
-                cursor == null ? null : Cursor.decode("cursor", cursor), query.limit("limit", 50, 500)));
+                Cursor.of(query), query.limit("limit", 50, 500)));
     }
 
     @GET
     @Path("{id}")
     @AdminAction("sessions.read")
     @Operation(operationId = "getSession", summary = "One recorded session")
+    @APIResponse(responseCode = "200", description = "The session",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = SessionView.class)))
+    @APIResponse(responseCode = "404", description = "The session is not recorded")
     public Uni<SessionView> get(@RestPath String id) {
         return sessions.get(sessionId(id));
     }
 
     @GET
     @Path("{id}/events")
-    @Operation(summary = "A session's events in order, exactly as recorded, each verified against the hash chain",
+    @Operation(operationId = "getSessionEvents", summary = "A session's events in order, exactly as recorded, each verified against the hash chain",
             description = "Pages of up to limit events (default 1000) after after_seq; 409 if the recording does not verify.")
-    public Uni<Replay> events(@RestPath String id, @Context UriInfo uri) {
+    @APIResponse(responseCode = "200", description = "A page of events",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Replay.class)))
+    @APIResponse(responseCode = "404", description = "The session is not recorded")
+    @APIResponse(responseCode = "409", description = "The recording does not verify")
+    public Uni<Replay> events(@RestPath String id, @Context UriInfo uri, @Context HttpServerRequest http) {
         QueryParameters query = QueryParameters.of(uri, "after_seq", "limit");
-        return recordings.replay(sessionId(id), afterSeq(query), query.limit("limit", 1000, MAX_PAGE));
+        UUID session = sessionId(id);
+        long afterSeq = afterSeq(query);
+        return audited(session, "events", afterSeq, http,
+                recordings.replay(session, afterSeq, query.limit("limit", 1000, MAX_PAGE)));
     }
 
     @GET
     @Path("{id}/transcript")
     @Produces({MediaType.TEXT_PLAIN, Asciicast.MEDIA_TYPE})
-    @Operation(summary = "A session as readable text, or its terminal streams as an asciicast v2 recording",
+    @Operation(operationId = "getSessionTranscript", summary = "A session as readable text, or its terminal streams as an asciicast v2 recording",
             description = "text/plain (the default): time, identity, statement, decision, rows, masked columns; after_seq and"
                     + " limit page it. Accept: application/x-asciicast: the terminal streams (SSH shells and execs, kubectl"
                     + " exec), for asciinema play; request_seq: only the streams of that request; 400 past 64 MiB of"
                     + " streams. 409 if the recording does not verify.")
-    public Uni<Response> transcript(@RestPath String id, @Context UriInfo uri, @Context HttpHeaders headers) {
+    @APIResponse(responseCode = "200", description = "The transcript (text/plain) or the asciicast v2 recording",
+            content = {@Content(mediaType = MediaType.TEXT_PLAIN, schema = @Schema(type = SchemaType.STRING)),
+                    @Content(mediaType = Asciicast.MEDIA_TYPE, schema = @Schema(type = SchemaType.STRING))})
+    @APIResponse(responseCode = "404", description = "The session is not recorded")
+    @APIResponse(responseCode = "409", description = "The recording does not verify")
+    public Uni<Response> transcript(@RestPath String id, @Context UriInfo uri, @Context HttpHeaders headers,
+            @Context HttpServerRequest http) {
         QueryParameters query = QueryParameters.of(uri, "after_seq", "limit", "request_seq");
+        UUID session = sessionId(id);
         if (!wantsAsciicast(headers)) {
-            return recordings.transcript(sessionId(id), afterSeq(query), query.limit("limit", 1000, MAX_PAGE))
-                    .map(text -> Response.ok(text, MediaType.TEXT_PLAIN_TYPE.withCharset("UTF-8")).build());
+            long afterSeq = afterSeq(query);
+            return audited(session, "transcript", afterSeq, http,
+                    recordings.transcript(session, afterSeq, query.limit("limit", 1000, MAX_PAGE))
+                            .map(text -> Response.ok(text, MediaType.TEXT_PLAIN_TYPE.withCharset("UTF-8")).build()));
         }
         Long requestSeq = query.number("request_seq", 1, "the seq of a request event");
-        return recordings.asciicast(sessionId(id), requestSeq).map(cast -> Response.ok(cast, Asciicast.MEDIA_TYPE).build());
+        return audited(session, "asciicast", requestSeq == null ? 0 : requestSeq, http,
+                recordings.asciicast(session, requestSeq).map(cast -> Response.ok(cast, Asciicast.MEDIA_TYPE).build()));
+    }
+
+    /**
+     * The read, then its audit entry ({@code recording.read}: who read which session, what, from where). If the entry
+     * cannot be written the read fails: a recording is never shown unaudited.
+     */
+    private <T> Uni<T> audited(UUID session, String what, long fromSeq, HttpServerRequest http, Uni<T> read) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("outcome", "read");
+        details.put("what", what);
+        details.put("from_seq", fromSeq);
+        details.put("source", EndpointAccess.source(http));
+        Actor reader = Actor.of(identity);
+        return read.call(() -> audit.read(reader, "recording.read", "session/" + session, details));
     }
 
     /** Whether the caller prefers the asciicast to text: the first of the two its Accept header names, by quality. */
@@ -162,8 +206,11 @@ public class SessionResource {
 
     @POST
     @Path("{id}/verify")
-    @Operation(summary = "Recompute the session's hash chain from S3 against PostgreSQL",
+    @Operation(operationId = "verifySession", summary = "Recompute the session's hash chain from S3 against PostgreSQL",
             description = "200 with ok=true, or ok=false and the first broken seq and what is wrong there.")
+    @APIResponse(responseCode = "200", description = "Whether the recording verifies, and where it breaks if not",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Verification.class)))
+    @APIResponse(responseCode = "404", description = "The session is not recorded")
     public Uni<Verification> verify(@RestPath String id) {
         return recordings.verify(sessionId(id));
     }

@@ -3,13 +3,14 @@ package dev.portcullis.admin.session;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.portcullis.admin.Cursor;
+import dev.portcullis.admin.Where;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
-import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Reads the recorded sessions' index: pages of it, most recently started first, and one session. */
 @ApplicationScoped
@@ -33,43 +34,45 @@ public class SessionService {
      */
     public record Filter(String identity, String connection, String protocol, String gateway, Boolean live,
             OffsetDateTime from, OffsetDateTime to, Boolean hadDenials, Cursor before, int limit) {
+        public Filter {
+            if (before != null) {
+                before.uuid(); // a cursor of another listing is a 400 now, not a failed query later
+            }
+        }
     }
 
     /** @param next the cursor of the next page, or null on the last one */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @Schema(name = "SessionPage")
     public record Page(List<SessionView> items, String next) {
     }
 
     @WithSession
     public Uni<Page> list(Filter filter) {
-        StringBuilder query = new StringBuilder("1 = 1");
-        Parameters parameters = new Parameters();
-        where(query, parameters, "(identitySubject = :identity or identityName = :identity)", "identity", filter.identity());
-        where(query, parameters, "connectionName = :connection", "connection", filter.connection());
-        where(query, parameters, "connectionType = :protocol", "protocol", filter.protocol());
-        where(query, parameters, "gateway = :gateway", "gateway", filter.gateway());
-        where(query, parameters, STARTED + " >= :from", "from", filter.from());
-        where(query, parameters, STARTED + " < :to", "to", filter.to());
+        Where where = new Where()
+                .and("(identitySubject = :identity or identityName = :identity)", "identity", filter.identity())
+                .and("connectionName = :connection", "connection", filter.connection())
+                .and("connectionType = :protocol", "protocol", filter.protocol())
+                .and("gateway = :gateway", "gateway", filter.gateway())
+                .and(STARTED + " >= :from", "from", filter.from())
+                .and(STARTED + " < :to", "to", filter.to());
         if (filter.live() != null) {
-            query.append(filter.live() ? " and endedAt is null" : " and endedAt is not null");
+            where.and(filter.live() ? "endedAt is null" : "endedAt is not null");
         }
         if (filter.hadDenials() != null) {
-            query.append(filter.hadDenials() ? " and denials > 0" : " and denials = 0");
+            where.and(filter.hadDenials() ? "denials > 0" : "denials = 0");
         }
         if (filter.before() != null) {
-            query.append(" and (" + STARTED + " < :beforeAt or (" + STARTED + " = :beforeAt and id < :beforeId))");
-            parameters.and("beforeAt", filter.before().at()).and("beforeId", filter.before().id());
+            where.and("(" + STARTED + " < :beforeAt or (" + STARTED + " = :beforeAt and id < :beforeId))",
+                    "beforeAt", filter.before().at(), "beforeId", filter.before().uuid());
         }
         int limit = filter.limit();
         // one more row than the page holds says whether there is a next page
-        query.append(" order by " + STARTED + " desc, id desc");
-        return SessionEntity.<SessionEntity>find(query.toString(), parameters)
+        return SessionEntity.<SessionEntity>find(where.query() + " order by " + STARTED + " desc, id desc", where.parameters())
                 .range(0, limit).list()
                 .map(rows -> {
-                    List<SessionEntity> page = rows.subList(0, Math.min(limit, rows.size()));
-                    SessionEntity last = page.isEmpty() ? null : page.get(page.size() - 1);
-                    String next = rows.size() > limit ? new Cursor(started(last), last.id).encode() : null;
-                    return new Page(page.stream().map(SessionView::of).toList(), next);
+                    var page = Cursor.Page.of(rows, limit, last -> new Cursor(started(last), last.id));
+                    return new Page(page.items().stream().map(SessionView::of).toList(), page.next());
                 });
     }
 
@@ -82,12 +85,5 @@ public class SessionService {
 
     private static OffsetDateTime started(SessionEntity s) {
         return s.startedAt != null ? s.startedAt : s.lastEventAt;
-    }
-
-    private static void where(StringBuilder query, Parameters parameters, String condition, String name, Object value) {
-        if (value != null) {
-            query.append(" and ").append(condition);
-            parameters.and(name, value);
-        }
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.portcullis.contract.SecretSealer;
 import dev.portcullis.contract.testing.AppProcess;
 import dev.portcullis.contract.testing.StackEnv;
 import java.net.URI;
@@ -62,18 +61,7 @@ class ApprovalAcrossReplicasIT {
             st.execute("INSERT INTO " + TABLE + " SELECT generate_series(1, 3)");
             st.execute("GRANT ALL ON " + TABLE + " TO " + StackEnv.get("DEMO_DB_USER"));
         }
-        byte[] sealed = SecretSealer.fromBase64Key(StackEnv.get("PORTCULLIS_SECRET_KEY")).seal(CONNECTION, StackEnv.get("DEMO_DB_PASSWORD"));
-        try (Connection c = portcullisDb(); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO connections (name, type, host, port, database, username, secret, tls_mode, tags)"
-                        + " VALUES (?, 'postgres', ?, ?, ?, ?, ?, 'require', '{\"env\":\"prod\"}'::jsonb)")) {
-            ps.setString(1, CONNECTION);
-            ps.setString(2, StackEnv.host());
-            ps.setInt(3, StackEnv.port("PG_PORT"));
-            ps.setString(4, db);
-            ps.setString(5, StackEnv.get("DEMO_DB_USER"));
-            ps.setBytes(6, sealed);
-            ps.executeUpdate();
-        }
+        StackEnv.registerDemoConnection(CONNECTION, db, "prod");
     }
 
     @AfterAll
@@ -81,10 +69,7 @@ class ApprovalAcrossReplicasIT {
         for (AppProcess app : APPS) {
             app.close();
         }
-        try (Connection c = portcullisDb(); PreparedStatement ps = c.prepareStatement("DELETE FROM connections WHERE name = ?")) {
-            ps.setString(1, CONNECTION);
-            ps.executeUpdate();
-        }
+        StackEnv.removeConnection(CONNECTION);
         try (Connection c = StackEnv.superuser(StackEnv.get("DEMO_PROD_DB")); var st = c.createStatement()) {
             st.execute("DROP TABLE IF EXISTS " + TABLE);
         }

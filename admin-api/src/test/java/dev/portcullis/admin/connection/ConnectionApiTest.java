@@ -71,7 +71,7 @@ class ConnectionApiTest {
         Map<String, Object> changed = connection(name, null);
         changed.put("host", "db2.internal");
         changed.put("tls_mode", "verify-full");
-        Response updated = asAdmin().body(changed).put("/connections/" + name);
+        Response updated = asAdmin().header("If-Match", one.header("ETag")).body(changed).put("/connections/" + name);
         bodies.add(updated.asString());
         updated.then().statusCode(200)
                 .body("host", equalTo("db2.internal"))
@@ -101,10 +101,12 @@ class ConnectionApiTest {
 
         Map<String, Object> withoutPassword = connection(name, null);
         withoutPassword.put("port", 6432);
-        asAdmin().body(withoutPassword).put("/connections/" + name).then().statusCode(200).body("has_secret", equalTo(true));
+        asAdmin().header("If-Match", etag(name)).body(withoutPassword).put("/connections/" + name).then().statusCode(200)
+                .body("has_secret", equalTo(true));
         assertEquals(HexFormat.of().formatHex(sealed), HexFormat.of().formatHex(storedSecret(name)));
 
-        asAdmin().body(connection(name, "rotated")).put("/connections/" + name).then().statusCode(200);
+        asAdmin().header("If-Match", etag(name)).body(connection(name, "rotated")).put("/connections/" + name)
+                .then().statusCode(200);
         assertEquals("rotated", sealer.open(name, storedSecret(name)));
         asAdmin().delete("/connections/" + name).then().statusCode(204);
     }
@@ -122,7 +124,7 @@ class ConnectionApiTest {
         asAdmin().body(connection(name, PASSWORD)).post("/connections").then().statusCode(201);
         Map<String, Object> changed = connection(name, "new-" + PASSWORD);
         changed.put("host", "db2.internal");
-        asAdmin().body(changed).put("/connections/" + name).then().statusCode(200);
+        asAdmin().header("If-Match", etag(name)).body(changed).put("/connections/" + name).then().statusCode(200);
         asAdmin().delete("/connections/" + name).then().statusCode(204);
 
         List<String[]> rows = auditRows("connection/" + name);
@@ -135,6 +137,43 @@ class ConnectionApiTest {
         }
         assertTrue(rows.get(1)[3].contains("\"host\"") && rows.get(1)[3].contains("\"password\""),
                 "the update lists what changed: " + rows.get(1)[3]);
+    }
+
+    @Test
+    void aChangeNeedsTheCurrentEtagSoThatNoneIsOverwrittenUnseen() {
+        String name = uniqueName();
+        String created = asAdmin().body(connection(name, PASSWORD)).post("/connections").then().statusCode(201)
+                .extract().header("ETag");
+        assertEquals(created, etag(name), "POST and GET give the same ETag for the same row");
+        assertTrue(created.matches("\"[A-Za-z0-9_-]{24}\""), "a strong, quoted ETag: " + created);
+
+        Map<String, Object> changed = connection(name, null);
+        changed.put("host", "db2.internal");
+        asAdmin().body(changed).put("/connections/" + name).then().statusCode(428)
+                .contentType("application/problem+json")
+                .body("type", containsString("precondition-required"))
+                .body("detail", containsString("If-Match"));
+        asAdmin().header("If-Match", "W/" + created).body(changed).put("/connections/" + name).then().statusCode(412);
+
+        // alice and bob both read it; alice writes first; bob's write, based on what he read, is refused
+        String afterAlice = asAdmin().header("If-Match", created).body(changed).put("/connections/" + name)
+                .then().statusCode(200).extract().header("ETag");
+        assertFalse(created.equals(afterAlice), "a change gives a new ETag");
+        Map<String, Object> bobs = connection(name, null);
+        bobs.put("port", 6543);
+        asAdmin().header("If-Match", created).body(bobs).put("/connections/" + name).then().statusCode(412)
+                .contentType("application/problem+json")
+                .body("detail", containsString("changed since"));
+        asAdmin().get("/connections/" + name).then().body("host", equalTo("db2.internal")).body("port", equalTo(5432));
+
+        // a password change alone changes the ETag; a list of tags and * match
+        asAdmin().header("If-Match", "\"other\", " + afterAlice).body(connection(name, "new-" + PASSWORD))
+                .put("/connections/" + name).then().statusCode(200);
+        assertFalse(afterAlice.equals(etag(name)));
+        asAdmin().header("If-Match", "*").body(changed).put("/connections/" + name).then().statusCode(200);
+
+        asAdmin().header("If-Match", created).delete("/connections/" + name).then().statusCode(412);
+        asAdmin().header("If-Match", etag(name)).delete("/connections/" + name).then().statusCode(204);
     }
 
     @Test
@@ -252,6 +291,10 @@ class ConnectionApiTest {
         }
         body.put("tags", Map.of("env", "prod"));
         return body;
+    }
+
+    private static String etag(String name) {
+        return asAdmin().get("/connections/" + name).then().statusCode(200).extract().header("ETag");
     }
 
     private static String uniqueName() {

@@ -34,24 +34,27 @@ class AuthorizationMatrixTest {
     private static final String MISSING = "00000000-0000-4000-8000-000000000000";
 
     /** One endpoint: how to call it, and what it answers a caller who may call it. */
-    private record Endpoint(String method, String path, String body, String accept, int whenAllowed) {
+    record Endpoint(String method, String path, String body, String accept, int whenAllowed) {
         String name() {
             return method + " " + path + (accept == null ? "" : " (" + accept + ")");
         }
     }
 
-    private static final List<Endpoint> ENDPOINTS = List.of(
+    static final List<Endpoint> ENDPOINTS = List.of(
             new Endpoint("GET", "/whoami", null, null, 200),
             new Endpoint("GET", "/connections", null, null, 200),
             new Endpoint("GET", "/connections/no-such-connection", null, null, 404),
             new Endpoint("POST", "/connections", "{}", null, 400),
             new Endpoint("PUT", "/connections/no-such-connection", "{}", null, 400),
             new Endpoint("DELETE", "/connections/no-such-connection", null, null, 404),
+            new Endpoint("POST", "/connections/no-such-connection/test", null, null, 404),
+            new Endpoint("POST", "/connections/no-such-connection/rotate", "{}", null, 404),
             new Endpoint("GET", "/sessions", null, null, 200),
             new Endpoint("GET", "/sessions/live", null, null, 200),
             new Endpoint("GET", "/sessions/" + MISSING, null, null, 404),
             new Endpoint("POST", "/sessions/" + MISSING + "/kill", "{\"reason\": \"matrix\"}", null, 409),
             new Endpoint("GET", "/policy", null, null, 200),
+            new Endpoint("GET", "/audit", null, null, 200),
             new Endpoint("GET", "/sessions/" + MISSING + "/events", null, null, 404),
             new Endpoint("GET", "/sessions/" + MISSING + "/transcript", null, "text/plain", 404),
             new Endpoint("GET", "/sessions/" + MISSING + "/transcript", null, "application/x-asciicast", 404),
@@ -73,7 +76,7 @@ class AuthorizationMatrixTest {
         Set<String> all = Set.copyOf(ENDPOINTS.stream().map(Endpoint::name).toList());
         ALLOWED.put(OidcTokens.ADMIN, all);
         ALLOWED.put(OidcTokens.DANA, Set.of("GET /whoami", "GET /sessions", "GET /sessions/live", "GET /sessions/" + MISSING,
-                "GET /policy", "GET /sessions/" + MISSING + "/events",
+                "GET /policy", "GET /audit", "GET /sessions/" + MISSING + "/events",
                 "GET /sessions/" + MISSING + "/transcript (text/plain)",
                 "GET /sessions/" + MISSING + "/transcript (application/x-asciicast)", "POST /sessions/" + MISSING + "/verify"));
         ALLOWED.put(OidcTokens.CAROL, Set.of("GET /whoami", "GET /approvals", "GET /approvals/" + MISSING,

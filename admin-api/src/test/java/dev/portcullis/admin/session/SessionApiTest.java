@@ -3,6 +3,7 @@ package dev.portcullis.admin.session;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
@@ -276,6 +277,23 @@ class SessionApiTest {
         asAdmin().post("/recordings/parked/replay").then().statusCode(202).body("requested", notNullValue());
         given().get("/recordings/parked").then().statusCode(401);
         given().auth().oauth2(OidcTokens.of(OidcTokens.AGENT_CI)).post("/recordings/parked/replay").then().statusCode(403);
+    }
+
+    @Test
+    void every_read_of_a_recording_is_audited_with_the_reader_and_what_was_read() throws Exception {
+        UUID id = UUID.randomUUID();
+        fixture.store(session(id), 5);
+        given().auth().oauth2(OidcTokens.of(OidcTokens.DANA)).get("/sessions/" + id + "/events?after_seq=2")
+                .then().statusCode(200);
+        asAdmin().accept("text/plain").get("/sessions/" + id + "/transcript").then().statusCode(200);
+        asAdmin().get("/sessions/" + id).then().statusCode(200); // the index entry, not the recording: not a read
+
+        asAdmin().get("/audit?target=session/" + id).then().statusCode(200)
+                .body("items.action", equalTo(List.of("recording.read", "recording.read")))
+                .body("items.actor_subject", equalTo(List.of(OidcTokens.ADMIN, OidcTokens.DANA)))
+                .body("items.details.what", equalTo(List.of("transcript", "events")))
+                .body("items.details.from_seq", equalTo(List.of(0, 2)))
+                .body("items.details.source", everyItem(equalTo("127.0.0.1")));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.portcullis.contract.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.contract.SecretSealer;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -165,5 +167,34 @@ public final class StackEnv {
     public static Connection portcullisDb(int port) throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://" + host() + ":" + port + "/" + get("PORTCULLIS_DB"),
                 get("PORTCULLIS_DB_USER"), get("PORTCULLIS_DB_PASSWORD"));
+    }
+
+    /**
+     * Registers the stack's demo database {@code database} (as its owner, over TLS) as connection {@code name} with tag
+     * {@code env}, its password sealed as the admin API seals it. In SQL, as a test's setup: the database audits it.
+     */
+    public static void registerDemoConnection(String name, String database, String env) throws SQLException {
+        byte[] sealed = SecretSealer.fromBase64Key(get("PORTCULLIS_SECRET_KEY")).seal(name, get("DEMO_DB_PASSWORD"));
+        try (Connection c = portcullisDb(port("PG_PORT")); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO connections (name, type, host, port, database, username, secret, tls_mode, tags)"
+                        + " VALUES (?, 'postgres', ?, ?, ?, ?, ?, 'require', jsonb_build_object('env', ?::text))")) {
+            ps.setString(1, name);
+            ps.setString(2, host());
+            ps.setInt(3, port("PG_PORT"));
+            ps.setString(4, database);
+            ps.setString(5, get("DEMO_DB_USER"));
+            ps.setBytes(6, sealed);
+            ps.setString(7, env);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Removes a connection {@link #registerDemoConnection} registered. */
+    public static void removeConnection(String name) throws SQLException {
+        try (Connection c = portcullisDb(port("PG_PORT"));
+                PreparedStatement ps = c.prepareStatement("DELETE FROM connections WHERE name = ?")) {
+            ps.setString(1, name);
+            ps.executeUpdate();
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.session;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.gateway.GatewayConfig;
 import dev.portcullis.gateway.policy.PolicyDecider;
 import dev.portcullis.gateway.policy.PolicyRevision;
 import io.quarkus.runtime.ShutdownEvent;
@@ -19,7 +20,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -54,7 +54,7 @@ public class Heartbeat {
 
     Heartbeat(Vertx vertx, Pool pool, ObjectMapper json, ReplicaId replica, SessionRegistry sessions,
             PolicyRevision revision, PolicyDecider decider,
-            @ConfigProperty(name = "portcullis.heartbeat-interval", defaultValue = "5s") Duration interval) {
+            GatewayConfig config) {
         this.vertx = vertx;
         this.pool = pool;
         this.json = json;
@@ -62,6 +62,7 @@ public class Heartbeat {
         this.sessions = sessions;
         this.revision = revision;
         this.decider = decider;
+        Duration interval = config.heartbeatInterval();
         this.interval = interval.toMillis() < 1000 ? Duration.ofSeconds(1) : interval;
     }
 

@@ -150,6 +150,11 @@ public final class StackDecider implements AutoCloseable {
             }
 
             @Override
+            public Duration heartbeatInterval() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
             public String oidcIssuer() {
                 throw new UnsupportedOperationException();
             }
