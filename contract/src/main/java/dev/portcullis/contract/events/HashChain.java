@@ -9,6 +9,8 @@ import java.security.NoSuchAlgorithmException;
  */
 public final class HashChain {
     public static final int HASH_BYTES = 32;
+    /** One digest per thread: looking one up per link cost the recorder more than hashing a short event. */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(HashChain::sha256);
 
     private HashChain() {
     }
@@ -23,7 +25,7 @@ public final class HashChain {
         if (previous == null || previous.length != HASH_BYTES) {
             throw new IllegalArgumentException("a chain link is " + HASH_BYTES + " bytes");
         }
-        MessageDigest sha256 = sha256();
+        MessageDigest sha256 = SHA_256.get(); // digest() resets it for the next link
         sha256.update(previous);
         sha256.update(canonicalEvent);
         return sha256.digest();

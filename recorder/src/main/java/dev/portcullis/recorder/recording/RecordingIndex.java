@@ -250,12 +250,14 @@ public class RecordingIndex {
         }
 
         Uni<RowSet<Row>> insert(SqlConnection conn) {
-            // a row that is already there is the same event stored before: the primary key is (session_id, seq)
+            // No ON CONFLICT (it cost PostgreSQL a speculative insertion per row): a run holds only events above its
+            // session's stored chain end, and rows are inserted only in the transaction that moves that end, after the
+            // statement that moves it. Should another writer have moved it first, that statement fails the
+            // transaction with ConcurrentAppendException before a duplicate row could.
             return conn.preparedQuery("""
                             INSERT INTO session_events (session_id, seq, at, type, chunk_seq, hash, allow, policy, rows)
                             SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::text[], $5::bigint[],
-                                                 $6::bytea[], $7::boolean[], $8::text[], $9::bigint[])
-                            ON CONFLICT (session_id, seq) DO NOTHING""")
+                                                 $6::bytea[], $7::boolean[], $8::text[], $9::bigint[])""")
                     .execute(Tuple.from(new Object[] {cut(id), cut(seq), cut(at), cut(type), cut(chunkSeq), cut(hash),
                             cut(allow), cut(policy), cut(rows)}));
         }

@@ -79,7 +79,9 @@ public class RetentionJob {
             }
             int gone = await(pool.withTransaction(conn -> conn.preparedQuery("""
                             WITH objects AS (SELECT DISTINCT object_key FROM session_chunks WHERE session_id = ANY($1::uuid[])),
-                                 gone AS (DELETE FROM sessions WHERE id = ANY($1::uuid[]) AND last_event_at < $2 RETURNING id)
+                                 gone AS (DELETE FROM sessions WHERE id = ANY($1::uuid[]) AND last_event_at < $2 RETURNING id),
+                                 -- session_events has no foreign key to cascade (V10: it cost a lookup per event row)
+                                 events AS (DELETE FROM session_events WHERE session_id IN (SELECT id FROM gone))
                             SELECT (SELECT count(*) FROM gone), array(SELECT object_key FROM objects)""")
                     .execute(Tuple.of(page.toArray(UUID[]::new), utc(cutoff)))
                     .chain(rows -> {

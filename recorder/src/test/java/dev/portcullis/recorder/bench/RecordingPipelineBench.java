@@ -287,9 +287,11 @@ public final class RecordingPipelineBench {
                     }
                 }
             }
-            try (PreparedStatement s = db.prepareStatement("DELETE FROM sessions WHERE id = ANY (?)")) {
-                s.setArray(1, array);
-                s.executeUpdate();
+            for (String table : List.of("session_events WHERE session_id", "sessions WHERE id")) {
+                try (PreparedStatement s = db.prepareStatement("DELETE FROM " + table + " = ANY (?)")) {
+                    s.setArray(1, array);
+                    s.executeUpdate();
+                }
             }
             try (PreparedStatement s = db.prepareStatement("DELETE FROM parked_runs WHERE topic = ?")) {
                 s.setString(1, topic);

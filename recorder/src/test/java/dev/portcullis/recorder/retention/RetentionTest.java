@@ -59,6 +59,8 @@ class RetentionTest {
         assertTrue(retention.deleteExpired() >= 1);
 
         assertNull(StoredRecording.read(old), "the old session's rows are gone");
+        assertEquals(0, eventRows(old), "and so are its event rows");
+        assertEquals(recentEvents.size(), eventRows(recent), "the recent session's event rows are kept");
         for (String key : oldObjects) {
             // an object is shared by the sessions of one batch: it goes once no recording points at it
             assertEquals(referenced(key), exists(key), key + " is kept exactly while a recording points at it");
@@ -87,6 +89,17 @@ class RetentionTest {
 
     private boolean exists(String key) {
         return !s3.listObjectsV2(b -> b.bucket(bucket).prefix(key)).contents().isEmpty();
+    }
+
+    private static long eventRows(UUID sessionId) throws Exception {
+        try (Connection db = Stack.portcullisDb(); PreparedStatement s = db.prepareStatement(
+                "SELECT count(*) FROM session_events WHERE session_id = ?")) {
+            s.setObject(1, sessionId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
     }
 
     private static boolean referenced(String key) throws Exception {
