@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import dev.portcullis.gateway.GatewayConfig;
 import dev.portcullis.gateway.testing.TestStack;
 import io.vertx.core.Vertx;
@@ -15,13 +14,11 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +27,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,8 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The policy revision is the bundle manifest's revision: the same on every poll and on every gateway, and new when
  * the manifest's is. A real OPA of this test's own (on a free loopback port, serving a copy of policies-rego/bundle
- * with --watch) shows that; a stub of OPA's bundle list shows the fail-safe cases, in which the revision is unknown
- * and the decision cache steps aside.
+ * with --watch) shows that, and the fail-safe cases, in which the revision is unknown and the decision cache steps
+ * aside: OPA stopped, an error answer, a manifest without a revision, a revision older than its bound.
  */
 class PolicyRevisionTest {
     private static final Path OPA = TestStack.ROOT.resolve(".tools/bin/opa");
@@ -62,9 +58,7 @@ class PolicyRevisionTest {
         copy(BUNDLE, served);
         int port = freePort();
         opaUrl = "http://127.0.0.1:" + port;
-        opa = new ProcessBuilder(OPA.toString(), "run", "--server", "--skip-version-check", "--addr", "127.0.0.1:" + port,
-                "--watch", "--bundle", served.toString())
-                .redirectErrorStream(true).redirectOutput(work.resolve("opa.log").toFile()).start();
+        opa = startOpa(served, port, work.resolve("opa.log"));
         awaitHealthy(opaUrl + "/health?bundles");
     }
 
@@ -116,69 +110,65 @@ class PolicyRevisionTest {
 
     @Test
     void revision_is_unknown_at_once_when_opa_is_unreachable_or_answers_an_error() throws Exception {
-        AtomicReference<Stub> answer = new AtomicReference<>(new Stub(200, bundles("sha256:aaaaaaaaaaaaaaaa")));
-        HttpServer stub = stub(answer);
-        PolicyRevision revision = revision(url(stub), MAX_AGE);
+        Path bundle = work.resolve("second-bundle");
+        copy(BUNDLE, bundle);
+        int port = freePort();
+        Process second = startOpa(bundle, port, work.resolve("second-opa.log"));
+        String url = "http://127.0.0.1:" + port;
         try {
+            awaitHealthy(url + "/health?bundles");
+            PolicyRevision revision = revision(url, MAX_AGE);
             poll(revision);
-            assertEquals("sha256:aaaaaaaaaaaaaaaa", revision.current());
-            answer.set(new Stub(500, "{\"code\": \"internal_error\"}"));
+            assertEquals(manifestRevision(bundle), revision.current());
+            // OPA answering an error (404: no such API under this prefix)
+            PolicyRevision misaddressed = revision(url + "/not-the-api", MAX_AGE);
+            poll(misaddressed);
+            assertNull(misaddressed.current(), "an OPA that answers an error runs policies nobody can name");
+            second.destroy();
+            assertTrue(second.waitFor(10, TimeUnit.SECONDS));
             poll(revision);
-            assertNull(revision.current(), "an OPA that answers an error runs policies nobody can name");
-            answer.set(new Stub(200, bundles("sha256:aaaaaaaaaaaaaaaa")));
-            poll(revision);
-            assertEquals("sha256:aaaaaaaaaaaaaaaa", revision.current());
+            assertNull(revision.current(), "an unreachable OPA may come back with other policies");
         } finally {
-            stub.stop(0);
+            second.destroyForcibly();
         }
-        poll(revision);
-        assertNull(revision.current(), "an unreachable OPA may come back with other policies");
     }
 
     @Test
-    void revision_is_unknown_when_no_bundle_names_one() throws Exception {
-        AtomicReference<Stub> answer = new AtomicReference<>();
-        HttpServer stub = stub(answer);
+    void revision_is_unknown_when_the_bundle_names_none() throws Exception {
+        PolicyRevision revision = revision(opaUrl, MAX_AGE);
+        poll(revision);
+        String before = revision.current();
+        assertNotNull(before);
+        Path manifest = served.resolve(".manifest");
+        String original = Files.readString(manifest);
         try {
-            PolicyRevision revision = revision(url(stub), MAX_AGE);
-            for (String body : List.of(
-                    "{\"result\": {}}",
-                    "{\"result\": {\"b\": {\"manifest\": {\"roots\": [\"portcullis\"]}}}}",
-                    "{\"result\": {\"b\": {\"manifest\": {\"revision\": \"\", \"roots\": [\"portcullis\"]}}}}",
-                    "{\"result\": {\"a\": {\"manifest\": {\"revision\": \"r1\"}}, \"b\": {\"manifest\": {}}}}",
-                    "{\"result\": {\"b\": \"not a bundle\"}}",
-                    "not json")) {
-                answer.set(new Stub(200, bundles("sha256:aaaaaaaaaaaaaaaa")));
-                poll(revision);
-                assertNotNull(revision.current());
-                answer.set(new Stub(200, body));
-                poll(revision);
-                assertNull(revision.current(), body);
+            JsonObject without = new JsonObject(original);
+            without.remove("revision");
+            for (JsonObject unnamed : List.of(new JsonObject(original).put("revision", ""), without)) {
+                Files.writeString(manifest, unnamed.encode());
+                awaitRevision(revision, null);
+                Files.writeString(manifest, original);
+                awaitRevision(revision, before);
             }
         } finally {
-            stub.stop(0);
+            Files.writeString(manifest, original);
+            awaitRevision(revision, before);
         }
     }
 
     @Test
     void revision_is_unknown_once_older_than_the_bound() throws Exception {
-        AtomicReference<Stub> answer = new AtomicReference<>(new Stub(200, bundles("sha256:aaaaaaaaaaaaaaaa")));
-        HttpServer stub = stub(answer);
-        try {
-            // a bound long enough for a poll on a busy machine (a poll times out at a third of it)
-            Duration bound = Duration.ofSeconds(2);
-            PolicyRevision revision = revision(url(stub), bound);
-            poll(revision);
-            assertEquals("sha256:aaaaaaaaaaaaaaaa", revision.current());
-            Thread.sleep(bound.toMillis() + 200);
-            assertNull(revision.current(), "a revision not read again within the bound may no longer be the one in force");
-        } finally {
-            stub.stop(0);
-        }
+        // a bound long enough for a poll on a busy machine (a poll times out at a third of it)
+        Duration bound = Duration.ofSeconds(2);
+        PolicyRevision revision = revision(opaUrl, bound);
+        poll(revision);
+        assertEquals(manifestRevision(served), revision.current());
+        Thread.sleep(bound.toMillis() + 200);
+        assertNull(revision.current(), "a revision not read again within the bound may no longer be the one in force");
     }
 
     @Test
-    void several_bundles_give_their_revisions_in_name_order() {
+    void several_bundles_give_their_revisions_in_name_order_and_a_list_without_one_names_none() {
         JsonObject body = new JsonObject(
                 "{\"result\": {\"zeta\": {\"manifest\": {\"revision\": \"r2\"}}, \"alpha\": {\"manifest\": {\"revision\": \"r1\"}}}}");
         assertEquals("r1,r2", PolicyRevision.revisionOf(body));
@@ -187,6 +177,13 @@ class PolicyRevisionTest {
         assertEquals("bundle b has no revision in its manifest (run policies-rego/check --stamp)",
                 assertThrows(IllegalArgumentException.class, () -> PolicyRevision.revisionOf(new JsonObject("{\"result\": {\"b\": 7}}")))
                         .getMessage());
+        for (String unnamed : List.of(
+                "{\"result\": {}}",
+                "{\"result\": {\"b\": {\"manifest\": {\"roots\": [\"portcullis\"]}}}}",
+                "{\"result\": {\"a\": {\"manifest\": {\"revision\": \"r1\"}}, \"b\": {\"manifest\": {}}}}",
+                "{\"result\": {\"b\": \"not a bundle\"}}")) {
+            assertThrows(IllegalArgumentException.class, () -> PolicyRevision.revisionOf(new JsonObject(unnamed)), unnamed);
+        }
     }
 
     // --- helpers ----------------------------------------------------------------------------------------------
@@ -206,7 +203,7 @@ class PolicyRevisionTest {
         do {
             poll(revision);
             current = revision.current();
-            if (expected.equals(current)) {
+            if (java.util.Objects.equals(expected, current)) {
                 return current;
             }
             Thread.sleep(100);
@@ -227,29 +224,11 @@ class PolicyRevisionTest {
         return ids;
     }
 
-    private static String bundles(String revision) {
-        return "{\"result\": {\"/policies/bundle.tar.gz\": {\"etag\": \"\", \"manifest\": {\"revision\": \"" + revision
-                + "\", \"roots\": [\"portcullis\"]}}}}";
-    }
-
-    private record Stub(int status, String body) {
-    }
-
-    private static HttpServer stub(AtomicReference<Stub> answer) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/v1/data/system/bundles", exchange -> {
-            Stub s = answer.get();
-            byte[] body = s.body().getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(s.status(), body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        server.start();
-        return server;
-    }
-
-    private static String url(HttpServer server) {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+    /** A real OPA serving {@code bundle} with --watch, as the stack runs it. */
+    private static Process startOpa(Path bundle, int port, Path log) throws IOException {
+        return new ProcessBuilder(OPA.toString(), "run", "--server", "--skip-version-check", "--addr", "127.0.0.1:" + port,
+                "--watch", "--bundle", bundle.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     private static int freePort() throws IOException {
