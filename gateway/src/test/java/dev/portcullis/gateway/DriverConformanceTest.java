@@ -79,10 +79,25 @@ class DriverConformanceTest {
         CompletableFuture<Map<String, String>> viaDirect = CompletableFuture.supplyAsync(() -> run(pgx, direct, "direct"));
         CompletableFuture<Map<String, String>> viaGateway = CompletableFuture.supplyAsync(() -> run(pgx, gateway, "gateway"));
         Map<String, String> d = viaDirect.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
-        Map<String, String> g = viaGateway.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        Map<String, String> g = new TreeMap<>(viaGateway.get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
 
         Map<String, String> intended = intendedDifferences();
+        // With both suites and the gateway on two cores, a decision can miss OPA's deadline: the gateway fails closed and
+        // a test that conforms fails. Each unlisted difference runs once more through the gateway, alone; a real
+        // difference fails again, and the summary names every test that passed only then.
+        Set<String> differing = new TreeSet<>(d.keySet());
+        differing.removeIf(t -> !d.get(t).equals("pass") || g.getOrDefault(t, "").equals("pass") || intended.containsKey(t));
+        Set<String> passedAlone = new TreeSet<>();
+        if (!differing.isEmpty() && differing.size() <= MAX_RERUNS) {
+            Map<String, String> again = rerun(pgx, gateway, differing);
+            for (String t : differing) {
+                if (again.getOrDefault(t, "").equals("pass")) {
+                    g.put(t, "pass");
+                    passedAlone.add(t);
+                }
+            }
+        }
         Set<String> regressions = new TreeSet<>();
         Set<String> excused = new TreeSet<>();
         for (var e : d.entrySet()) {
@@ -93,7 +108,8 @@ class DriverConformanceTest {
         Set<String> stale = new TreeSet<>(intended.keySet());
         stale.removeIf(t -> d.getOrDefault(t, "").equals("pass") && !g.getOrDefault(t, "").equals("pass"));
         String summary = "pgx " + VERSION + " " + PACKAGES + " in " + seconds + " s: direct " + counts(d) + ", through the gateway " + counts(g)
-                + "; " + excused.size() + " intended differences" + (stale.isEmpty() ? "" : ", listed but not differing now: " + stale);
+                + "; " + excused.size() + " intended differences" + (stale.isEmpty() ? "" : ", listed but not differing now: " + stale)
+                + (passedAlone.isEmpty() ? "" : "; failed beside the direct run but passed alone: " + passedAlone);
         System.out.println("driver conformance: " + summary);
         Files.writeString(WORK.resolve("summary.txt"), summary + "\nregressions:\n" + String.join("\n", regressions) + "\n");
         assertTrue(count(d, "pass") > 1000, "the direct run must exercise the driver: " + summary);
@@ -137,6 +153,28 @@ class DriverConformanceTest {
             }
         }
         return copy;
+    }
+
+    /** Tests run once more alone at most: more differences than this are no timing accident. */
+    private static final int MAX_RERUNS = 10;
+
+    /** The top-level tests of {@code tests} ({@code package test/sub...}) run again through the gateway, one package at a time. */
+    private static Map<String, String> rerun(Path pgx, String connString, Set<String> tests) throws Exception {
+        Map<String, Set<String>> byPackage = new TreeMap<>();
+        for (String t : tests) {
+            String[] packageAndTest = t.split(" ", 2);
+            byPackage.computeIfAbsent(packageAndTest[0], k -> new TreeSet<>()).add(packageAndTest[1].split("/", 2)[0]);
+        }
+        Map<String, String> outcomes = new TreeMap<>();
+        int n = 0;
+        for (var e : byPackage.entrySet()) {
+            Path out = WORK.resolve("gateway-rerun-" + n++ + ".json");
+            String names = e.getValue().stream().map(java.util.regex.Pattern::quote).collect(java.util.stream.Collectors.joining("|"));
+            go(pgx, Map.of("PGX_TEST_DATABASE", connString), out, "test", "-json", "-count=1", "-timeout", "5m", "-run", "^(" + names + ")$",
+                    e.getKey());
+            outcomes.putAll(outcomes(out));
+        }
+        return outcomes;
     }
 
     /** One run of the suite; each test's outcome by {@code package test}, in go test's words (pass, fail, skip). */
