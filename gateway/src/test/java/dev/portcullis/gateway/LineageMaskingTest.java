@@ -2,6 +2,7 @@ package dev.portcullis.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.portcullis.gateway.testing.Cli;
 import dev.portcullis.gateway.testing.Jdbc;
@@ -122,6 +123,16 @@ class LineageMaskingTest {
         // one Query message of several statements (psql's \; sends them together): each result gets its own statement's lineage
         assertEquals("1\n***\n***\n***\nJANE DOE\n", psql("agent-ci",
                 "BEGIN \\; SELECT 1 \\; SELECT split_part(email, '@', 1) FROM users ORDER BY id \\; SELECT upper(name) FROM users WHERE id = 1 \\; COMMIT;"));
+    }
+
+    @Test
+    void an_execute_of_a_prepared_statement_reveals_nothing() throws Exception {
+        // the gateway does not follow an EXECUTE to its PREPARE's text: its computed columns' lineage is unknown, which
+        // a role with detectors gets masked whole
+        String sql = "PREPARE parts AS SELECT split_part(email, '@', 1), left(card_number, 8) FROM users JOIN payments ON payments.user_id = users.id; EXECUTE parts;";
+        String out = psql("agent-ci", sql);
+        assertTrue(!out.isBlank(), "EXECUTE returns its rows");
+        assertNothingRaw(sql, "psql", List.of(List.of(out)));
     }
 
     @Test

@@ -160,8 +160,10 @@ class PolicyEnforcementTest {
     @Test
     void sql_prepare_then_execute_is_judged_by_what_it_runs() throws Exception {
         try (Connection c = as("agent-ci", PolicyTargets.DEV)) {
-            c.createStatement().execute("PREPARE counted AS SELECT count(*) FROM policy_users");
-            assertEquals(10, count(c, "EXECUTE counted"), "a prepared read may be executed by a read-only role");
+            // a plain column: what an EXECUTE returns is masked by its columns' own rules (a computed column of an
+            // EXECUTE has unknown lineage, which is masked whole for a role with detectors: LineageMaskingTest)
+            c.createStatement().execute("PREPARE newest AS SELECT id FROM policy_users ORDER BY id DESC LIMIT 1");
+            assertEquals(10, count(c, "EXECUTE newest"), "a prepared read may be executed by a read-only role");
             denied(c, "EXECUTE never_prepared");
         }
     }

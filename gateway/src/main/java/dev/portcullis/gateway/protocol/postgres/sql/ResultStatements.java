@@ -33,7 +33,10 @@ public final class ResultStatements {
         }
     }
 
-    /** Texts longer than this are not parsed again for lineage: their results' lineage is unknown. */
+    /**
+     * Texts longer than this, even with their literal runs cut short, are not parsed again for lineage: their results'
+     * lineage is unknown.
+     */
     static final int MAX_TOKENS = SqlAnalyzer.Limits.DEFAULT.maxParsedTokens();
 
     private ResultStatements() {
@@ -61,8 +64,15 @@ public final class ResultStatements {
         }
         switch (first) {
             case "SELECT", "VALUES", "TABLE", "WITH", "(", "INSERT", "UPDATE", "DELETE", "MERGE" -> {
-                StatementText.ParserInput input = StatementText.forParser(t, from, to, MAX_TOKENS, false);
-                return new ResultStatement(Kind.QUERY, input.tokenCount() > MAX_TOKENS ? null : input.text());
+                StatementText.ParserInput exact = StatementText.forParser(t, from, to, MAX_TOKENS, false);
+                if (exact.tokenCount() <= MAX_TOKENS) {
+                    return new ResultStatement(Kind.QUERY, exact.text());
+                }
+                // Too long to parse whole (a long IN list, a bulk VALUES): the text with its literal runs cut short.
+                // Literals carry no column, and cutting a run of them out of the output list changes the column count,
+                // so this lineage counts only where it has as many columns as the result (ResultLineage checks).
+                StatementText.ParserInput shortened = StatementText.forParser(t, from, to, MAX_TOKENS, true);
+                return new ResultStatement(Kind.QUERY, shortened.tokenCount() > MAX_TOKENS ? null : shortened.text());
             }
             case "SHOW", "EXPLAIN" -> {
                 return new ResultStatement(Kind.NO_TABLE_DATA, null);
