@@ -62,6 +62,6 @@ final class Draft {
                 called.add(f);
             }
         }
-        return new StatementInfo(command, named, called, hasWhere, normalized, via, copy, setParameter, preparedName);
+        return new StatementInfo(command, named, called, hasWhere, normalized, via, copy, setParameter, preparedName, null);
     }
 }
