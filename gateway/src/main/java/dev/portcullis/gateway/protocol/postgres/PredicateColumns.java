@@ -13,10 +13,10 @@ import java.util.function.Function;
 /**
  * Each statement's {@code predicate_columns} for the request decision: the table columns that its predicates,
  * groupings and orderings read ({@code WHERE email LIKE 'a%'} probes a masked column without returning it), or
- * {@code "unknown"}. A top-level query and the query of a {@code COPY ... TO STDOUT} are followed; a statement that
- * names no table reads none; any other statement that names tables (one inside {@code EXPLAIN} or {@code PREPARE},
- * one an {@code EXECUTE} runs, a {@code DECLARE ... CURSOR}) is unknown, and so is one whose columns cannot be
- * resolved on the catalog connection.
+ * {@code "unknown"}. A query the analysis parsed (at top level, inside {@code EXPLAIN} or {@code PREPARE}, the one an
+ * {@code EXECUTE} runs) and the query of a {@code COPY ... TO STDOUT} are followed; a statement that names no table
+ * reads none; any other statement that names tables ({@code DECLARE ... CURSOR}, one the parser could not read) is
+ * unknown, and so is one whose columns cannot be resolved on the catalog connection.
  */
 final class PredicateColumns {
 
@@ -29,30 +29,19 @@ final class PredicateColumns {
     /**
      * The analysis's statements with their predicate columns, in order.
      *
-     * @param text     the query text the analysis was made of
      * @param resolver what a statement's predicates read, resolved on the catalog connection; null when the gateway
      *                 has no catalog connection (every statement naming a table is then unknown)
      */
-    static CompletableFuture<List<StatementInfo>> of(Analysis analysis, String text,
+    static CompletableFuture<List<StatementInfo>> of(Analysis analysis,
             Function<ResultStatement, CompletableFuture<ColumnLineage>> resolver) {
         List<StatementInfo> statements = analysis.statements();
-        List<ResultStatement> topLevel = resolver == null ? List.of() : ResultStatements.of(text);
-        long topLevelAnalysed = statements.stream().filter(s -> s.via() == null).count();
-        boolean aligned = topLevel.size() == topLevelAnalysed; // the n-th top-level statement is the n-th of the text
         List<CompletableFuture<StatementInfo>> filled = new ArrayList<>(statements.size());
-        int top = 0;
         for (StatementInfo s : statements) {
-            ResultStatement query = null;
-            if (s.via() == null) {
-                query = aligned && resolver != null ? topLevel.get(top) : null;
-                top++;
-                if (query != null && query.kind() != ResultStatements.Kind.QUERY) {
-                    query = copySource(s);
-                }
-            }
+            ResultStatement query = s.parserText() != null ? new ResultStatement(ResultStatements.Kind.QUERY, s.parserText())
+                    : copySource(s);
             CompletableFuture<ColumnLineage> read;
-            if (query != null) {
-                read = resolver.apply(query).exceptionally(e -> ColumnLineage.UNKNOWN);
+            if (query != null && resolver != null) {
+                read = resolved(resolver, query);
             } else {
                 read = CompletableFuture.completedFuture(s.tables().isEmpty() ? ColumnLineage.CONSTANT : ColumnLineage.UNKNOWN);
             }
@@ -60,6 +49,16 @@ final class PredicateColumns {
         }
         return CompletableFuture.allOf(filled.toArray(CompletableFuture[]::new))
                 .thenApply(v -> filled.stream().map(CompletableFuture::join).toList());
+    }
+
+    /** What the resolver finds; unknown when it fails, at once or later (the catalog connection is down). */
+    private static CompletableFuture<ColumnLineage> resolved(Function<ResultStatement, CompletableFuture<ColumnLineage>> resolver,
+            ResultStatement query) {
+        try {
+            return resolver.apply(query).exceptionally(e -> ColumnLineage.UNKNOWN);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(ColumnLineage.UNKNOWN);
+        }
     }
 
     /** The query whose rows a {@code COPY ... TO STDOUT} writes (for a table, {@code SELECT columns FROM table}). */

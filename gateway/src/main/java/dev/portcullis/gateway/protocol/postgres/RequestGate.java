@@ -121,7 +121,7 @@ final class RequestGate {
         CompletableFuture<Analysis> analysis = text.length() <= INLINE_ANALYSIS_MAX_CHARS
                 ? CompletableFuture.completedFuture(sql.analyze(text, protocol.sqlPrepared()))
                 : CompletableFuture.supplyAsync(() -> sql.analyze(text, protocol.sqlPrepared()), analysisPool);
-        CompletableFuture<PgRequest> request = analysis.thenCompose(a -> PredicateColumns.of(a, text,
+        CompletableFuture<PgRequest> request = analysis.thenCompose(a -> PredicateColumns.of(a,
                         results == null ? null : results::predicateColumns)
                 .thenApply(judged -> PgRequest.sql(message, statement, text, a, judged,
                         results == null ? null : plan -> planCopies(type, plan))));

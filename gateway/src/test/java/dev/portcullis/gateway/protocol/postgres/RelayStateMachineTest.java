@@ -122,7 +122,7 @@ class RelayStateMachineTest {
             for (String message : List.of(PgRequest.QUERY, PgRequest.PARSE)) {
                 Analysis analysis = sql.analyze(text, null);
                 PgRequest request = PgRequest.sql(message, "", text, analysis,
-                        PredicateColumns.of(analysis, text, s -> masks.predicateColumns(session.connection(), s)).get(10, TimeUnit.SECONDS), null);
+                        PredicateColumns.of(analysis, s -> masks.predicateColumns(session.connection(), s)).get(10, TimeUnit.SECONDS), null);
                 stack.decider().decide("request", context.with(request.input(), List.of())).toCompletableFuture().get(10, TimeUnit.SECONDS);
             }
         }

@@ -35,7 +35,7 @@ public final class SessionInternals {
     /** A Query's text as a session turns it into its policy request (analysis included). */
     public static Request query(AnalysisCache sql, DecisionInput.SessionContext context, String text) {
         Analysis analysis = sql.analyze(text, null);
-        PgRequest request = PgRequest.sql(PgRequest.QUERY, "", text, analysis, PredicateColumns.of(analysis, text, null).join(), null);
+        PgRequest request = PgRequest.sql(PgRequest.QUERY, "", text, analysis, PredicateColumns.of(analysis, null).join(), null);
         return new Request(request.input(), context.with(request.input(), List.of()), request.memoizable());
     }
 

@@ -105,7 +105,7 @@ final class StatementText {
         int i = from;
         while (i < to && out.count <= maxTokens) {
             if (shortenLists && t.isPunct(i, ',')) {
-                if (lastElementIsAtom) {
+                if (lastElementIsAtom && !isSortPosition(t, i + 1)) { // ORDER BY 1, 2, 3 names three columns
                     int end = atomEnd(t, i + 1, to);
                     if (end > 0 && endsElement(t, end, to)) {
                         i = end;

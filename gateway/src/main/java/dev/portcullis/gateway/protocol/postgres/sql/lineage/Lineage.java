@@ -16,7 +16,9 @@ import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.ReturningClause;
 import net.sf.jsqlparser.statement.Statement;
 import net.sf.jsqlparser.statement.delete.Delete;
+import net.sf.jsqlparser.statement.delete.ParenthesedDelete;
 import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.insert.ParenthesedInsert;
 import net.sf.jsqlparser.statement.select.AllColumns;
 import net.sf.jsqlparser.statement.select.AllTableColumns;
 import net.sf.jsqlparser.statement.select.FromItem;
@@ -33,6 +35,7 @@ import net.sf.jsqlparser.statement.select.TableFunction;
 import net.sf.jsqlparser.statement.select.TableStatement;
 import net.sf.jsqlparser.statement.select.Values;
 import net.sf.jsqlparser.statement.select.WithItem;
+import net.sf.jsqlparser.statement.update.ParenthesedUpdate;
 import net.sf.jsqlparser.statement.update.Update;
 
 /**
@@ -105,8 +108,8 @@ public final class Lineage {
             Lineage lineage = new Lineage(catalog);
             lineage.statement(statement);
             return lineage.probed;
-        } catch (Unfollowable | StackOverflowError e) {
-            return ColumnLineage.UNKNOWN;
+        } catch (RuntimeException | StackOverflowError e) {
+            return ColumnLineage.UNKNOWN; // also a parse tree of a shape this walk does not expect: unknown, never fewer
         }
     }
 
@@ -226,12 +229,13 @@ public final class Lineage {
     }
 
     private Output cteBody(WithItem<?> w, Scope scope) {
-        if (w.getSelect() != null) {
-            return select(w.getSelect(), scope);
+        Object body = w.getParenthesedStatement();
+        if (body instanceof ParenthesedSelect select) {
+            return select(select, scope);
         }
-        Statement dml = w.getInsert() != null ? w.getInsert().getInsert()
-                : w.getUpdate() != null ? w.getUpdate().getUpdate()
-                : w.getDelete() != null ? w.getDelete().getDelete() : null;
+        Statement dml = body instanceof ParenthesedInsert i ? i.getInsert()
+                : body instanceof ParenthesedUpdate u ? u.getUpdate()
+                : body instanceof ParenthesedDelete d ? d.getDelete() : null;
         return dml == null ? null : statement(dml);
     }
 
