@@ -99,6 +99,16 @@ class PredicateProbeTest {
     }
 
     @Test
+    void ci_still_describes_tables_with_psql_meta_commands() throws Exception {
+        // psql's \\d queries filter pg_catalog on names, which no rule masks
+        Cli.Result r = psql("agent-ci", "\\d users\n\\dt\n\\dv");
+        assertEquals("", r.stderr(), r.all());
+        assertTrue(r.stdout().contains("email"), r.all());
+        assertTrue(r.stdout().contains("payments"), r.all());
+        assertTrue(r.stdout().contains("user_emails"), r.all());
+    }
+
+    @Test
     void a_dba_may_run_the_same_probes() throws Exception {
         assertEquals("1\n2\n", psql("alice", "SELECT id FROM users WHERE email LIKE 'j%' ORDER BY id;").stdout());
         assertEquals("3\n1\n2\n", psql("alice", "SELECT id FROM users ORDER BY email;").stdout());
