@@ -15,6 +15,8 @@
 # that is missing or has an unexpected value is read the way that asks for more, not less.
 package portcullis.postgres
 
+import data.portcullis.mask
+
 # --- what portcullis.request reads (the protocol interface, see request.rego) ------------------------------
 
 analysis := {
@@ -111,16 +113,28 @@ canonical(raw) := item(command(raw), {
 	"via": lower(text(object.get(raw, "via", ""))),
 	"copy": canonical_copy(object.get(raw, "copy", null)),
 	"set_parameter": lower(trim_space(text(object.get(raw, "set_parameter", "")))),
+	"predicate_columns": canonical_predicate_columns(raw),
 }) if {
 	is_object(raw)
 } else := item("OTHER", {})
+
+# The columns the statement's predicates, groupings and orderings read, or "unknown". Anything but a list of
+# columns reads as unknown, and so does a missing list on a statement that names tables (a gateway older than
+# predicate_columns): it asks for more, not less.
+canonical_predicate_columns(raw) := raw.predicate_columns if {
+	is_array(raw.predicate_columns)
+	count([c | some c in raw.predicate_columns; not source_column(c)]) == 0
+} else := [] if {
+	not "predicate_columns" in object.keys(raw)
+	count(list(raw.tables)) == 0
+} else := "unknown"
 
 # Every item has every field, so the rules below never go undefined on a missing one.
 item(cmd, fields) := object.union(
 	{
 		"command": cmd, "tables": [], "functions": set(), "has_where": false, "normalized": "", "via": "",
 		"copy": {"reported": false, "direction": "", "program": false}, "set_parameter": "", "parse_error": "",
-		"sent_command": cmd,
+		"sent_command": cmd, "predicate_columns": [],
 	},
 	fields,
 )
@@ -206,6 +220,34 @@ needs[i] contains need("read", sprintf("%s (reads data)", [label(st)]), "pg/role
 	some i, st in items
 	st.command in {"SELECT", "EXPLAIN"}
 }
+
+# A predicate, grouping or ordering over a masked column probes its values without returning them
+# (WHERE email LIKE 'a%', ORDER BY card_number): it needs the probe capability. Which columns are masked for the
+# caller is the mask policy's fact (masking/data.json and the caller's unmask grants), asked here, never repeated.
+needs[i] contains need("probe", sprintf("%s (filters, groups or sorts on masked column %s)", [label(st), column_name(c)]), "pg/masked-predicate") if {
+	some i, st in items
+	is_array(st.predicate_columns)
+	some c in st.predicate_columns
+	masked_for_caller(c)
+}
+
+needs[i] contains need("probe", sprintf("%s (its filters, groupings or orderings read columns the gateway could not resolve, which may be masked)", [label(st)]), "pg/masked-predicate") if {
+	some i, st in items
+	st.predicate_columns == "unknown"
+}
+
+source_column(c) if {
+	is_string(c.schema)
+	is_string(c.table)
+	is_string(c.column)
+}
+
+masked_for_caller(c) if {
+	count(mask.rules_for(c)) > 0
+	not mask.unmasked(c)
+}
+
+column_name(c) := concat(".", [c.schema, c.table, c.column])
 
 needs[i] contains need("export", sprintf("%s TO STDOUT (exports data)", [label(st)]), "pg/role-export") if {
 	some i, st in items

@@ -174,9 +174,10 @@ outcome(kind, why, rules) := {
 	count(rules) == 0
 }
 
-# The capabilities (access.rego), weakest first; "none" (forbidden) and "approval" (risks) rank lowest. A protocol
+# The capabilities (access.rego), weakest first; "none" (forbidden) and "approval" (risks) rank lowest, and so does
+# "probe", which only ever comes with another capability (a statement that filters also reads or writes). A protocol
 # whose operations need a new capability ranks it here and says it in `verbs`; an unranked one decides nothing.
-class_rank := {"none": 0, "approval": 0, "session": 0, "read": 1, "export": 2, "write": 3, "exec": 4, "ddl": 5, "admin": 6}
+class_rank := {"none": 0, "approval": 0, "session": 0, "probe": 0, "read": 1, "export": 2, "write": 3, "exec": 4, "ddl": 5, "admin": 6}
 
 rank(rule) := class_rank[rule.class]
 

@@ -41,7 +41,7 @@ test_production_without_connection if {
 
 test_capabilities_are_the_union_of_the_roles_plus_session_control if {
 	caps := access.capabilities with input as f.session_input(["developers", "backup"], "prod")
-	caps == {"session", "read", "export"}
+	caps == {"session", "read", "probe", "export"}
 }
 
 test_no_capabilities_for_ci_on_production if {

@@ -32,7 +32,7 @@ outcome(decision) := fixtures.outcome(decision)
 statement(command, fields) := object.union(
 	{
 		"command": command, "tables": [], "functions": [], "has_where": false, "normalized": "",
-		"via": null, "copy": null, "set_parameter": null, "prepared_name": null,
+		"via": null, "copy": null, "set_parameter": null, "prepared_name": null, "predicate_columns": [],
 	},
 	fields,
 )

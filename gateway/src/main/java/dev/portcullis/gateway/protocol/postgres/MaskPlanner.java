@@ -114,6 +114,11 @@ final class MaskPlanner {
                         .thenApply(decision -> bind(resolved, decision)));
     }
 
+    /** What the predicates, groupings and orderings of {@code statement} read, on {@code target}'s catalog. */
+    CompletableFuture<ColumnLineage> predicateColumns(TargetConnection target, ResultStatements.ResultStatement statement) {
+        return lineage.predicates(target, statement);
+    }
+
     /**
      * A column as the policy sees it, and how its values may be rewritten.
      *

@@ -85,13 +85,15 @@ final class PgRequest implements Request {
      * A Query or Parse, analysed.
      *
      * @param statement   the prepared statement a Parse makes ({@code ""}: the unnamed one, or a Query)
+     * @param judged      the analysis's statements as the policy judges them, with their predicate columns
+     *                    ({@link PredicateColumns})
      * @param copyPlanner plans the COPY TO STDOUT statements of the analysis; null when results are not masked
      */
-    static PgRequest sql(String message, String statement, String text, Analysis analysis,
+    static PgRequest sql(String message, String statement, String text, Analysis analysis, List<StatementInfo> judged,
             Function<Analysis, CompletableFuture<List<ResultRelay.CopyPlan>>> copyPlanner) {
         boolean memoizable = text.length() <= MAX_MEMO_TEXT_CHARS && analysis.sessionChanges().isEmpty()
                 && analysis.statements().stream().noneMatch(s -> "EXECUTE".equals(s.command()));
-        return new PgRequest(Input.of(message, analysis.statements(), analysis.parseError()), statement, analysis,
+        return new PgRequest(Input.of(message, judged, analysis.parseError()), statement, analysis,
                 text, memoizable, copyPlanner);
     }
 

@@ -118,15 +118,14 @@ final class RequestGate {
 
     private void analyse(ByteBuf frame, byte type, String message, String statement, String text) {
         // Parsing a large text can take milliseconds: keep it off the event loop the other sessions share.
-        CompletableFuture<PgRequest> request = text.length() <= INLINE_ANALYSIS_MAX_CHARS
-                ? CompletableFuture.completedFuture(request(type, message, statement, text))
-                : CompletableFuture.supplyAsync(() -> request(type, message, statement, text), analysisPool);
+        CompletableFuture<Analysis> analysis = text.length() <= INLINE_ANALYSIS_MAX_CHARS
+                ? CompletableFuture.completedFuture(sql.analyze(text, protocol.sqlPrepared()))
+                : CompletableFuture.supplyAsync(() -> sql.analyze(text, protocol.sqlPrepared()), analysisPool);
+        CompletableFuture<PgRequest> request = analysis.thenCompose(a -> PredicateColumns.of(a,
+                        results == null ? null : results::predicateColumns)
+                .thenApply(judged -> PgRequest.sql(message, statement, text, a, judged,
+                        results == null ? null : plan -> planCopies(type, plan))));
         decide(frame, type, request);
-    }
-
-    private PgRequest request(byte type, String message, String statement, String text) {
-        return PgRequest.sql(message, statement, text, sql.analyze(text, protocol.sqlPrepared()),
-                results == null ? null : analysis -> planCopies(type, analysis));
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.protocol.postgres;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.portcullis.gateway.connection.TargetConnection;
+import dev.portcullis.gateway.protocol.postgres.sql.ResultStatements;
 import dev.portcullis.gateway.protocol.postgres.sql.ResultStatements.ResultStatement;
 import dev.portcullis.gateway.protocol.postgres.sql.lineage.Catalog;
 import dev.portcullis.gateway.protocol.postgres.sql.lineage.ColumnLineage;
@@ -19,10 +20,11 @@ import java.util.function.BiFunction;
 import net.sf.jsqlparser.statement.Statement;
 
 /**
- * The column lineage of a result from the statement that produced it ({@link Lineage}), with the relations it names
- * resolved through the target's catalog connection, as that connection's {@code search_path} resolves them. Both the
- * relations and the lineages are cached per connection for {@link MaskPlanner#CATALOG_TTL}; a lineage is keyed by the
- * statement's parser text, which every execution of one statement shape shares.
+ * The column lineage of a result from the statement that produced it ({@link Lineage}), and the columns its predicates
+ * read ({@link Lineage#predicates}), with the relations it names resolved through the target's catalog connection, as
+ * that connection's {@code search_path} resolves them. The relations, the lineages and the predicate columns are
+ * cached per connection for {@link MaskPlanner#CATALOG_TTL}; the last two are keyed by the statement's parser text,
+ * which every execution of one statement shape shares.
  */
 final class ResultLineage {
 
@@ -43,6 +45,8 @@ final class ResultLineage {
     private final Cache<NameKey, Catalog.Relation> relations = Caffeine.newBuilder().maximumSize(20_000)
             .expireAfterWrite(MaskPlanner.CATALOG_TTL).build();
     private final Cache<LineageKey, List<ColumnLineage>> lineages = Caffeine.newBuilder().maximumSize(10_000)
+            .expireAfterWrite(MaskPlanner.CATALOG_TTL).build();
+    private final Cache<LineageKey, ColumnLineage> predicates = Caffeine.newBuilder().maximumSize(10_000)
             .expireAfterWrite(MaskPlanner.CATALOG_TTL).build();
     private final BiFunction<TargetConnection, String, CompletableFuture<List<String[]>>> catalogQuery;
 
@@ -69,33 +73,56 @@ final class ResultLineage {
             default -> {
             }
         }
+        return follow(target, statement, lineages, (tree, catalog) -> {
+            List<ColumnLineage> found = Lineage.of(tree, catalog);
+            return found == null ? List.<ColumnLineage>of() : found;
+        }, List.of()).thenApply(found -> fit(found, columns));
+    }
+
+    /**
+     * The columns that the predicates, groupings and orderings of a statement read ({@link Lineage#predicates}):
+     * unknown when the statement is not a query ({@code EXPLAIN ANALYZE} runs one, unfollowed), cannot be parsed or
+     * followed.
+     */
+    CompletableFuture<ColumnLineage> predicates(TargetConnection target, ResultStatement statement) {
+        if (statement == null || statement.kind() != ResultStatements.Kind.QUERY) {
+            return CompletableFuture.completedFuture(ColumnLineage.UNKNOWN);
+        }
+        return follow(target, statement, predicates, Lineage::predicates, ColumnLineage.UNKNOWN);
+    }
+
+    /**
+     * What {@code reading} finds in the statement's parse tree with its relations resolved: from the cache, or once the
+     * names the tree uses are looked up; {@code unknown} when there is no tree or it names too many relations.
+     */
+    private <T> CompletableFuture<T> follow(TargetConnection target, ResultStatement statement, Cache<LineageKey, T> cache,
+            BiFunction<Statement, Catalog, T> reading, T unknown) {
         String text = statement.parserText();
         LineageKey key = text != null && text.length() <= MAX_CACHED_TEXT ? new LineageKey(target.name(), text) : null;
-        List<ColumnLineage> cached = key == null ? null : lineages.getIfPresent(key);
+        T cached = key == null ? null : cache.getIfPresent(key);
         if (cached != null) {
-            return CompletableFuture.completedFuture(fit(cached, columns));
+            return CompletableFuture.completedFuture(cached);
         }
         Statement tree = statement.tree();
         if (tree == null) {
-            return CompletableFuture.completedFuture(all(ColumnLineage.UNKNOWN, columns));
+            return CompletableFuture.completedFuture(unknown);
         }
         Set<NameKey> missing = new LinkedHashSet<>();
-        List<ColumnLineage> found = Lineage.of(tree, catalog(target, missing));
+        T found = reading.apply(tree, catalog(target, missing));
         if (missing.isEmpty()) {
-            return CompletableFuture.completedFuture(remember(key, found, columns));
+            return CompletableFuture.completedFuture(remember(cache, key, found));
         }
         if (missing.size() > MAX_LOOKUPS) {
-            return CompletableFuture.completedFuture(all(ColumnLineage.UNKNOWN, columns));
+            return CompletableFuture.completedFuture(unknown);
         }
-        return lookUp(target, missing).thenApply(v -> remember(key, Lineage.of(tree, catalog(target, null)), columns));
+        return lookUp(target, missing).thenApply(v -> remember(cache, key, reading.apply(tree, catalog(target, null))));
     }
 
-    private List<ColumnLineage> remember(LineageKey key, List<ColumnLineage> found, int columns) {
-        List<ColumnLineage> lineage = found == null ? List.of() : found;
+    private static <T> T remember(Cache<LineageKey, T> cache, LineageKey key, T found) {
         if (key != null) {
-            lineages.put(key, lineage);
+            cache.put(key, found);
         }
-        return fit(lineage, columns);
+        return found;
     }
 
     /** The lineage if it describes a result of that many columns; else it is not this result's, and unknown. */

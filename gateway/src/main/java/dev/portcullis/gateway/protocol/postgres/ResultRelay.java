@@ -13,6 +13,7 @@ import dev.portcullis.gateway.protocol.postgres.sql.Analysis;
 import dev.portcullis.gateway.protocol.postgres.sql.CopyFormat;
 import dev.portcullis.gateway.protocol.postgres.sql.CopyInfo;
 import dev.portcullis.gateway.protocol.postgres.sql.ResultStatements;
+import dev.portcullis.gateway.protocol.postgres.sql.lineage.ColumnLineage;
 import dev.portcullis.gateway.protocol.postgres.sql.StatementInfo;
 import dev.portcullis.gateway.session.RequestResult;
 import dev.portcullis.gateway.session.Session;
@@ -109,6 +110,11 @@ final class ResultRelay {
         closed = true;
         held.forEach(ReferenceCountUtil::release);
         held.clear();
+    }
+
+    /** What the predicates of a statement of this session read, resolved on its connection's catalog. */
+    CompletableFuture<ColumnLineage> predicateColumns(ResultStatements.ResultStatement statement) {
+        return planner.predicateColumns(session.connection(), statement);
     }
 
     /**

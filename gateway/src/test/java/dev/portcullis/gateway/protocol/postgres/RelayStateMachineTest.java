@@ -10,6 +10,7 @@ import dev.portcullis.gateway.policy.DecisionInput;
 import dev.portcullis.gateway.policy.StackDecider;
 import dev.portcullis.gateway.protocol.postgres.codec.PgFrameDecoder;
 import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
+import dev.portcullis.gateway.protocol.postgres.sql.Analysis;
 import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
 import dev.portcullis.gateway.protocol.postgres.sql.ResultStatements;
 import dev.portcullis.gateway.protocol.postgres.sql.SqlAnalyzer;
@@ -119,7 +120,9 @@ class RelayStateMachineTest {
         SqlAnalyzer sql = new SqlAnalyzer();
         for (String text : texts) {
             for (String message : List.of(PgRequest.QUERY, PgRequest.PARSE)) {
-                PgRequest request = PgRequest.sql(message, "", text, sql.analyze(text, null), null);
+                Analysis analysis = sql.analyze(text, null);
+                PgRequest request = PgRequest.sql(message, "", text, analysis,
+                        PredicateColumns.of(analysis, s -> masks.predicateColumns(session.connection(), s)).get(10, TimeUnit.SECONDS), null);
                 stack.decider().decide("request", context.with(request.input(), List.of())).toCompletableFuture().get(10, TimeUnit.SECONDS);
             }
         }

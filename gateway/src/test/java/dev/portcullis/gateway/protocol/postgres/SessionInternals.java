@@ -5,6 +5,7 @@ import dev.portcullis.gateway.masking.MaskPlan;
 import dev.portcullis.gateway.policy.Decision;
 import dev.portcullis.gateway.policy.DecisionInput;
 import dev.portcullis.gateway.protocol.postgres.codec.PgFrameDecoder;
+import dev.portcullis.gateway.protocol.postgres.sql.Analysis;
 import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
 import dev.portcullis.gateway.session.DecisionMemo;
 import dev.portcullis.gateway.session.Session;
@@ -33,7 +34,8 @@ public final class SessionInternals {
 
     /** A Query's text as a session turns it into its policy request (analysis included). */
     public static Request query(AnalysisCache sql, DecisionInput.SessionContext context, String text) {
-        PgRequest request = PgRequest.sql(PgRequest.QUERY, "", text, sql.analyze(text, null), null);
+        Analysis analysis = sql.analyze(text, null);
+        PgRequest request = PgRequest.sql(PgRequest.QUERY, "", text, analysis, PredicateColumns.of(analysis, null).join(), null);
         return new Request(request.input(), context.with(request.input(), List.of()), request.memoizable());
     }
 

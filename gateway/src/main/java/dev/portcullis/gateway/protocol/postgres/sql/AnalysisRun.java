@@ -40,6 +40,9 @@ final class AnalysisRun {
         problems.add(new Problem(statementNumber, message));
     }
 
+    /** The text {@link #parse} last handed to the parser. */
+    private String lastParserText;
+
     /** Analyses the statement in tokens [from, to), reached by {@code via}, appending it (and what it wraps) to {@link #out}. */
     void statement(int from, int to, String via, int wrapping) {
         if (wrapping > MAX_WRAPPING) {
@@ -95,6 +98,7 @@ final class AnalysisRun {
     private void query(Draft d, int from, int to) {
         Facts f = parse(from, to, "");
         if (f.error() == null) {
+            d.parserText = lastParserText;
             d.command = f.command();
             d.addTables(f.tables());
             d.functions.addAll(f.functions());
@@ -154,7 +158,8 @@ final class AnalysisRun {
             return Facts.failed("too long to analyse (more than " + limits.maxParsedTokens()
                     + " tokens once literal lists are shortened); split it into smaller statements");
         }
-        return parser.facts(prefix + input.text(), parseDeadline);
+        lastParserText = prefix + input.text();
+        return parser.facts(lastParserText, parseDeadline);
     }
 
     /** {@code EXPLAIN [ANALYZE] [VERBOSE] [(options)] statement}: the wrapper, then the statement with via explain. */

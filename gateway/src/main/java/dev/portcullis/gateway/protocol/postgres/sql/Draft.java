@@ -18,6 +18,8 @@ final class Draft {
     CopyInfo copy;
     String setParameter;
     String preparedName;
+    /** The text the parser read, for a query it read (see {@link StatementInfo#parserText()}). */
+    String parserText;
 
     Draft(String normalized, String via) {
         this.normalized = normalized;
@@ -62,6 +64,6 @@ final class Draft {
                 called.add(f);
             }
         }
-        return new StatementInfo(command, named, called, hasWhere, normalized, via, copy, setParameter, preparedName);
+        return new StatementInfo(command, named, called, hasWhere, normalized, via, copy, setParameter, preparedName, null, parserText);
     }
 }

@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.protocol.postgres.sql;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
@@ -18,6 +19,12 @@ import java.util.List;
  * @param copy         for {@code COPY} only
  * @param setParameter for {@code SET}/{@code RESET} only: the parameter, lower-cased
  * @param preparedName for {@code PREPARE}/{@code EXECUTE}/{@code DEALLOCATE} only (not for {@code DEALLOCATE ALL})
+ * @param predicateColumns the table columns its predicates, groupings and orderings read (a list of
+ *                     {@code lineage.Source}), or {@link #UNKNOWN_PREDICATE_COLUMNS}; filled in against the catalog
+ *                     before the decision ({@link #withPredicateColumns}), null (and left out of the JSON) until then
+ * @param parserText   for a query the parser read (SELECT, INSERT, UPDATE, DELETE, MERGE, at top level or wrapped),
+ *                     the text it read, literals replaced, which its predicate columns are found from; null otherwise
+ *                     (not part of the contract)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record StatementInfo(
@@ -29,11 +36,15 @@ public record StatementInfo(
         String via,
         CopyInfo copy,
         @JsonProperty("set_parameter") String setParameter,
-        @JsonProperty("prepared_name") String preparedName) {
+        @JsonProperty("prepared_name") String preparedName,
+        @JsonProperty("predicate_columns") @JsonInclude(JsonInclude.Include.NON_NULL) Object predicateColumns,
+        @JsonIgnore String parserText) {
 
     public static final String VIA_PREPARE = "prepare";
     public static final String VIA_EXECUTE = "execute";
     public static final String VIA_EXPLAIN = "explain";
+    /** {@code predicate_columns} when the columns a statement's predicates read cannot be told. */
+    public static final String UNKNOWN_PREDICATE_COLUMNS = "unknown";
 
     public StatementInfo {
         tables = List.copyOf(tables);
@@ -45,12 +56,18 @@ public record StatementInfo(
      * {@code FUNCTION_CALL}, the function's OID as its only function, and no text.
      */
     public static StatementInfo functionCall(String functionOid) {
-        return new StatementInfo("FUNCTION_CALL", List.of(), List.of(functionOid), false, "", null, null, null, null);
+        return new StatementInfo("FUNCTION_CALL", List.of(), List.of(functionOid), false, "", null, null, null, null, List.of(), null);
     }
 
     /** The same statement, reached another way (an {@code EXECUTE} of a remembered {@code PREPARE}). */
     StatementInfo withVia(String newVia) {
         return new StatementInfo(command, tables, functions, hasWhere, normalized, newVia, copy, setParameter,
-                preparedName);
+                preparedName, predicateColumns, parserText);
+    }
+
+    /** The same statement with what its predicates read. */
+    public StatementInfo withPredicateColumns(Object columns) {
+        return new StatementInfo(command, tables, functions, hasWhere, normalized, via, copy, setParameter,
+                preparedName, columns, parserText);
     }
 }

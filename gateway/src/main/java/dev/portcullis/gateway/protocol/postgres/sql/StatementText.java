@@ -105,7 +105,7 @@ final class StatementText {
         int i = from;
         while (i < to && out.count <= maxTokens) {
             if (shortenLists && t.isPunct(i, ',')) {
-                if (lastElementIsAtom) {
+                if (lastElementIsAtom && !isSortPosition(t, i + 1)) { // ORDER BY 1, 2, 3 names three columns
                     int end = atomEnd(t, i + 1, to);
                     if (end > 0 && endsElement(t, end, to)) {
                         i = end;
@@ -238,6 +238,34 @@ final class StatementText {
     }
 
     /** Writes tokens back with the original token boundaries, literals replaced. */
+    /** How far back a number looks for the {@code ORDER BY}/{@code GROUP BY} of its list. */
+    private static final int SORT_LIST_LOOKBACK = 64;
+
+    /**
+     * Whether the number at {@code i} is an element of an {@code ORDER BY} or {@code GROUP BY} list ({@code ORDER BY 2}
+     * names the second output column): it is kept as written, since which column it names decides what the sort reads.
+     * Such lists are part of a statement's shape, so the parser text still serves every execution of it.
+     */
+    static boolean isSortPosition(Tokens t, int i) {
+        int depth = 0;
+        for (int j = i - 1; j >= 0 && j >= i - SORT_LIST_LOOKBACK; j--) {
+            if (t.isPunct(j, ')')) {
+                depth++;
+            } else if (t.isPunct(j, '(')) {
+                if (depth == 0) {
+                    return false;
+                }
+                depth--;
+            } else if (depth == 0 && t.isWord(j, "BY")) {
+                return t.isAnyWord(j - 1, "ORDER", "GROUP") && (j == i - 1 || t.isPunct(i - 1, ','));
+            } else if (depth == 0 && t.kind(j) == Kind.WORD && t.isAnyWord(j, "SELECT", "FROM", "WHERE", "HAVING", "LIMIT",
+                    "OFFSET", "VALUES", "ON", "USING", "SET", "RETURNING", "WINDOW")) {
+                return false;
+            }
+        }
+        return false;
+    }
+
     private static final class Emitter {
         final Tokens t;
         final StringBuilder sb = new StringBuilder();
@@ -266,6 +294,8 @@ final class StatementText {
             }
             if (t.kind(i) == Kind.STRING) {
                 sb.append("''");
+            } else if (t.kind(i) == Kind.NUMBER && isSortPosition(t, i)) {
+                sb.append(t.text, t.start(i), t.end(i));
             } else if (t.kind(i) == Kind.NUMBER) {
                 sb.append('0');
             } else if (t.kind(i) == Kind.QUOTED_IDENT && isUnicodeEscaped(i)) {

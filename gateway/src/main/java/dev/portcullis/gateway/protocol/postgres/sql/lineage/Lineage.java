@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.LongValue;
 import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.schema.Column;
@@ -15,11 +16,15 @@ import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.ReturningClause;
 import net.sf.jsqlparser.statement.Statement;
 import net.sf.jsqlparser.statement.delete.Delete;
+import net.sf.jsqlparser.statement.delete.ParenthesedDelete;
 import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.insert.ParenthesedInsert;
 import net.sf.jsqlparser.statement.select.AllColumns;
 import net.sf.jsqlparser.statement.select.AllTableColumns;
 import net.sf.jsqlparser.statement.select.FromItem;
+import net.sf.jsqlparser.statement.select.GroupByElement;
 import net.sf.jsqlparser.statement.select.Join;
+import net.sf.jsqlparser.statement.select.OrderByElement;
 import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.PlainSelect;
@@ -30,6 +35,7 @@ import net.sf.jsqlparser.statement.select.TableFunction;
 import net.sf.jsqlparser.statement.select.TableStatement;
 import net.sf.jsqlparser.statement.select.Values;
 import net.sf.jsqlparser.statement.select.WithItem;
+import net.sf.jsqlparser.statement.update.ParenthesedUpdate;
 import net.sf.jsqlparser.statement.update.Update;
 
 /**
@@ -44,6 +50,10 @@ import net.sf.jsqlparser.statement.update.Update;
  * name found nowhere, a function in {@code FROM} without a column list under {@code *}. When even the number of
  * output columns cannot be told, there is no lineage at all ({@code null}). Predicates ({@code WHERE},
  * {@code JOIN ... ON}, {@code GROUP BY}) decide which rows come back, not what they hold, and are not lineage.
+ *
+ * <p>What they read is told apart ({@link #predicates}): the columns that the predicates, groupings and orderings of
+ * every level read ({@code WHERE}, {@code JOIN ... ON}/{@code USING}/{@code NATURAL}, {@code HAVING}, {@code QUALIFY},
+ * {@code GROUP BY}, {@code ORDER BY}, {@code DISTINCT ON}), which a query can use to probe values it may not see.
  */
 public final class Lineage {
 
@@ -57,6 +67,8 @@ public final class Lineage {
 
     private final Catalog catalog;
     private int nodes;
+    /** What the predicates, groupings and orderings met so far read. */
+    private ColumnLineage probed = ColumnLineage.CONSTANT;
 
     private Lineage(Catalog catalog) {
         this.catalog = catalog;
@@ -82,6 +94,25 @@ public final class Lineage {
         }
     }
 
+    /**
+     * The columns that the predicates, groupings and orderings of {@code statement} read, at every level (subqueries,
+     * CTEs, derived tables): empty sources when none does, {@link ColumnLineage#UNKNOWN} when they cannot be told (a
+     * relation the catalog does not know, a view, a statement other than SELECT, INSERT, UPDATE, DELETE).
+     */
+    public static ColumnLineage predicates(Statement statement, Catalog catalog) {
+        if (!(statement instanceof Select || statement instanceof Insert || statement instanceof Update
+                || statement instanceof Delete)) {
+            return ColumnLineage.UNKNOWN;
+        }
+        try {
+            Lineage lineage = new Lineage(catalog);
+            lineage.statement(statement);
+            return lineage.probed;
+        } catch (RuntimeException | StackOverflowError e) {
+            return ColumnLineage.UNKNOWN; // also a parse tree of a shape this walk does not expect: unknown, never fewer
+        }
+    }
+
     // ---- statements ----------------------------------------------------------------------------------------
 
     private Output statement(Statement statement) {
@@ -89,11 +120,12 @@ public final class Lineage {
             return select(select, null);
         }
         if (statement instanceof Insert insert) {
-            return returning(insert.getWithItemsList(), insert.getTable(), null, null, insert.getReturningClause());
+            return returning(insert.getWithItemsList(), insert.getTable(), null, null, null, insert.getSelect(),
+                    insert.getReturningClause());
         }
         if (statement instanceof Update update) {
             return returning(update.getWithItemsList(), update.getTable(), update.getFromItem(), update.getJoins(),
-                    update.getReturningClause());
+                    update.getWhere(), null, update.getReturningClause());
         }
         if (statement instanceof Delete delete) {
             List<Join> joins = new ArrayList<>();
@@ -107,16 +139,18 @@ public final class Lineage {
             if (delete.getJoins() != null) {
                 joins.addAll(delete.getJoins());
             }
-            return returning(delete.getWithItemsList(), delete.getTable(), null, joins, delete.getReturningClause());
+            return returning(delete.getWithItemsList(), delete.getTable(), null, joins, delete.getWhere(), null,
+                    delete.getReturningClause());
         }
         return null;
     }
 
-    /** The RETURNING list of a data-modifying statement, over its target and the relations it reads. */
-    private Output returning(List<WithItem<?>> with, Table target, FromItem from, List<Join> joins, ReturningClause returning) {
-        if (returning == null || returning.isEmpty()) {
-            return new Output(List.of(), List.of());
-        }
+    /**
+     * The RETURNING list of a data-modifying statement, over its target and the relations it reads; what its
+     * {@code WHERE}, join conditions and source query ({@code INSERT ... SELECT}) read is probed.
+     */
+    private Output returning(List<WithItem<?>> with, Table target, FromItem from, List<Join> joins, Expression where,
+            Select source, ReturningClause returning) {
         Scope scope = new Scope(null);
         withItems(with, scope);
         scope.rels.add(rel(target, scope));
@@ -125,8 +159,15 @@ public final class Lineage {
         }
         if (joins != null) {
             for (Join j : joins) {
-                scope.rels.add(rel(j.getRightItem(), scope));
+                join(j, scope);
             }
+        }
+        probe(where, scope);
+        if (source != null) {
+            select(source, scope);
+        }
+        if (returning == null || returning.isEmpty()) {
+            return new Output(List.of(), List.of());
         }
         return selectItems(returning, scope);
     }
@@ -134,6 +175,16 @@ public final class Lineage {
     private Output select(Select select, Scope outer) {
         Scope scope = new Scope(outer);
         withItems(select.getWithItemsList(), scope);
+        Output out = selectBody(select, scope);
+        if (select.getOrderByElements() != null) {
+            for (OrderByElement o : select.getOrderByElements()) {
+                read(sortKey(o.getExpression(), out, scope, true));
+            }
+        }
+        return out;
+    }
+
+    private Output selectBody(Select select, Scope scope) {
         if (select instanceof PlainSelect plain) {
             return plainSelect(plain, scope);
         }
@@ -178,12 +229,13 @@ public final class Lineage {
     }
 
     private Output cteBody(WithItem<?> w, Scope scope) {
-        if (w.getSelect() != null) {
-            return select(w.getSelect(), scope);
+        Object body = w.getParenthesedStatement();
+        if (body instanceof ParenthesedSelect select) {
+            return select(select, scope);
         }
-        Statement dml = w.getInsert() != null ? w.getInsert().getInsert()
-                : w.getUpdate() != null ? w.getUpdate().getUpdate()
-                : w.getDelete() != null ? w.getDelete().getDelete() : null;
+        Statement dml = body instanceof ParenthesedInsert i ? i.getInsert()
+                : body instanceof ParenthesedUpdate u ? u.getUpdate()
+                : body instanceof ParenthesedDelete d ? d.getDelete() : null;
         return dml == null ? null : statement(dml);
     }
 
@@ -239,18 +291,112 @@ public final class Lineage {
         if (select.getFromItem() != null) {
             scope.rels.add(rel(select.getFromItem(), scope));
         }
+        boolean mergedColumns = false;
         if (select.getJoins() != null) {
             for (Join j : select.getJoins()) {
-                if (j.isNatural() || (j.getUsingColumns() != null && !j.getUsingColumns().isEmpty())) {
-                    // USING and NATURAL merge columns under *: the count is exact only without *
-                    if (hasStar(select)) {
-                        return null;
-                    }
-                }
-                scope.rels.add(rel(j.getRightItem(), scope));
+                // USING and NATURAL merge columns under *: the count is exact only without *
+                mergedColumns |= j.isNatural() || (j.getUsingColumns() != null && !j.getUsingColumns().isEmpty());
+                join(j, scope);
             }
         }
-        return selectItems(select.getSelectItems(), scope);
+        Output out = mergedColumns && hasStar(select) ? null : selectItems(select.getSelectItems(), scope);
+        probe(select.getWhere(), scope);
+        probe(select.getHaving(), scope);
+        probe(select.getQualify(), scope);
+        if (select.getDistinct() != null && select.getDistinct().getOnSelectItems() != null) {
+            for (SelectItem<?> item : select.getDistinct().getOnSelectItems()) {
+                read(sortKey(item.getExpression(), out, scope, true)); // read as ORDER BY keys are
+            }
+        }
+        GroupByElement groupBy = select.getGroupBy();
+        if (groupBy != null) {
+            if (groupBy.getGroupByExpressionList() != null) {
+                for (Object e : groupBy.getGroupByExpressionList()) {
+                    read(sortKey((Expression) e, out, scope, false));
+                }
+            }
+            if (groupBy.getGroupingSets() != null) {
+                for (ExpressionList<Expression> set : groupBy.getGroupingSets()) {
+                    probe(set, scope);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Adds a joined relation to the scope and probes its join condition ({@code ON}, {@code USING}, {@code NATURAL}). */
+    private RangeEntry join(Join j, Scope scope) {
+        List<RangeEntry> left = List.copyOf(scope.rels);
+        RangeEntry right = rel(j.getRightItem(), scope);
+        scope.rels.add(right);
+        if (j.getOnExpressions() != null) {
+            for (Expression on : j.getOnExpressions()) {
+                probe(on, scope);
+            }
+        }
+        if (j.getUsingColumns() != null) {
+            for (Column c : j.getUsingColumns()) {
+                probe(c, scope);
+            }
+        }
+        if (j.isNatural()) {
+            // the columns both sides have, which cannot be told when a side's names are not known
+            if (!right.namesKnown() || left.stream().anyMatch(r -> !r.namesKnown())) {
+                read(ColumnLineage.UNKNOWN);
+            } else {
+                for (String name : right.out().names()) {
+                    for (RangeEntry r : left) {
+                        ColumnLineage l = name == null ? null : r.column(name);
+                        if (l != null) {
+                            read(l.and(right.column(name)));
+                        }
+                    }
+                }
+            }
+        }
+        return right;
+    }
+
+    /** Counts what a predicate reads. */
+    private void probe(Expression e, Scope scope) {
+        if (e != null) {
+            read(expression(e, scope));
+        }
+    }
+
+    /**
+     * Adds to what the predicates read. {@code columns} is worked out before {@code probed} is read, since working it
+     * out probes the predicates of the subqueries in it.
+     */
+    private void read(ColumnLineage columns) {
+        probed = probed.and(columns);
+    }
+
+    /**
+     * What a sort or grouping key reads: a position ({@code ORDER BY 2}) is that output column; a bare name is the
+     * output column of that name first for {@code ORDER BY} ({@code outputFirst}), the input column first for
+     * {@code GROUP BY}, as PostgreSQL resolves them.
+     */
+    private ColumnLineage sortKey(Expression e, Output out, Scope scope, boolean outputFirst) {
+        if (e instanceof LongValue position) {
+            long i = position.getValue() - 1;
+            return out != null && i >= 0 && i < out.columns().size() ? out.columns().get((int) i) : ColumnLineage.UNKNOWN;
+        }
+        String bare = e instanceof Column c && (c.getTable() == null || c.getTable().getName() == null)
+                ? ParseTree.identifier(c.getColumnName()) : null;
+        ColumnLineage byOutput = null;
+        if (bare != null && out != null) {
+            for (int i = 0; i < out.names().size(); i++) {
+                if (bare.equals(out.names().get(i))) {
+                    byOutput = byOutput == null ? out.columns().get(i) : byOutput.and(out.columns().get(i));
+                }
+            }
+        }
+        if (outputFirst && bare != null && (byOutput != null || out == null)) {
+            return byOutput == null ? ColumnLineage.UNKNOWN : byOutput; // no output names: which one it is is unknown
+        }
+        ColumnLineage byInput = expression(e, scope);
+        return byInput.unknown() && byOutput != null ? byOutput : byInput;
     }
 
     private static boolean hasStar(PlainSelect select) {
@@ -426,8 +572,7 @@ public final class Lineage {
             RangeEntry last = inner;
             scope.rels.add(last);
             for (Join j : pf.getJoins()) {
-                last = rel(j.getRightItem(), scope);
-                scope.rels.add(last);
+                last = join(j, scope);
             }
             scope.rels.remove(last);
             return last;

@@ -25,7 +25,7 @@ class LineageTest {
             "orders", new Catalog.Relation("public", "orders", List.of("id", "user_id", "total"), false),
             "user_emails", new Catalog.Relation("public", "user_emails", List.of("id", "email"), true));
 
-    private static final Catalog CATALOG = (schema, name) -> schema == null || schema.equals("public") ? SCHEMA.get(name) : null;
+    static final Catalog CATALOG = (schema, name) -> schema == null || schema.equals("public") ? SCHEMA.get(name) : null;
 
     static String lineage(String sql) {
         List<ResultStatements.ResultStatement> statements = ResultStatements.of(sql);
