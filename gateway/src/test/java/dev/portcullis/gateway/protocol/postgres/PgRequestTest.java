@@ -18,7 +18,8 @@ class PgRequestTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static PgRequest query(String sql) {
-        return PgRequest.sql(PgRequest.QUERY, "", sql, ANALYZER.analyze(sql, null), null);
+        var analysis = ANALYZER.analyze(sql, null);
+        return PgRequest.sql(PgRequest.QUERY, "", sql, analysis, analysis.statements(), null);
     }
 
     private static List<String> normalized(List<StatementInfo> statements) {

@@ -52,6 +52,24 @@ public record StatementInfo(
     }
 
     /**
+     * Equal when the decision input is: {@code parserText} is left out, so statements that differ only in letter case or
+     * literals are one statement to the policy and to the decision memo.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof StatementInfo s && hasWhere == s.hasWhere && java.util.Objects.equals(command, s.command) && tables.equals(s.tables)
+                && functions.equals(s.functions) && java.util.Objects.equals(normalized, s.normalized) && java.util.Objects.equals(via, s.via)
+                && java.util.Objects.equals(copy, s.copy) && java.util.Objects.equals(setParameter, s.setParameter)
+                && java.util.Objects.equals(preparedName, s.preparedName) && java.util.Objects.equals(predicateColumns, s.predicateColumns);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(command, tables, functions, hasWhere, normalized, via, copy, setParameter, preparedName,
+                predicateColumns);
+    }
+
+    /**
      * The pseudo-statement of a FunctionCall message (contract v2, message {@code function_call}): command
      * {@code FUNCTION_CALL}, the function's OID as its only function, and no text.
      */
