@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.portcullis.admin.OidcTokens;
 import dev.portcullis.contract.testing.StackEnv;
@@ -16,6 +17,9 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -40,6 +44,8 @@ class ConnectionTargetTest {
     private final String initial = "initial-" + UUID.randomUUID();
     private final String name = "target-" + UUID.randomUUID().toString().substring(0, 8);
     private final List<String> bodies = new ArrayList<>();
+    /** Every password this test hands the API: none may come back in an answer or reach the log. */
+    private final List<String> passwords = new ArrayList<>(List.of(initial));
 
     @BeforeEach
     void createRole() throws SQLException {
@@ -49,13 +55,22 @@ class ConnectionTargetTest {
     }
 
     @AfterEach
-    void dropRoleAndCheckNoSecretWasAnswered() throws SQLException {
+    void dropRoleAndCheckNoSecretWasAnsweredOrLogged() throws SQLException, IOException {
         try (Connection c = StackEnv.superuser("postgres"); Statement s = c.createStatement()) {
             s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'");
             s.execute("DROP ROLE IF EXISTS " + role);
         }
         for (String body : bodies) {
             assertFalse(body.contains(initial) || body.contains("SCRAM-SHA-256$"), "an answer held a secret: " + body);
+        }
+        // ... nor a log line: the passwords, a verifier, the caller's bearer token
+        Path log = Path.of("target/quarkus-test.log");
+        assertTrue(Files.exists(log), "the test profile logs to " + log.toAbsolutePath());
+        String logged = Files.readString(log);
+        passwords.add("SCRAM-SHA-256$");
+        passwords.add(OidcTokens.of(OidcTokens.ADMIN));
+        for (String secret : passwords) {
+            assertFalse(logged.contains(secret), "the log holds a secret (" + secret.substring(0, 8) + "...): " + log.toAbsolutePath());
         }
     }
 
@@ -111,6 +126,7 @@ class ConnectionTargetTest {
             record(asAdmin().post("/connections/" + name + "/test")).then().statusCode(200).body("ok", equalTo(true));
 
             String chosen = "chosen-" + UUID.randomUUID();
+            passwords.add(chosen);
             record(rotate(rotated.header("ETag"), "{\"password\": \"" + chosen + "\"}")).then().statusCode(200);
             try (Connection withChosen = login(chosen)) {
                 assertEquals(1, selectOne(withChosen));
