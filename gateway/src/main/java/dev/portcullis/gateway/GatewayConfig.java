@@ -177,6 +177,13 @@ public interface GatewayConfig {
 
     /** The Kubernetes API listener: kubectl reaches a registered cluster at {@code https://<host>:<port>/k8s/<connection>}. */
     interface Kubernetes {
+        /**
+         * Whether the gateway serves the Kubernetes API at all. Off, it opens no Kubernetes listener and needs none of
+         * the settings below (a PostgreSQL-only gateway, or a second replica's test process).
+         */
+        @WithDefault("true")
+        boolean enabled();
+
         /** Address the Kubernetes API listener binds to. */
         @WithDefault("127.0.0.1")
         String host();

@@ -51,6 +51,10 @@ public class KubernetesEngine implements Engine {
     }
 
     void start(@Observes StartupEvent event) throws Exception {
+        if (!config.enabled()) {
+            LOG.info("Kubernetes API listener off (portcullis.kubernetes.enabled=false)");
+            return;
+        }
         HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port()).setSsl(true)
                 .setKeyCertOptions(keyCert()).setMaxHeaderSize(config.maxHeaderBytes())
                 .setMaxInitialLineLength(ApiRequest.MAX_URI_CHARS + 64)
@@ -90,7 +94,7 @@ public class KubernetesEngine implements Engine {
             return SelfSignedCertificate.create("localhost").keyCertOptions();
         }
         throw new IllegalStateException("the Kubernetes listener needs portcullis.kubernetes.tls-cert and tls-key (kubectl speaks"
-                + " only HTTPS to it)");
+                + " only HTTPS to it), or portcullis.kubernetes.enabled=false");
     }
 
     @Override
