@@ -96,16 +96,7 @@ class PolicyRevisionTest {
         poll(revision);
         String before = revision.current();
         assertNotNull(before);
-        Path manifest = served.resolve(".manifest");
-        String original = Files.readString(manifest);
-        try {
-            JsonObject next = new JsonObject(original).put("revision", "sha256:0123456789abcdef");
-            Files.writeString(manifest, next.encode());
-            assertEquals("sha256:0123456789abcdef", awaitRevision(revision, "sha256:0123456789abcdef"));
-        } finally {
-            Files.writeString(manifest, original);
-            awaitRevision(revision, before);
-        }
+        servingManifest(revision, servedManifest().put("revision", "sha256:0123456789abcdef"), "sha256:0123456789abcdef");
     }
 
     @Test
@@ -139,20 +130,10 @@ class PolicyRevisionTest {
         poll(revision);
         String before = revision.current();
         assertNotNull(before);
-        Path manifest = served.resolve(".manifest");
-        String original = Files.readString(manifest);
-        try {
-            JsonObject without = new JsonObject(original);
-            without.remove("revision");
-            for (JsonObject unnamed : List.of(new JsonObject(original).put("revision", ""), without)) {
-                Files.writeString(manifest, unnamed.encode());
-                awaitRevision(revision, null);
-                Files.writeString(manifest, original);
-                awaitRevision(revision, before);
-            }
-        } finally {
-            Files.writeString(manifest, original);
-            awaitRevision(revision, before);
+        JsonObject without = servedManifest();
+        without.remove("revision");
+        for (JsonObject unnamed : List.of(servedManifest().put("revision", ""), without)) {
+            servingManifest(revision, unnamed, null);
         }
     }
 
@@ -197,6 +178,24 @@ class PolicyRevisionTest {
     }
 
     /** Polls until the revision is {@code expected} (OPA's --watch reloads within a second or two). */
+    private JsonObject servedManifest() throws IOException {
+        return new JsonObject(Files.readString(served.resolve(".manifest")));
+    }
+
+    /** Serves {@code changed} as the manifest until the revision reads {@code expected}, then restores the original. */
+    private void servingManifest(PolicyRevision revision, JsonObject changed, String expected) throws Exception {
+        Path manifest = served.resolve(".manifest");
+        String original = Files.readString(manifest);
+        String before = revision.current();
+        try {
+            Files.writeString(manifest, changed.encode());
+            awaitRevision(revision, expected);
+        } finally {
+            Files.writeString(manifest, original);
+            awaitRevision(revision, before);
+        }
+    }
+
     private static String awaitRevision(PolicyRevision revision, String expected) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         String current;
