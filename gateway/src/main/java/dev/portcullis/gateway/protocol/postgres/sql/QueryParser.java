@@ -124,7 +124,7 @@ final class QueryParser {
             if (e instanceof VirtualMachineError vmError) {
                 throw vmError;
             }
-            return Facts.failed("syntax error (" + firstLine(e.getMessage()) + ")");
+            return Facts.failed("syntax error (" + failure(e) + ")");
         }
         if (watchdog.stopped) { // an interrupted parse may have taken a shortcut: its tree is not trusted
             return Facts.failed(tooComplex());
@@ -184,6 +184,16 @@ final class QueryParser {
             image = image.substring(0, 40) + "...";
         }
         return "syntax error at or near \"" + image + "\"";
+    }
+
+    /**
+     * A parser failure other than a ParseException, in words. JSqlParser's own exceptions say where; a JVM exception
+     * from inside the parser (an index out of bounds) only names its kind: its message says nothing to a user, and the
+     * JIT may throw it without one (fast throw), so the same text would fail one way, then another.
+     */
+    private static String failure(Throwable e) {
+        return e.getClass().getName().startsWith("java.") ? "the parser failed: " + e.getClass().getSimpleName()
+                : firstLine(e.getMessage());
     }
 
     private static String firstLine(String message) {
