@@ -127,8 +127,7 @@ class LineageMaskingTest {
 
     @Test
     void an_execute_of_a_prepared_statement_reveals_nothing() throws Exception {
-        // the gateway does not follow an EXECUTE to its PREPARE's text: its computed columns' lineage is unknown, which
-        // a role with detectors gets masked whole
+        // the gateway follows an EXECUTE to its PREPARE's text (SessionLineageMaskingTest has more)
         String sql = "PREPARE parts AS SELECT split_part(email, '@', 1), left(card_number, 8) FROM users JOIN payments ON payments.user_id = users.id; EXECUTE parts;";
         String out = psql("agent-ci", sql);
         assertTrue(!out.isBlank(), "EXECUTE returns its rows");

@@ -36,18 +36,21 @@ final class ExtendedProtocol {
         final long requestSeq;
         /** The SQL text it was parsed from (null: not known), whose column lineage a plan may need. */
         private final String text;
+        /** The queries its EXECUTE or FETCH runs, as the session's memory held them when it was parsed. */
+        private final Map<Integer, ResultStatements.ResultStatement> named;
         boolean describing;
         Shape shape;
 
-        Statement(ResultRelay.CopyPlan copy, long requestSeq, String text) {
+        Statement(ResultRelay.CopyPlan copy, long requestSeq, String text, Map<Integer, ResultStatements.ResultStatement> named) {
             this.copy = copy;
             this.requestSeq = requestSeq;
             this.text = text;
+            this.named = named;
         }
 
         /** What its rows are made of; null when its text is not known or holds other than one statement. */
         ResultStatements.ResultStatement resultStatement() {
-            List<ResultStatements.ResultStatement> all = text == null ? List.of() : ResultStatements.of(text);
+            List<ResultStatements.ResultStatement> all = text == null ? List.of() : ResultStatements.of(text, named);
             return all.size() == 1 ? all.get(0) : null;
         }
     }
@@ -55,17 +58,19 @@ final class ExtendedProtocol {
     /** The statements of a simple Query, and which of them the backend is answering (each ends with its CommandComplete). */
     static final class QueryStatements {
         private final String text;
+        private final Map<Integer, ResultStatements.ResultStatement> named;
         private List<ResultStatements.ResultStatement> statements;
         private int answering;
 
-        QueryStatements(String text) {
+        QueryStatements(String text, Map<Integer, ResultStatements.ResultStatement> named) {
             this.text = text;
+            this.named = named;
         }
 
         /** The statement whose result comes now; null past the last one. Split on first need: most results need none. */
         ResultStatements.ResultStatement current() {
             if (statements == null) {
-                statements = ResultStatements.of(text);
+                statements = ResultStatements.of(text, named);
             }
             return answering < statements.size() ? statements.get(answering) : null;
         }
@@ -168,17 +173,19 @@ final class ExtendedProtocol {
      * A client message on its way to the backend.
      *
      * @param copies     the plans of the COPY TO STDOUT statements the message runs, in order (Query, Parse)
+     * @param named      the queries its EXECUTEs and FETCHes run, by statement index (Query, Parse)
      * @param requestSeq the recorded request the message carries (Query, Parse, FunctionCall), else 0
      */
-    void forwarding(ByteBuf frame, byte type, List<ResultRelay.CopyPlan> copies, long requestSeq) {
+    void forwarding(ByteBuf frame, byte type, List<ResultRelay.CopyPlan> copies,
+            Map<Integer, ResultStatements.ResultStatement> named, long requestSeq) {
         switch (type) {
             case PgProtocol.QUERY, PgProtocol.FUNCTION_CALL -> expected.add(new Expect(Kind.QUERY, null, null, false,
                     new ArrayDeque<>(copies), requestSeq, System.nanoTime(), null,
-                    type == PgProtocol.QUERY ? new QueryStatements(FrontendMessage.Query.decode(frame).text()) : null));
+                    type == PgProtocol.QUERY ? new QueryStatements(FrontendMessage.Query.decode(frame).text(), named) : null));
             case PgProtocol.SYNC -> expected.add(Expect.of(Kind.SYNC, null, null, false));
             case PgProtocol.PARSE -> {
                 FrontendMessage.Parse parse = FrontendMessage.Parse.decode(frame);
-                statements.put(parse.statement(), new Statement(copies.isEmpty() ? null : copies.get(0), requestSeq, parse.text()));
+                statements.put(parse.statement(), new Statement(copies.isEmpty() ? null : copies.get(0), requestSeq, parse.text(), named));
                 expected.add(Expect.of(Kind.PARSE, null, null, false));
             }
             case PgProtocol.BIND -> {
@@ -189,7 +196,7 @@ final class ExtendedProtocol {
             case PgProtocol.DESCRIBE -> {
                 FrontendMessage.Describe d = FrontendMessage.Describe.decode(frame);
                 if (d.what() == 'S') {
-                    Statement s = statements.computeIfAbsent(d.name(), n -> new Statement(null, 0, null));
+                    Statement s = statements.computeIfAbsent(d.name(), n -> new Statement(null, 0, null, Map.of()));
                     s.describing = true;
                     expected.add(Expect.of(Kind.DESCRIBE_STATEMENT, s, null, false));
                 } else {
@@ -284,8 +291,14 @@ final class ExtendedProtocol {
         }
     }
 
-    /** A ReadyForQuery: everything up to the Query or Sync it answers is done (answered, or skipped after an error). */
-    void ready() {
+    /**
+     * A ReadyForQuery: everything up to the Query or Sync it answers is done (answered, or skipped after an error). At
+     * status {@code I} no transaction is open, so the cursors declared without {@code WITH HOLD} are gone.
+     */
+    void ready(byte status) {
+        if (status == 'I') {
+            sqlPrepared.transactionEnded();
+        }
         Expect head;
         while ((head = expected.poll()) != null && head.kind() != Kind.SYNC && head.kind() != Kind.QUERY) {
             // answered, or skipped after an error

@@ -108,8 +108,11 @@ final class MaskPlanner {
                     throw new PlanFailure("cannot read the catalog to follow the result's column lineage: " + rootMessage(e));
                 })
                 : CompletableFuture.completedFuture(null);
+        // an EXECUTE or FETCH whose query the session's memory does not hold (forgotten) must not pass on unknown lineage
+        boolean named = statement != null && statement.kind() == ResultStatements.Kind.NAMED;
         return resolve(target, shape.fields())
-                .thenCombine(parsed, MaskPlanner::withLineage)
+                .thenCompose(columns -> withViews(target, columns))
+                .thenCombine(parsed, (columns, lineages) -> withLineage(columns, lineages, named))
                 .thenCompose(resolved -> session.mask(resolved.stream().map(Resolved::input).toList()).toCompletableFuture()
                         .thenApply(decision -> bind(resolved, decision)));
     }
@@ -123,20 +126,44 @@ final class MaskPlanner {
      * A column as the policy sees it, and how its values may be rewritten.
      *
      * @param unresolved its table is not one the catalog connection can see (created in the client's open transaction)
-     * @param view       the row description names a view's column
+     * @param view       the row description names a view's column: its lineage (null: unknown) is the view query's
+     * @param failClosed computed by an {@code EXECUTE} or {@code FETCH} whose query is not known: redacted unless the
+     *                   policy masks it
      */
-    private record Resolved(DecisionInput.MaskInput.Column input, MaskPlan.TypeClass typeClass, boolean unresolved, boolean view) {
+    private record Resolved(DecisionInput.MaskInput.Column input, MaskPlan.TypeClass typeClass, boolean unresolved, boolean view,
+            ColumnLineage viewLineage, boolean failClosed) {
     }
 
-    /** The columns with their lineage: their own for a plain column of a table, the parse's for a computed one. */
-    private static List<Resolved> withLineage(List<Resolved> columns, List<ColumnLineage> parsed) {
+    /** The view columns with the lineage their view's query gives them. */
+    private CompletableFuture<List<Resolved>> withViews(TargetConnection target, List<Resolved> columns) {
+        List<Source> viewColumns = columns.stream().filter(Resolved::view)
+                .map(r -> new Source(r.input().schema(), r.input().table(), r.input().column())).toList();
+        if (viewColumns.isEmpty()) {
+            return CompletableFuture.completedFuture(columns);
+        }
+        return lineage.viewColumns(target, viewColumns).handle((found, err) -> {
+            if (err != null) {
+                throw new PlanFailure("cannot read the catalog to follow a view's column lineage: " + rootMessage(err));
+            }
+            return columns.stream().map(r -> !r.view() ? r : new Resolved(r.input(), r.typeClass(), r.unresolved(), true,
+                    found.get(new Source(r.input().schema(), r.input().table(), r.input().column())), false)).toList();
+        });
+    }
+
+    /**
+     * The columns with their lineage: their own for a plain column of a table, their view query's for a view's, the
+     * parse's for a computed one.
+     */
+    private static List<Resolved> withLineage(List<Resolved> columns, List<ColumnLineage> parsed, boolean named) {
         List<Resolved> out = new ArrayList<>(columns.size());
         for (int i = 0; i < columns.size(); i++) {
             Resolved r = columns.get(i);
             DecisionInput.MaskInput.Column c = r.input();
             ColumnLineage l;
-            if (r.unresolved() || r.view()) {
+            if (r.unresolved()) {
                 l = ColumnLineage.UNKNOWN;
+            } else if (r.view()) {
+                l = r.viewLineage() == null ? ColumnLineage.UNKNOWN : r.viewLineage();
             } else if (!c.computed()) {
                 l = new ColumnLineage(Set.of(new Source(c.schema(), c.table(), c.column())), false, false);
             } else {
@@ -144,13 +171,16 @@ final class MaskPlanner {
             }
             Object lineageInput = l.unknown() ? DecisionInput.MaskInput.UNKNOWN_LINEAGE : List.copyOf(l.sources());
             out.add(new Resolved(new DecisionInput.MaskInput.Column(c.name(), c.type(), c.computed(), c.schema(), c.table(), c.column(),
-                    lineageInput, l.derived()), r.typeClass(), r.unresolved(), r.view()));
+                    lineageInput, l.derived()), r.typeClass(), r.unresolved(), r.view(), r.viewLineage(),
+                    named && c.computed() && !r.unresolved() && l.unknown()));
         }
         return out;
     }
 
     /** The rule that names the gateway's own masking of a column it could not resolve. */
     static final String UNRESOLVED_RULE = "gateway/unresolved-column";
+    /** The rule that names the gateway's own masking of a computed column of an EXECUTE or FETCH whose query it does not know. */
+    static final String UNKNOWN_NAMED_RULE = "gateway/unknown-named-statement";
 
     private CompletableFuture<List<Resolved>> resolve(TargetConnection target, List<RowDescription.Field> fields) {
         Set<Integer> missingTables = new LinkedHashSet<>();
@@ -189,10 +219,10 @@ final class MaskPlanner {
                     // From a table the catalog connection cannot see: one created in the client's open transaction (or
                     // dropped a moment ago). What it holds cannot be told, so it is redacted (see bind).
                     columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), true, null, null, null,
-                            DecisionInput.MaskInput.UNKNOWN_LINEAGE, true), type.typeClass(), !f.computed(), false));
+                            DecisionInput.MaskInput.UNKNOWN_LINEAGE, true), type.typeClass(), !f.computed(), false, null, false));
                 } else {
                     columns.add(new Resolved(new DecisionInput.MaskInput.Column(f.name(), type.name(), false, table.schema(), table.name(), column,
-                            DecisionInput.MaskInput.UNKNOWN_LINEAGE, false), type.typeClass(), false, table.view()));
+                            DecisionInput.MaskInput.UNKNOWN_LINEAGE, false), type.typeClass(), false, table.view(), null, false));
                 }
             }
             return columns;
@@ -224,6 +254,8 @@ final class MaskPlanner {
             if (mask == null && columns.get(i).unresolved()) {
                 mask = new ColumnMask(ColumnMask.Method.REDACT, 0, 0, '*', UNRESOLVED_RULE); // fail closed
                 unresolved = true;
+            } else if (mask == null && columns.get(i).failClosed()) {
+                mask = new ColumnMask(ColumnMask.Method.REDACT, 0, 0, '*', UNKNOWN_NAMED_RULE);
             }
             boolean detect = e == null && !kinds.isEmpty() && typeClass != MaskPlan.TypeClass.SCALAR;
             out.add(new MaskPlan.Column(c.name(), c.schema(), c.table(), c.column(), typeClass, mask, detect));

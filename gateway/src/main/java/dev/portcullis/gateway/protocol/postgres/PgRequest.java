@@ -155,8 +155,13 @@ final class PgRequest implements Request {
             prepared.apply(analysis);
         }
         if (PARSE.equals(input.message())) {
-            prepared.parsed(statement, analysis);
+            prepared.parsed(statement, analysis, sql);
         }
+    }
+
+    /** Its text's {@code EXECUTE}s and {@code FETCH}es with the queries they run ({@link Analysis#namedResults()}). */
+    java.util.Map<Integer, dev.portcullis.gateway.protocol.postgres.sql.ResultStatements.ResultStatement> namedResults() {
+        return analysis == null ? java.util.Map.of() : analysis.namedResults();
     }
 
     /** The plans of its COPY TO STDOUT statements, in order, once prepared. */

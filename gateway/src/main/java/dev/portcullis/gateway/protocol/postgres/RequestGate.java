@@ -7,6 +7,7 @@ import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
 import dev.portcullis.gateway.protocol.postgres.codec.PgProtocolException;
 import dev.portcullis.gateway.protocol.postgres.sql.Analysis;
 import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
+import dev.portcullis.gateway.protocol.postgres.sql.ResultStatements;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.Verdict;
 import io.netty.buffer.ByteBuf;
@@ -16,6 +17,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -112,7 +114,7 @@ final class RequestGate {
             }
             case PgProtocol.FUNCTION_CALL -> decide(frame, type,
                     CompletableFuture.completedFuture(PgRequest.functionCall(FrontendMessage.FunctionCall.decode(frame).functionOid())));
-            default -> forward(frame, type, List.of(), 0);
+            default -> forward(frame, type, List.of(), Map.of(), 0);
         }
     }
 
@@ -203,7 +205,7 @@ final class RequestGate {
         if (verdict instanceof Verdict.Allow allow) {
             PgRequest request = (PgRequest) allow.request();
             request.ran(protocol.sqlPrepared());
-            forward(frame, type, request.copies(), allow.seq());
+            forward(frame, type, request.copies(), request.namedResults(), allow.seq());
         } else if (verdict instanceof Verdict.Deny deny) {
             deny(frame, type, deny.message("this statement"));
         } else {
@@ -277,7 +279,7 @@ final class RequestGate {
 
     private void discardUntilSync(ByteBuf frame, byte type) {
         if (type == PgProtocol.TERMINATE) {
-            forward(frame, type, List.of(), 0);
+            forward(frame, type, List.of(), Map.of(), 0);
             return;
         }
         if (type != PgProtocol.SYNC) {
@@ -288,7 +290,7 @@ final class RequestGate {
         denied = null;
         if (batchForwarded) {
             // Earlier messages of this batch already went to the backend: let it finish them, then report.
-            forward(frame, type, List.of(), 0);
+            forward(frame, type, List.of(), Map.of(), 0);
             sequencer.denyBeforeBackendReadyForQuery(error);
         } else {
             frame.release();
@@ -298,9 +300,10 @@ final class RequestGate {
     }
 
     /** @param requestSeq the recording's seq of the request this message carries (Query, Parse, FunctionCall), else 0 */
-    private void forward(ByteBuf frame, byte type, List<ResultRelay.CopyPlan> copies, long requestSeq) {
+    private void forward(ByteBuf frame, byte type, List<ResultRelay.CopyPlan> copies,
+            Map<Integer, ResultStatements.ResultStatement> named, long requestSeq) {
         if (results != null) {
-            protocol.forwarding(frame, type, copies, requestSeq);
+            protocol.forwarding(frame, type, copies, named, requestSeq);
         }
         if (type == PgProtocol.TERMINATE) {
             onTerminate.run();

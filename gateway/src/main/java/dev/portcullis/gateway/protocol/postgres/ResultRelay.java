@@ -271,7 +271,7 @@ final class ResultRelay {
             }
             case PgProtocol.READY_FOR_QUERY -> {
                 endResult();
-                protocol.ready();
+                protocol.ready(len > 5 ? in.getByte(pos + 5) : (byte) 0);
             }
             default -> {
             }
@@ -385,7 +385,7 @@ final class ResultRelay {
         // A computed column's lineage depends on the statement, which two results of one shape need not share.
         Expect answered = describe != null ? describe : head != null && head.kind() == Kind.QUERY ? head : null;
         ResultStatements.ResultStatement statement = answered != null && hasComputedColumn(in, pos) ? answered.resultStatement() : null;
-        String statementKey = statement == null ? "" : statement.kind() + ":" + (statement.parserText() == null ? "" : statement.parserText());
+        String statementKey = statement == null ? "" : statement.key();
         FrameKey probe = new FrameKey(in.slice(pos + 5, len - 5), statementKey);
         Remembered known = memo.get(probe);
         if (known != null && known.grantsVersion() == session.grantsVersion() && known.planned().validUnder(planner.revision())) {

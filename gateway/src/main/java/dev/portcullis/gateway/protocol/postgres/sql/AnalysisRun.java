@@ -3,7 +3,9 @@ package dev.portcullis.gateway.protocol.postgres.sql;
 import dev.portcullis.gateway.protocol.postgres.sql.LexicalFacts.QualifiedName;
 import dev.portcullis.gateway.protocol.postgres.sql.QueryParser.Facts;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The analysis of one query text in progress: the statements found so far, the problems met, and this query's
@@ -27,6 +29,8 @@ final class AnalysisRun {
     private final SqlAnalyzer.Limits limits;
     final List<StatementInfo> out = new ArrayList<>();
     final List<Problem> problems = new ArrayList<>();
+    /** For each top-level EXECUTE and FETCH (by statement index from 0): the queries whose rows it returns. */
+    final Map<Integer, ResultStatements.ResultStatement> namedResults = new HashMap<>();
     int statementNumber;
 
     AnalysisRun(Tokens t, PreparedStatements.View prepared, QueryParser parser, SqlAnalyzer.Limits limits) {
@@ -78,14 +82,23 @@ final class AnalysisRun {
             case "DISCARD" -> {
                 if (t.isWord(from + 1, "ALL")) {
                     prepared.deallocateAll();
+                    prepared.closeAll();
                 }
                 out.add(d.command("DISCARD").build());
             }
             case "DO", "SHOW", "LISTEN", "NOTIFY", "UNLISTEN", "SAVEPOINT", "RELEASE" -> out.add(d.command(first).build());
             case "BEGIN", "START" -> out.add(d.command("BEGIN").build());
-            case "COMMIT", "END" -> out.add(d.command("COMMIT").build());
-            case "ROLLBACK", "ABORT" -> out.add(d.command("ROLLBACK").build());
-            case "CHECKPOINT", "CLUSTER", "REINDEX", "COMMENT", "SECURITY", "LOAD", "FETCH", "MOVE", "CLOSE", "IMPORT",
+            case "COMMIT", "END" -> {
+                transactionEnd(from, to);
+                out.add(d.command("COMMIT").build());
+            }
+            case "ROLLBACK", "ABORT" -> {
+                transactionEnd(from, to);
+                out.add(d.command("ROLLBACK").build());
+            }
+            case "FETCH" -> fetch(d, from, to);
+            case "CLOSE" -> close(d, from, to);
+            case "CHECKPOINT", "CLUSTER", "REINDEX", "COMMENT", "SECURITY", "LOAD", "MOVE", "IMPORT",
                     "REASSIGN" -> out.add(d.build());
             default -> {
                 problem("syntax error at or near \"" + tokenExcerpt(from) + "\"");
@@ -111,9 +124,13 @@ final class AnalysisRun {
         out.add(d.build());
     }
 
-    /** The tables and calls of the query in tokens [from, to), merged into {@code d} with their own access. */
-    void mergeQuery(Draft d, int from, int to) {
-        merge(d, from, to, "");
+    /**
+     * The tables and calls of the query in tokens [from, to), merged into {@code d} with their own access.
+     *
+     * @return the text the parser read, or null when it could not read it
+     */
+    String mergeQuery(Draft d, int from, int to) {
+        return merge(d, from, to, "") ? lastParserText : null;
     }
 
     /** The calls and tables in a list of expressions, such as EXECUTE's arguments. */
@@ -121,15 +138,16 @@ final class AnalysisRun {
         merge(d, from, to, "SELECT ");
     }
 
-    private void merge(Draft d, int from, int to, String prefix) {
+    private boolean merge(Draft d, int from, int to, String prefix) {
         Facts f = parse(from, to, prefix);
         if (f.error() == null) {
             d.addTables(f.tables());
             d.functions.addAll(f.functions());
-        } else {
-            problem(f.error());
-            addLexicalFacts(d, from, to);
+            return true;
         }
+        problem(f.error());
+        addLexicalFacts(d, from, to);
+        return false;
     }
 
     /** What the tokens alone say, for text the parser could not read: tables after the usual key words, and calls. */
@@ -209,7 +227,7 @@ final class AnalysisRun {
         statement(i + 1, to, StatementInfo.VIA_PREPARE, wrapping + 1);
         List<StatementInfo> inner = List.copyOf(out.subList(firstStatement, out.size()));
         String innerProblem = problems.size() > firstProblem ? problems.get(firstProblem).message() : null;
-        prepared.prepare(name, new PreparedStatements.Definition(inner, innerProblem));
+        prepared.prepare(name, new PreparedStatements.Definition(inner, innerProblem, ResultStatements.statement(t, i + 1, to)));
     }
 
     /** {@code EXECUTE name [(args)]}: the wrapper (with the calls in its arguments), then the remembered statement with via execute. */
@@ -231,6 +249,9 @@ final class AnalysisRun {
         }
         out.add(d.build());
         List<PreparedStatements.Definition> definitions = prepared.lookup(name);
+        if (d.via == null) {
+            namedResults.put(statementNumber - 1, ResultStatements.running(definitions));
+        }
         if (definitions == null) {
             problem("EXECUTE " + name + ": this session has no prepared statement of that name "
                     + "(never prepared, deallocated, or forgotten)");
@@ -259,6 +280,36 @@ final class AnalysisRun {
             problem("DEALLOCATE needs the name of a prepared statement, or ALL");
         }
         out.add(d.build());
+    }
+
+    /**
+     * {@code FETCH [direction] [FROM | IN] cursor}: its rows are the cursor's query's. {@code MOVE} returns none. The
+     * cursor's name is the statement's last word.
+     */
+    private void fetch(Draft d, int from, int to) {
+        out.add(d.build());
+        if (d.via == null) {
+            List<PreparedStatements.Definition> definitions = to - 1 > from && t.isIdentifier(to - 1)
+                    ? prepared.cursor(Identifiers.of(t, to - 1)) : null;
+            namedResults.put(statementNumber - 1, ResultStatements.running(definitions));
+        }
+    }
+
+    /** {@code CLOSE cursor | ALL}. */
+    private void close(Draft d, int from, int to) {
+        if (t.isWord(from + 1, "ALL")) {
+            prepared.closeAll();
+        } else if (t.isIdentifier(from + 1)) {
+            prepared.close(Identifiers.of(t, from + 1));
+        }
+        out.add(d.build());
+    }
+
+    /** {@code COMMIT} or {@code ROLLBACK} (not {@code ROLLBACK TO SAVEPOINT}, not of a prepared transaction): cursors without {@code WITH HOLD} close. */
+    private void transactionEnd(int from, int to) {
+        if (!t.isWord(from + 1, "TO") && !t.isWord(from + 1, "PREPARED")) {
+            prepared.transactionEnded();
+        }
     }
 
     /** {@code CALL proc(args)}: the procedure and every call and table in its arguments. */

@@ -78,7 +78,7 @@ public final class SqlAnalyzer {
             }
             run.problem(problem);
         }
-        return new Analysis(run.out, parseError(run.problems), run.prepared.changes());
+        return new Analysis(run.out, parseError(run.problems), run.prepared.changes(), run.namedResults);
     }
 
     private void analyze(AnalysisRun run) {

@@ -315,7 +315,10 @@ final class UtilityStatements {
         run.out.add(d.build());
     }
 
-    /** {@code DECLARE name ... CURSOR ... FOR query}: command OTHER, with the query's tables and calls. */
+    /**
+     * {@code DECLARE name ... CURSOR [WITH HOLD] ... FOR query}: command OTHER, with the query's tables and calls; the
+     * query is remembered for a later {@code FETCH} from the cursor.
+     */
     static void declareCursor(AnalysisRun run, Draft d, int from, int to) {
         Tokens t = run.t;
         int cursor = LexicalFacts.findTopLevelWord(t, from + 1, to, "CURSOR");
@@ -323,7 +326,18 @@ final class UtilityStatements {
         if (forWord < 0 || forWord + 1 >= to) {
             run.problem("DECLARE needs CURSOR ... FOR and a query");
         } else {
-            run.mergeQuery(d, forWord + 1, to);
+            String parserText = run.mergeQuery(d, forWord + 1, to);
+            if (t.isIdentifier(from + 1)) {
+                boolean hold = false;
+                for (int i = cursor + 1; i + 1 < forWord; i++) {
+                    hold |= t.isWord(i, "WITH") && t.isWord(i + 1, "HOLD");
+                }
+                Draft query = new Draft(StatementText.normalized(t, forWord + 1, to), null);
+                query.parserText = parserText;
+                run.prepared.declare(Identifiers.of(t, from + 1), new PreparedStatements.Definition(List.of(query.build()),
+                        parserText == null ? "the cursor's query could not be parsed" : null,
+                        ResultStatements.statement(t, forWord + 1, to)), hold);
+            }
         }
         run.out.add(d.build());
     }

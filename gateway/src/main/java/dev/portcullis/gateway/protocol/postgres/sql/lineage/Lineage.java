@@ -46,7 +46,8 @@ import net.sf.jsqlparser.statement.update.Update;
  *
  * <p>It errs towards more sources, never fewer: every column an output expression mentions counts, including a
  * {@code CASE}'s conditions and a window's {@code PARTITION BY}; a scalar subquery counts with its output columns.
- * What it cannot follow is {@link ColumnLineage#UNKNOWN}: a relation the catalog does not know, a view, a column
+ * What it cannot follow is {@link ColumnLineage#UNKNOWN}: a relation the catalog does not know, a view whose query
+ * the catalog did not follow, a column
  * name found nowhere, a function in {@code FROM} without a column list under {@code *}. When even the number of
  * output columns cannot be told, there is no lineage at all ({@code null}). Predicates ({@code WHERE},
  * {@code JOIN ... ON}, {@code GROUP BY}) decide which rows come back, not what they hold, and are not lineage.
@@ -541,8 +542,8 @@ public final class Lineage {
                 return unknownRel(aliasName != null ? aliasName : name);
             }
             List<ColumnLineage> columns = new ArrayList<>();
-            for (String c : r.columns()) {
-                columns.add(r.opaque() ? ColumnLineage.UNKNOWN : ColumnLineage.plain(new Source(r.schema(), r.name(), c)));
+            for (int i = 0; i < r.columns().size(); i++) {
+                columns.add(r.column(i));
             }
             Output out = renamed(new Output(r.columns(), columns), aliasColumns);
             return new RangeEntry(aliasName != null ? aliasName : r.name(), aliasName != null ? null : r.schema(), out, null);

@@ -18,12 +18,18 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class LineageTest {
 
-    /** The demo schema's tables as the catalog reports them; {@code user_emails} is a view. */
+    /**
+     * The demo schema's tables as the catalog reports them; {@code user_emails} is a view whose query was not followed,
+     * {@code email_parts} one whose query was ({@code SELECT id, split_part(email, '@', 1) AS local FROM users}).
+     */
     private static final Map<String, Catalog.Relation> SCHEMA = Map.of(
             "users", new Catalog.Relation("public", "users", List.of("id", "email", "name", "phone"), false),
             "payments", new Catalog.Relation("public", "payments", List.of("id", "user_id", "card_number", "amount"), false),
             "orders", new Catalog.Relation("public", "orders", List.of("id", "user_id", "total"), false),
-            "user_emails", new Catalog.Relation("public", "user_emails", List.of("id", "email"), true));
+            "user_emails", new Catalog.Relation("public", "user_emails", List.of("id", "email"), true),
+            "email_parts", new Catalog.Relation("public", "email_parts", List.of("id", "local"), true, List.of(
+                    ColumnLineage.plain(new Source("public", "users", "id")),
+                    new ColumnLineage(java.util.Set.of(new Source("public", "users", "email")), true, false))));
 
     static final Catalog CATALOG = (schema, name) -> schema == null || schema.equals("public") ? SCHEMA.get(name) : null;
 
@@ -119,6 +125,8 @@ class LineageTest {
             SELECT g FROM generate_series(1, 3) AS g                            ; derived()
             SELECT * FROM user_emails                                           ; unknown | unknown
             SELECT lower(email) FROM user_emails                                ; unknown
+            SELECT * FROM email_parts                                           ; plain(users.id) | derived(users.email)
+            SELECT upper(p.local), p.id FROM email_parts p                      ; derived(users.email) | plain(users.id)
             SELECT * FROM nowhere                                               ; null
             SELECT email FROM nowhere                                           ; unknown
             SELECT id FROM users, nowhere                                       ; unknown
@@ -144,7 +152,7 @@ class LineageTest {
     @Test
     void statementsAreSplitAsTheServerRunsThem() {
         List<ResultStatements.ResultStatement> s = ResultStatements.of("SHOW search_path; SELECT email FROM users;; EXECUTE p; EXPLAIN SELECT 1");
-        assertEquals(List.of(ResultStatements.Kind.NO_TABLE_DATA, ResultStatements.Kind.QUERY, ResultStatements.Kind.OPAQUE,
+        assertEquals(List.of(ResultStatements.Kind.NO_TABLE_DATA, ResultStatements.Kind.QUERY, ResultStatements.Kind.NAMED,
                 ResultStatements.Kind.NO_TABLE_DATA), s.stream().map(ResultStatements.ResultStatement::kind).toList());
     }
 
