@@ -68,6 +68,7 @@ up_app() {
   if [[ "$app" == gateway ]]; then
     extra+=("-Dportcullis.postgres.tls-cert=$TLS_DIR/server.crt" "-Dportcullis.postgres.tls-key=$TLS_DIR/server.key"
       "-Dportcullis.kubernetes.tls-cert=$TLS_DIR/server.crt" "-Dportcullis.kubernetes.tls-key=$TLS_DIR/server.key"
+      "-Dportcullis.ssh.host-key=$SSH_GATEWAY_HOST_KEY" "-Dportcullis.ssh.ca-key=$SSH_GATEWAY_CA_KEY"
       "-Dportcullis.recording.journal-dir=$STACK_DIR/journal/gateway"
       "-Dportcullis.approval.how-to-approve=dev-services/stack approve {id}")
   fi
@@ -145,5 +146,35 @@ ON CONFLICT (name) DO UPDATE SET type = excluded.type, host = excluded.host, por
   tags = excluded.tags, updated_at = now();
 SQL
     info "$(printf '%-12s registered connection %s (kubernetes)' gateway "$name")"
+  done
+}
+
+# Registers the stack's sshd as demo-box (env dev) and demo-box-prod (env prod): the gateway logs in as the user who
+# runs the stack with its own key (.stack/ssh/gateway_login_ed25519, sealed), and accepts only the target's host key
+# registered here (settings.host_key). Straight into the registry, sealed as the admin API seals: the admin API does
+# not take type ssh yet. Idempotent; the NOTIFY trigger tells the gateway.
+register_demo_ssh_connections() {
+  local jar name env sealed
+  jar=$(ls "$REPO_ROOT"/contract/target/portcullis-contract-*-SNAPSHOT.jar 2>/dev/null | grep -v -- -tests | head -1)
+  [[ -n "$jar" ]] || die "ssh connections: no contract jar in contract/target (mvn -DskipTests package)"
+  load_secrets
+  for name in demo-box demo-box-prod; do
+    case $name in
+      demo-box) env=dev ;;
+      demo-box-prod) env=prod ;;
+    esac
+    sealed=$(PORTCULLIS_SECRET_KEY=$PORTCULLIS_SECRET_KEY "$JAVA_BIN" -cp "$jar" "$DEV_DIR/kube/SealCredential.java" "$name" \
+      <"$SSH_GATEWAY_LOGIN_KEY") || die "ssh connections: sealing the key of $name failed"
+    psql_super -d "$PORTCULLIS_DB" -v name="$name" -v port="$SSH_TARGET_PORT" -v sealed="$sealed" -v env="$env" \
+      -v login="$(id -un)" -v host_key="$(awk '{print $1" "$2}' "$SSH_TARGET_HOST_KEY.pub")" <<'SQL' \
+      || die "ssh connections: registering $name failed"
+INSERT INTO connections (name, type, host, port, username, secret, tls_mode, tags, settings)
+VALUES (:'name', 'ssh', '127.0.0.1', :'port'::int, :'login', decode(:'sealed', 'base64'), 'disable',
+        jsonb_build_object('env', :'env'), jsonb_build_object('host_key', :'host_key'))
+ON CONFLICT (name) DO UPDATE SET type = excluded.type, host = excluded.host, port = excluded.port, database = NULL,
+  username = excluded.username, secret = excluded.secret, tls_mode = excluded.tls_mode, tls_ca_pem = NULL,
+  tags = excluded.tags, settings = excluded.settings, updated_at = now();
+SQL
+    info "$(printf '%-12s registered connection %s (ssh)' gateway "$name")"
   done
 }

@@ -140,7 +140,7 @@ gateway_start() {
     "-Dquarkus.config.locations=$stack_props,$secrets_props" \
     "-Dportcullis.postgres.tls-cert=$STACK_DIR/tls/server.crt" \
     "-Dportcullis.postgres.tls-key=$STACK_DIR/tls/server.key" \
-    "-Dportcullis.postgres.port=$listen_port" -Dportcullis.kubernetes.enabled=false \
+    "-Dportcullis.postgres.port=$listen_port" -Dportcullis.kubernetes.enabled=false -Dportcullis.ssh.enabled=false \
     "-Dportcullis.recording.journal-dir=$STACK_DIR/journal/bench-$target" \
     "-Dquarkus.http.port=$http_port" \
     "$@" \

@@ -168,6 +168,7 @@ proc_args() { tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline"; }
 #   - the Kubernetes control plane's binaries in .tools/kube/bin (not kubectl: a developer's `stack kubectl
 #     port-forward` or `get -w` is not the stack's to stop)
 #   - a postgres postmaster whose data directory is .stack/pg
+#   - the target sshd, by its config file .stack/ssh/sshd_config
 is_stack_process() {
   local args arg first=1
   args=$(proc_args "$1") || return 1
@@ -182,6 +183,8 @@ is_stack_process() {
     first=0
     case $arg in
       "$STACK_MARKER" | "$STACK_DIR/pg" | "$TOOLS_DIR"/keycloak/*/bin/kc.sh) return 0 ;;
+      # sshd, also once it has set its process title ("sshd: /usr/sbin/sshd -D -e -f <config> [listener] ...")
+      *"-f $STACK_DIR/ssh/sshd_config"* | "$STACK_DIR/ssh/sshd_config") return 0 ;;
     esac
   done <<<"$args"
   return 1

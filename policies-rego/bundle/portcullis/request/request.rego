@@ -40,10 +40,12 @@ cache_ttl_s := 300
 #   operation_noun  what an operation is called when a request has several ("statement 2 of 3: ...")
 #   default_rule    the rule id of a denial no capability explains (a role that may not use the connection)
 #   empty_rule      the rule id of an allowed request without operations
-# Adding a protocol is its package plus one line here; SSH (issue 19) comes next.
+# Adding a protocol is its package plus one line here.
 analysis := data.portcullis.postgres.analysis if input.request.protocol == "postgres"
 
 analysis := data.portcullis.kubernetes.analysis if input.request.protocol == "kubernetes"
+
+analysis := data.portcullis.ssh.analysis if input.request.protocol == "ssh"
 
 # Deny unless a branch below decides otherwise. Each branch guards itself completely (the allow branch
 # repeats every precondition), so that a reason that fails to render can only ever fall through to

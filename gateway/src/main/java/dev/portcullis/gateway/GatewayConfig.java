@@ -24,6 +24,8 @@ public interface GatewayConfig {
 
     Kubernetes kubernetes();
 
+    Ssh ssh();
+
     Opa opa();
 
     Policy policy();
@@ -176,6 +178,44 @@ public interface GatewayConfig {
     }
 
     /** The Kubernetes API listener: kubectl reaches a registered cluster at {@code https://<host>:<port>/k8s/<connection>}. */
+    interface Ssh {
+        /**
+         * Whether the gateway serves SSH at all. Off, it opens no SSH listener and needs none of the settings below (a
+         * gateway without SSH targets, or the packaged gateways that tests and benchmarks start beside one another).
+         */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Address the SSH listener binds to. */
+        @WithDefault("127.0.0.1")
+        String host();
+
+        /** Port of the SSH listener: {@code ssh -p PORT <connection>@<gateway>}. */
+        @WithDefault("15022")
+        int port();
+
+        /** The listener's host key, an OpenSSH private key file (ed25519); clients pin its public half. */
+        Optional<Path> hostKey();
+
+        /**
+         * The private key of the CA that signs users' certificates ({@code POST /ssh/certificates}), an OpenSSH private
+         * key file (ed25519). The listener accepts only certificates this CA signed; every replica needs the same one.
+         */
+        Optional<Path> caKey();
+
+        /** The longest a certificate is valid; never longer than the access token it was issued for. */
+        @WithDefault("8h")
+        Duration maxCertificateValidity();
+
+        /** Time allowed to connect and log in to a target's sshd. */
+        @WithDefault("10s")
+        Duration targetConnectTimeout();
+
+        /** Longest command line an exec may carry, in bytes; longer ones are refused before anything is decided. */
+        @WithDefault("16384")
+        int maxCommandBytes();
+    }
+
     interface Kubernetes {
         /**
          * Whether the gateway serves the Kubernetes API at all. Off, it opens no Kubernetes listener and needs none of

@@ -56,7 +56,7 @@ class GracefulDrainIT {
         Path tls = TestStack.ROOT.resolve(".stack/tls");
         gateway = AppProcess.start("gateway", HTTP_PORT, Files.createTempFile("gateway-drain-it", ".log"), List.of(
                 "-Dportcullis.postgres.tls-cert=" + tls.resolve("server.crt"), "-Dportcullis.postgres.tls-key=" + tls.resolve("server.key"),
-                "-Dportcullis.kubernetes.enabled=false", "-Dportcullis.postgres.port=" + PG_PORT,
+                "-Dportcullis.kubernetes.enabled=false", "-Dportcullis.ssh.enabled=false", "-Dportcullis.postgres.port=" + PG_PORT,
                 "-Dportcullis.recording.journal-dir=" + Files.createTempDirectory("gateway-drain-journal"),
                 "-Dportcullis.shutdown.grace-period=" + GRACE_MS + "ms"));
         System.setProperty("portcullis.test.gateway-port", String.valueOf(PG_PORT));

@@ -48,7 +48,7 @@ class LargeMaskedResultIT {
         gateway = AppProcess.start("gateway", HTTP_PORT, Files.createTempFile("gateway-it", ".log"), List.of(
                 "-XX:MaxDirectMemorySize=64m",
                 "-Dportcullis.postgres.tls-cert=" + tls.resolve("server.crt"), "-Dportcullis.postgres.tls-key=" + tls.resolve("server.key"),
-                "-Dportcullis.kubernetes.enabled=false", "-Dportcullis.postgres.port=" + PG_PORT));
+                "-Dportcullis.kubernetes.enabled=false", "-Dportcullis.ssh.enabled=false", "-Dportcullis.postgres.port=" + PG_PORT));
         System.setProperty("portcullis.test.gateway-port", String.valueOf(PG_PORT));
     }
 

@@ -58,7 +58,7 @@ class EndToEndRecordingIT {
                 "-Dportcullis.recorder.kafka.topic=" + TOPIC,
                 "-Dportcullis.recorder.kafka.group-id=portcullis-recorder-e2e-" + RUN));
         APPS.add(AppProcess.start("gateway", GATEWAY_HTTP_PORT, logs.resolve("gateway.log"), List.of(
-                "-Dportcullis.kubernetes.enabled=false", "-Dportcullis.postgres.port=" + GATEWAY_PG_PORT,
+                "-Dportcullis.kubernetes.enabled=false", "-Dportcullis.ssh.enabled=false", "-Dportcullis.postgres.port=" + GATEWAY_PG_PORT,
                 "-Dportcullis.postgres.tls-cert=" + Stack.ROOT.resolve(".stack/tls/server.crt"),
                 "-Dportcullis.postgres.tls-key=" + Stack.ROOT.resolve(".stack/tls/server.key"),
                 "-Dportcullis.recording.topic=" + TOPIC,

@@ -47,7 +47,7 @@ class ApprovalAcrossReplicasIT {
         Path logs = Path.of("target/replicas-" + RUN);
         for (int g = 0; g < 2; g++) {
             APPS.add(AppProcess.start("gateway", HTTP_BASE + g, logs.resolve("gateway-" + g + ".log"), List.of(
-                    "-Dportcullis.kubernetes.enabled=false", "-Dportcullis.postgres.port=" + (PG_BASE + g),
+                    "-Dportcullis.kubernetes.enabled=false", "-Dportcullis.ssh.enabled=false", "-Dportcullis.postgres.port=" + (PG_BASE + g),
                     "-Dportcullis.postgres.tls-cert=" + StackEnv.ROOT.resolve(".stack/tls/server.crt"),
                     "-Dportcullis.postgres.tls-key=" + StackEnv.ROOT.resolve(".stack/tls/server.key"),
                     "-Dportcullis.recording.journal-dir=" + logs.resolve("journal-" + g).toAbsolutePath())));

@@ -60,7 +60,7 @@ class GatewayReplicasIT {
         String[] opaUrls = {StackEnv.get("OPA_URL"), "http://" + StackEnv.host() + ":" + SECOND_OPA_PORT};
         for (int g = 0; g < 2; g++) {
             APPS.add(AppProcess.start("gateway", HTTP_BASE + g, logs.resolve("gateway-" + g + ".log"), List.of(
-                    "-Dportcullis.kubernetes.enabled=false", "-Dportcullis.postgres.port=" + (PG_BASE + g),
+                    "-Dportcullis.kubernetes.enabled=false", "-Dportcullis.ssh.enabled=false", "-Dportcullis.postgres.port=" + (PG_BASE + g),
                     "-Dportcullis.opa.url=" + opaUrls[g],
                     "-Dportcullis.heartbeat-interval=1s",
                     "-Dportcullis.postgres.tls-cert=" + StackEnv.ROOT.resolve(".stack/tls/server.crt"),

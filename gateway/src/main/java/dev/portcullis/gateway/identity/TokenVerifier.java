@@ -33,8 +33,20 @@ public class TokenVerifier {
         this.oidc = oidc;
     }
 
+    /** A verified token's identity and when the token expires. */
+    public record Verified(Identity identity, java.time.Instant expiresAt) {
+    }
+
     /** Completes with the identity, or exceptionally with {@link TokenRejectedException}. */
     public CompletionStage<Identity> verify(String token) {
+        return verifyWithExpiry(token).thenApply(Verified::identity);
+    }
+
+    /**
+     * Completes with the identity and the token's expiry (for credentials derived from the token, which must not outlive
+     * it), or exceptionally with {@link TokenRejectedException}.
+     */
+    public CompletionStage<Verified> verifyWithExpiry(String token) {
         if (token == null || token.isBlank()) {
             return failed("no access token was given as the password");
         }
@@ -45,12 +57,12 @@ public class TokenVerifier {
             return failed("the password is not an OIDC access token (expected a signed JWT)");
         }
         return oidc.authenticate(new AccessTokenCredential(token))
-                .map(TokenVerifier::toIdentity)
+                .map(id -> new Verified(toIdentity(id), expiry(id)))
                 .onFailure(f -> !(f instanceof TokenRejectedException)).transform(TokenVerifier::explain)
                 .subscribeAsCompletionStage();
     }
 
-    private static CompletionStage<Identity> failed(String message) {
+    private static <T> CompletionStage<T> failed(String message) {
         return java.util.concurrent.CompletableFuture.failedFuture(new TokenRejectedException(message));
     }
 
@@ -69,6 +81,13 @@ public class TokenVerifier {
                 || (preferred != null && preferred.startsWith("service-account-"));
         String name = firstNonNull(preferred, stringClaim(jwt, "name"), clientId, subject);
         return new Identity(subject, name, groups, clientId, machine ? Identity.Kind.MACHINE : Identity.Kind.HUMAN);
+    }
+
+    private static java.time.Instant expiry(SecurityIdentity securityIdentity) {
+        if (!(securityIdentity.getPrincipal() instanceof JsonWebToken jwt) || jwt.getExpirationTime() <= 0) {
+            throw new TokenRejectedException("the access token has no expiry (exp claim)");
+        }
+        return java.time.Instant.ofEpochSecond(jwt.getExpirationTime());
     }
 
     private static List<String> groups(Object claim) {

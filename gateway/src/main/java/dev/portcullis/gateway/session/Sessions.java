@@ -71,8 +71,26 @@ public class Sessions {
             return CompletableFuture.failedFuture(new SessionRefused(SessionRefused.Reason.UNAVAILABLE,
                     "Portcullis is shutting down and takes no new sessions", "connect again: another gateway replica will take it"));
         }
-        return tokens.verify(token)
-                .thenCompose(identity -> connections.find(connection).thenCompose(found -> {
+        return open(id, tokens.verify(token), user, connection, protocol, sourceIp, executor);
+    }
+
+    /**
+     * Opens a session for an identity the engine established itself from a credential the gateway issued (an SSH
+     * certificate signed by its CA); everything else as {@link #open(String, String, String, String, String, Executor)}.
+     */
+    public CompletionStage<Session> open(Identity identity, String connection, String protocol, String sourceIp, Executor executor) {
+        String id = UUID.randomUUID().toString();
+        if (!registry.admit()) {
+            return CompletableFuture.failedFuture(new SessionRefused(SessionRefused.Reason.UNAVAILABLE,
+                    "Portcullis is shutting down and takes no new sessions", "connect again: another gateway replica will take it"));
+        }
+        return open(id, CompletableFuture.completedFuture(identity), null, connection, protocol, sourceIp, executor);
+    }
+
+    /** After {@link SessionRegistry#admit()}: admitted() is called whatever the outcome. */
+    private CompletionStage<Session> open(String id, CompletionStage<Identity> verified, String user, String connection, String protocol,
+            String sourceIp, Executor executor) {
+        return verified.thenCompose(identity -> connections.find(connection).thenCompose(found -> {
                     if (user != null && !identity.name().equals(user)) {
                         LOG.infof("session %s: %s logged in with user name \"%s\": refused", id, identity.name(), user);
                         throw new SessionRefused(SessionRefused.Reason.WRONG_USER, "user name \"" + user

@@ -175,6 +175,11 @@ public final class StackDecider implements AutoCloseable {
             }
 
             @Override
+            public Ssh ssh() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
             public Kubernetes kubernetes() {
                 throw new UnsupportedOperationException();
             }

@@ -1,0 +1,87 @@
+package dev.portcullis.gateway.protocol.ssh;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.portcullis.gateway.session.Request;
+import java.util.List;
+
+/**
+ * One SSH channel request as the policy sees it ({@code $defs/ssh} of policies-rego/schema/request.input.schema.json):
+ * an {@code exec} with its command line and its argv as the target's shell would split it, a {@code shell}, a
+ * {@code pty-req}, an {@code env} (its name only: a value can be a secret), or a {@code subsystem}. Its recorded details
+ * are the same object.
+ *
+ * @param input what the policy decides on
+ * @param text  the command line of an exec, else null (the recording's text)
+ */
+public record SshRequest(Input input, String text) implements Request {
+    public static final String PROTOCOL = "ssh";
+    public static final String EXEC = "exec";
+    public static final String SHELL = "shell";
+    public static final String PTY = "pty-req";
+    public static final String ENV = "env";
+    public static final String SUBSYSTEM = "subsystem";
+
+    /**
+     * @param type        {@code exec}, {@code shell}, {@code pty-req}, {@code env} or {@code subsystem}
+     * @param command     an exec's command line, else null
+     * @param argv        an exec's words as a POSIX shell splits them (see {@link CommandLine}), else null
+     * @param shellSyntax whether an exec's command line uses the shell beyond plain words (pipes, redirections,
+     *                    substitutions, several commands): then argv does not say all that runs
+     * @param name        an env request's variable name, a subsystem's name, a pty-req's terminal type; else null
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Input(String protocol, String type, String command, List<String> argv, @JsonProperty("shell_syntax") Boolean shellSyntax,
+            String name) {
+    }
+
+    static SshRequest exec(String command) {
+        CommandLine line = CommandLine.split(command);
+        return new SshRequest(new Input(PROTOCOL, EXEC, command, line.argv(), line.shellSyntax(), null), command);
+    }
+
+    static SshRequest shell() {
+        return new SshRequest(new Input(PROTOCOL, SHELL, null, null, null, null), null);
+    }
+
+    static SshRequest pty(String term) {
+        return new SshRequest(new Input(PROTOCOL, PTY, null, null, null, term), null);
+    }
+
+    static SshRequest env(String name) {
+        return new SshRequest(new Input(PROTOCOL, ENV, null, null, null, name), null);
+    }
+
+    static SshRequest subsystem(String name) {
+        return new SshRequest(new Input(PROTOCOL, SUBSYSTEM, null, null, null, name), null);
+    }
+
+    @Override
+    public String protocol() {
+        return PROTOCOL;
+    }
+
+    @Override
+    public String message() {
+        return input.type();
+    }
+
+    @Override
+    public String summary() {
+        return switch (input.type()) {
+            case EXEC -> "exec " + input.command();
+            case SHELL -> "interactive shell";
+            default -> input.type() + " " + input.name();
+        };
+    }
+
+    @Override
+    public Object details() {
+        return input;
+    }
+
+    @Override
+    public boolean memoizable() {
+        return true;
+    }
+}

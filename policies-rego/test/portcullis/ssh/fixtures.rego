@@ -1,0 +1,56 @@
+# SSH channel requests as the gateway sends them (decision contract v2), for the tests of portcullis.ssh and of
+# the request decision for SSH.
+package portcullis.ssh.fixtures
+
+import data.portcullis.fixtures
+
+# The hosts: a production-tagged and a development-tagged connection of type ssh.
+connections := {
+	"prod": {"name": "demo-box-prod", "type": "ssh", "tags": {"env": "prod"}},
+	"dev": {"name": "demo-box", "type": "ssh", "tags": {"env": "dev"}},
+}
+
+request_input(groups, where, request) := object.union(
+	fixtures.request_input(groups, "dev", request),
+	{"connection": connections[where]},
+)
+
+decide(groups, where, request) := d if {
+	d := data.portcullis.request.decision with input as request_input(groups, where, request)
+}
+
+outcome(decision) := fixtures.outcome(decision)
+
+exec(command, argv, shell_syntax) := {
+	"protocol": "ssh",
+	"type": "exec",
+	"command": command,
+	"argv": argv,
+	"shell_syntax": shell_syntax,
+}
+
+uname := exec("uname -a", ["uname", "-a"], false)
+
+df := exec("df -h", ["df", "-h"], false)
+
+pg_dump := exec("pg_dump orders", ["pg_dump", "orders"], false)
+
+rm := exec("rm -rf /tmp/x", ["rm", "-rf", "/tmp/x"], false)
+
+uname_then_rm := exec("uname; rm -rf /", ["uname;", "rm", "-rf", "/"], true)
+
+uname_with_path := exec("PATH=/tmp uname", ["PATH=/tmp", "uname"], true)
+
+shell := {"protocol": "ssh", "type": "shell"}
+
+pty := {"protocol": "ssh", "type": "pty-req", "name": "xterm-256color"}
+
+env_lang := {"protocol": "ssh", "type": "env", "name": "LANG"}
+
+env_lc := {"protocol": "ssh", "type": "env", "name": "LC_ALL"}
+
+env_preload := {"protocol": "ssh", "type": "env", "name": "LD_PRELOAD"}
+
+sftp := {"protocol": "ssh", "type": "subsystem", "name": "sftp"}
+
+netconf := {"protocol": "ssh", "type": "subsystem", "name": "netconf"}
