@@ -8,17 +8,20 @@
 # not less: an unknown verb needs the admin capability, a request without a namespace is cluster-wide.
 package portcullis.kubernetes
 
+import data.portcullis.access
+
 # --- what portcullis.request reads (the protocol interface, see request.rego) ------------------------------
 
 analysis := {
 	"operations": [operation],
 	"complete": true,
 	"needs": {0: needs},
-	"forbidden": {0: set()},
+	"forbidden": {0: forbidden},
 	"risks": {0: risks},
 	"operation_noun": "request",
 	"default_rule": "k8s/default-deny",
 	"empty_rule": "k8s/default-deny",
+	"response_mask": response_mask,
 }
 
 # --- the request, canonical -------------------------------------------------------------------------------
@@ -139,6 +142,69 @@ needs contains need("admin", sprintf("%s (a verb the gateway does not classify)"
 	verb != "connect"
 }
 
+# --- what a write stores ----------------------------------------------------------------------------------
+# create, update and patch carry their body (input.request.object: the object, or a JSON Patch's operations), so
+# these rules judge what the cluster would store, as an admission controller would.
+
+writes_object if {
+	resource_request
+	verb in {"create", "update", "patch"}
+}
+
+object_error := text(object.get(req, "object_error", ""))
+
+# A body the gateway could not read (too large for the decision input, or not JSON) cannot be checked by the rules
+# below: only a role that may do anything sends one. A write without any object counts as unreadable. A review
+# stores nothing whatever its body says (kubectl auth whoami sends it as protobuf).
+needs contains need("admin", sprintf("%s (its body is %s, so the policies cannot check it)", [operation, object_problem]), "k8s/unreadable-object") if {
+	writes_object
+	not review
+	object_problem
+}
+
+object_problem := "larger than the gateway reads" if {
+	object_error == "too_large"
+} else := "not JSON (send it as application/json)" if {
+	object_error != ""
+} else := "missing" if {
+	not is_object(object.get(req, "object", null))
+	not is_array(object.get(req, "object", null))
+}
+
+# Nobody runs a privileged container: it is root on the node. Found wherever the object holds one (a Pod's
+# containers, initContainers and ephemeralContainers, a Deployment's or a Job's pod template, a patch of any of them).
+forbidden contains need("none", sprintf("%s (a privileged container: %s)", [operation, concat(", ", sort(privileged))]), "k8s/privileged-pod") if {
+	writes_object
+	count(privileged) > 0
+}
+
+body := object.get(req, "object", null)
+
+privileged contains concat(".", [sprintf("%v", [p]) | some p in path]) if {
+	walk(body, [path, value])
+	value == true
+	count(path) >= 2
+	path[count(path) - 1] == "privileged"
+	path[count(path) - 2] == "securityContext"
+}
+
+# A JSON Patch sets it through an operation's path ("/spec/containers/0/securityContext/privileged": true) or value.
+privileged contains op.path if {
+	is_array(body)
+	some op in body
+	is_string(op.path)
+	endswith(op.path, "/securityContext/privileged")
+	op.value == true
+}
+
+privileged contains op.path if {
+	is_array(body)
+	some op in body
+	is_string(op.path)
+	endswith(op.path, "/securityContext")
+	op.value.privileged == true
+}
+
 # --- risky on production: needs approval even from a role that may do it ------------------------------
 
 risks contains need("approval", operation, "k8s/delete-on-prod") if {
@@ -148,4 +214,22 @@ risks contains need("approval", operation, "k8s/delete-on-prod") if {
 risks contains need("approval", operation, "k8s/exec-on-prod") if {
 	resource_request
 	connect_subresource
+}
+
+# --- what the caller sees of the response ---------------------------------------------------------------
+
+# Secret values are credentials even for a role that may read Secrets: every response about a masked resource
+# (get, list, watch, and the objects that create, update, patch and delete send back) comes back with the values of
+# its fields masked, unless one of the caller's roles sees them (data.json unmasked_roles). The gateway replaces each
+# value of data with the base64 of "***" and each value of stringData with "***", keeping the keys, and does the same
+# inside the last-applied-configuration annotation, which holds a copy of the object. null: nothing to mask.
+response_mask := {"fields": masked.fields, "rule": masked.rule} if {
+	resource_request
+	masked := data.portcullis.kubernetes.masked_resources[resource]
+	not sees_values
+} else := null
+
+sees_values if {
+	some role in access.roles
+	role in data.portcullis.kubernetes.unmasked_roles
 }

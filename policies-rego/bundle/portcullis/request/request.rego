@@ -40,6 +40,7 @@ cache_ttl_s := 300
 #   operation_noun  what an operation is called when a request has several ("statement 2 of 3: ...")
 #   default_rule    the rule id of a denial no capability explains (a role that may not use the connection)
 #   empty_rule      the rule id of an allowed request without operations
+#   response_mask   optional: what of the response to mask for this caller ({"fields", "rule"}), or null
 # Adding a protocol is its package plus one line here.
 analysis := data.portcullis.postgres.analysis if input.request.protocol == "postgres"
 
@@ -65,20 +66,31 @@ decision := deny([access.contract_reason], "request/contract") if {
 	not access.may_connect
 } else := deny(reasons, deciding.policy) if {
 	worst == "deny"
-} else := object.union(deny(reasons, deciding.policy), {"approval": approval}) if {
+} else := object.union(deny(reasons, deciding.policy), object.union({"approval": approval}, response_mask)) if {
 	worst == "approval"
-} else := {
-	"allow": true,
-	"reasons": [allowed_reason],
-	"policy": allowed_policy,
-	"cache_ttl_s": cache_ttl_s,
-} if {
+} else := object.union(
+	{
+		"allow": true,
+		"reasons": [allowed_reason],
+		"policy": allowed_policy,
+		"cache_ttl_s": cache_ttl_s,
+	},
+	response_mask,
+) if {
 	access.contract_ok
 	access.may_connect
 	worst == "allow"
 	analysis.complete == true
 	count(outcomes) == count(analysis.operations)
 }
+
+# What of the response the gateway masks before the caller sees it (decision.output.schema.json, mask), when the
+# protocol says (Kubernetes: Secret values); it rides on the allowed decision and on a held one, whose approval lets
+# the same request run.
+response_mask := {"mask": m} if {
+	m := object.get(analysis, "response_mask", null)
+	m != null
+} else := {}
 
 deny(why, policy) := {"allow": false, "reasons": why, "policy": policy, "cache_ttl_s": cache_ttl_s}
 

@@ -36,6 +36,8 @@ api(verb, resource, subresource, namespace, name) := {
 	"field_selector": "",
 	"dry_run": false,
 	"exec": null,
+	"object": null,
+	"object_error": null,
 }
 
 non_resource(verb, path) := {
@@ -53,6 +55,8 @@ non_resource(verb, path) := {
 	"field_selector": null,
 	"dry_run": false,
 	"exec": null,
+	"object": null,
+	"object_error": null,
 }
 
 list_pods := api("list", "pods", "", "demo", "")
@@ -67,9 +71,22 @@ get_secret := api("get", "secrets", "", "demo", "db-credentials")
 
 list_secrets := api("list", "secrets", "", "demo", "")
 
-create_deployment := object.union(api("create", "deployments", "", "demo", ""), {"api_group": "apps"})
+# A write carries its body: the object, or a patch of it.
+write(verb, resource, name, body) := object.union(api(verb, resource, "", "demo", name), {"object": body})
 
-patch_deployment := object.union(api("patch", "deployments", "", "demo", "web"), {"api_group": "apps"})
+container(name, security_context) := {"name": name, "image": "nginx", "securityContext": security_context}
+
+pod_spec(containers) := {"containers": containers}
+
+pod(spec) := {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "demo"}, "spec": spec}
+
+create_pod := write("create", "pods", "", pod(pod_spec([container("web", {"runAsNonRoot": true})])))
+
+deployment(spec) := {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"template": {"spec": spec}}}
+
+create_deployment := object.union(write("create", "deployments", "", deployment(pod_spec([container("web", {})]))), {"api_group": "apps"})
+
+patch_deployment := object.union(write("patch", "deployments", "web", {"spec": {"replicas": 3}}), {"api_group": "apps"})
 
 delete_pod := api("delete", "pods", "", "demo", "web-1")
 
@@ -81,7 +98,7 @@ port_forward := api("connect", "pods", "portforward", "demo", "web-1")
 
 list_kube_system_pods := api("list", "pods", "", "kube-system", "")
 
-create_namespace := api("create", "namespaces", "", "", "")
+create_namespace := object.union(api("create", "namespaces", "", "", ""), {"object": {"kind": "Namespace", "metadata": {"name": "x"}}})
 
 list_nodes := api("list", "nodes", "", "", "")
 
@@ -93,8 +110,14 @@ post_non_resource := non_resource("post", "/logs")
 
 options_pods := api("options", "pods", "", "demo", "")
 
-self_subject_review := object.union(api("create", "selfsubjectreviews", "", "", ""), {"api_group": "authentication.k8s.io"})
+self_subject_review := object.union(api("create", "selfsubjectreviews", "", "", ""), {
+	"api_group": "authentication.k8s.io",
+	"object": {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+})
 
-access_review_in_namespace := object.union(api("create", "selfsubjectaccessreviews", "", "demo", ""), {"api_group": "authorization.k8s.io"})
+access_review_in_namespace := object.union(api("create", "selfsubjectaccessreviews", "", "demo", ""), {
+	"api_group": "authorization.k8s.io",
+	"object": {"kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": {"verb": "get", "resource": "pods"}}},
+})
 
 delete_review := object.union(api("delete", "selfsubjectreviews", "", "", "x"), {"api_group": "authentication.k8s.io"})

@@ -256,6 +256,29 @@ public interface GatewayConfig {
         /** Largest WebSocket frame (exec, attach) accepted from either side, in bytes. */
         @WithDefault("1048576")
         int maxWebSocketFrameBytes();
+
+        /**
+         * Largest response the gateway masks (a Secret list, for a caller who sees Secret values masked), in bytes. A
+         * masked response is held whole to be masked, so a larger one is refused with a Status, never passed unmasked;
+         * kubectl lists in chunks (--chunk-size, 500 objects by default).
+         */
+        @WithDefault("16777216")
+        int maxMaskedResponseBytes();
+
+        /**
+         * Largest single event of a masked watch, in bytes. A watch is masked event by event and never held whole; an
+         * event over this ends the watch with an ERROR event. A Secret is at most 1 MiB of data (1.4 MB as JSON).
+         */
+        @WithDefault("4194304")
+        int maxMaskedEventBytes();
+
+        /**
+         * Largest body of a create, update or patch whose object the decision input carries, in bytes; the body is held
+         * whole until decided. A larger one is judged without its object (object_error too_large: the default policy
+         * lets only administrators send it) when it has a Content-Length, and refused without one.
+         */
+        @WithDefault("3145728")
+        int maxObjectBytes();
     }
 
     interface Opa {

@@ -7,9 +7,10 @@ import java.util.List;
  * how long it took. A failure to decide is a denial whose reason names the cause.
  *
  * @param approval  present when a human may approve what was denied
+ * @param mask      what of the response to mask before the client sees it, or null (Kubernetes: Secret values)
  * @param cacheTtlS how long an identical input may reuse this decision
  */
-public record Decision(boolean allow, List<String> reasons, String policy, Approval approval, int cacheTtlS,
+public record Decision(boolean allow, List<String> reasons, String policy, Approval approval, ResponseMask mask, int cacheTtlS,
         String decisionId, String revision, long latencyMicros, boolean cached) implements PolicyAnswer {
 
     /**
@@ -33,17 +34,29 @@ public record Decision(boolean allow, List<String> reasons, String policy, Appro
     public record Grant(String scope, int ttlS) {
     }
 
+    /**
+     * What the engine masks in the response (decision.output.schema.json, mask): every value of these top-level fields of
+     * each object the response carries.
+     *
+     * @param rule the masking rule's id, for the recording
+     */
+    public record ResponseMask(List<String> fields, String rule) {
+        public ResponseMask {
+            fields = List.copyOf(fields);
+        }
+    }
+
     public Decision {
         reasons = List.copyOf(reasons);
     }
 
     /** A denial the gateway makes itself because no valid decision could be had. */
     public static Decision failClosed(String reason) {
-        return new Decision(false, List.of(reason), "gateway/fail-closed", null, 0, null, null, 0, false);
+        return new Decision(false, List.of(reason), "gateway/fail-closed", null, null, 0, null, null, 0, false);
     }
 
     Decision served(String decisionId, long latencyMicros, boolean cached) {
-        return new Decision(allow, reasons, policy, approval, cacheTtlS, decisionId, revision, latencyMicros, cached);
+        return new Decision(allow, reasons, policy, approval, mask, cacheTtlS, decisionId, revision, latencyMicros, cached);
     }
 
     /** The message a client sees when this decision denies it; {@code what} is "this statement", "this session"... */

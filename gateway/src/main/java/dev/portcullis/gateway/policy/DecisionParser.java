@@ -18,7 +18,11 @@ import java.util.regex.Pattern;
  * may name a column only once (mask.output.schema.json says so in words).
  */
 final class DecisionParser {
-    private static final Set<String> FIELDS = Set.of("allow", "reasons", "policy", "approval", "cache_ttl_s");
+    private static final Set<String> FIELDS = Set.of("allow", "reasons", "policy", "approval", "mask", "cache_ttl_s");
+    private static final Set<String> RESPONSE_MASK_FIELDS = Set.of("fields", "rule");
+    /** A masked field is a plain top-level name of an object (decision.output.schema.json, mask.fields). */
+    private static final Pattern FIELD_NAME = Pattern.compile("^[A-Za-z][A-Za-z0-9]{0,62}$");
+    private static final int MAX_MASKED_FIELDS = 16;
     private static final Set<String> APPROVAL_FIELDS = Set.of("required", "approver_groups", "min_approvals", "expires_in_s", "grant");
     private static final Set<String> GRANT_FIELDS = Set.of("scope", "ttl_s");
     /** A held request waits at most a day; a grant lasts at most a week (decision.output.schema.json). */
@@ -71,7 +75,8 @@ final class DecisionParser {
         if (!allow && reasons.isEmpty()) {
             throw new InvalidDecisionException("the policy denied without giving a reason");
         }
-        return new Decision(allow, reasons, policy, approval, ttl, null, revision, 0, false);
+        Decision.ResponseMask mask = result.has("mask") ? responseMask(result.get("mask")) : null;
+        return new Decision(allow, reasons, policy, approval, mask, ttl, null, revision, 0, false);
     }
 
     /** The answer to {@code portcullis/mask} (mask.output.schema.json), checked as strictly as a decision. */
@@ -186,11 +191,36 @@ final class DecisionParser {
     }
 
     private static String policyId(JsonNode o, String what) {
-        String policy = string(o, "policy", what);
+        return policyId(o, "policy", what);
+    }
+
+    private static String policyId(JsonNode o, String field, String what) {
+        String policy = string(o, field, what);
         if (!POLICY_ID.matcher(policy).matches()) {
-            throw new InvalidDecisionException(what + "'s 'policy' is not a rule id like pg/role-read: '" + policy + "'");
+            throw new InvalidDecisionException(what + "'s '" + field + "' is not a rule id like pg/role-read: '" + policy + "'");
         }
         return policy;
+    }
+
+    private static Decision.ResponseMask responseMask(JsonNode m) {
+        String what = "the policy decision's mask";
+        if (!m.isObject()) {
+            throw new InvalidDecisionException(what + " is not an object");
+        }
+        onlyFields(m, RESPONSE_MASK_FIELDS, what);
+        List<String> fields = strings(m, "fields", what, 1);
+        if (fields.size() > MAX_MASKED_FIELDS) {
+            throw new InvalidDecisionException(what + " names more than " + MAX_MASKED_FIELDS + " fields");
+        }
+        if (new HashSet<>(fields).size() != fields.size()) {
+            throw new InvalidDecisionException(what + " names a field twice");
+        }
+        for (String f : fields) {
+            if (!FIELD_NAME.matcher(f).matches()) {
+                throw new InvalidDecisionException(what + " names '" + f + "', which is not a plain field name");
+            }
+        }
+        return new Decision.ResponseMask(fields, policyId(m, "rule", what));
     }
 
     /** An integer of at least {@code minimum}; like JSON Schema, 300.0 is the integer 300. */

@@ -51,6 +51,8 @@ class DecisionParserTest {
                         a.has("expires_in_s") ? a.get("expires_in_s").intValue() : Decision.Approval.DEFAULT_EXPIRES_IN_S,
                         g == null ? null : new Decision.Grant(g.get("scope").textValue(), g.get("ttl_s").intValue())), d.approval());
             }
+            JsonNode m = example.get("mask");
+            assertEquals(m == null ? null : new Decision.ResponseMask(strings(m.get("fields")), m.get("rule").textValue()), d.mask());
         }));
     }
 
@@ -123,6 +125,9 @@ class DecisionParserTest {
         assertEquals("the policy decision allows and asks for an approval at once", rejection("decision.output.approval-while-allowed.json"));
         assertEquals("the policy decision's 'policy' is not a rule id like pg/role-read: 'role-read'",
                 rejection("decision.output.policy-not-a-rule-id.json"));
+        assertEquals("the policy decision's mask's 'fields' is empty", rejection("decision.output.mask-without-fields.json"));
+        assertEquals("the policy decision's mask names 'data.password', which is not a plain field name",
+                rejection("decision.output.mask-field-not-a-name.json"));
     }
 
     private static String rejection(String invalidExample) throws IOException {

@@ -1,6 +1,8 @@
 package dev.portcullis.gateway.protocol.kubernetes;
 
+import dev.portcullis.gateway.GatewayConfig;
 import dev.portcullis.gateway.identity.Identity;
+import dev.portcullis.gateway.policy.Decision;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.SessionRefused;
 import dev.portcullis.gateway.session.Verdict;
@@ -40,15 +42,17 @@ final class ApiProxy {
     private static final Set<String> FORWARDED_HEADERS = Set.of("accept", "content-type", "content-length", "content-encoding",
             "user-agent", "kubectl-command", "kubectl-session");
     /** Hop-by-hop headers of the API server's response, which the gateway's own connection to the client replaces. */
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer",
+    static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer",
             "proxy-authenticate", "proxy-authorization");
     /** Kubernetes reserves these names; nobody becomes a cluster component or a member of system:masters through us. */
     private static final String RESERVED_PREFIX = "system:";
 
     private final Upstreams upstreams;
+    private final GatewayConfig.Kubernetes config;
 
-    ApiProxy(Upstreams upstreams) {
+    ApiProxy(Upstreams upstreams, GatewayConfig.Kubernetes config) {
         this.upstreams = upstreams;
+        this.config = config;
     }
 
     void handle(HttpServerRequest req, ClientConnection client) {
@@ -92,12 +96,23 @@ final class ApiProxy {
                 reply(req, Status.forbidden(reserved));
                 return;
             }
-            session.decide(api).thenAccept(verdict -> decided(req, client, session, verdict, api, uri, start));
+            // read only once the caller is known: nobody makes the gateway hold a body without a valid token
+            RequestObject.read(req, api, config.maxObjectBytes()).whenComplete((read, unread) -> {
+                if (unread != null) {
+                    reply(req, unread instanceof RequestObject.TooLarge tooLarge
+                            ? Status.failure(413, "RequestEntityTooLarge", tooLarge.getMessage())
+                            : Status.badRequest("Portcullis could not read the request body"));
+                    return;
+                }
+                ApiRequest judged = read.object() == null && read.error() == null ? api : api.withObject(read.object(), read.error());
+                session.decide(judged).thenAccept(verdict -> decided(req, client, session, verdict, judged, uri, start, read.body()));
+            });
         });
     }
 
+    /** @param body the request body, already read for the decision (a write's object), or null while it is to stream */
     private void decided(HttpServerRequest req, ClientConnection client, Session session, Verdict verdict, ApiRequest api, String uri,
-            long start) {
+            long start, Buffer body) {
         if (verdict instanceof Verdict.Allow) {
             // decided first, so that a denial says why whatever the client's protocol; refused only once allowed
             String unsupported = unsupported(req, api);
@@ -106,13 +121,13 @@ final class ApiProxy {
                 reply(req, Status.badRequest(unsupported));
                 return;
             }
-            forward(req, client, session, verdict.seq(), api, uri, start);
+            forward(req, client, session, verdict, api, uri, start, body);
         } else if (verdict instanceof Verdict.Held held) {
             // kubectl waits without a word (an exec cannot be told before its upgrade); the approvers see the request
             req.response().closeHandler(v -> held.hold().withdraw("the client disconnected"));
             held.outcome().thenAccept(outcome -> {
                 if (!req.response().closed()) {
-                    decided(req, client, session, outcome, api, uri, start);
+                    decided(req, client, session, outcome, api, uri, start, body);
                 }
             });
         } else {
@@ -152,8 +167,10 @@ final class ApiProxy {
         return null;
     }
 
-    private void forward(HttpServerRequest req, ClientConnection client, Session session, long seq, ApiRequest api, String uri,
-            long start) {
+    private void forward(HttpServerRequest req, ClientConnection client, Session session, Verdict verdict, ApiRequest api, String uri,
+            long start, Buffer body) {
+        long seq = verdict.seq();
+        Decision.ResponseMask mask = verdict.decision().mask();
         Upstreams.Clients clients;
         String secret;
         try {
@@ -170,13 +187,28 @@ final class ApiProxy {
             return;
         }
         MultiMap headers = upstreamHeaders(req, session.identity(), clients.bearer() ? secret : null);
+        if (api.connect() && mask != null) {
+            // a stream into a workload has no objects to mask: the policy asked for what the gateway cannot do
+            finish(session, seq, 403, 0, start);
+            reply(req, Status.forbidden("Portcullis masks the responses of this request (rule " + mask.rule() + "), which a"
+                    + " stream into a workload cannot be"));
+            return;
+        }
         if (api.connect()) {
             headers.remove(HttpHeaders.CONTENT_LENGTH);
             new ExecRelay(req, client, session, seq, start).start(clients.webSockets(), headers, uri);
             return;
         }
-        boolean hasBody = req.headers().contains(HttpHeaders.CONTENT_LENGTH)
-                || "chunked".equalsIgnoreCase(req.getHeader(HttpHeaders.TRANSFER_ENCODING));
+        MaskedRelay masked = mask == null ? null : new MaskedRelay(new ObjectMasker(mask), config.maxMaskedResponseBytes(),
+                config.maxMaskedEventBytes());
+        if (masked != null) {
+            MaskedRelay.acceptJson(headers);
+        }
+        boolean streamBody = body == null && (req.headers().contains(HttpHeaders.CONTENT_LENGTH)
+                || "chunked".equalsIgnoreCase(req.getHeader(HttpHeaders.TRANSFER_ENCODING)));
+        if (body != null) {
+            headers.set(HttpHeaders.CONTENT_LENGTH, String.valueOf(body.length()));
+        }
         clients.http().request(new RequestOptions().setMethod(req.method()).setURI(uri).setHeaders(headers)).onComplete(opened -> {
             if (opened.failed()) {
                 LOG.infof("session %s: cannot reach the API server of %s: %s", session.id(), session.connection().name(),
@@ -188,13 +220,13 @@ final class ApiProxy {
             }
             HttpClientRequest upstream = opened.result();
             req.response().closeHandler(v -> upstream.reset()); // the client went away: end the upstream call (a watch)
-            if (hasBody && !req.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+            if (streamBody && !req.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
                 upstream.setChunked(true);
             }
-            if (!hasBody) {
+            if (!streamBody) {
                 req.resume();
             }
-            (hasBody ? upstream.send(req) : upstream.send()).onComplete(answered -> {
+            (streamBody ? upstream.send(req) : body != null ? upstream.send(body) : upstream.send()).onComplete(answered -> {
                 if (answered.failed()) {
                     finish(session, seq, 502, 0, start);
                     if (!req.response().headWritten()) {
@@ -203,7 +235,14 @@ final class ApiProxy {
                     }
                     return;
                 }
-                relay(answered.result(), req.response(), session, seq, start);
+                HttpClientResponse from = answered.result();
+                if (masked == null) {
+                    relay(from, req.response(), session, seq, start);
+                } else if ("watch".equals(api.input().verb())) {
+                    masked.watch(from, req.response(), (code, bytes) -> finish(session, seq, code, bytes, start));
+                } else {
+                    masked.whole(from, req.response(), (code, bytes) -> finish(session, seq, code, bytes, start));
+                }
             });
         });
     }

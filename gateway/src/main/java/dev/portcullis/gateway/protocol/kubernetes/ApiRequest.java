@@ -2,6 +2,7 @@ package dev.portcullis.gateway.protocol.kubernetes;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.portcullis.gateway.session.Request;
 import java.util.List;
 import java.util.Locale;
@@ -26,6 +27,8 @@ public record ApiRequest(Input input, String text) implements Request {
 
     /** Subresources that open a stream into a workload: the apiserver's {@code connect} verb. */
     private static final Set<String> CONNECT_SUBRESOURCES = Set.of("exec", "attach", "portforward", "proxy");
+    /** The verbs whose body is an object (or a patch of one) the cluster stores. */
+    private static final Set<String> WRITE_VERBS = Set.of("create", "update", "patch");
     /** Subresources of a namespace itself: {@code /api/v1/namespaces/NAME/status}. */
     private static final Set<String> NAMESPACE_SUBRESOURCES = Set.of("status", "finalize");
 
@@ -33,12 +36,16 @@ public record ApiRequest(Input input, String text) implements Request {
      * @param resourceRequest false for a non-resource path ({@code /version}, {@code /api}, {@code /openapi/v3}); then
      *                        only {@code verb} and {@code path} mean anything
      * @param exec            for exec and attach: what runs in which container; otherwise null
+     * @param object          for create, update and patch: the body as JSON (an object, or a JSON Patch's list of
+     *                        operations), a Secret's values masked ({@link RequestObject}); otherwise null
+     * @param objectError     why a write's body is not in {@code object}: {@code too_large} or {@code not_json}; else null
      */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Input(String protocol, String verb, @JsonProperty("resource_request") boolean resourceRequest, String path,
             @JsonProperty("api_group") String apiGroup, @JsonProperty("api_version") String apiVersion, String resource,
             String subresource, String namespace, String name, @JsonProperty("label_selector") String labelSelector,
-            @JsonProperty("field_selector") String fieldSelector, @JsonProperty("dry_run") boolean dryRun, Exec exec) {
+            @JsonProperty("field_selector") String fieldSelector, @JsonProperty("dry_run") boolean dryRun, Exec exec,
+            JsonNode object, @JsonProperty("object_error") String objectError) {
     }
 
     /** An exec or attach: the container, the command's argv (empty for attach), and whether stdin and a tty are open. */
@@ -89,7 +96,7 @@ public record ApiRequest(Input input, String text) implements Request {
         int minimum = legacy ? 3 : 4;
         if ((!legacy && !grouped) || parts.length < minimum) {
             return new ApiRequest(new Input(PROTOCOL, lowerMethod, false, path, null, null, null, null, null, null, null, null,
-                    dryRun(query), null), text);
+                    dryRun(query), null, null, null), text);
         }
         String group = legacy ? "" : parts[1];
         String version = legacy ? parts[1] : parts[2];
@@ -128,7 +135,20 @@ public record ApiRequest(Input input, String text) implements Request {
             exec = new Exec(query.first("container"), command, bool(query.first("stdin")), bool(query.first("tty")));
         }
         return new ApiRequest(new Input(PROTOCOL, verb, true, path, group, version, resource, subresource, namespace, name,
-                query.first("labelSelector"), query.first("fieldSelector"), dryRun(query), exec), text);
+                query.first("labelSelector"), query.first("fieldSelector"), dryRun(query), exec, null, null), text);
+    }
+
+    /** This request with the object its body carries, or why it carries none ({@link RequestObject}). */
+    ApiRequest withObject(JsonNode object, String objectError) {
+        Input i = input;
+        return new ApiRequest(new Input(i.protocol(), i.verb(), i.resourceRequest(), i.path(), i.apiGroup(), i.apiVersion(),
+                i.resource(), i.subresource(), i.namespace(), i.name(), i.labelSelector(), i.fieldSelector(), i.dryRun(), i.exec(),
+                object, objectError), text);
+    }
+
+    /** Whether the apiserver reads an object from the body: create, update and patch. */
+    boolean writesObject() {
+        return input.resourceRequest() && WRITE_VERBS.contains(input.verb());
     }
 
     private static String verb(String method, String name, String subresource, boolean watchPath, Query query) {
@@ -192,6 +212,7 @@ public record ApiRequest(Input input, String text) implements Request {
 
     @Override
     public boolean memoizable() {
-        return true;
+        // a session keeps up to 256 remembered requests: never the objects, which may each be a megabyte
+        return input.object() == null;
     }
 }
