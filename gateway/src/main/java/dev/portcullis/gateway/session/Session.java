@@ -43,8 +43,12 @@ public final class Session {
          */
         void kill(String reason, String message);
 
-        /** Stop the running operation, if any (PostgreSQL: a CancelRequest to the backend). Any thread. */
-        void cancel();
+        /**
+         * Stop the running operation, if any (PostgreSQL: a CancelRequest to the backend). Any thread. By default
+         * nothing: in a protocol without a cancel of its own (an HTTP request, an SSH channel) only a kill ends what runs.
+         */
+        default void cancel() {
+        }
     }
 
     /** {@code session.ended}'s reason when an administrator killed the session. */

@@ -84,17 +84,7 @@ final class ClientConnection {
                         opening.completeExceptionally(new IllegalStateException("connection closed"));
                         return;
                     }
-                    session.attach(new Session.Control() {
-                        @Override
-                        public void kill(String reason, String message) {
-                            ClientConnection.this.kill(reason, message);
-                        }
-
-                        @Override
-                        public void cancel() {
-                            // an HTTP request has nothing to cancel but its stream, which only a kill ends
-                        }
-                    });
+                    session.attach(ClientConnection.this::kill);
                     opening.complete(session);
                 }));
         return opening;

@@ -66,17 +66,7 @@ final class ClientConnection {
                 session.completeExceptionally(new IllegalStateException("connection closed"));
                 return;
             }
-            s.attach(new Session.Control() {
-                @Override
-                public void kill(String reason, String message) {
-                    ClientConnection.this.kill(reason, message);
-                }
-
-                @Override
-                public void cancel() {
-                    // SSH has no "stop the running command but keep the session": only a kill ends what runs
-                }
-            });
+            s.attach(this::kill);
             session.complete(s);
         }));
     }
