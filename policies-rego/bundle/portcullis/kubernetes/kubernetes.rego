@@ -120,6 +120,14 @@ review if {
 	subresource == ""
 }
 
+# A token request (kubectl create token) mints a credential of the cluster itself: whoever holds it reaches the API
+# server without the gateway, so without its decisions, masking and recording. Only a role that may do anything asks.
+needs contains need("admin", sprintf("%s (mints a token that reaches the cluster without the gateway)", [operation]), "k8s/token-request") if {
+	resource_request
+	resource == "serviceaccounts"
+	subresource == "token"
+}
+
 # exec, attach, port-forward and proxy run commands in or open connections into a workload.
 needs contains need("exec", sprintf("%s (opens a stream into a workload)", [operation]), "k8s/role-exec") if {
 	resource_request

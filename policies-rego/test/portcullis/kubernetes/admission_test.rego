@@ -84,3 +84,13 @@ test_allowed_delete_and_reads_need_no_object if {
 	f.decide(["developers"], "dev", f.delete_pod).allow
 	f.decide(["developers"], "dev", f.get_pod).allow
 }
+
+test_denied_token_request_for_all_but_administrators if {
+	request := f.write("create", "serviceaccounts", "ci", {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}})
+	token := object.union(request, {"subresource": "token"})
+	denied := f.decide(["developers"], "dev", token)
+	not denied.allow
+	denied.policy == "k8s/token-request"
+	f.decide(["dba"], "dev", token).allow
+	f.decide(["developers"], "dev", request).allow
+}
