@@ -82,7 +82,9 @@ public class OwnOpa implements QuarkusTestResourceLifecycleManager {
     public static void startOpa() throws IOException {
         opa = new ProcessBuilder(TestStack.ROOT.resolve(".tools/bin/opa").toString(), "run", "--server", "--skip-version-check",
                 "--addr", "127.0.0.1:" + PORT, "--watch", "--bundle", bundle.toString())
-                .redirectErrorStream(true).redirectOutput(TestStack.ROOT.resolve(".stack/logs/test-opa.log").toFile()).start();
+                .redirectErrorStream(true)
+                // appended, not replaced: a restart must not erase why the OPA before it stopped
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(TestStack.ROOT.resolve(".stack/logs/test-opa.log").toFile())).start();
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
