@@ -5,6 +5,7 @@ import dev.portcullis.gateway.protocol.postgres.codec.FrontendMessage;
 import dev.portcullis.gateway.protocol.postgres.codec.FrontendMessages;
 import dev.portcullis.gateway.protocol.postgres.codec.PgProtocol;
 import dev.portcullis.gateway.protocol.postgres.codec.RowDescription;
+import dev.portcullis.gateway.protocol.postgres.sql.AnalysisCache;
 import dev.portcullis.gateway.protocol.postgres.sql.PreparedStatements;
 import dev.portcullis.gateway.protocol.postgres.sql.ResultStatements;
 import io.netty.buffer.ByteBuf;
@@ -38,21 +39,42 @@ final class ExtendedProtocol {
         private final String text;
         /** The queries its EXECUTE or FETCH runs, as the session's memory held them when it was parsed. */
         private final Map<Integer, ResultStatements.ResultStatement> named;
+        /** The session's memory of prepared statements and cursors, to read again when it runs (null: not read again). */
+        private final NamedNow namedNow;
         boolean describing;
         Shape shape;
 
-        Statement(ResultRelay.CopyPlan copy, long requestSeq, String text, Map<Integer, ResultStatements.ResultStatement> named) {
+        Statement(ResultRelay.CopyPlan copy, long requestSeq, String text, Map<Integer, ResultStatements.ResultStatement> named,
+                NamedNow namedNow) {
             this.copy = copy;
             this.requestSeq = requestSeq;
             this.text = text;
             this.named = named;
+            this.namedNow = namedNow;
         }
 
-        /** What its rows are made of; null when its text is not known or holds other than one statement. */
+        /**
+         * What its rows are made of; null when its text is not known or holds other than one statement. A parsed
+         * EXECUTE or FETCH reads the rows of what its name holds when it runs, not when it was parsed: a driver may
+         * prepare {@code FETCH ALL IN c} before it declares {@code c} (pgx does), or declare {@code c} again for
+         * another query between two runs.
+         */
         ResultStatements.ResultStatement resultStatement() {
             List<ResultStatements.ResultStatement> all = text == null ? List.of() : ResultStatements.of(text, named);
-            return all.size() == 1 ? all.get(0) : null;
+            if (all.size() != 1) {
+                return null;
+            }
+            if (all.get(0).kind() == ResultStatements.Kind.NAMED && namedNow != null) {
+                List<ResultStatements.ResultStatement> now = ResultStatements.of(text, namedNow.resolve(text));
+                return now.size() == 1 ? now.get(0) : null;
+            }
+            return all.get(0);
         }
+    }
+
+    /** The queries the EXECUTEs and FETCHes of a text run, as the session's memory holds them now. */
+    interface NamedNow {
+        Map<Integer, ResultStatements.ResultStatement> resolve(String text);
     }
 
     /** The statements of a simple Query, and which of them the backend is answering (each ends with its CommandComplete). */
@@ -160,8 +182,12 @@ final class ExtendedProtocol {
     private final Map<String, Portal> portals = new HashMap<>();
     private final ArrayDeque<Expect> expected = new ArrayDeque<>();
 
-    ExtendedProtocol(Channel backend) {
+    private final NamedNow namedNow;
+
+    /** @param sql the session's SQL analysis, to resolve a parsed EXECUTE or FETCH when it runs (null: when parsed) */
+    ExtendedProtocol(Channel backend, AnalysisCache sql) {
         this.backend = backend;
+        this.namedNow = sql == null ? null : text -> sql.analyze(text, sqlPrepared).namedResults();
     }
 
     /** The session's prepared statements as the SQL analysis reads them (EXECUTE name). */
@@ -185,7 +211,8 @@ final class ExtendedProtocol {
             case PgProtocol.SYNC -> expected.add(Expect.of(Kind.SYNC, null, null, false));
             case PgProtocol.PARSE -> {
                 FrontendMessage.Parse parse = FrontendMessage.Parse.decode(frame);
-                statements.put(parse.statement(), new Statement(copies.isEmpty() ? null : copies.get(0), requestSeq, parse.text(), named));
+                statements.put(parse.statement(), new Statement(copies.isEmpty() ? null : copies.get(0), requestSeq, parse.text(), named,
+                        namedNow));
                 expected.add(Expect.of(Kind.PARSE, null, null, false));
             }
             case PgProtocol.BIND -> {
@@ -196,7 +223,7 @@ final class ExtendedProtocol {
             case PgProtocol.DESCRIBE -> {
                 FrontendMessage.Describe d = FrontendMessage.Describe.decode(frame);
                 if (d.what() == 'S') {
-                    Statement s = statements.computeIfAbsent(d.name(), n -> new Statement(null, 0, null, Map.of()));
+                    Statement s = statements.computeIfAbsent(d.name(), n -> new Statement(null, 0, null, Map.of(), null));
                     s.describing = true;
                     expected.add(Expect.of(Kind.DESCRIBE_STATEMENT, s, null, false));
                 } else {

@@ -54,7 +54,7 @@ final class Relay {
         this.backend = backend;
         this.flow = new Flow(client.channel(), backend);
         this.sequencer = new ResponseSequencer(transactionStatus);
-        ExtendedProtocol protocol = new ExtendedProtocol(backend);
+        ExtendedProtocol protocol = new ExtendedProtocol(backend, sql);
         this.results = session.enforced() && masks != null ? new ResultRelay(masks, session, client, protocol, sequencer, flow,
                 pids.backend(), pids.client()) : null;
         this.gate = new RequestGate(session, client, backend, sql, analysisPool, protocol, sequencer, flow, results,
