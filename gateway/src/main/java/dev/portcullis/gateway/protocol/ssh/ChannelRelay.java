@@ -277,11 +277,12 @@ final class ChannelRelay implements Command {
 
     /** An administrator ended the session: the client reads why, and the target's channel closes. */
     void killed(String message) {
+        // The message first: closing the target's channel ends this relay from another thread, without it.
+        finish(FAILED, message);
         ClientChannel up = upstream;
         if (up != null) {
             up.close(true);
         }
-        finish(FAILED, message);
     }
 
     private synchronized void finish(int status, String message) {
