@@ -133,6 +133,9 @@ public class ConnectionService {
 
     /** Copies the request onto the row. An absent password or credential keeps the stored secret. */
     private void apply(ConnectionRequest request, Map<String, Object> settings, ConnectionEntity connection) {
+        if (!Objects.equals(connection.type, request.type())) {
+            connection.secret = null; // another type's secret is never this one's: an SSH key is no database password
+        }
         connection.type = request.type();
         connection.host = request.host();
         connection.port = request.port();

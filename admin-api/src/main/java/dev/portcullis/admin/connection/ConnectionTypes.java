@@ -28,6 +28,8 @@ final class ConnectionTypes {
             "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521");
     /** A ServiceAccount token (a JWT) or another bearer token: visible ASCII, no spaces. */
     private static final Pattern BEARER_TOKEN = Pattern.compile("[\\x21-\\x7e]{16,}");
+    private static final Pattern OPENSSH_KEY =
+            Pattern.compile("-----BEGIN OPENSSH PRIVATE KEY-----([\\s\\S]+?)-----END OPENSSH PRIVATE KEY-----");
     private static final Pattern PEM_BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----[\\s\\S]+?-----END \\1-----");
 
     private ConnectionTypes() {
@@ -130,13 +132,38 @@ final class ConnectionTypes {
         } else if (!PEM_BLOCK.matcher(r.credential()).find() || !r.credential().contains("PRIVATE KEY-----")) {
             throw ApiException.invalidField("credential", "must be a private key: -----BEGIN OPENSSH PRIVATE KEY----- (or a PEM"
                     + " PRIVATE KEY block) ... -----END ... PRIVATE KEY-----");
-        } else if (r.credential().contains("ENCRYPTED")) {
+        } else if (r.credential().contains("ENCRYPTED") || encryptedOpenSshKey(r.credential())) {
             throw ApiException.invalidField("credential", "must be a private key without a passphrase: the gateway has no"
                     + " way to ask for one");
         }
         required("host_key", r.hostKey(), "the target's OpenSSH public host key line (ssh-keyscan prints it); Portcullis"
                 + " never trusts a host key on first use");
         return Map.of(HOST_KEY_SETTING, hostKey(r.hostKey()));
+    }
+
+    /**
+     * Whether an OpenSSH-format private key is protected by a passphrase: its base64 body starts with the magic
+     * "openssh-key-v1\0" and the cipher name, which is "none" only for a key without one (OpenSSH PROTOCOL.key).
+     */
+    private static boolean encryptedOpenSshKey(String pem) {
+        var m = OPENSSH_KEY.matcher(pem);
+        if (!m.find()) {
+            return false;
+        }
+        byte[] magic = "openssh-key-v1\0".getBytes(StandardCharsets.US_ASCII);
+        byte[] none = "none".getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer body;
+        try {
+            body = ByteBuffer.wrap(Base64.getMimeDecoder().decode(m.group(1).strip()));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalidField("credential", "the OpenSSH private key is not valid base64");
+        }
+        if (body.remaining() < magic.length + 4 + none.length
+                || !body.slice(0, magic.length).equals(ByteBuffer.wrap(magic))) {
+            throw ApiException.invalidField("credential", "is not an OpenSSH private key (no openssh-key-v1 header)");
+        }
+        body.position(magic.length);
+        return body.getInt() != none.length || !body.slice(body.position(), none.length).equals(ByteBuffer.wrap(none));
     }
 
     /**

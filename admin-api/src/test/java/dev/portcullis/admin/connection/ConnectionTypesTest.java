@@ -45,6 +45,7 @@ import org.junit.jupiter.api.Test;
 class ConnectionTypesTest {
     private static final String TOKEN = "eyJhbGciOiJSUzI1NiJ9.token-" + UUID.randomUUID();
     private static String sshPrivateKey;
+    private static String sshKeyWithPassphrase;
     private static String sshHostKey;
     private static String clientCertAndKey;
     private static String caPem;
@@ -61,6 +62,8 @@ class ConnectionTypesTest {
         run(dir, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "login", "-f", "login");
         run(dir, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "root@target", "-f", "host");
         sshPrivateKey = Files.readString(dir.resolve("login"));
+        run(dir, "ssh-keygen", "-q", "-t", "ed25519", "-N", "a passphrase", "-C", "locked", "-f", "locked");
+        sshKeyWithPassphrase = Files.readString(dir.resolve("locked"));
         sshHostKey = Files.readString(dir.resolve("host.pub")).strip();
         run(dir, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
                 "-subj", "/CN=portcullis-gateway", "-keyout", "client.key", "-out", "client.crt");
@@ -178,6 +181,9 @@ class ConnectionTypesTest {
         Map<String, Object> notAKey = ssh(uniqueName());
         notAKey.put("credential", "just a password");
         expectInvalid(notAKey, "credential", "must be a private key");
+        Map<String, Object> lockedKey = ssh(uniqueName());
+        lockedKey.put("credential", sshKeyWithPassphrase);
+        expectInvalid(lockedKey, "credential", "without a passphrase");
         Map<String, Object> sshTls = ssh(uniqueName());
         sshTls.put("tls_mode", "require");
         expectInvalid(sshTls, "tls_mode", "disable");
@@ -203,15 +209,22 @@ class ConnectionTypesTest {
     }
 
     @Test
-    void changingTheTypeNeedsTheNewTypesCredential() {
+    void changingTheTypeNeedsTheNewTypesCredentialAndDropsTheOldOne() throws SQLException {
         String name = uniqueName();
         String etag = asAdmin().body(kubernetes(name, TOKEN)).post("/connections").then().statusCode(201).extract().header("ETag");
         Map<String, Object> toSsh = ssh(name);
         toSsh.remove("credential");
         asAdmin().header("If-Match", etag).body(toSsh).put("/connections/" + name).then().statusCode(400)
                 .body("errors.field", hasItems("credential"));
-        asAdmin().header("If-Match", etag).body(ssh(name)).put("/connections/" + name).then().statusCode(200)
-                .body("type", equalTo("ssh"));
+        String sshEtag = asAdmin().header("If-Match", etag).body(ssh(name)).put("/connections/" + name).then()
+                .statusCode(200).body("type", equalTo("ssh")).extract().header("ETag");
+
+        // to postgres without a password: the SSH key must not stay behind as the database password
+        Map<String, Object> toPostgres = new LinkedHashMap<>(Map.of("name", name, "type", "postgres", "host", "db.internal",
+                "port", 5432, "database", "orders", "username", "owner"));
+        asAdmin().header("If-Match", sshEtag).body(toPostgres).put("/connections/" + name).then().statusCode(200)
+                .body("type", equalTo("postgres")).body("has_secret", equalTo(false)).body("settings.size()", equalTo(0));
+        assertNull(storedSecret(name));
         asAdmin().delete("/connections/" + name).then().statusCode(204);
     }
 
