@@ -31,7 +31,7 @@ public class ConnectionEntity extends PanacheEntityBase {
     public String database;
     public String username;
 
-    /** The password sealed with {@link dev.portcullis.contract.SecretSealer}; never leaves this service. */
+    /** The password or credential sealed with {@link dev.portcullis.contract.SecretSealer}; never leaves this service. */
     public byte[] secret;
 
     @Column(name = "tls_mode")
@@ -42,6 +42,10 @@ public class ConnectionEntity extends PanacheEntityBase {
 
     @JdbcTypeCode(SqlTypes.JSON)
     public Map<String, String> tags;
+
+    /** What only this type needs, in the shape its gateway engine reads (see {@link ConnectionTypes}). */
+    @JdbcTypeCode(SqlTypes.JSON)
+    public Map<String, Object> settings;
 
     @Column(name = "created_at")
     public OffsetDateTime createdAt;
@@ -62,7 +66,7 @@ public class ConnectionEntity extends PanacheEntityBase {
             throw new IllegalStateException("every Java runtime has SHA-256", e);
         }
         for (Object field : Arrays.asList(name, type, host, port, database, username, tlsMode, tlsCaPem,
-                tags == null ? Map.of() : new TreeMap<>(tags))) {
+                tags == null ? Map.of() : new TreeMap<>(tags), settings == null ? Map.of() : new TreeMap<>(settings))) {
             byte[] bytes = String.valueOf(field).getBytes(StandardCharsets.UTF_8);
             digest.update(ByteBuffer.allocate(5).put((byte) (field == null ? 0 : 1)).putInt(bytes.length).array());
             digest.update(bytes);

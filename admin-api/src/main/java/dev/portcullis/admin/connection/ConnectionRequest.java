@@ -12,8 +12,8 @@ import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
- * What a client sends to create or replace a connection. The password is write-only: it is sealed on
- * arrival and never returned.
+ * What a client sends to create or replace a connection. The password and the credential are write-only: they are
+ * sealed on arrival and never returned. Which fields each type needs or forbids is {@link ConnectionTypes}'s to say.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record ConnectionRequest(
@@ -22,9 +22,11 @@ public record ConnectionRequest(
         @Pattern(regexp = NAME_PATTERN, message = NAME_RULE)
         String name,
 
-        @Schema(description = "Target protocol.", enumeration = {"postgres"})
-        @NotNull(message = "is required: the only supported type is \"postgres\"")
-        @Pattern(regexp = "postgres", message = "must be \"postgres\" (the only supported type so far)")
+        @Schema(description = "Target protocol: postgres (database, username, password), kubernetes (host and port of the"
+                + " API server, credential, tls_ca_pem) or ssh (username, credential, host_key).",
+                enumeration = {"postgres", "kubernetes", "ssh"})
+        @NotNull(message = "is required: postgres, kubernetes or ssh")
+        @Pattern(regexp = "postgres|kubernetes|ssh", message = "must be one of: postgres, kubernetes, ssh")
         String type,
 
         @NotBlank(message = "is required: the target's host name or IP address")
@@ -36,17 +38,32 @@ public record ConnectionRequest(
         @Max(value = 65535, message = "must be between 1 and 65535")
         Integer port,
 
-        @NotBlank(message = "is required: the database name on the target")
+        @Schema(description = "postgres only, required: the database name on the target.")
+        @Size(max = 63, message = "must be at most 63 characters")
         String database,
 
-        @NotBlank(message = "is required: the user the gateway logs in as on the target")
+        @Schema(description = "postgres and ssh, required: the user the gateway logs in as on the target.")
+        @Size(max = 256, message = "must be at most 256 characters")
         String username,
 
-        @Schema(description = "Write-only. Omit on update to keep the stored password.", writeOnly = true)
+        @Schema(description = "postgres only. Write-only. Omit on update to keep the stored password.", writeOnly = true)
         @Size(min = 1, max = 1024, message = "must be 1 to 1024 characters; omit the field to keep the stored password")
         String password,
 
-        @Schema(description = "TLS towards the target. Default require.", enumeration = {"disable", "require", "verify-full"})
+        @Schema(description = "kubernetes and ssh, required on create. Write-only; omit on update to keep the stored one."
+                + " kubernetes: a ServiceAccount bearer token, or a PEM client CERTIFICATE with its PRIVATE KEY. ssh: an"
+                + " unencrypted private key (OpenSSH or PEM).", writeOnly = true)
+        @Size(min = 1, max = 16384, message = "must be 1 to 16384 characters; omit the field to keep the stored credential")
+        String credential,
+
+        @Schema(description = "ssh only, required: the target's host key as an OpenSSH public key line (\"ssh-ed25519"
+                + " AAAA...\", as in known_hosts without the host name). The gateway accepts no other key.")
+        @Size(max = 8192, message = "must be at most 8192 characters (one OpenSSH public key line)")
+        String hostKey,
+
+        @Schema(description = "TLS towards the target. postgres: default require. kubernetes: require or verify-full,"
+                + " default verify-full. ssh: disable (SSH has its own transport security).",
+                enumeration = {"disable", "require", "verify-full"})
         @Pattern(regexp = TlsMode.PATTERN, message = "must be one of: disable, require, verify-full")
         String tlsMode,
 
@@ -64,19 +81,17 @@ public record ConnectionRequest(
     static final String TAG_KEY_PATTERN = "[A-Za-z0-9][A-Za-z0-9_./-]{0,62}";
     static final String TAG_KEY_RULE = "tag keys must be 1 to 63 characters of letters, digits, '_', '.', '/' and '-'";
 
-    public String tlsModeOrDefault() {
-        return tlsMode == null ? TlsMode.REQUIRE : tlsMode;
-    }
 
     public Map<String, String> tagsOrEmpty() {
         return tags == null ? Map.of() : tags;
     }
 
-    /** Records print every component; this one must never print the password. */
+    /** Records print every component; this one must never print the password or the credential. */
     @Override
     public String toString() {
         return "ConnectionRequest[name=" + name + ", type=" + type + ", host=" + host + ", port=" + port
                 + ", database=" + database + ", username=" + username + ", password=" + (password == null ? "absent" : "***")
-                + ", tlsMode=" + tlsMode + ", tags=" + tags + "]";
+                + ", credential=" + (credential == null ? "absent" : "***") + ", hostKey=" + hostKey + ", tlsMode=" + tlsMode
+                + ", tags=" + tags + "]";
     }
 }

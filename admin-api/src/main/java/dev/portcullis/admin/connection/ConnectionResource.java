@@ -35,7 +35,8 @@ import org.jboss.resteasy.reactive.RestResponse;
 @Path("/connections")
 @Authenticated
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "connections", description = "The targets the gateway opens for an identity. Passwords are write-only; changes need the ETag.")
+@Tag(name = "connections", description = "The targets the gateway opens for an identity: postgres, kubernetes or ssh. Passwords and"
+        + " credentials are write-only; changes need the ETag.")
 public class ConnectionResource {
     private static final String BODY_REQUIRED = "a JSON object with the connection's fields is required";
 
@@ -74,7 +75,10 @@ public class ConnectionResource {
     @POST
     @AdminAction("connections.write")
     @Consumes(MediaType.APPLICATION_JSON)
-    @Operation(operationId = "createConnection", summary = "Register a connection", description = "201 with the connection; 409 if the name is taken.")
+    @Operation(operationId = "createConnection", summary = "Register a connection",
+            description = "201 with the connection; 409 if the name is taken. Each type has its own required and forbidden"
+                    + " fields (see ConnectionRequest): a field of another type, or a missing one, is a 400 naming it.")
+    @APIResponse(responseCode = "400", description = "A field is invalid, missing for this type, or belongs to another type")
     @APIResponse(responseCode = "201", description = "The connection, registered; its ETag in the ETag header, its URL in Location",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ConnectionView.class)))
     @APIResponse(responseCode = "409", description = "A connection of this name exists")
@@ -121,7 +125,8 @@ public class ConnectionResource {
     @Path("{name}/test")
     @AdminAction("connections.test")
     @Operation(operationId = "testConnection", summary = "Log in to the target with the stored settings and password, and say whether that worked",
-            description = "200 with ok=true and the server's version, or ok=false and what failed (the host unknown or"
+            description = "postgres connections only so far: 409 for kubernetes and ssh ones."
+                    + " 200 with ok=true and the server's version, or ok=false and what failed (the host unknown or"
                     + " unreachable, TLS, the login refused, no answer within 10 s). The password is never returned."
                     + " The login is made from the admin API, with the settings the gateway uses. Audited.")
     @APIResponse(responseCode = "200", description = "Whether the login worked (ok), and what failed if it did not",
@@ -137,7 +142,8 @@ public class ConnectionResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @AdminAction("connections.write")
     @Operation(operationId = "rotateConnectionPassword", summary = "Rotate the password on the target and in Portcullis together",
-            description = "Body {} generates a random password, {\"password\": \"...\"} sets that one. Logged in with"
+            description = "postgres connections only (409 otherwise)."
+                    + " Body {} generates a random password, {\"password\": \"...\"} sets that one. Logged in with"
                     + " the current password, Portcullis changes the role's own password on the target (ALTER ROLE"
                     + " CURRENT_USER with a SCRAM verifier), stores the new one sealed, then commits the target's change."
                     + " Live sessions continue; new sessions use the new password. If-Match with the connection's ETag is"

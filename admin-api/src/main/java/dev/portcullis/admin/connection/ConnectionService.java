@@ -57,7 +57,7 @@ public class ConnectionService {
             ConnectionEntity created = new ConnectionEntity();
             created.name = request.name();
             created.createdAt = OffsetDateTime.now();
-            apply(request, created);
+            apply(request, ConnectionTypes.check(request, false), created);
             return created.<ConnectionEntity>persist()
                     .call(() -> AdminAuditEntry.record(actor, "connection.create", target(created.name), describe(created)))
                     .map(Versioned::of);
@@ -72,8 +72,11 @@ public class ConnectionService {
                     + "'); connections cannot be renamed: create one under the new name, then delete the old one"));
         }
         return AdminAuditEntry.changesAuditedHere().chain(() -> findForChange(name, ifMatch, true)).chain(connection -> {
-            List<String> changed = changedFields(request, connection);
-            apply(request, connection);
+            // a stored secret carries over only within its type: a token is no SSH key
+            Map<String, Object> settings = ConnectionTypes.check(request,
+                    request.type().equals(connection.type) && connection.secret != null);
+            List<String> changed = changedFields(request, settings, connection);
+            apply(request, settings, connection);
             Map<String, Object> details = describe(connection);
             details.put("changed", changed);
             return AdminAuditEntry.record(actor, "connection.update", target(name), details)
@@ -128,34 +131,44 @@ public class ConnectionService {
                 + " (its ETag is now " + current + "); GET it again, reapply your change and retry");
     }
 
-    /** Copies the request onto the row. An absent password keeps the stored secret. */
-    private void apply(ConnectionRequest request, ConnectionEntity connection) {
+    /** Copies the request onto the row. An absent password or credential keeps the stored secret. */
+    private void apply(ConnectionRequest request, Map<String, Object> settings, ConnectionEntity connection) {
+        if (!Objects.equals(connection.type, request.type())) {
+            connection.secret = null; // another type's secret is never this one's: an SSH key is no database password
+        }
         connection.type = request.type();
         connection.host = request.host();
         connection.port = request.port();
         connection.database = request.database();
         connection.username = request.username();
-        connection.tlsMode = request.tlsModeOrDefault();
+        connection.tlsMode = ConnectionTypes.tlsModeOrDefault(request);
         connection.tlsCaPem = request.tlsCaPem();
         connection.tags = new LinkedHashMap<>(request.tagsOrEmpty());
+        connection.settings = new LinkedHashMap<>(settings);
         if (request.password() != null) {
             connection.secret = sealer.seal(connection.name, request.password());
+        } else if (request.credential() != null) {
+            connection.secret = sealer.seal(connection.name, request.credential());
         }
         connection.updatedAt = OffsetDateTime.now();
     }
 
-    private static List<String> changedFields(ConnectionRequest request, ConnectionEntity before) {
+    private static List<String> changedFields(ConnectionRequest request, Map<String, Object> settings, ConnectionEntity before) {
         List<String> changed = new ArrayList<>();
         addIfChanged(changed, "type", before.type, request.type());
         addIfChanged(changed, "host", before.host, request.host());
         addIfChanged(changed, "port", before.port, request.port());
         addIfChanged(changed, "database", before.database, request.database());
         addIfChanged(changed, "username", before.username, request.username());
-        addIfChanged(changed, "tls_mode", before.tlsMode, request.tlsModeOrDefault());
+        addIfChanged(changed, "tls_mode", before.tlsMode, ConnectionTypes.tlsModeOrDefault(request));
         addIfChanged(changed, "tls_ca_pem", before.tlsCaPem, request.tlsCaPem());
         addIfChanged(changed, "tags", before.tags == null ? Map.of() : before.tags, request.tagsOrEmpty());
+        addIfChanged(changed, "settings", before.settings == null ? Map.of() : before.settings, settings);
         if (request.password() != null) {
             changed.add("password"); // that it changed, never what to
+        }
+        if (request.credential() != null) {
+            changed.add("credential"); // likewise
         }
         return changed;
     }
@@ -176,6 +189,7 @@ public class ConnectionService {
         details.put("username", c.username);
         details.put("tls_mode", c.tlsMode);
         details.put("tags", c.tags);
+        details.put("settings", c.settings); // public parts only: a host key, never a secret
         details.put("has_secret", c.secret != null);
         return details;
     }
