@@ -20,7 +20,7 @@ import org.jboss.logging.Logger;
 
 /**
  * The Kubernetes engine: an HTTPS listener on Vert.x where kubectl finds each registered cluster at
- * {@code /k8s/<connection>} ({@link ApiProxy}), its exec relay ({@link ExecRelay}) and its clients towards the API
+ * {@code /k8s/<connection>}  ({@link ApiProxy}), its exec and port-forward relays ({@link ExecRelay}, {@link PortForwardRelay}) and its clients towards the API
  * servers ({@link Upstreams}). Identity, decisions, approvals, recording and kill are the spine's ({@link Sessions}).
  */
 @ApplicationScoped
@@ -58,7 +58,7 @@ public class KubernetesEngine implements Engine {
         HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port()).setSsl(true)
                 .setKeyCertOptions(keyCert()).setMaxHeaderSize(config.maxHeaderBytes())
                 .setMaxInitialLineLength(ApiRequest.MAX_URI_CHARS + 64)
-                .setWebSocketSubProtocols(ExecRelay.SUBPROTOCOLS)
+                .setWebSocketSubProtocols(webSocketSubProtocols())
                 .setMaxWebSocketFrameSize(config.maxWebSocketFrameBytes())
                 .setMaxWebSocketMessageSize(config.maxWebSocketFrameBytes());
         server = vertx.createHttpServer(options);
@@ -84,6 +84,13 @@ public class KubernetesEngine implements Engine {
         });
         server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.infof("Kubernetes API listener on https://%s:%d/k8s/<connection>", config.host(), server.actualPort());
+    }
+
+    /** What the listener's WebSocket upgrades may speak: exec's channel protocols and port-forward's tunnelled SPDY. */
+    private static java.util.List<String> webSocketSubProtocols() {
+        java.util.List<String> all = new java.util.ArrayList<>(ExecRelay.SUBPROTOCOLS);
+        all.add(PortForwardRelay.SUBPROTOCOL);
+        return all;
     }
 
     private PemKeyCertOptions keyCert() {
