@@ -7,16 +7,24 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.portcullis.gateway.testing.KubeTargets;
 import dev.portcullis.gateway.testing.SessionEventsTopic;
 import dev.portcullis.gateway.testing.StackResource;
+import dev.portcullis.gateway.testing.TestStack;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -24,6 +32,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,9 +41,10 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code kubectl logs} through the gateway: the response streamed under backpressure, its size recorded, and its
  * cluster's clients kept while it runs. kwok reads a demo pod's log from .stack/kube/logs/demo-dev-web.log (CRI
- * format). Measured on two cores at a load average of 20 (five builds beside it): the 100 MB test 110 s (most of it
- * TLS four times over and kwok's CRI parsing, not the gateway), the eviction test 63 s (64 sessions), the follow test
- * 10 s.
+ * format). Measured on two cores at a load average of 15 to 20 (other builds beside it): the 100 MB test 110 s in one
+ * run and 504 s in another, although the same stream read at once takes 11 s through the gateway (BENCHMARKS.md), so
+ * the time goes to this test's pattern (kubectl held back 3 s, then full GCs); the eviction test 33 to 63 s (64
+ * sessions); the follow test 10 to 17 s.
  */
 @QuarkusTest
 @QuarkusTestResource(value = StackResource.class, restrictToAnnotatedClass = false)
@@ -153,10 +164,10 @@ class KubectlLogsTest {
     void evicting_a_clusters_clients_from_the_cache_never_cuts_its_live_logs_follow() throws Exception {
         String pod = KubeTargets.webPod("demo-dev");
         Process follow = KubeTargets.start("bob", KubeTargets.DEV, "logs", "-f", "-n", "demo-dev", "pod/" + pod);
-        String credential = java.nio.file.Files.readString(KubeTargets.KUBE_DIR.resolve("gateway.crt"))
-                + java.nio.file.Files.readString(KubeTargets.KUBE_DIR.resolve("gateway.key"));
-        String ca = java.nio.file.Files.readString(KubeTargets.KUBE_DIR.resolve("pki/ca.crt"));
-        String token = dev.portcullis.gateway.testing.TestStack.token("bob");
+        String credential = Files.readString(KubeTargets.KUBE_DIR.resolve("gateway.crt"))
+                + Files.readString(KubeTargets.KUBE_DIR.resolve("gateway.key"));
+        String ca = Files.readString(KubeTargets.KUBE_DIR.resolve("pki/ca.crt"));
+        String token = TestStack.token("bob");
         int others = 64; // Upstreams.MAX_CLUSTERS: the follow's cluster is then the least recently used, and evicted
         try {
             InputStream out = follow.getInputStream();
@@ -166,12 +177,12 @@ class KubectlLogsTest {
                 String name = "evict-probe-" + i;
                 KubeTargets.register(name, credential, ca, "{\"env\":\"dev\"}");
                 // a connection of its own each: one client connection carries at most four sessions
-                java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                         .sslContext(stackCa()).build();
-                java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(
                         "https://127.0.0.1:" + KubeTargets.gatewayPort() + "/k8s/" + name + "/version"))
                         .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                        HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, r.statusCode(), name + ": " + r.body());
             }
             assertTrue(follow.isAlive(), "logs -f still runs after its cluster left the cache");
@@ -180,7 +191,7 @@ class KubectlLogsTest {
         } finally {
             follow.destroy();
             follow.waitFor(10, TimeUnit.SECONDS);
-            dev.portcullis.gateway.testing.TestStack.execute(dev.portcullis.gateway.testing.TestStack.get("PORTCULLIS_DB"),
+            TestStack.execute(TestStack.get("PORTCULLIS_DB"),
                     "DELETE FROM connections WHERE name LIKE 'evict-probe-%'");
         }
         // and the cluster gets new clients for what comes next
@@ -208,16 +219,16 @@ class KubectlLogsTest {
         return seen.toString().contains(marker) ? label : seen.toString();
     }
 
-    private static javax.net.ssl.SSLContext stackCa() throws Exception {
-        java.security.KeyStore store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+    private static SSLContext stackCa() throws Exception {
+        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
         store.load(null, null);
-        try (var in = java.nio.file.Files.newInputStream(dev.portcullis.gateway.testing.TestStack.ROOT.resolve(".stack/tls/ca.crt"))) {
-            store.setCertificateEntry("stack-ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        try (var in = Files.newInputStream(TestStack.ROOT.resolve(".stack/tls/ca.crt"))) {
+            store.setCertificateEntry("stack-ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
         }
-        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
-                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(
+                TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(store);
-        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        SSLContext ssl = SSLContext.getInstance("TLS");
         ssl.init(null, tmf.getTrustManagers(), null);
         return ssl;
     }

@@ -7,6 +7,8 @@ import dev.portcullis.gateway.session.Request;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * One Kubernetes API request as the policy sees it: the kube-apiserver's RequestInfo (verb, API group and version,
@@ -159,7 +161,7 @@ public record ApiRequest(Input input, String text) implements Request {
 
     /** The ports of a port-forward's query, as the kubelet reads them: {@code ports=80,8080}, or the parameter repeated. */
     private static List<Integer> ports(List<String> values) {
-        java.util.TreeSet<Integer> ports = new java.util.TreeSet<>();
+        TreeSet<Integer> ports = new TreeSet<>();
         for (String value : values) {
             for (String p : value.split(",", -1)) {
                 ports.add(port(p.trim()));
@@ -258,7 +260,7 @@ public record ApiRequest(Input input, String text) implements Request {
                 + (i.name().isEmpty() ? "" : " " + i.name()) + (i.namespace().isEmpty() ? "" : " in namespace " + i.namespace())
                 + (i.portForward() == null || i.portForward().ports().isEmpty() ? "" : " to port"
                         + (i.portForward().ports().size() > 1 ? "s " : " ") + i.portForward().ports().stream().map(String::valueOf)
-                                .collect(java.util.stream.Collectors.joining(", ")));
+                                .collect(Collectors.joining(", ")));
     }
 
     @Override

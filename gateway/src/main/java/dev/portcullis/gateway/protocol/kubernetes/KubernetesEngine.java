@@ -13,6 +13,8 @@ import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -20,8 +22,9 @@ import org.jboss.logging.Logger;
 
 /**
  * The Kubernetes engine: an HTTPS listener on Vert.x where kubectl finds each registered cluster at
- * {@code /k8s/<connection>}  ({@link ApiProxy}), its exec and port-forward relays ({@link ExecRelay}, {@link PortForwardRelay}) and its clients towards the API
- * servers ({@link Upstreams}). Identity, decisions, approvals, recording and kill are the spine's ({@link Sessions}).
+ * {@code /k8s/<connection>} ({@link ApiProxy}), its exec and port-forward relays ({@link ExecRelay},
+ * {@link PortForwardRelay}) and its clients towards the API servers ({@link Upstreams}). Identity, decisions, approvals,
+ * recording and kill are the spine's ({@link Sessions}).
  */
 @ApplicationScoped
 public class KubernetesEngine implements Engine {
@@ -87,8 +90,8 @@ public class KubernetesEngine implements Engine {
     }
 
     /** What the listener's WebSocket upgrades may speak: exec's channel protocols and port-forward's tunnelled SPDY. */
-    private static java.util.List<String> webSocketSubProtocols() {
-        java.util.List<String> all = new java.util.ArrayList<>(ExecRelay.SUBPROTOCOLS);
+    private static List<String> webSocketSubProtocols() {
+        List<String> all = new ArrayList<>(ExecRelay.SUBPROTOCOLS);
         all.add(PortForwardRelay.SUBPROTOCOL);
         return all;
     }

@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.protocol.kubernetes;
 
+import dev.portcullis.gateway.session.RequestResult;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.Verdict;
 import io.vertx.core.MultiMap;
@@ -20,6 +21,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -64,7 +68,7 @@ final class PortForwardRelay {
     /** Every port the forward asked for, in order, with its decision and what it carried. */
     private final Map<Integer, Port> ports = new LinkedHashMap<>();
     /** The gateway's own frames for kubectl, written at the next frame boundary of what the API server sends. */
-    private final Queue<java.util.function.Supplier<Buffer>> toClientAtBoundary = new ArrayDeque<>();
+    private final Queue<Supplier<Buffer>> toClientAtBoundary = new ArrayDeque<>();
     private ServerWebSocket downstream;
     private WebSocket upstream;
     /** A port's decision is pending: kubectl's frames wait, in order, behind the SYN_STREAM that asked for it. */
@@ -318,7 +322,7 @@ final class PortForwardRelay {
      * kubectl's frames wait behind this one, in order, until it comes.
      */
     private void decide(Port port, SpdyFrames.Control c, List<SpdyHeaderBlock.Header> headers, boolean data, Buffer out) {
-        java.util.concurrent.CompletableFuture<Verdict> verdict = session.decide(opening.forPort(port.number)).toCompletableFuture();
+        CompletableFuture<Verdict> verdict = session.decide(opening.forPort(port.number)).toCompletableFuture();
         if (verdict.isDone()) {
             decided(port, verdict.join());
             opened(c, headers, port, data, out);
@@ -440,7 +444,7 @@ final class PortForwardRelay {
      * Frames of the gateway's own for kubectl, written where what the API server sends has a frame boundary; made only
      * then, since a header block among them must take its place in the compression context of that direction.
      */
-    private void toClient(java.util.function.Supplier<Buffer> frames) {
+    private void toClient(Supplier<Buffer> frames) {
         toClientAtBoundary.add(frames);
         if (fromServer.atBoundary()) {
             Buffer out = Buffer.buffer();
@@ -450,7 +454,7 @@ final class PortForwardRelay {
     }
 
     private void flushToClient(Buffer out) {
-        for (java.util.function.Supplier<Buffer> f; (f = toClientAtBoundary.poll()) != null;) {
+        for (Supplier<Buffer> f; (f = toClientAtBoundary.poll()) != null;) {
             out.appendBuffer(f.get());
         }
     }
@@ -530,8 +534,8 @@ final class PortForwardRelay {
             carried.add(one);
             fromPod += p.bytesFromPod;
         }
-        session.result(new dev.portcullis.gateway.session.RequestResult(seq, code < 400, fromPod, (System.nanoTime() - start) / 1000,
-                List.of(), java.util.Set.of(), Map.of("code", code, "ports", carried)));
+        session.result(new RequestResult(seq, code < 400, fromPod, (System.nanoTime() - start) / 1000,
+                List.of(), Set.of(), Map.of("code", code, "ports", carried)));
     }
 
     /** A WebSocket close reason holds at most 123 bytes. */
