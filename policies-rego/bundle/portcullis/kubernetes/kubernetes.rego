@@ -136,6 +136,43 @@ needs contains need("exec", sprintf("%s (opens a stream into a workload)", [oper
 
 connect_subresource if verb == "connect"
 
+# --- port-forward -----------------------------------------------------------------------------------------
+# kubectl names no port when it opens a forward (port_forward.phase "open"); each connection it forwards asks for its
+# port inside the forward, and the gateway decides each new port then (phase "stream", ports that one port). Both need
+# the exec capability above. A forward to a port where a protocol the gateway itself decides on listens would carry
+# that protocol past the gateway's statement-level decisions, masking and recording: only a role that may do anything
+# opens one. An unknown phase counts as an opening, which on production needs approval.
+
+port_forward := object.get(req, "port_forward", null)
+
+port_stream if port_forward.phase == "stream"
+
+forward_ports := [p | some p in object.get(port_forward, "ports", [])] if is_object(port_forward)
+
+else := []
+
+needs contains need("admin", sprintf("%s to port %v (%s listens there: the forward would bypass the gateway's own decisions, masking and recording of it)", [operation, p, protocol]), "k8s/port-forward-bypass") if {
+	resource_request
+	connect_subresource
+	some p in forward_ports
+	protocol := data.portcullis.kubernetes.forward_bypass_ports[sprintf("%v", [p])]
+}
+
+# A port that is not a TCP port is read the way that asks for more.
+needs contains need("admin", sprintf("%s to port %v (not a TCP port)", [operation, p]), "k8s/port-forward-bypass") if {
+	resource_request
+	connect_subresource
+	some p in forward_ports
+	not valid_port(p)
+}
+
+valid_port(p) if {
+	is_number(p)
+	p == round(p)
+	p >= 1
+	p <= 65535
+}
+
 connect_subresource if subresource in data.portcullis.kubernetes.connect_subresources
 
 # The cluster's own system namespaces are the administrators'.
@@ -219,9 +256,11 @@ risks contains need("approval", operation, "k8s/delete-on-prod") if {
 	verb in {"delete", "deletecollection"}
 }
 
+# A port-forward is approved once, when it opens; each port it then reaches is judged only on what that port needs.
 risks contains need("approval", operation, "k8s/exec-on-prod") if {
 	resource_request
 	connect_subresource
+	not port_stream
 }
 
 # --- what the caller sees of the response ---------------------------------------------------------------

@@ -36,6 +36,7 @@ api(verb, resource, subresource, namespace, name) := {
 	"field_selector": "",
 	"dry_run": false,
 	"exec": null,
+	"port_forward": null,
 	"object": null,
 	"object_error": null,
 }
@@ -55,6 +56,7 @@ non_resource(verb, path) := {
 	"field_selector": null,
 	"dry_run": false,
 	"exec": null,
+	"port_forward": null,
 	"object": null,
 	"object_error": null,
 }
@@ -94,7 +96,10 @@ delete_all_pods := api("deletecollection", "pods", "", "demo", "")
 
 exec_pod := object.union(api("connect", "pods", "exec", "demo", "web-1"), {"exec": {"container": "web", "command": ["sh"], "stdin": true, "tty": true}})
 
-port_forward := api("connect", "pods", "portforward", "demo", "web-1")
+# kubectl opens a forward without naming a port; each new port is decided when a stream first asks for it.
+port_forward := object.union(api("connect", "pods", "portforward", "demo", "web-1"), {"port_forward": {"phase": "open", "ports": []}})
+
+port_forward_stream(port) := object.union(port_forward, {"port_forward": {"phase": "stream", "ports": [port]}})
 
 list_kube_system_pods := api("list", "pods", "", "kube-system", "")
 

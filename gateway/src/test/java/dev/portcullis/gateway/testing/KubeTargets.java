@@ -75,10 +75,29 @@ public final class KubeTargets {
 
     /** kubectl through the gateway as {@code identity}, on {@code connection}. */
     public static Cli.Result kubectl(String identity, String connection, String... args) throws Exception {
+        return kubectl(Map.of(), identity, connection, args);
+    }
+
+    /** The same, with {@code env} added to kubectl's environment. */
+    public static Cli.Result kubectl(Map<String, String> env, String identity, String connection, String... args) throws Exception {
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("KUBECACHEDIR", KUBE_DIR.resolve("test-cache").toString());
+        return Cli.run(all, null, 60, command(identity, connection, "--request-timeout=30s", args));
+    }
+
+    /** A kubectl that keeps running (port-forward, logs -f), started through the gateway; the caller ends it. */
+    public static Process start(String identity, String connection, String... args) throws Exception {
+        return Cli.start(Map.of("KUBECACHEDIR", KUBE_DIR.resolve("test-cache").toString()), command(identity, connection, null, args));
+    }
+
+    private static String[] command(String identity, String connection, String timeout, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(KUBECTL.toString(), "--kubeconfig", login(identity).toString(), "--context",
-                connection, "--request-timeout=30s"));
+                connection));
+        if (timeout != null) {
+            cmd.add(timeout);
+        }
         cmd.addAll(List.of(args));
-        return Cli.run(Map.of("KUBECACHEDIR", KUBE_DIR.resolve("test-cache").toString()), null, 60, cmd.toArray(String[]::new));
+        return cmd.toArray(String[]::new);
     }
 
     /** kubectl as the cluster's administrator, straight to the API server (to set up and to check). */

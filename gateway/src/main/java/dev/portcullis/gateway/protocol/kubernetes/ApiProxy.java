@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.function.BiConsumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -28,7 +29,7 @@ import org.jboss.logging.Logger;
  * ({@code /k8s/<connection>/...}), the session of the bearer token (the spine's), the request read as the apiserver's
  * RequestInfo, the decision ({@code portcullis/request}), and then the call to the cluster as the gateway, impersonating
  * the identity, with the response streamed back under backpressure (watches and {@code logs -f} included). A denial is
- * a 403 {@link Status}; an exec goes to {@link ExecRelay}.
+ * a 403 {@link Status}; an exec goes to {@link ExecRelay}, a port-forward to {@link PortForwardRelay}.
  */
 final class ApiProxy {
     private static final Logger LOG = Logger.getLogger(ApiProxy.class);
@@ -135,22 +136,27 @@ final class ApiProxy {
         }
     }
 
-    /** What the gateway cannot relay yet, said so the user knows what to do; null when it can. */
+    /** What the gateway cannot relay, said so the user knows what to do; null when it can. */
     private static String unsupported(HttpServerRequest req, ApiRequest api) {
         String upgrade = req.getHeader(HttpHeaders.UPGRADE);
         boolean webSocket = upgrade != null && upgrade.equalsIgnoreCase("websocket");
-        if (upgrade != null && !webSocket) {
-            return "Portcullis relays exec and attach over WebSockets only (kubectl 1.30 or newer), not " + upgrade
-                    + ": unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS";
-        }
         String subresource = api.input().subresource();
-        boolean stream = "exec".equals(subresource) || "attach".equals(subresource);
+        boolean portForward = api.connect() && "portforward".equals(subresource);
+        if (upgrade != null && !webSocket) {
+            // a SPDY upgrade: kubectl uses one only when told to, or when its WebSocket upgrade failed
+            return portForward
+                    ? "Portcullis relays port-forward over WebSockets only (kubectl 1.31 or newer), not " + upgrade
+                            + ": unset KUBECTL_PORT_FORWARD_WEBSOCKETS"
+                    : "Portcullis relays exec and attach over WebSockets only (kubectl 1.30 or newer), not " + upgrade
+                            + ": unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS";
+        }
+        boolean stream = "exec".equals(subresource) || "attach".equals(subresource) || portForward;
         if (api.connect() && !(webSocket && stream)) {
-            return "Portcullis does not relay " + api.input().resource() + "/" + subresource + " yet; exec and attach over"
-                    + " WebSockets are supported";
+            return "Portcullis does not relay " + api.input().resource() + "/" + subresource + "; exec, attach and port-forward"
+                    + " over WebSockets are supported";
         }
         if (webSocket && !api.connect()) {
-            return "a WebSocket upgrade is only for exec and attach";
+            return "a WebSocket upgrade is only for exec, attach and port-forward";
         }
         return null;
     }
@@ -171,11 +177,11 @@ final class ApiProxy {
             long start, Buffer body) {
         long seq = verdict.seq();
         Decision.ResponseMask mask = verdict.decision().mask();
-        Upstreams.Clients clients;
+        Upstreams.Lease lease;
         String secret;
         try {
             secret = session.unsealSecret();
-            clients = upstreams.clients(session.connection(), secret);
+            lease = upstreams.lease(session.connection(), secret);
         } catch (Upstreams.BadCredential e) {
             LOG.warnf("session %s: %s", session.id(), e.getMessage());
             reply(req, Status.unavailable("Portcullis cannot call this cluster: " + e.getMessage() + "; ask an administrator"));
@@ -186,9 +192,11 @@ final class ApiProxy {
             reply(req, Status.unavailable("Portcullis cannot open the stored credential of this cluster; ask an administrator"));
             return;
         }
+        Upstreams.Clients clients = lease.clients();
         MultiMap headers = upstreamHeaders(req, session.identity(), clients.bearer() ? secret : null);
         if (api.connect() && mask != null) {
             // a stream into a workload has no objects to mask: the policy asked for what the gateway cannot do
+            lease.release();
             finish(session, seq, 403, 0, start);
             reply(req, Status.forbidden("Portcullis masks the responses of this request (rule " + mask.rule() + "), which a"
                     + " stream into a workload cannot be"));
@@ -196,7 +204,11 @@ final class ApiProxy {
         }
         if (api.connect()) {
             headers.remove(HttpHeaders.CONTENT_LENGTH);
-            new ExecRelay(req, client, session, seq, start).start(clients.webSockets(), headers, uri);
+            if (api.input().portForward() != null) {
+                new PortForwardRelay(req, client, session, api, seq, start, lease::release).start(clients.webSockets(), headers, uri);
+            } else {
+                new ExecRelay(req, client, session, seq, start, lease::release).start(clients.webSockets(), headers, uri);
+            }
             return;
         }
         MaskedRelay masked = mask == null ? null : new MaskedRelay(new ObjectMasker(mask), config.maxMaskedResponseBytes(),
@@ -209,11 +221,16 @@ final class ApiProxy {
         if (body != null) {
             headers.set(HttpHeaders.CONTENT_LENGTH, String.valueOf(body.length()));
         }
+        // every way the call ends comes here once: the lease ends with it
+        BiConsumer<Integer, Long> done = (code, bytes) -> {
+            lease.release();
+            finish(session, seq, code, bytes, start);
+        };
         clients.http().request(new RequestOptions().setMethod(req.method()).setURI(uri).setHeaders(headers)).onComplete(opened -> {
             if (opened.failed()) {
                 LOG.infof("session %s: cannot reach the API server of %s: %s", session.id(), session.connection().name(),
                         opened.cause().getMessage());
-                finish(session, seq, 502, 0, start);
+                done.accept(502, 0L);
                 reply(req, Status.badGateway("Portcullis cannot reach the API server of " + session.connection().name() + ": "
                         + opened.cause().getMessage()));
                 return;
@@ -228,7 +245,7 @@ final class ApiProxy {
             }
             (streamBody ? upstream.send(req) : body != null ? upstream.send(body) : upstream.send()).onComplete(answered -> {
                 if (answered.failed()) {
-                    finish(session, seq, 502, 0, start);
+                    done.accept(502, 0L);
                     if (!req.response().headWritten()) {
                         reply(req, Status.badGateway("the API server of " + session.connection().name() + " failed: "
                                 + answered.cause().getMessage()));
@@ -237,18 +254,18 @@ final class ApiProxy {
                 }
                 HttpClientResponse from = answered.result();
                 if (masked == null) {
-                    relay(from, req.response(), session, seq, start);
+                    relay(from, req.response(), done);
                 } else if ("watch".equals(api.input().verb())) {
-                    masked.watch(from, req.response(), (code, bytes) -> finish(session, seq, code, bytes, start));
+                    masked.watch(from, req.response(), done);
                 } else {
-                    masked.whole(from, req.response(), (code, bytes) -> finish(session, seq, code, bytes, start));
+                    masked.whole(from, req.response(), done);
                 }
             });
         });
     }
 
     /** The API server's response, streamed: the client's slowness pauses the API server's connection, never buffers. */
-    private static void relay(HttpClientResponse from, HttpServerResponse to, Session session, long seq, long start) {
+    private static void relay(HttpClientResponse from, HttpServerResponse to, BiConsumer<Integer, Long> done) {
         to.setStatusCode(from.statusCode());
         from.headers().forEach(h -> {
             if (!HOP_BY_HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
@@ -259,7 +276,7 @@ final class ApiProxy {
             to.setChunked(true);
         }
         long[] bytes = {0};
-        boolean[] done = {false};
+        boolean[] ended = {false};
         from.handler(chunk -> {
             bytes[0] += chunk.length();
             to.write(chunk);
@@ -269,16 +286,16 @@ final class ApiProxy {
             }
         });
         from.endHandler(v -> {
-            if (!done[0]) {
-                done[0] = true;
+            if (!ended[0]) {
+                ended[0] = true;
                 to.end();
-                finish(session, seq, from.statusCode(), bytes[0], start);
+                done.accept(from.statusCode(), bytes[0]);
             }
         });
         from.exceptionHandler(e -> {
-            if (!done[0]) {
-                done[0] = true;
-                finish(session, seq, from.statusCode(), bytes[0], start);
+            if (!ended[0]) {
+                ended[0] = true;
+                done.accept(from.statusCode(), bytes[0]);
                 to.reset();
             }
         });

@@ -7,6 +7,8 @@ import dev.portcullis.gateway.session.Request;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * One Kubernetes API request as the policy sees it: the kube-apiserver's RequestInfo (verb, API group and version,
@@ -24,6 +26,8 @@ public record ApiRequest(Input input, String text) implements Request {
     static final int MAX_URI_CHARS = 8192;
     /** Most command arguments of an exec the decision input carries; more are refused. */
     static final int MAX_COMMAND_ARGS = 256;
+    /** Most distinct ports one port-forward reaches (in its URL, or over its life); more are refused. */
+    static final int MAX_FORWARD_PORTS = 64;
 
     /** Subresources that open a stream into a workload: the apiserver's {@code connect} verb. */
     private static final Set<String> CONNECT_SUBRESOURCES = Set.of("exec", "attach", "portforward", "proxy");
@@ -36,6 +40,7 @@ public record ApiRequest(Input input, String text) implements Request {
      * @param resourceRequest false for a non-resource path ({@code /version}, {@code /api}, {@code /openapi/v3}); then
      *                        only {@code verb} and {@code path} mean anything
      * @param exec            for exec and attach: what runs in which container; otherwise null
+     * @param portForward     for portforward: the ports; otherwise null
      * @param object          for create, update and patch: the body as JSON (an object, or a JSON Patch's list of
      *                        operations), a Secret's values masked ({@link RequestObject}); otherwise null
      * @param objectError     why a write's body is not in {@code object}: {@code too_large} or {@code not_json}; else null
@@ -45,13 +50,27 @@ public record ApiRequest(Input input, String text) implements Request {
             @JsonProperty("api_group") String apiGroup, @JsonProperty("api_version") String apiVersion, String resource,
             String subresource, String namespace, String name, @JsonProperty("label_selector") String labelSelector,
             @JsonProperty("field_selector") String fieldSelector, @JsonProperty("dry_run") boolean dryRun, Exec exec,
-            JsonNode object, @JsonProperty("object_error") String objectError) {
+            @JsonProperty("port_forward") PortForward portForward, JsonNode object, @JsonProperty("object_error") String objectError) {
     }
 
     /** An exec or attach: the container, the command's argv (empty for attach), and whether stdin and a tty are open. */
     public record Exec(String container, List<String> command, boolean stdin, boolean tty) {
         public Exec {
             command = List.copyOf(command);
+        }
+    }
+
+    /**
+     * A port-forward. kubectl names no port when it opens one ({@code phase} {@value #OPEN}): each connection it
+     * forwards asks for its port in the SPDY stream it opens inside the forward, and the gateway decides each new port
+     * then ({@code phase} {@value #STREAM}, {@code ports} that one port).
+     */
+    public record PortForward(String phase, List<Integer> ports) {
+        public static final String OPEN = "open";
+        public static final String STREAM = "stream";
+
+        public PortForward {
+            ports = List.copyOf(ports);
         }
     }
 
@@ -96,7 +115,7 @@ public record ApiRequest(Input input, String text) implements Request {
         int minimum = legacy ? 3 : 4;
         if ((!legacy && !grouped) || parts.length < minimum) {
             return new ApiRequest(new Input(PROTOCOL, lowerMethod, false, path, null, null, null, null, null, null, null, null,
-                    dryRun(query), null, null, null), text);
+                    dryRun(query), null, null, null, null), text);
         }
         String group = legacy ? "" : parts[1];
         String version = legacy ? parts[1] : parts[2];
@@ -134,8 +153,44 @@ public record ApiRequest(Input input, String text) implements Request {
             }
             exec = new Exec(query.first("container"), command, bool(query.first("stdin")), bool(query.first("tty")));
         }
+        PortForward portForward = subresource.equals("portforward") ? new PortForward(PortForward.OPEN, ports(query.all("ports")))
+                : null;
         return new ApiRequest(new Input(PROTOCOL, verb, true, path, group, version, resource, subresource, namespace, name,
-                query.first("labelSelector"), query.first("fieldSelector"), dryRun(query), exec, null, null), text);
+                query.first("labelSelector"), query.first("fieldSelector"), dryRun(query), exec, portForward, null, null), text);
+    }
+
+    /** The ports of a port-forward's query, as the kubelet reads them: {@code ports=80,8080}, or the parameter repeated. */
+    private static List<Integer> ports(List<String> values) {
+        TreeSet<Integer> ports = new TreeSet<>();
+        for (String value : values) {
+            for (String p : value.split(",", -1)) {
+                ports.add(port(p.trim()));
+                if (ports.size() > MAX_FORWARD_PORTS) {
+                    throw new Malformed("the port-forward names more than " + MAX_FORWARD_PORTS + " ports");
+                }
+            }
+        }
+        return List.copyOf(ports);
+    }
+
+    /** A TCP port, 1 to 65535, written in decimal. */
+    static int port(String text) {
+        if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new Malformed("\"" + (text.length() > 16 ? text.substring(0, 16) + "..." : text) + "\" is not a port number");
+        }
+        int port = Integer.parseInt(text);
+        if (port < 1 || port > 65535) {
+            throw new Malformed(port + " is not a port number (1 to 65535)");
+        }
+        return port;
+    }
+
+    /** This port-forward as one of its streams asks for {@code port}: decided when the forward first reaches that port. */
+    ApiRequest forPort(int port) {
+        Input i = input;
+        return new ApiRequest(new Input(i.protocol(), i.verb(), i.resourceRequest(), i.path(), i.apiGroup(), i.apiVersion(),
+                i.resource(), i.subresource(), i.namespace(), i.name(), i.labelSelector(), i.fieldSelector(), i.dryRun(), i.exec(),
+                new PortForward(PortForward.STREAM, List.of(port)), i.object(), i.objectError()), text + " port " + port);
     }
 
     /** This request with the object its body carries, or why it carries none ({@link RequestObject}). */
@@ -143,7 +198,7 @@ public record ApiRequest(Input input, String text) implements Request {
         Input i = input;
         return new ApiRequest(new Input(i.protocol(), i.verb(), i.resourceRequest(), i.path(), i.apiGroup(), i.apiVersion(),
                 i.resource(), i.subresource(), i.namespace(), i.name(), i.labelSelector(), i.fieldSelector(), i.dryRun(), i.exec(),
-                object, objectError), text);
+                i.portForward(), object, objectError), text);
     }
 
     /** Whether the apiserver reads an object from the body: create, update and patch. */
@@ -202,7 +257,10 @@ public record ApiRequest(Input input, String text) implements Request {
             return i.verb() + " " + i.path();
         }
         return i.verb() + " " + i.resource() + (i.subresource().isEmpty() ? "" : "/" + i.subresource())
-                + (i.name().isEmpty() ? "" : " " + i.name()) + (i.namespace().isEmpty() ? "" : " in namespace " + i.namespace());
+                + (i.name().isEmpty() ? "" : " " + i.name()) + (i.namespace().isEmpty() ? "" : " in namespace " + i.namespace())
+                + (i.portForward() == null || i.portForward().ports().isEmpty() ? "" : " to port"
+                        + (i.portForward().ports().size() > 1 ? "s " : " ") + i.portForward().ports().stream().map(String::valueOf)
+                                .collect(Collectors.joining(", ")));
     }
 
     @Override

@@ -35,6 +35,7 @@ final class ExecRelay {
     private static final int RESIZE = 4;
 
     private final HttpServerRequest req;
+    private final Runnable release;
     private final ClientConnection client;
     private final Session session;
     private final long seq;
@@ -44,7 +45,9 @@ final class ExecRelay {
     private Runnable unregister = () -> {
     };
 
-    ExecRelay(HttpServerRequest req, ClientConnection client, Session session, long seq, long start) {
+    /** @param release ends the relay's lease on the cluster's clients ({@link Upstreams.Lease}); run once, when it ends */
+    ExecRelay(HttpServerRequest req, ClientConnection client, Session session, long seq, long start, Runnable release) {
+        this.release = release;
         this.req = req;
         this.client = client;
         this.session = session;
@@ -55,6 +58,7 @@ final class ExecRelay {
     void start(WebSocketClient upstreams, MultiMap headers, String uri) {
         List<String> offered = offered(req.getHeader("Sec-WebSocket-Protocol"));
         if (offered.isEmpty()) {
+            release.run();
             ApiProxy.finish(session, seq, 400, 0, start);
             ApiProxy.reply(req, Status.badRequest("Portcullis relays exec and attach with the WebSocket subprotocols " + SUBPROTOCOLS
                     + " (kubectl 1.30 or newer); the client offered none of them"));
@@ -191,6 +195,7 @@ final class ExecRelay {
         }
         finished = true;
         unregister.run();
+        release.run();
         ApiProxy.finish(session, seq, upgraded ? 101 : 502, bytes, start);
     }
 

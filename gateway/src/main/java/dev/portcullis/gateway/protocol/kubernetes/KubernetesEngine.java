@@ -13,6 +13,8 @@ import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -20,8 +22,9 @@ import org.jboss.logging.Logger;
 
 /**
  * The Kubernetes engine: an HTTPS listener on Vert.x where kubectl finds each registered cluster at
- * {@code /k8s/<connection>} ({@link ApiProxy}), its exec relay ({@link ExecRelay}) and its clients towards the API
- * servers ({@link Upstreams}). Identity, decisions, approvals, recording and kill are the spine's ({@link Sessions}).
+ * {@code /k8s/<connection>} ({@link ApiProxy}), its exec and port-forward relays ({@link ExecRelay},
+ * {@link PortForwardRelay}) and its clients towards the API servers ({@link Upstreams}). Identity, decisions, approvals,
+ * recording and kill are the spine's ({@link Sessions}).
  */
 @ApplicationScoped
 public class KubernetesEngine implements Engine {
@@ -58,7 +61,7 @@ public class KubernetesEngine implements Engine {
         HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port()).setSsl(true)
                 .setKeyCertOptions(keyCert()).setMaxHeaderSize(config.maxHeaderBytes())
                 .setMaxInitialLineLength(ApiRequest.MAX_URI_CHARS + 64)
-                .setWebSocketSubProtocols(ExecRelay.SUBPROTOCOLS)
+                .setWebSocketSubProtocols(webSocketSubProtocols())
                 .setMaxWebSocketFrameSize(config.maxWebSocketFrameBytes())
                 .setMaxWebSocketMessageSize(config.maxWebSocketFrameBytes());
         server = vertx.createHttpServer(options);
@@ -84,6 +87,13 @@ public class KubernetesEngine implements Engine {
         });
         server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.infof("Kubernetes API listener on https://%s:%d/k8s/<connection>", config.host(), server.actualPort());
+    }
+
+    /** What the listener's WebSocket upgrades may speak: exec's channel protocols and port-forward's tunnelled SPDY. */
+    private static List<String> webSocketSubProtocols() {
+        List<String> all = new ArrayList<>(ExecRelay.SUBPROTOCOLS);
+        all.add(PortForwardRelay.SUBPROTOCOL);
+        return all;
     }
 
     private PemKeyCertOptions keyCert() {

@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * connection's sealed secret. The secret is either a bearer token (a ServiceAccount token) or a PEM client certificate
  * with its private key; a client certificate lives on in the TLS options of its clients, a token is unsealed for each
  * request. Clients are kept per connection and credential, at most {@value #MAX_CLUSTERS}; the least recently used
- * goes first.
+ * goes first, and is closed once nothing uses it any more: every call and stream holds a {@link Lease} on its clients,
+ * so an eviction never cuts a watch, a {@code logs -f}, an exec or a port-forward that is still running.
  */
 final class Upstreams {
     static final int MAX_CLUSTERS = 64;
@@ -41,6 +42,45 @@ final class Upstreams {
         }
     }
 
+    /** The clients of one cluster and how many calls and streams use them; guarded by the {@link Upstreams}. */
+    private static final class Entry {
+        final Clients clients;
+        int leases;
+        boolean evicted;
+
+        Entry(Clients clients) {
+            this.clients = clients;
+        }
+    }
+
+    /** One call's or stream's use of a cluster's clients; {@link #release} it once, when the call or stream has ended. */
+    final class Lease {
+        private final Entry entry;
+        private boolean released;
+
+        private Lease(Entry entry) {
+            this.entry = entry;
+        }
+
+        Clients clients() {
+            return entry.clients;
+        }
+
+        /** Idempotent; the last lease of an evicted cluster closes its clients. */
+        void release() {
+            synchronized (Upstreams.this) {
+                if (released) {
+                    return;
+                }
+                released = true;
+                entry.leases--;
+                if (entry.evicted && entry.leases == 0) {
+                    entry.clients.close();
+                }
+            }
+        }
+    }
+
     /** The connection's credential cannot be used; the message names the connection, never the secret. */
     static final class BadCredential extends RuntimeException {
         BadCredential(String message) {
@@ -51,7 +91,7 @@ final class Upstreams {
     private final Vertx vertx;
     private final Duration connectTimeout;
     private final int maxFrameBytes;
-    private final Map<String, Clients> byKey = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<String, Entry> byKey = new LinkedHashMap<>(16, 0.75f, true);
 
     Upstreams(Vertx vertx, Duration connectTimeout, int maxFrameBytes) {
         this.vertx = vertx;
@@ -60,16 +100,36 @@ final class Upstreams {
     }
 
     /**
-     * The clients for this connection.
+     * The clients for this connection, leased until the caller releases them.
      *
      * @param secret the unsealed credential (never kept by this class but inside a client certificate's TLS options)
      */
-    synchronized Clients clients(TargetConnection connection, String secret) {
+    synchronized Lease lease(TargetConnection connection, String secret) {
         String key = key(connection);
-        Clients found = byKey.get(key);
-        if (found != null) {
-            return found;
+        Entry found = byKey.get(key);
+        if (found == null) {
+            found = new Entry(create(connection, secret));
+            byKey.put(key, found);
+            evictBeyondCap();
         }
+        found.leases++;
+        return new Lease(found);
+    }
+
+    /** The least recently used clusters beyond {@value #MAX_CLUSTERS} leave the cache; each closes once unused. */
+    private void evictBeyondCap() {
+        var eldest = byKey.values().iterator();
+        while (byKey.size() > MAX_CLUSTERS) {
+            Entry e = eldest.next();
+            eldest.remove();
+            e.evicted = true;
+            if (e.leases == 0) {
+                e.clients.close();
+            }
+        }
+    }
+
+    private Clients create(TargetConnection connection, String secret) {
         if (connection.tlsMode() == TargetConnection.TlsMode.DISABLE) {
             throw new BadCredential("connection \"" + connection.name() + "\" has tls_mode disable; the gateway reaches a Kubernetes"
                     + " API server only over TLS");
@@ -99,14 +159,7 @@ final class Upstreams {
             http.setKeyCertOptions(keyCert);
             ws.setKeyCertOptions(keyCert);
         }
-        Clients made = new Clients(vertx.createHttpClient(http), vertx.createWebSocketClient(ws), !certificate);
-        byKey.put(key, made);
-        if (byKey.size() > MAX_CLUSTERS) {
-            var eldest = byKey.entrySet().iterator();
-            eldest.next().getValue().close();
-            eldest.remove();
-        }
-        return made;
+        return new Clients(vertx.createHttpClient(http), vertx.createWebSocketClient(ws), !certificate);
     }
 
     /** The certificates and the one private key of a PEM client credential. */
@@ -146,8 +199,9 @@ final class Upstreams {
         }
     }
 
+    /** At shutdown: every cached cluster's clients, used or not (evicted ones close with their last lease). */
     synchronized void closeAll() {
-        byKey.values().forEach(Clients::close);
+        byKey.values().forEach(e -> e.clients.close());
         byKey.clear();
     }
 }

@@ -114,4 +114,34 @@ class ApiRequestTest {
     void unknown_methods_keep_their_name_for_the_policy_to_refuse() {
         assertEquals("options", parse("OPTIONS", "/api/v1/namespaces/demo/pods").verb());
     }
+
+    @Test
+    void port_forward_opens_with_the_ports_of_its_url_and_each_stream_is_decided_for_its_port() {
+        ApiRequest.Input opening = parse("POST", "/api/v1/namespaces/demo/pods/web-1/portforward");
+        assertEquals(new ApiRequest.PortForward("open", List.of()), opening.portForward());
+        assertNull(parse("GET", "/api/v1/namespaces/demo/pods/web-1/exec").portForward());
+        ApiRequest.Input named = parse("GET", "/api/v1/namespaces/demo/pods/web-1/portforward",
+                Map.of("ports", List.of("8080,80", "80")));
+        assertEquals(List.of(80, 8080), named.portForward().ports());
+        ApiRequest stream = ApiRequest.parse("POST", "/api/v1/namespaces/demo/pods/web-1/portforward", name -> List.of(),
+                "/api/v1/namespaces/demo/pods/web-1/portforward").forPort(5432);
+        assertEquals(new ApiRequest.PortForward("stream", List.of(5432)), stream.input().portForward());
+        assertEquals("connect pods/portforward web-1 in namespace demo to port 5432", stream.summary());
+        assertTrue(stream.text().endsWith("portforward port 5432"), stream.text());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "65536", "-1", "80a", "", " ", "0x50", "99999999999999999999", "80,,81"})
+    void refuses_port_forward_ports_that_are_not_tcp_ports(String ports) {
+        assertThrows(ApiRequest.Malformed.class, () -> parse("GET", "/api/v1/namespaces/demo/pods/web-1/portforward",
+                Map.of("ports", List.of(ports))));
+    }
+
+    @Test
+    void refuses_a_port_forward_to_more_ports_than_it_holds() {
+        String many = java.util.stream.IntStream.rangeClosed(1, ApiRequest.MAX_FORWARD_PORTS + 1).mapToObj(String::valueOf)
+                .collect(java.util.stream.Collectors.joining(","));
+        assertThrows(ApiRequest.Malformed.class, () -> parse("GET", "/api/v1/namespaces/demo/pods/web-1/portforward",
+                Map.of("ports", List.of(many))));
+    }
 }
