@@ -365,7 +365,7 @@ public class SessionRecorder {
         long index = journal.append(key, value);
         journaled.addAndGet(record.events);
         if (recent.size() < 2 * WINDOW && (recent.isEmpty() || recent.get(recent.size() - 1).index() == index - 1)) {
-            recent.add(new EventJournal.Entry(index, key, value));
+            recent.add(new EventJournal.Entry(index, key, value, record.events));
         }
     }
 
@@ -376,10 +376,16 @@ public class SessionRecorder {
                 + " it go on", key, reason, journalDir.resolve("parked.dlq"));
     }
 
-    /** The events in a record: one per line (a record read back from the journal carries no count). */
-    private static int events(byte[] record) {
+    /**
+     * The events in a record: as counted when it was written, else one per line (a record read back from the journal
+     * carries no count; counting its lines is a pass over every byte, which sending every record did before).
+     */
+    private static int events(EventJournal.Entry entry) {
+        if (entry.events() >= 0) {
+            return entry.events();
+        }
         int lines = 1;
-        for (byte b : record) {
+        for (byte b : entry.value()) {
             if (b == '\n') {
                 lines++;
             }
@@ -498,7 +504,7 @@ public class SessionRecorder {
 
     private void emit(EventJournal.Entry e) {
         long index = e.index();
-        int events = events(e.value());
+        int events = events(e);
         Message<byte[]> m = Message.of(e.value())
                 .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(e.key()).build())
                 .withAck(() -> {
