@@ -693,6 +693,28 @@ def issue7_checks(cells, throughput, gw):
     return checks
 
 
+def issue20_checks(cells, gw):
+    """The targets of issue #20 against gateway GW, at -S -c 8 in both protocol modes: the CPU that the gateway and its
+    helpers (Kafka, OPA) spend per transaction, measured per process in the same run, against PgBouncer's own; and the
+    TPS that follows from it. (Its third target, the added p50 at -c 1, is issue #7's row of that name.)"""
+    checks = []
+    for mode in MODES:
+        cell = cells.get(("select-only", mode, 8)) or {}
+        mine = (cell.get(gw) or {}).get("cpu_us_per_txn") or {}
+        theirs = (cell.get("pgbouncer") or {}).get("cpu_us_per_txn") or {}
+        spent = None if mine.get(gw) is None else mine[gw] + (mine.get("kafka") or 0) + (mine.get("opa") or 0)
+        r = ratio(spent, theirs.get("pgbouncer"))
+        checks.append({"target": f"-S -M {mode} -c 8: (gateway + Kafka + OPA) / PgBouncer CPU per txn",
+                       "checked_against": gw, "measured": None if r is None else round(r, 3), "goal": "<= 1.20",
+                       "detail": {"gateway_kafka_opa_us": spent, "pgbouncer_us": theirs.get("pgbouncer")},
+                       "status": "n/a" if r is None else ("met" if r <= 1.2 else "NOT met")})
+        r = ratio((cell.get(gw) or {}).get("tps"), (cell.get("pgbouncer") or {}).get("tps"))
+        checks.append({"target": f"-S -M {mode} -c 8: gateway / PgBouncer TPS", "checked_against": gw,
+                       "measured": None if r is None else round(r, 3), "goal": ">= 0.90",
+                       "status": "n/a" if r is None else ("met" if r >= 0.9 else "NOT met")})
+    return checks
+
+
 def recording_checks(samples):
     """Every transaction of a gateway-enforced cell was recorded: the events journaled during the cell are at least
     the transactions' statements times the events per statement, and not more than a transaction cut off at the end
@@ -730,12 +752,11 @@ def print_recorder(rows):
               f" {fmt(r.get('lag_max_ms'), ',.0f', 11)} {fmt(r.get('backlog_events'), ',d', 15)}")
 
 
-def print_checks(checks, gateways):
-    if not gateways:
+def print_checks(checks, gateways, title):
+    if not gateways or not checks:
         return
     print()
-    print("Issue #7 targets, meant for gateway-enforced (OPA decisions, masking, recording to Kafka); gateway-passthrough")
-    print("(no policy, no masking, no recording) shows what the bare relay allows:")
+    print(title)
     by_name = {}
     for c in checks:
         by_name.setdefault(c["target"], {})[c["checked_against"]] = c
@@ -837,7 +858,11 @@ def cmd_report(args):
     print_policy(pm)
     checks = [c for g in gateways for c in issue7_checks(cells, throughput, g)]
     checks += recording_checks(samples)
-    print_checks(checks, gateways)
+    print_checks(checks, gateways, "Issue #7 targets, meant for gateway-enforced (OPA decisions, masking, recording to Kafka);"
+                 " gateway-passthrough\n(no policy, no masking, no recording) shows what the bare relay allows:")
+    cost_checks = [c for g in gateways for c in issue20_checks(cells, g)]
+    print_checks(cost_checks, gateways, "Issue #20 targets (the CPU of the gateway and its helpers per transaction, against"
+                 " PgBouncer's own; the\nadded p50 at -c 1 is issue #7's row above):")
     unavailable = []
     failures = [r for r in raw + throughput if r.get("error")]
     for r in failures:
@@ -855,6 +880,7 @@ def cmd_report(args):
         "policy_metrics": pm,
         "recording_pipeline": recorder,
         "issue7_targets": checks,
+        "issue20_targets": cost_checks,
         "unavailable": unavailable,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

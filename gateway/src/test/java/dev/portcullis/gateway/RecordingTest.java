@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.portcullis.gateway.recording.SessionRecorder;
 import dev.portcullis.gateway.testing.Cli;
 import dev.portcullis.gateway.testing.Jdbc;
 import dev.portcullis.gateway.testing.MaskingTargets;
@@ -14,6 +15,7 @@ import dev.portcullis.gateway.testing.StackResource;
 import dev.portcullis.gateway.testing.TestStack;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -25,6 +27,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import net.jpountz.lz4.LZ4Factory;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,9 +41,20 @@ import org.postgresql.PGConnection;
 @QuarkusTestResource(value = StackResource.class, restrictToAnnotatedClass = false)
 class RecordingTest {
 
+    @Inject
+    SessionRecorder recorder;
+
     @BeforeEach
     void seeded() throws Exception {
         MaskingTargets.ensure();
+    }
+
+    @Test
+    void kafka_batches_are_compressed_by_the_native_lz4() {
+        assertTrue(recorder.accepting());
+        // lz4-java looks for its native code only when it is loaded already or comes from the system class loader;
+        // under Quarkus's class loader Kafka's producer would otherwise compress in Java, at several times the CPU
+        assertEquals("LZ4Factory:JNI", LZ4Factory.fastestInstance().toString());
     }
 
     private static List<String> types(TreeMap<Long, JsonNode> events) {

@@ -26,7 +26,11 @@ import java.util.zip.CRC32C;
  */
 final class EventJournal implements AutoCloseable {
     /** An event as journaled: its position, its Kafka key and its bytes. */
-    record Entry(long index, String key, byte[] value) {
+    /** A record and its index; {@code events}: how many events its value holds, -1 when not known (read back from disk). */
+    record Entry(long index, String key, byte[] value, int events) {
+        Entry(long index, String key, byte[] value) {
+            this(index, key, value, -1);
+        }
     }
 
     private static final int HEADER = 8;

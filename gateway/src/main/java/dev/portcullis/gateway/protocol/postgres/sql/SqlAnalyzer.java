@@ -66,19 +66,32 @@ public final class SqlAnalyzer {
      * pass the result to {@link PreparedStatements#apply} once the query has been let through.
      */
     public Analysis analyze(String sqlText, PreparedStatements session) {
+        Tokens tokens;
+        try {
+            tokens = PgLexer.tokenize(sqlText == null ? "" : sqlText);
+        } catch (RuntimeException | StackOverflowError e) {
+            return new Analysis(List.of(), "statement 1: " + unreadable(e));
+        }
+        return analyze(tokens, session);
+    }
+
+    /** The same as {@link #analyze(String, PreparedStatements)}, for a text already lexed. */
+    Analysis analyze(Tokens tokens, PreparedStatements session) {
         AnalysisRun run = null;
         try {
-            Tokens tokens = PgLexer.tokenize(sqlText == null ? "" : sqlText);
             run = new AnalysisRun(tokens, PreparedStatements.view(session), parser, limits);
             analyze(run);
         } catch (RuntimeException | StackOverflowError e) {
-            String problem = "could not be analysed (" + e.getClass().getSimpleName() + ")";
             if (run == null) {
-                return new Analysis(List.of(), "statement 1: " + problem);
+                return new Analysis(List.of(), "statement 1: " + unreadable(e));
             }
-            run.problem(problem);
+            run.problem(unreadable(e));
         }
         return new Analysis(run.out, parseError(run.problems), run.prepared.changes(), run.namedResults);
+    }
+
+    private static String unreadable(Throwable e) {
+        return "could not be analysed (" + e.getClass().getSimpleName() + ")";
     }
 
     private void analyze(AnalysisRun run) {

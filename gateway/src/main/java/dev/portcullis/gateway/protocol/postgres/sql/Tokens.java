@@ -62,6 +62,20 @@ final class Tokens {
         size++;
     }
 
+    /** A copy with arrays of exactly {@link #size} entries, to be kept after the analysis (see {@link Shape}). */
+    Tokens trimmed() {
+        Tokens copy = new Tokens(text);
+        copy.kinds = Arrays.copyOf(kinds, size);
+        copy.starts = Arrays.copyOf(starts, size);
+        copy.ends = Arrays.copyOf(ends, size);
+        copy.spaceBefore = Arrays.copyOf(spaceBefore, size);
+        copy.size = size;
+        copy.backslashQuote = backslashQuote;
+        copy.error = error;
+        copy.errorOffset = errorOffset;
+        return copy;
+    }
+
     void fail(String message, int offset) {
         error = message;
         errorOffset = offset;
