@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.contract.events.Asciicast;
+import dev.portcullis.contract.events.Output;
 import dev.portcullis.gateway.testing.Approver;
+import dev.portcullis.gateway.testing.Cli;
 import dev.portcullis.gateway.testing.SessionEventsTopic;
 import dev.portcullis.gateway.testing.SshTargets;
 import dev.portcullis.gateway.testing.StackResource;
@@ -94,6 +96,31 @@ class SshShellTest {
         assertEquals(new String(shown, StandardCharsets.UTF_8), output.toString(), "the replay is what the terminal showed");
         assertTrue(input.toString().contains("echo " + marker + "-$((6*7))"), "typed input is recorded as i events: " + input);
         assertTrue(input.toString().contains("exit 0"), input.toString());
+    }
+
+    @Test
+    void a_large_output_is_recorded_whole_in_bounded_events() throws Exception {
+        String marker = "large-" + UUID.randomUUID();
+        Map<TopicPartition, Long> mark = SessionEventsTopic.mark();
+        Cli.Result r = SshTargets.ssh(SshTargets.login("bob"), null, SshTargets.DEV,
+                "head -c 300000 /dev/urandom | base64 -w 0; echo " + marker);
+        assertEquals(0, r.exitCode(), r.stderr());
+        TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark, e -> e.path("text").asText().contains(marker),
+                SessionEventsTopic::ended, Duration.ofSeconds(30));
+        long seq = events.values().stream().filter(e -> e.path("text").asText().contains(marker)).findFirst().orElseThrow().get("seq")
+                .asLong();
+        java.io.ByteArrayOutputStream recorded = new java.io.ByteArrayOutputStream();
+        int chunks = 0;
+        for (JsonNode e : events.values()) {
+            if ("output".equals(e.path("type").asText()) && e.path("request_seq").asLong() == seq && "stdout".equals(e.path("stream").asText())) {
+                byte[] data = java.util.Base64.getDecoder().decode(e.path("data").asText());
+                assertTrue(data.length <= Output.MAX_DATA_BYTES, "an output event holds at most 48 KiB: " + data.length);
+                recorded.write(data);
+                chunks++;
+            }
+        }
+        assertTrue(chunks >= 400_000 / Output.MAX_DATA_BYTES, "400 kB of output is several events: " + chunks);
+        assertEquals(r.stdout(), recorded.toString(StandardCharsets.UTF_8), "every byte the client got is recorded, in order");
     }
 
     /** alice (dba) asks for a shell on production without a terminal; returns the process and the approval request. */
