@@ -7,15 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.contract.Channels;
 import dev.portcullis.contract.events.Asciicast;
+import dev.portcullis.gateway.session.Session;
+import dev.portcullis.gateway.session.SessionRegistry;
 import dev.portcullis.gateway.testing.Approver;
 import dev.portcullis.gateway.testing.Cli;
 import dev.portcullis.gateway.testing.KubeTargets;
 import dev.portcullis.gateway.testing.SessionEventsTopic;
 import dev.portcullis.gateway.testing.StackResource;
 import dev.portcullis.gateway.testing.Terminal;
+import dev.portcullis.gateway.testing.TestStack;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +47,8 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(value = StackResource.class, restrictToAnnotatedClass = false)
 class KubectlExecTest {
+    @Inject
+    SessionRegistry sessions;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern REQUEST_ID = Pattern.compile("approval required: request ([0-9a-f-]{36}), waiting for approvers");
 
@@ -171,6 +178,24 @@ class KubectlExecTest {
             assertTrue(err.contains("Portcullis denied this request") && err.contains("not during the freeze")
                     && err.contains("[policy k8s/exec-on-prod]"), err);
             assertFalse(held.stdout().get(10, TimeUnit.SECONDS).contains(marker), "the command never ran");
+        } finally {
+            held.kubectl().destroyForcibly();
+        }
+    }
+
+    @Test
+    void a_kill_while_the_exec_waits_ends_it_with_the_message_and_withdraws_the_approval_request() throws Exception {
+        Held held = execIntoProductionHeld("killed-" + UUID.randomUUID());
+        try {
+            for (Session s : sessions.live(1000)) {
+                if (s.connection().name().equals(KubeTargets.PROD) && s.identity().name().equals("alice")) {
+                    TestStack.execute(TestStack.get("PORTCULLIS_DB"), "SELECT pg_notify('" + Channels.KILL_SESSION + "', '" + s.id() + "')");
+                }
+            }
+            assertTrue(held.kubectl().waitFor(15, TimeUnit.SECONDS), "kubectl still waits after the kill");
+            assertNotEquals(0, held.kubectl().exitValue());
+            assertTrue(String.join("\n", held.stderr()).contains("an administrator ended this session"), String.join("\n", held.stderr()));
+            assertEquals("withdrawn", Approver.awaitEnded(held.request()), "nobody can approve a killed session's exec");
         } finally {
             held.kubectl().destroyForcibly();
         }

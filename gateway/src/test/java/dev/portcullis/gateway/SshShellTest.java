@@ -2,20 +2,26 @@ package dev.portcullis.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.contract.Channels;
 import dev.portcullis.contract.events.Asciicast;
 import dev.portcullis.contract.events.Output;
+import dev.portcullis.gateway.session.Session;
+import dev.portcullis.gateway.session.SessionRegistry;
 import dev.portcullis.gateway.testing.Approver;
 import dev.portcullis.gateway.testing.Cli;
 import dev.portcullis.gateway.testing.SessionEventsTopic;
 import dev.portcullis.gateway.testing.SshTargets;
 import dev.portcullis.gateway.testing.StackResource;
+import dev.portcullis.gateway.testing.TestStack;
 import dev.portcullis.gateway.testing.Terminal;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +49,8 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(value = StackResource.class, restrictToAnnotatedClass = false)
 class SshShellTest {
+    @Inject
+    SessionRegistry sessions;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern REQUEST_ID = Pattern.compile("approval required: request ([0-9a-f-]{36}), waiting for approvers");
 
@@ -193,6 +201,24 @@ class SshShellTest {
             assertTrue(err.contains("Portcullis denied an interactive shell") && err.contains("not during the freeze")
                     && err.contains("[policy ssh/shell-on-prod]"), err);
             assertFalse(held.stdout().get(10, TimeUnit.SECONDS).contains("must-not-run"), "nothing reached the target");
+        } finally {
+            held.ssh().destroyForcibly();
+        }
+    }
+
+    @Test
+    void a_kill_while_the_shell_waits_ends_it_with_the_message_and_withdraws_the_approval_request() throws Exception {
+        Held held = shellOnProductionHeld();
+        try {
+            for (Session s : sessions.live(1000)) {
+                if (s.connection().name().equals(SshTargets.PROD) && s.identity().name().equals("alice")) {
+                    TestStack.execute(TestStack.get("PORTCULLIS_DB"), "SELECT pg_notify('" + Channels.KILL_SESSION + "', '" + s.id() + "')");
+                }
+            }
+            assertTrue(held.ssh().waitFor(15, TimeUnit.SECONDS), "ssh still waits after the kill");
+            assertNotEquals(0, held.ssh().exitValue());
+            assertTrue(String.join("\n", held.stderr()).contains("an administrator ended this session"), String.join("\n", held.stderr()));
+            assertEquals("withdrawn", Approver.awaitEnded(held.request()), "nobody can approve a killed session's shell");
         } finally {
             held.ssh().destroyForcibly();
         }
