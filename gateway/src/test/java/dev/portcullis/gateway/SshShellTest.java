@@ -207,6 +207,20 @@ class SshShellTest {
     }
 
     @Test
+    void a_dba_shell_on_production_whose_approval_expires_fails_with_126_and_says_so() throws Exception {
+        Held held = shellOnProductionHeld();
+        try {
+            Approver.expire(held.request()); // what the admin API's sweeper does past the expiry
+            assertTrue(held.ssh().waitFor(30, TimeUnit.SECONDS), "the expired shell ends");
+            assertEquals(126, held.ssh().exitValue());
+            String err = String.join("\n", held.stderr());
+            assertTrue(err.contains("the approval request expired") && err.contains("[policy ssh/shell-on-prod]"), err);
+        } finally {
+            held.ssh().destroyForcibly();
+        }
+    }
+
+    @Test
     void a_kill_while_the_shell_waits_ends_it_with_the_message_and_withdraws_the_approval_request() throws Exception {
         Held held = shellOnProductionHeld();
         try {
