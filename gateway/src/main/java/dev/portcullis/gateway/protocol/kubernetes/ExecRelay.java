@@ -155,7 +155,7 @@ final class ExecRelay {
                 }
             };
             notice.run();
-            reminders = client.context().owner().setPeriodic(Math.max(1, noticeEvery.toMillis()), t -> notice.run());
+            reminders = client.context().owner().setPeriodic(Math.max(1000, noticeEvery.toMillis()), t -> notice.run()); // at most one a second
             return Future.succeededFuture();
         });
     }

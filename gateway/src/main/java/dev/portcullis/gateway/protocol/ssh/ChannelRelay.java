@@ -179,7 +179,7 @@ final class ChannelRelay implements Command {
                     writeQuietly(err, held.hold().notice() + "\r\n");
                 }
                 try {
-                    return outcome.get(engine.noticeEvery().toMillis(), TimeUnit.MILLISECONDS);
+                    return outcome.get(Math.max(1000, engine.noticeEvery().toMillis()), TimeUnit.MILLISECONDS); // at most one reminder a second
                 } catch (TimeoutException stillWaiting) {
                     // remind the client
                 }
