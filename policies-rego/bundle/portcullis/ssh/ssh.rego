@@ -5,7 +5,8 @@
 # identity's roles through `analysis`, the same way as SQL and Kubernetes.
 #
 # What cannot be decided: the commands typed inside an allowed shell. They are recorded, not decided; so a shell
-# needs the exec capability, like any command that is not on the read-only list.
+# needs the exec capability, like any command that is not on the read-only list, and on production a person must
+# approve it even for a role that may have one (dba).
 #
 # As elsewhere, anything missing or unexpected is read the way that asks for more: a command line with shell syntax
 # (pipes, redirections, substitutions, several commands, VAR=value) is an arbitrary command whatever its first word.
@@ -18,7 +19,7 @@ analysis := {
 	"complete": true,
 	"needs": {0: needs},
 	"forbidden": {0: forbidden},
-	"risks": {0: set()},
+	"risks": {0: risks},
 	"operation_noun": "channel request",
 	"default_rule": "ssh/default-deny",
 	"empty_rule": "ssh/default-deny",
@@ -109,6 +110,14 @@ allowed_env if {
 needs contains need("write", sprintf("%s (reads and writes files)", [operation]), "ssh/sftp") if {
 	type == "subsystem"
 	name == "sftp"
+}
+
+# --- risky on production: needs approval even from a role that may do it ------------------------------
+
+# What is typed in a shell on production is never decided, only recorded: an approver lets it start. Commands sent
+# as an exec are decided one by one and need none.
+risks contains need("approval", sprintf("%s (its commands are recorded, not decided)", [operation]), "ssh/shell-on-prod") if {
+	type == "shell"
 }
 
 forbidden contains need("none", operation, "ssh/unknown-subsystem") if {

@@ -29,7 +29,8 @@ matrix := {
 	"dba": {
 		"uname": [f.uname, "allow", "allow"],
 		"rm": [f.rm, "allow", "allow"],
-		"shell": [f.shell, "allow", "allow"],
+		"shell": [f.shell, "allow", "approval"],
+		"pty": [f.pty, "allow", "allow"],
 		"sftp": [f.sftp, "allow", "allow"],
 		"netconf": [f.netconf, "deny", "deny"],
 	},
@@ -65,6 +66,29 @@ test_denied_shell_for_ci_names_the_rule_and_the_role if {
 	not d.allow
 	d.policy == "ssh/shell"
 	d.reasons == ["an interactive shell (its commands are recorded, not decided) is not allowed on non-production connection demo-box: role ci-readonly may only read, and not on production"]
+}
+
+test_approval_for_a_dba_shell_on_production_by_the_approvers if {
+	d := f.decide(["dba"], "prod", f.shell)
+	not d.allow
+	d.policy == "ssh/shell-on-prod"
+	d.approval.required
+	d.approval.approver_groups == ["approvers"]
+	d.approval.min_approvals == 1
+	d.reasons == ["an interactive shell (its commands are recorded, not decided) on production connection demo-box-prod needs approval by approvers"]
+}
+
+test_allowed_dba_command_on_production_needs_no_approval if {
+	d := f.decide(["dba"], "prod", f.rm)
+	d.allow
+	not d.approval
+}
+
+test_denied_developer_shell_on_production_is_no_approval if {
+	d := f.decide(["developers"], "prod", f.shell)
+	not d.allow
+	not d.approval
+	d.policy == "ssh/shell"
 }
 
 test_denied_command_off_the_read_only_list if {

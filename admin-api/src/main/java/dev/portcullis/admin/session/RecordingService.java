@@ -2,6 +2,7 @@ package dev.portcullis.admin.session;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.admin.error.ApiException;
+import dev.portcullis.contract.events.Asciicast;
 import dev.portcullis.contract.events.ChainVerifier;
 import dev.portcullis.contract.events.HashChain;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -42,7 +43,11 @@ public class RecordingService {
 
     private Uni<String> cast(UUID id, long afterSeq, Asciicast cast) {
         return page(id, afterSeq, SessionResource.MAX_PAGE).flatMap(page -> {
-            cast.add(page.replay().events());
+            try {
+                cast.add(page.replay().events());
+            } catch (Asciicast.TooLarge e) {
+                throw ApiException.invalidField("request_seq", e.getMessage());
+            }
             Long next = page.replay().nextAfterSeq();
             return next == null ? Uni.createFrom().item(cast.render()) : cast(id, next, cast);
         });

@@ -8,6 +8,7 @@ import dev.portcullis.admin.gateway.Heartbeats;
 import dev.portcullis.admin.security.Actor;
 import dev.portcullis.admin.security.AdminAction;
 import dev.portcullis.admin.security.EndpointAccess;
+import dev.portcullis.contract.events.Asciicast;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;

@@ -6,6 +6,7 @@ import dev.portcullis.gateway.policy.Decision;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.SessionRefused;
 import dev.portcullis.gateway.session.Verdict;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -16,6 +17,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,10 +52,13 @@ final class ApiProxy {
 
     private final Upstreams upstreams;
     private final GatewayConfig.Kubernetes config;
+    /** How often an exec held for approval is reminded that it waits. */
+    private final Duration noticeEvery;
 
-    ApiProxy(Upstreams upstreams, GatewayConfig.Kubernetes config) {
+    ApiProxy(Upstreams upstreams, GatewayConfig.Kubernetes config, Duration noticeEvery) {
         this.upstreams = upstreams;
         this.config = config;
+        this.noticeEvery = noticeEvery;
     }
 
     void handle(HttpServerRequest req, ClientConnection client) {
@@ -106,14 +111,17 @@ final class ApiProxy {
                     return;
                 }
                 ApiRequest judged = read.object() == null && read.error() == null ? api : api.withObject(read.object(), read.error());
-                session.decide(judged).thenAccept(verdict -> decided(req, client, session, verdict, judged, uri, start, read.body()));
+                session.decide(judged).thenAccept(verdict -> decided(req, client, session, verdict, judged, uri, start, read.body(), null));
             });
         });
     }
 
-    /** @param body the request body, already read for the decision (a write's object), or null while it is to stream */
+    /**
+     * @param body the request body, already read for the decision (a write's object), or null while it is to stream
+     * @param held the exec that waited for approval with its client's side upgraded, or null
+     */
     private void decided(HttpServerRequest req, ClientConnection client, Session session, Verdict verdict, ApiRequest api, String uri,
-            long start, Buffer body) {
+            long start, Buffer body, ExecRelay held) {
         if (verdict instanceof Verdict.Allow) {
             // decided first, so that a denial says why whatever the client's protocol; refused only once allowed
             String unsupported = unsupported(req, api);
@@ -122,15 +130,31 @@ final class ApiProxy {
                 reply(req, Status.badRequest(unsupported));
                 return;
             }
-            forward(req, client, session, verdict, api, uri, start, body);
-        } else if (verdict instanceof Verdict.Held held) {
-            // kubectl waits without a word (an exec cannot be told before its upgrade); the approvers see the request
-            req.response().closeHandler(v -> held.hold().withdraw("the client disconnected"));
-            held.outcome().thenAccept(outcome -> {
-                if (!req.response().closed()) {
-                    decided(req, client, session, outcome, api, uri, start, body);
+            forward(req, client, session, verdict, api, uri, start, body, held);
+        } else if (verdict instanceof Verdict.Held waiting) {
+            ExecRelay exec = null;
+            Future<Void> ready = Future.succeededFuture();
+            if (api.connect() && api.input().portForward() == null && unsupported(req, api) == null) {
+                // an exec is upgraded at once and told on its stderr that it waits; it can be told nothing before
+                exec = new ExecRelay(req, client, session, waiting.seq(), start);
+                ready = exec.hold(waiting, noticeEvery);
+            } else {
+                // any other request waits without a word (HTTP has no way to say it); the approvers see it
+                req.response().closeHandler(v -> waiting.hold().withdraw("the client disconnected"));
+            }
+            ExecRelay upgraded = exec;
+            Future<Void> upgrade = ready;
+            waiting.outcome().thenAccept(outcome -> upgrade.onComplete(done -> {
+                if (upgraded != null && upgraded.upgraded()) {
+                    if (outcome instanceof Verdict.Allow) {
+                        forward(req, client, session, outcome, api, uri, start, body, upgraded);
+                    } else {
+                        upgraded.refuse(403, ((Verdict.Deny) outcome).message("this request"));
+                    }
+                } else if (!req.response().closed()) {
+                    decided(req, client, session, outcome, api, uri, start, body, null);
                 }
-            });
+            }));
         } else {
             reply(req, Status.forbidden(((Verdict.Deny) verdict).message("this request")));
         }
@@ -174,7 +198,9 @@ final class ApiProxy {
     }
 
     private void forward(HttpServerRequest req, ClientConnection client, Session session, Verdict verdict, ApiRequest api, String uri,
-            long start, Buffer body) {
+            long start, Buffer body, ExecRelay held) {
+        java.util.function.BiConsumer<Integer, String> refuse = held != null ? held::refuse
+                : (code, message) -> reply(req, Status.failure(code, code == 403 ? "Forbidden" : "ServiceUnavailable", message));
         long seq = verdict.seq();
         Decision.ResponseMask mask = verdict.decision().mask();
         Upstreams.Lease lease;
@@ -184,12 +210,12 @@ final class ApiProxy {
             lease = upstreams.lease(session.connection(), secret);
         } catch (Upstreams.BadCredential e) {
             LOG.warnf("session %s: %s", session.id(), e.getMessage());
-            reply(req, Status.unavailable("Portcullis cannot call this cluster: " + e.getMessage() + "; ask an administrator"));
+            refuse.accept(503, "Portcullis cannot call this cluster: " + e.getMessage() + "; ask an administrator");
             return;
         } catch (RuntimeException e) {
             LOG.errorf("session %s: cannot open the credential of connection %s: %s", session.id(), session.connection().name(),
                     e.getClass().getSimpleName());
-            reply(req, Status.unavailable("Portcullis cannot open the stored credential of this cluster; ask an administrator"));
+            refuse.accept(503, "Portcullis cannot open the stored credential of this cluster; ask an administrator");
             return;
         }
         Upstreams.Clients clients = lease.clients();
@@ -198,8 +224,8 @@ final class ApiProxy {
             // a stream into a workload has no objects to mask: the policy asked for what the gateway cannot do
             lease.release();
             finish(session, seq, 403, 0, start);
-            reply(req, Status.forbidden("Portcullis masks the responses of this request (rule " + mask.rule() + "), which a"
-                    + " stream into a workload cannot be"));
+            refuse.accept(403, "Portcullis masks the responses of this request (rule " + mask.rule() + "), which a"
+                    + " stream into a workload cannot be");
             return;
         }
         if (api.connect()) {
@@ -207,7 +233,8 @@ final class ApiProxy {
             if (api.input().portForward() != null) {
                 new PortForwardRelay(req, client, session, api, seq, start, lease::release).start(clients.webSockets(), headers, uri);
             } else {
-                new ExecRelay(req, client, session, seq, start, lease::release).start(clients.webSockets(), headers, uri);
+                (held != null ? held : new ExecRelay(req, client, session, seq, start)).start(clients.webSockets(), headers, uri,
+                        lease::release);
             }
             return;
         }

@@ -1,6 +1,8 @@
 package dev.portcullis.gateway.protocol.kubernetes;
 
 import dev.portcullis.gateway.session.Session;
+import dev.portcullis.gateway.session.Verdict;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
@@ -12,6 +14,7 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +26,11 @@ import org.jboss.logging.Logger;
  * {@link Session#output}: stdin (channel 0), stdout (1), stderr (2) and terminal resizes (4), each recorded before it
  * is passed on. A refusal by the cluster (its RBAC) and a kill reach the client on the error channel, as a Status that
  * kubectl prints.
+ *
+ * <p>An exec the policy holds for approval ({@link #hold}) is upgraded at once, so that the user reads on its stderr
+ * (stdout for a terminal, whose kubectl reads no stderr) that it waits and for whom, and again every so often; what
+ * kubectl sends meanwhile (its terminal's size, typed input) is kept, up to {@value #MAX_HELD_BYTES} bytes, and passed
+ * on once approved. Reading goes on while it waits, so kubectl's WebSocket pings are answered and it does not give up.
  */
 final class ExecRelay {
     private static final Logger LOG = Logger.getLogger(ExecRelay.class);
@@ -33,21 +41,31 @@ final class ExecRelay {
     private static final int STDERR = 2;
     private static final int ERROR = 3;
     private static final int RESIZE = 4;
+    /** What a held exec's client may send before it is approved; beyond it, the gateway stops reading from it. */
+    static final int MAX_HELD_BYTES = 64 * 1024;
+    /** What each kept message is counted as beyond its bytes, so that many empty ones cannot grow the list unbounded. */
+    private static final int HELD_MESSAGE_OVERHEAD = 64;
 
     private final HttpServerRequest req;
-    private final Runnable release;
+    /** Ends the relay's lease on the cluster's clients ({@link Upstreams.Lease}), once it has one; run once, when it ends. */
+    private Runnable release = () -> {
+    };
     private final ClientConnection client;
     private final Session session;
     private final long seq;
     private final long start;
     private long bytes;
     private boolean finished;
+    /** The client's side, once upgraded: by {@link #hold} before the decision is known, else by {@link #start}. */
+    private ServerWebSocket accepted;
+    /** What a held exec's client sent while it waited, in order; null once relayed. */
+    private List<Buffer> heldMessages;
+    private int heldBytes;
+    private long reminders = -1;
     private Runnable unregister = () -> {
     };
 
-    /** @param release ends the relay's lease on the cluster's clients ({@link Upstreams.Lease}); run once, when it ends */
-    ExecRelay(HttpServerRequest req, ClientConnection client, Session session, long seq, long start, Runnable release) {
-        this.release = release;
+    ExecRelay(HttpServerRequest req, ClientConnection client, Session session, long seq, long start) {
         this.req = req;
         this.client = client;
         this.session = session;
@@ -55,7 +73,15 @@ final class ExecRelay {
         this.start = start;
     }
 
-    void start(WebSocketClient upstreams, MultiMap headers, String uri) {
+    /** @param release ends the lease on the cluster's clients that {@code upstreams} belongs to; run once, when the relay ends */
+    void start(WebSocketClient upstreams, MultiMap headers, String uri, Runnable release) {
+        this.release = release;
+        if (accepted != null) { // held, now approved: the client's side is open already
+            endHold();
+            accepted.pause();
+            connect(accepted, upstreams, headers, uri);
+            return;
+        }
         List<String> offered = offered(req.getHeader("Sec-WebSocket-Protocol"));
         if (offered.isEmpty()) {
             release.run();
@@ -67,31 +93,107 @@ final class ExecRelay {
         // The client's side is opened first and paused, then the API server's: its messages get a handler at once, so
         // a short command's output and close are never lost. A refusal by the cluster reaches kubectl on the error
         // channel.
-        req.toWebSocket().onComplete(accepted -> {
-            if (accepted.failed()) {
+        req.toWebSocket().onComplete(upgraded -> {
+            if (upgraded.failed()) {
                 finish(false);
                 return;
             }
-            ServerWebSocket downstream = accepted.result();
+            ServerWebSocket downstream = upgraded.result();
             downstream.pause();
-            WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(session.connection().host())
-                    .setPort(session.connection().port()).setSsl(true).setURI(uri).setHeaders(headers)
-                    .setSubProtocols(List.of(downstream.subProtocol()));
-            upstreams.connect(options).onComplete(connected -> {
-                if (connected.failed()) {
-                    Throwable cause = connected.cause();
-                    String body = cause instanceof UpgradeRejectedException rejected && rejected.getBody() != null
-                            ? rejected.getBody().toString(StandardCharsets.UTF_8) : "";
-                    String message = body.contains("\"kind\":\"Status\"") ? new JsonObject(body).getString("message", "refused")
-                            : "the API server of " + session.connection().name() + " did not open the stream: " + cause.getMessage();
-                    failOnErrorChannel(downstream, message, cause instanceof UpgradeRejectedException r ? r.getStatus() : 502);
-                    finish(false);
-                    return;
-                }
-                relay(downstream, connected.result());
-                downstream.resume();
-            });
+            connect(downstream, upstreams, headers, uri);
         });
+    }
+
+    private void connect(ServerWebSocket downstream, WebSocketClient upstreams, MultiMap headers, String uri) {
+        WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(session.connection().host())
+                .setPort(session.connection().port()).setSsl(true).setURI(uri).setHeaders(headers)
+                .setSubProtocols(List.of(downstream.subProtocol()));
+        upstreams.connect(options).onComplete(connected -> {
+            if (connected.failed()) {
+                Throwable cause = connected.cause();
+                String body = cause instanceof UpgradeRejectedException rejected && rejected.getBody() != null
+                        ? rejected.getBody().toString(StandardCharsets.UTF_8) : "";
+                String message = body.contains("\"kind\":\"Status\"") ? new JsonObject(body).getString("message", "refused")
+                        : "the API server of " + session.connection().name() + " did not open the stream: " + cause.getMessage();
+                failOnErrorChannel(downstream, message, cause instanceof UpgradeRejectedException r ? r.getStatus() : 502);
+                finish(false);
+                return;
+            }
+            relay(downstream, connected.result());
+            downstream.resume();
+        });
+    }
+
+    /**
+     * The exec waits for approval: the client's side is upgraded now and told so, and what it sends is kept. Then
+     * {@link #start} relays it once approved, or {@link #refuse} ends it with why; the client leaving withdraws it.
+     *
+     * @return completes once the upgrade is done or failed ({@link #upgraded()} says which), on the request's context
+     */
+    Future<Void> hold(Verdict.Held held, Duration noticeEvery) {
+        if (offered(req.getHeader("Sec-WebSocket-Protocol")).isEmpty()) {
+            return Future.succeededFuture(); // refused with its reason once decided, as an exec that was never held
+        }
+        int channel = "true".equalsIgnoreCase(req.getParam("stderr")) ? STDERR : STDOUT;
+        return req.toWebSocket().<Void>transform(upgraded -> {
+            if (upgraded.failed()) {
+                held.hold().withdraw("the client's WebSocket upgrade failed");
+                return Future.succeededFuture();
+            }
+            accepted = upgraded.result();
+            heldMessages = new ArrayList<>();
+            accepted.binaryMessageHandler(message -> {
+                heldMessages.add(message);
+                heldBytes += message.length() + HELD_MESSAGE_OVERHEAD; // empty messages count too: the list is bounded
+                if (heldBytes > MAX_HELD_BYTES) {
+                    accepted.pause();
+                }
+            });
+            accepted.textMessageHandler(text -> accepted.close());
+            accepted.closeHandler(v -> held.hold().withdraw("the client disconnected"));
+            unregister = client.onKill(message -> {
+                held.hold().withdraw("the session was killed");
+                failOnErrorChannel(accepted, message, 403);
+            });
+            Runnable notice = () -> {
+                if (!accepted.isClosed()) {
+                    accepted.writeBinaryMessage(Buffer.buffer().appendByte((byte) channel).appendString(held.hold().notice() + "\r\n"));
+                }
+            };
+            notice.run();
+            reminders = client.context().owner().setPeriodic(Math.max(1000, noticeEvery.toMillis()), t -> notice.run()); // at most one a second
+            return Future.succeededFuture();
+        });
+    }
+
+    /**
+     * A held exec was not approved, or cannot run: the client reads why on the error channel. It never ran, so it has no
+     * result; its approval events say how it ended.
+     */
+    void refuse(int code, String message) {
+        endHold();
+        finished = true;
+        if (accepted == null) {
+            ApiProxy.reply(req, Status.failure(code, code == 403 ? "Forbidden" : "ServiceUnavailable", message));
+        } else {
+            failOnErrorChannel(accepted, message, code);
+        }
+    }
+
+    /** Whether the client's side was upgraded while the exec was held. */
+    boolean upgraded() {
+        return accepted != null;
+    }
+
+    private void endHold() {
+        unregister.run();
+        if (reminders >= 0) {
+            client.context().owner().cancelTimer(reminders);
+            reminders = -1;
+        }
+        if (accepted != null && !accepted.isClosed()) { // a closed WebSocket takes no handler
+            accepted.closeHandler(null);
+        }
     }
 
     private void relay(ServerWebSocket downstream, WebSocket upstream) {
@@ -118,6 +220,13 @@ final class ExecRelay {
         });
         downstream.exceptionHandler(e -> closeBoth(downstream, upstream, e.getMessage()));
         upstream.exceptionHandler(e -> closeBoth(downstream, upstream, e.getMessage()));
+        if (heldMessages != null) { // what the client sent while its exec was held, in order, before anything newer
+            for (Buffer message : heldMessages) {
+                fromClient(message);
+                pass(message, downstream, upstream);
+            }
+            heldMessages = null;
+        }
         upstream.resume();
     }
 
@@ -173,6 +282,9 @@ final class ExecRelay {
 
     /** The exec fails with {@code message}, a Status on the error channel, which kubectl prints. */
     private static void failOnErrorChannel(ServerWebSocket downstream, String message, int code) {
+        if (downstream.isClosed()) {
+            return; // the client is gone: nobody to tell
+        }
         downstream.writeBinaryMessage(Buffer.buffer().appendByte((byte) ERROR).appendBuffer(Status.failure(code,
                 code == 403 ? "Forbidden" : "InternalError", message)));
         downstream.close();

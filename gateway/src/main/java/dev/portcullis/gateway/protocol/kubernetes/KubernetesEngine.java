@@ -45,7 +45,7 @@ public class KubernetesEngine implements Engine {
         this.vertx = vertx;
         this.sessions = sessions;
         this.upstreams = new Upstreams(vertx, this.config.upstreamConnectTimeout(), this.config.maxWebSocketFrameBytes());
-        this.proxy = new ApiProxy(upstreams, this.config);
+        this.proxy = new ApiProxy(upstreams, this.config, config.approval().noticeEvery());
     }
 
     @Override

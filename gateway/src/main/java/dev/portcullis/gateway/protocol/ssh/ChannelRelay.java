@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.protocol.ssh;
 
+import dev.portcullis.gateway.approval.Hold;
 import dev.portcullis.gateway.session.RequestResult;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.SessionRefused;
@@ -57,6 +58,8 @@ final class ChannelRelay implements Command {
     private ChannelSession channel;
     private volatile ClientChannel upstream;
     private volatile boolean finished;
+    /** The approval this channel waits for, if any; withdrawn when the client goes first. */
+    private volatile Hold waiting;
     private Runnable unregister = () -> {
     };
 
@@ -150,23 +153,42 @@ final class ChannelRelay implements Command {
         try {
             Verdict v = CompletableFuture.supplyAsync(() -> session.decide(r), connection.executor()).thenCompose(s -> s)
                     .get(DECISION_TIMEOUT_S, TimeUnit.SECONDS);
-            if (v instanceof Verdict.Held held) {
-                writeQuietly(err, held.hold().notice() + "\r\n");
-                try {
-                    return held.outcome().toCompletableFuture().get();
-                } catch (InterruptedException e) {
-                    held.hold().withdraw("the client disconnected");
-                    Thread.currentThread().interrupt();
-                    return null;
-                }
-            }
-            return v;
+            return v instanceof Verdict.Held held ? approved(held) : v;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
         } catch (ExecutionException | TimeoutException e) {
             LOG.errorf(e, "session %s: deciding %s failed", session.id(), r.message());
             return null;
+        }
+    }
+
+    /**
+     * Waits for the approvers of a held request, telling the client so on stderr at once and every
+     * {@code portcullis.approval.notice-every}; nothing reaches the target meanwhile. A client that leaves withdraws it
+     * ({@link #destroy}). Completes with the outcome: an allow, or a denial that says why (denied, expired, withdrawn).
+     */
+    private Verdict approved(Verdict.Held held) throws InterruptedException, ExecutionException {
+        waiting = held.hold();
+        try {
+            CompletableFuture<Verdict> outcome = held.outcome().toCompletableFuture();
+            while (true) {
+                if (finished) { // the client left or the session was killed while it waited
+                    held.hold().withdraw("the client disconnected");
+                } else {
+                    writeQuietly(err, held.hold().notice() + "\r\n");
+                }
+                try {
+                    return outcome.get(Math.max(1000, engine.noticeEvery().toMillis()), TimeUnit.MILLISECONDS); // at most one reminder a second
+                } catch (TimeoutException stillWaiting) {
+                    // remind the client
+                }
+            }
+        } catch (InterruptedException e) {
+            held.hold().withdraw("the client disconnected");
+            throw e;
+        } finally {
+            waiting = null;
         }
     }
 
@@ -186,6 +208,9 @@ final class ChannelRelay implements Command {
         try {
             ClientSession target = connection.target(session, engine.targets());
             up = open(target, ptyVars, env);
+            if (ptyVars != null) { // the terminal's size from the pty-req, first: the asciicast's header
+                size(connection, session, seq, ptyVars);
+            }
             boolean record = !request.message().equals(SshRequest.SUBSYSTEM);
             up.setIn(record ? new RecordedInput(in, connection, session, seq) : in);
             up.setOut(new RecordedOutput(out, connection, session, seq, "stdout", record));
@@ -234,15 +259,21 @@ final class ChannelRelay implements Command {
 
     private void resized(ClientConnection connection, Session session, long seq,
             org.apache.sshd.client.channel.PtyCapableChannelSession ptyChannel, Environment env) {
+        size(connection, session, seq, env.getEnv());
         int cols = intOr(env.getEnv().get(Environment.ENV_COLUMNS), 80);
         int rows = intOr(env.getEnv().get(Environment.ENV_LINES), 24);
-        byte[] size = (cols + "x" + rows).getBytes(StandardCharsets.US_ASCII);
-        record(connection, session, seq, "resize", size, 0, size.length);
         try {
             ptyChannel.sendWindowChange(cols, rows);
         } catch (IOException e) {
             LOG.debugf("session %s: window change not sent: %s", session.id(), e.getMessage());
         }
+    }
+
+    /** Records the terminal's size, {@code COLSxROWS}, as the pty-req or the last window-change gave it. */
+    private static void size(ClientConnection connection, Session session, long seq, Map<String, String> vars) {
+        byte[] size = (intOr(vars.get(Environment.ENV_COLUMNS), 80) + "x" + intOr(vars.get(Environment.ENV_LINES), 24))
+                .getBytes(StandardCharsets.US_ASCII);
+        record(connection, session, seq, "resize", size, 0, size.length);
     }
 
     private static int intOr(String value, int otherwise) {
@@ -279,6 +310,10 @@ final class ChannelRelay implements Command {
     void killed(String message) {
         // The message first: closing the target's channel ends this relay from another thread, without it.
         finish(FAILED, message);
+        Hold held = waiting;
+        if (held != null) {
+            held.withdraw("the session was killed");
+        }
         ClientChannel up = upstream;
         if (up != null) {
             up.close(true);
@@ -310,6 +345,10 @@ final class ChannelRelay implements Command {
 
     @Override
     public void destroy(ChannelSession channel) {
+        Hold held = waiting;
+        if (held != null) {
+            held.withdraw("the client disconnected");
+        }
         ClientChannel up = upstream;
         if (up != null) {
             up.close(false);

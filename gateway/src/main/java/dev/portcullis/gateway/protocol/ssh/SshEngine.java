@@ -47,6 +47,7 @@ public class SshEngine implements Engine {
     private static final AttributeRepository.AttributeKey<ClientConnection> CONNECTION = new AttributeRepository.AttributeKey<>();
 
     private final GatewayConfig.Ssh config;
+    private final Duration noticeEvery;
     private final Sessions sessions;
     private final ObjectMapper json;
     private volatile UserCertificates certificates;
@@ -58,6 +59,7 @@ public class SshEngine implements Engine {
 
     SshEngine(GatewayConfig config, Sessions sessions, ObjectMapper json) {
         this.config = config.ssh();
+        this.noticeEvery = config.approval().noticeEvery();
         this.sessions = sessions;
         this.json = json;
     }
@@ -186,6 +188,11 @@ public class SshEngine implements Engine {
 
     ExecutorService relayThreads() {
         return relayThreads;
+    }
+
+    /** How often a channel held for approval is reminded, on its stderr, that it waits. */
+    Duration noticeEvery() {
+        return noticeEvery;
     }
 
     @Override

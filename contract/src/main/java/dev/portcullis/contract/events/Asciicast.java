@@ -1,9 +1,9 @@
-package dev.portcullis.admin.session;
+package dev.portcullis.contract.events;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.portcullis.admin.error.ApiException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -19,18 +19,30 @@ import java.util.regex.Pattern;
 
 /**
  * A session's interactive streams (its {@code output} events, contract/EVENTS.md) as an asciicast v2 recording, which
- * {@code asciinema play} replays: stdout and stderr as {@code o}, stdin as {@code i}, terminal resizes as {@code r},
- * each at its time since the first. The bytes of each stream are decoded as UTF-8 across event boundaries, so a
- * character split between two events is shown whole. Fed page by page; bounded by {@link #MAX_BYTES}.
+ * {@code asciinema play} replays: a header with the terminal's size (the first {@code resize}, recorded from an SSH
+ * {@code pty-req} or a Kubernetes exec's first resize message, before any output), then stdout and stderr as
+ * {@code o}, stdin as {@code i}, later terminal resizes as {@code r}, each at its time since the first. The bytes of
+ * each stream are decoded as UTF-8 across event boundaries, so a character split between two events is shown whole;
+ * bytes that are not UTF-8 become U+FFFD, since an asciicast holds text. Fed page by page, in seq order; bounded by
+ * {@link #MAX_BYTES}. The admin API serves it; tests of the engines render what they recorded with it.
  */
-final class Asciicast {
-    static final String MEDIA_TYPE = "application/x-asciicast";
+public final class Asciicast {
+    public static final String MEDIA_TYPE = "application/x-asciicast";
     /** The most output bytes one asciicast holds; a longer recording is fetched per request ({@code request_seq}). */
-    static final long MAX_BYTES = 64L << 20;
+    public static final long MAX_BYTES = 64L << 20;
+
+    /** The streams hold more than {@link #MAX_BYTES}; the message says what to do instead. */
+    public static final class TooLarge extends RuntimeException {
+        TooLarge(String message) {
+            super(message);
+        }
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SIZE = Pattern.compile("([1-9][0-9]{0,4})x([1-9][0-9]{0,4})");
 
     private final Long requestSeq;
+    private final long maxBytes;
     private final StringBuilder lines = new StringBuilder();
     private final Map<String, CharsetDecoder> decoders = new HashMap<>();
     private final Map<String, ByteBuffer> pending = new HashMap<>();
@@ -40,12 +52,22 @@ final class Asciicast {
     private long bytes;
 
     /** @param requestSeq only the streams of this request; {@code null}: all of the session's */
-    Asciicast(Long requestSeq) {
-        this.requestSeq = requestSeq;
+    public Asciicast(Long requestSeq) {
+        this(requestSeq, MAX_BYTES);
     }
 
-    void add(List<ObjectNode> events) {
-        for (ObjectNode e : events) {
+    Asciicast(Long requestSeq, long maxBytes) {
+        this.requestSeq = requestSeq;
+        this.maxBytes = maxBytes;
+    }
+
+    /**
+     * The next events of the recording, in seq order, as stored (events of other types and requests are skipped).
+     *
+     * @throws TooLarge past {@link #MAX_BYTES} of streams
+     */
+    public void add(List<? extends JsonNode> events) {
+        for (JsonNode e : events) {
             if (!"output".equals(e.path("type").asText()) || requestSeq != null && e.path("request_seq").asLong() != requestSeq) {
                 continue;
             }
@@ -56,9 +78,9 @@ final class Asciicast {
                 continue; // a verified event of another writer's making: shown nowhere rather than garbled
             }
             bytes += data.length;
-            if (bytes > MAX_BYTES) {
-                throw ApiException.invalidField("request_seq", "the " + (requestSeq == null ? "session's" : "request's")
-                        + " streams hold more than " + (MAX_BYTES >> 20) + " MiB, more than one asciicast holds"
+            if (bytes > maxBytes) {
+                throw new TooLarge("the " + (requestSeq == null ? "session's" : "request's")
+                        + " streams hold more than " + (maxBytes >> 20) + " MiB, more than one asciicast holds"
                         + (requestSeq == null ? "; fetch one request's at a time with ?request_seq=N (the seq of its request event)" : ""));
             }
             Instant at = Instant.parse(e.path("at").asText());
@@ -87,7 +109,7 @@ final class Asciicast {
     }
 
     /** The recording: the header line, then one line per event. */
-    String render() {
+    public String render() {
         ObjectNode header = JSON.createObjectNode().put("version", 2).put("width", width).put("height", height);
         if (start != null) {
             header.put("timestamp", start.getEpochSecond());

@@ -1,0 +1,248 @@
+package dev.portcullis.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.contract.Channels;
+import dev.portcullis.contract.events.Asciicast;
+import dev.portcullis.contract.events.Output;
+import dev.portcullis.gateway.session.Session;
+import dev.portcullis.gateway.session.SessionRegistry;
+import dev.portcullis.gateway.testing.Approver;
+import dev.portcullis.gateway.testing.Cli;
+import dev.portcullis.gateway.testing.SessionEventsTopic;
+import dev.portcullis.gateway.testing.SshTargets;
+import dev.portcullis.gateway.testing.StackResource;
+import dev.portcullis.gateway.testing.TestStack;
+import dev.portcullis.gateway.testing.Terminal;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Interactive SSH through the gateway with the real ssh client in a real terminal ({@code script}) and the real sshd: a
+ * shell's recording renders (asciicast v2, as the admin API serves it) to exactly the bytes the terminal showed, and a
+ * dba's shell on production waits for an approver, then runs or fails with 126 and the reason.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = StackResource.class, restrictToAnnotatedClass = false)
+class SshShellTest {
+    @Inject
+    SessionRegistry sessions;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern REQUEST_ID = Pattern.compile("approval required: request ([0-9a-f-]{36}), waiting for approvers");
+
+    @BeforeEach
+    void targets() throws Exception {
+        SshTargets.ensure();
+    }
+
+    @Test
+    void a_shell_in_a_terminal_replays_as_an_asciicast_of_the_bytes_the_terminal_showed() throws Exception {
+        Path config = SshTargets.login("bob");
+        String marker = "cast-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<TopicPartition, Long> mark = SessionEventsTopic.mark();
+        byte[] shown;
+        try (Terminal terminal = Terminal.start(Map.of(), 100, 30, "ssh -tt -q -F " + config + " -o BatchMode=yes " + SshTargets.DEV)) {
+            terminal.awaitOutput(Duration.ofSeconds(30));
+            terminal.type("echo " + marker + "-$((6*7))\n");
+            terminal.await(marker + "-42", Duration.ofSeconds(30));
+            // UTF-8 as typed and as printed: caf\u00e9 and a snowman, split nowhere the test can see
+            terminal.type("printf '\\143\\141\\146\\303\\251 \\342\\230\\203 %s\\n' " + marker + "-utf8\n");
+            terminal.await("caf\u00e9 \u2603 " + marker + "-utf8", Duration.ofSeconds(30));
+            terminal.type("exit 0\n");
+            assertEquals(0, terminal.exit(Duration.ofSeconds(30)), terminal.shownText() + terminal.errorsText());
+            shown = terminal.shown();
+        }
+
+        TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark,
+                e -> "shell".equals(e.path("details").path("type").asText()), SessionEventsTopic::ended, Duration.ofSeconds(30));
+        JsonNode shell = events.values().stream().filter(e -> "shell".equals(e.path("details").path("type").asText())).findFirst()
+                .orElseThrow();
+        assertTrue(shell.get("decision").get("allow").asBoolean(), shell.toString());
+        Asciicast cast = new Asciicast(shell.get("seq").asLong());
+        cast.add(new ArrayList<>(events.values()));
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : cast.render().split("\n")) {
+            lines.add(JSON.readTree(line));
+        }
+        JsonNode header = lines.get(0);
+        assertEquals(2, header.get("version").asInt());
+        assertEquals(100, header.get("width").asInt(), "the terminal's size from the pty-req: " + header);
+        assertEquals(30, header.get("height").asInt(), header.toString());
+
+        StringBuilder output = new StringBuilder();
+        StringBuilder input = new StringBuilder();
+        double last = 0;
+        for (JsonNode event : lines.subList(1, lines.size())) {
+            assertTrue(event.get(0).asDouble() >= last, "times never go back: " + event);
+            last = event.get(0).asDouble();
+            (event.get(1).asText().equals("o") ? output : input).append(event.get(2).asText());
+        }
+        assertEquals(new String(shown, StandardCharsets.UTF_8), output.toString(), "the replay is what the terminal showed");
+        assertTrue(input.toString().contains("echo " + marker + "-$((6*7))"), "typed input is recorded as i events: " + input);
+        assertTrue(input.toString().contains("exit 0"), input.toString());
+    }
+
+    @Test
+    void a_large_output_is_recorded_whole_in_bounded_events() throws Exception {
+        String marker = "large-" + UUID.randomUUID();
+        Map<TopicPartition, Long> mark = SessionEventsTopic.mark();
+        Cli.Result r = SshTargets.ssh(SshTargets.login("bob"), null, SshTargets.DEV,
+                "head -c 300000 /dev/urandom | base64 -w 0; echo " + marker);
+        assertEquals(0, r.exitCode(), r.stderr());
+        TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark, e -> e.path("text").asText().contains(marker),
+                SessionEventsTopic::ended, Duration.ofSeconds(30));
+        long seq = events.values().stream().filter(e -> e.path("text").asText().contains(marker)).findFirst().orElseThrow().get("seq")
+                .asLong();
+        java.io.ByteArrayOutputStream recorded = new java.io.ByteArrayOutputStream();
+        int chunks = 0;
+        for (JsonNode e : events.values()) {
+            if ("output".equals(e.path("type").asText()) && e.path("request_seq").asLong() == seq && "stdout".equals(e.path("stream").asText())) {
+                byte[] data = java.util.Base64.getDecoder().decode(e.path("data").asText());
+                assertTrue(data.length <= Output.MAX_DATA_BYTES, "an output event holds at most 48 KiB: " + data.length);
+                recorded.write(data);
+                chunks++;
+            }
+        }
+        assertTrue(chunks >= 400_000 / Output.MAX_DATA_BYTES, "400 kB of output is several events: " + chunks);
+        assertEquals(r.stdout(), recorded.toString(StandardCharsets.UTF_8), "every byte the client got is recorded, in order");
+    }
+
+    /** alice (dba) asks for a shell on production without a terminal; returns the process and the approval request. */
+    private record Held(Process ssh, UUID request, LinkedBlockingQueue<String> stderr, CompletableFuture<String> stdout) {
+    }
+
+    private static Held shellOnProductionHeld() throws Exception {
+        Path config = SshTargets.login("alice");
+        Process ssh = new ProcessBuilder("ssh", "-T", "-F", config.toString(), "-o", "BatchMode=yes", SshTargets.PROD).start();
+        LinkedBlockingQueue<String> stderr = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(ssh.getErrorStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null;) {
+                    stderr.add(line);
+                }
+            } catch (java.io.IOException e) {
+                // ended
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(ssh.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                return "";
+            }
+        });
+        String notice = stderr.poll(30, TimeUnit.SECONDS);
+        if (notice == null) {
+            ssh.destroyForcibly();
+            throw new AssertionError("no approval notice on stderr within 30 s");
+        }
+        Matcher m = REQUEST_ID.matcher(notice);
+        assertTrue(m.find(), "the first line on stderr is the approval notice: " + notice);
+        return new Held(ssh, UUID.fromString(m.group(1)), stderr, stdout);
+    }
+
+    @Test
+    void a_dba_shell_on_production_waits_for_approval_then_runs() throws Exception {
+        Held held = shellOnProductionHeld();
+        try {
+            assertEquals("pending", Approver.state(held.request()));
+            assertEquals("ssh", Approver.request(held.request()).get("protocol"));
+            // typed before the approval: kept, and run once approved
+            held.ssh().getOutputStream().write("echo approved-$((6*7))\nexit 0\n".getBytes(StandardCharsets.UTF_8));
+            held.ssh().getOutputStream().flush();
+            Thread.sleep(300);
+            assertTrue(held.ssh().isAlive(), "the shell waits for its approvers");
+            Approver.approve(held.request(), "carol", "go ahead");
+            held.ssh().getOutputStream().close();
+            assertTrue(held.ssh().waitFor(30, TimeUnit.SECONDS), "the approved shell ends");
+            assertEquals(0, held.ssh().exitValue(), String.join("\n", held.stderr()));
+            assertEquals("approved-42", held.stdout().get(10, TimeUnit.SECONDS).trim());
+        } finally {
+            held.ssh().destroyForcibly();
+        }
+    }
+
+    @Test
+    void a_dba_shell_on_production_that_the_approver_denies_fails_with_126_and_why() throws Exception {
+        Held held = shellOnProductionHeld();
+        try {
+            held.ssh().getOutputStream().write("echo must-not-run\n".getBytes(StandardCharsets.UTF_8));
+            held.ssh().getOutputStream().flush();
+            Approver.deny(held.request(), "carol", "not during the freeze");
+            assertTrue(held.ssh().waitFor(30, TimeUnit.SECONDS), "the denied shell ends");
+            assertEquals(126, held.ssh().exitValue());
+            String err = String.join("\n", held.stderr());
+            assertTrue(err.contains("Portcullis denied an interactive shell") && err.contains("not during the freeze")
+                    && err.contains("[policy ssh/shell-on-prod]"), err);
+            assertFalse(held.stdout().get(10, TimeUnit.SECONDS).contains("must-not-run"), "nothing reached the target");
+        } finally {
+            held.ssh().destroyForcibly();
+        }
+    }
+
+    @Test
+    void a_dba_shell_on_production_whose_approval_expires_fails_with_126_and_says_so() throws Exception {
+        Held held = shellOnProductionHeld();
+        try {
+            Approver.expire(held.request()); // what the admin API's sweeper does past the expiry
+            assertTrue(held.ssh().waitFor(30, TimeUnit.SECONDS), "the expired shell ends");
+            assertEquals(126, held.ssh().exitValue());
+            String err = String.join("\n", held.stderr());
+            assertTrue(err.contains("the approval request expired") && err.contains("[policy ssh/shell-on-prod]"), err);
+        } finally {
+            held.ssh().destroyForcibly();
+        }
+    }
+
+    @Test
+    void a_kill_while_the_shell_waits_ends_it_with_the_message_and_withdraws_the_approval_request() throws Exception {
+        Held held = shellOnProductionHeld();
+        try {
+            for (Session s : sessions.live(1000)) {
+                if (s.connection().name().equals(SshTargets.PROD) && s.identity().name().equals("alice")) {
+                    TestStack.execute(TestStack.get("PORTCULLIS_DB"), "SELECT pg_notify('" + Channels.KILL_SESSION + "', '" + s.id() + "')");
+                }
+            }
+            assertTrue(held.ssh().waitFor(15, TimeUnit.SECONDS), "ssh still waits after the kill");
+            assertNotEquals(0, held.ssh().exitValue());
+            assertTrue(String.join("\n", held.stderr()).contains("an administrator ended this session"), String.join("\n", held.stderr()));
+            assertEquals("withdrawn", Approver.awaitEnded(held.request()), "nobody can approve a killed session's shell");
+        } finally {
+            held.ssh().destroyForcibly();
+        }
+    }
+
+    @Test
+    void a_client_that_leaves_while_its_shell_waits_withdraws_the_approval_request() throws Exception {
+        Held held = shellOnProductionHeld();
+        held.ssh().destroy();
+        assertTrue(held.ssh().waitFor(10, TimeUnit.SECONDS));
+        assertEquals("withdrawn", Approver.awaitEnded(held.request()), "nobody can approve a shell whose client is gone");
+    }
+}
