@@ -3,7 +3,6 @@ package dev.portcullis.gateway.masking;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
@@ -122,22 +121,21 @@ public final class MaskPlan {
             return masked == null ? null : masked.getBytes(StandardCharsets.UTF_8);
         }
         int prefix = column.type() == TypeClass.JSONB && binary ? 1 : 0;
-        if (len <= prefix || !detectors.worthScanning(in, pos + prefix, len - prefix)) {
+        if (len <= prefix) {
             return UNCHANGED;
         }
-        String text = in.toString(pos + prefix, len - prefix, StandardCharsets.UTF_8);
-        Set<Detectors.Kind> found = EnumSet.noneOf(Detectors.Kind.class);
-        String scanned = detectors.scan(text, found);
-        if (found.isEmpty()) {
+        // the detectors read the bytes themselves: one copy out of the buffer, nothing decoded
+        byte[] text = new byte[len - prefix];
+        in.getBytes(pos + prefix, text);
+        byte[] body = detectors.scan(text, fired);
+        if (body == text) {
             return UNCHANGED;
         }
-        fired.addAll(found);
         boolean inPlace = column.type() == TypeClass.TEXT || column.type() == TypeClass.JSONB
                 || column.type() == TypeClass.CONTAINER && !binary;
-        if (!inPlace || scanned == null) {
+        if (!inPlace || body == null) {
             return null;
         }
-        byte[] body = scanned.getBytes(StandardCharsets.UTF_8);
         if (prefix == 0) {
             return body;
         }
@@ -172,12 +170,10 @@ public final class MaskPlan {
         if (!column.detect()) {
             return value;
         }
-        Set<Detectors.Kind> found = EnumSet.noneOf(Detectors.Kind.class);
-        String scanned = detectors.scan(value, found);
-        if (found.isEmpty()) {
+        String scanned = detectors.scan(value, fired);
+        if (scanned == value) {
             return value;
         }
-        fired.addAll(found);
         return column.type() == TypeClass.OTHER ? null : scanned; // null too when the detectors gave up on it
     }
 

@@ -76,6 +76,21 @@ class RowMaskingTest {
     }
 
     @Test
+    void a_finding_with_few_digits_is_masked_and_the_bytes_around_it_are_kept() {
+        // an IBAN of two digits, which the DataRow pre-check of 6 digits once let through unscanned, next to a byte
+        // that is not UTF-8 (a LATIN1 client's "ñ"), which decoding once turned into U+FFFD
+        MaskPlan p = plan(col(MaskPlan.TypeClass.TEXT, null, true));
+        ByteBuf row = dataRow("Se\u00f1or GB83WESTABCDEFGHIJ".getBytes(StandardCharsets.ISO_8859_1));
+        ByteBuf out = Unpooled.buffer();
+        Set<Detectors.Kind> fired = EnumSet.noneOf(Detectors.Kind.class);
+        DataRows.append(p, row, 0, row.readableBytes(), new boolean[1], out, fired);
+        assertEquals(EnumSet.of(Detectors.Kind.IBAN), fired);
+        byte[] value = new byte[out.getInt(7)];
+        out.getBytes(11, value);
+        assertEquals("Se\u00f1or GB************GHIJ", new String(value, StandardCharsets.ISO_8859_1));
+    }
+
+    @Test
     void jsonb_in_binary_keeps_its_version_byte() {
         MaskPlan p = plan(col(MaskPlan.TypeClass.JSONB, null, true));
         byte[] jsonb = ("\u0001{\"e\": \"jane.doe@example.com\"}").getBytes(StandardCharsets.UTF_8);
