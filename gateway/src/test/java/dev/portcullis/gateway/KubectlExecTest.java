@@ -13,6 +13,7 @@ import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.SessionRegistry;
 import dev.portcullis.gateway.testing.Approver;
 import dev.portcullis.gateway.testing.Cli;
+import dev.portcullis.gateway.testing.HeldClient;
 import dev.portcullis.gateway.testing.KubeTargets;
 import dev.portcullis.gateway.testing.SessionEventsTopic;
 import dev.portcullis.gateway.testing.StackResource;
@@ -21,8 +22,6 @@ import dev.portcullis.gateway.testing.TestStack;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,11 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,7 +45,6 @@ class KubectlExecTest {
     @Inject
     SessionRegistry sessions;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern REQUEST_ID = Pattern.compile("approval required: request ([0-9a-f-]{36}), waiting for approvers");
 
     @BeforeEach
     void clusters() throws Exception {
@@ -110,102 +104,73 @@ class KubectlExecTest {
         assertTrue(input.toString().contains("echo " + marker + "-$((6*7))"), "typed input is recorded: " + input);
     }
 
-    private record Held(Process kubectl, UUID request, LinkedBlockingQueue<String> stderr, CompletableFuture<String> stdout) {
-    }
-
     /** alice (dba) runs a command in a production pod: held, and told so on stderr once the stream is open. */
-    private static Held execIntoProductionHeld(String marker) throws Exception {
+    private static HeldClient execIntoProductionHeld(String marker) throws Exception {
         String pod = KubeTargets.webPod("demo-prod");
         List<String> cmd = List.of(KubeTargets.KUBECTL.toString(), "--kubeconfig", KubeTargets.login("alice").toString(), "--context",
                 KubeTargets.PROD, "exec", "-n", "demo-prod", pod, "--", "echo", marker);
         Process p = Cli.start(cache(), cmd.toArray(String[]::new));
-        LinkedBlockingQueue<String> stderr = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null;) {
-                    stderr.add(line);
-                }
-            } catch (java.io.IOException e) {
-                // ended
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            } catch (java.io.IOException e) {
-                return "";
-            }
-        });
-        String notice = stderr.poll(30, TimeUnit.SECONDS);
-        if (notice == null) {
-            p.destroyForcibly();
-            throw new AssertionError("kubectl printed no approval notice within 30 s");
-        }
-        Matcher m = REQUEST_ID.matcher(notice);
-        assertTrue(m.find(), "kubectl's first line on stderr is the approval notice: " + notice);
-        return new Held(p, UUID.fromString(m.group(1)), stderr, stdout);
+        return HeldClient.await(p);
     }
 
     @Test
     void exec_into_production_by_a_dba_waits_for_approval_then_runs() throws Exception {
         String marker = "approved-" + UUID.randomUUID();
-        Held held = execIntoProductionHeld(marker);
+        HeldClient held = execIntoProductionHeld(marker);
         try {
             assertEquals("pending", Approver.state(held.request()));
             assertEquals("kubernetes", Approver.request(held.request()).get("protocol"));
             Thread.sleep(300);
-            assertTrue(held.kubectl().isAlive(), "kubectl waits for the approvers");
+            assertTrue(held.process().isAlive(), "kubectl waits for the approvers");
             Approver.approve(held.request(), "carol", "go ahead");
-            assertTrue(held.kubectl().waitFor(30, TimeUnit.SECONDS), "the approved exec ends");
-            assertEquals(0, held.kubectl().exitValue(), String.join("\n", held.stderr()));
+            assertTrue(held.process().waitFor(30, TimeUnit.SECONDS), "the approved exec ends");
+            assertEquals(0, held.process().exitValue(), String.join("\n", held.stderr()));
             assertEquals(marker, held.stdout().get(10, TimeUnit.SECONDS).trim());
         } finally {
-            held.kubectl().destroyForcibly();
+            held.process().destroyForcibly();
         }
     }
 
     @Test
     void exec_into_production_that_the_approver_denies_fails_with_the_reason() throws Exception {
         String marker = "denied-" + UUID.randomUUID();
-        Held held = execIntoProductionHeld(marker);
+        HeldClient held = execIntoProductionHeld(marker);
         try {
             Approver.deny(held.request(), "carol", "not during the freeze");
-            assertTrue(held.kubectl().waitFor(30, TimeUnit.SECONDS), "the denied exec ends");
-            assertNotEquals(0, held.kubectl().exitValue());
+            assertTrue(held.process().waitFor(30, TimeUnit.SECONDS), "the denied exec ends");
+            assertNotEquals(0, held.process().exitValue());
             String err = String.join("\n", held.stderr());
             assertTrue(err.contains("Portcullis denied this request") && err.contains("not during the freeze")
                     && err.contains("[policy k8s/exec-on-prod]"), err);
             assertFalse(held.stdout().get(10, TimeUnit.SECONDS).contains(marker), "the command never ran");
         } finally {
-            held.kubectl().destroyForcibly();
+            held.process().destroyForcibly();
         }
     }
 
     @Test
     void a_kill_while_the_exec_waits_ends_it_with_the_message_and_withdraws_the_approval_request() throws Exception {
-        Held held = execIntoProductionHeld("killed-" + UUID.randomUUID());
+        HeldClient held = execIntoProductionHeld("killed-" + UUID.randomUUID());
         try {
             for (Session s : sessions.live(1000)) {
                 if (s.connection().name().equals(KubeTargets.PROD) && s.identity().name().equals("alice")) {
                     TestStack.execute(TestStack.get("PORTCULLIS_DB"), "SELECT pg_notify('" + Channels.KILL_SESSION + "', '" + s.id() + "')");
                 }
             }
-            assertTrue(held.kubectl().waitFor(15, TimeUnit.SECONDS), "kubectl still waits after the kill");
-            assertNotEquals(0, held.kubectl().exitValue());
+            assertTrue(held.process().waitFor(15, TimeUnit.SECONDS), "kubectl still waits after the kill");
+            assertNotEquals(0, held.process().exitValue());
             assertTrue(String.join("\n", held.stderr()).contains("an administrator ended this session"), String.join("\n", held.stderr()));
             assertEquals("withdrawn", Approver.awaitEnded(held.request()), "nobody can approve a killed session's exec");
         } finally {
-            held.kubectl().destroyForcibly();
+            held.process().destroyForcibly();
         }
     }
 
     @Test
     void a_kubectl_that_leaves_while_its_exec_waits_withdraws_the_approval_request() throws Exception {
-        Held held = execIntoProductionHeld("withdrawn-" + UUID.randomUUID());
-        held.kubectl().destroy();
-        assertTrue(held.kubectl().waitFor(10, TimeUnit.SECONDS));
+        HeldClient held = execIntoProductionHeld("withdrawn-" + UUID.randomUUID());
+        held.process().destroy();
+        assertTrue(held.process().waitFor(10, TimeUnit.SECONDS));
         assertEquals("withdrawn", Approver.awaitEnded(held.request()), "nobody can approve an exec whose client is gone");
     }
 }

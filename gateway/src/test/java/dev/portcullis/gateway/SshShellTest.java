@@ -14,6 +14,7 @@ import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.SessionRegistry;
 import dev.portcullis.gateway.testing.Approver;
 import dev.portcullis.gateway.testing.Cli;
+import dev.portcullis.gateway.testing.HeldClient;
 import dev.portcullis.gateway.testing.SessionEventsTopic;
 import dev.portcullis.gateway.testing.SshTargets;
 import dev.portcullis.gateway.testing.StackResource;
@@ -22,8 +23,6 @@ import dev.portcullis.gateway.testing.Terminal;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,11 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,7 +47,6 @@ class SshShellTest {
     @Inject
     SessionRegistry sessions;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern REQUEST_ID = Pattern.compile("approval required: request ([0-9a-f-]{36}), waiting for approvers");
 
     @BeforeEach
     void targets() throws Exception {
@@ -132,117 +126,88 @@ class SshShellTest {
     }
 
     /** alice (dba) asks for a shell on production without a terminal; returns the process and the approval request. */
-    private record Held(Process ssh, UUID request, LinkedBlockingQueue<String> stderr, CompletableFuture<String> stdout) {
-    }
-
-    private static Held shellOnProductionHeld() throws Exception {
+    private static HeldClient shellOnProductionHeld() throws Exception {
         Path config = SshTargets.login("alice");
         Process ssh = new ProcessBuilder("ssh", "-T", "-F", config.toString(), "-o", "BatchMode=yes", SshTargets.PROD).start();
-        LinkedBlockingQueue<String> stderr = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(ssh.getErrorStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null;) {
-                    stderr.add(line);
-                }
-            } catch (java.io.IOException e) {
-                // ended
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(ssh.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            } catch (java.io.IOException e) {
-                return "";
-            }
-        });
-        String notice = stderr.poll(30, TimeUnit.SECONDS);
-        if (notice == null) {
-            ssh.destroyForcibly();
-            throw new AssertionError("no approval notice on stderr within 30 s");
-        }
-        Matcher m = REQUEST_ID.matcher(notice);
-        assertTrue(m.find(), "the first line on stderr is the approval notice: " + notice);
-        return new Held(ssh, UUID.fromString(m.group(1)), stderr, stdout);
+        return HeldClient.await(ssh);
     }
 
     @Test
     void a_dba_shell_on_production_waits_for_approval_then_runs() throws Exception {
-        Held held = shellOnProductionHeld();
+        HeldClient held = shellOnProductionHeld();
         try {
             assertEquals("pending", Approver.state(held.request()));
             assertEquals("ssh", Approver.request(held.request()).get("protocol"));
             // typed before the approval: kept, and run once approved
-            held.ssh().getOutputStream().write("echo approved-$((6*7))\nexit 0\n".getBytes(StandardCharsets.UTF_8));
-            held.ssh().getOutputStream().flush();
+            held.process().getOutputStream().write("echo approved-$((6*7))\nexit 0\n".getBytes(StandardCharsets.UTF_8));
+            held.process().getOutputStream().flush();
             Thread.sleep(300);
-            assertTrue(held.ssh().isAlive(), "the shell waits for its approvers");
+            assertTrue(held.process().isAlive(), "the shell waits for its approvers");
             Approver.approve(held.request(), "carol", "go ahead");
-            held.ssh().getOutputStream().close();
-            assertTrue(held.ssh().waitFor(30, TimeUnit.SECONDS), "the approved shell ends");
-            assertEquals(0, held.ssh().exitValue(), String.join("\n", held.stderr()));
+            held.process().getOutputStream().close();
+            assertTrue(held.process().waitFor(30, TimeUnit.SECONDS), "the approved shell ends");
+            assertEquals(0, held.process().exitValue(), String.join("\n", held.stderr()));
             assertEquals("approved-42", held.stdout().get(10, TimeUnit.SECONDS).trim());
         } finally {
-            held.ssh().destroyForcibly();
+            held.process().destroyForcibly();
         }
     }
 
     @Test
     void a_dba_shell_on_production_that_the_approver_denies_fails_with_126_and_why() throws Exception {
-        Held held = shellOnProductionHeld();
+        HeldClient held = shellOnProductionHeld();
         try {
-            held.ssh().getOutputStream().write("echo must-not-run\n".getBytes(StandardCharsets.UTF_8));
-            held.ssh().getOutputStream().flush();
+            held.process().getOutputStream().write("echo must-not-run\n".getBytes(StandardCharsets.UTF_8));
+            held.process().getOutputStream().flush();
             Approver.deny(held.request(), "carol", "not during the freeze");
-            assertTrue(held.ssh().waitFor(30, TimeUnit.SECONDS), "the denied shell ends");
-            assertEquals(126, held.ssh().exitValue());
+            assertTrue(held.process().waitFor(30, TimeUnit.SECONDS), "the denied shell ends");
+            assertEquals(126, held.process().exitValue());
             String err = String.join("\n", held.stderr());
             assertTrue(err.contains("Portcullis denied an interactive shell") && err.contains("not during the freeze")
                     && err.contains("[policy ssh/shell-on-prod]"), err);
             assertFalse(held.stdout().get(10, TimeUnit.SECONDS).contains("must-not-run"), "nothing reached the target");
         } finally {
-            held.ssh().destroyForcibly();
+            held.process().destroyForcibly();
         }
     }
 
     @Test
     void a_dba_shell_on_production_whose_approval_expires_fails_with_126_and_says_so() throws Exception {
-        Held held = shellOnProductionHeld();
+        HeldClient held = shellOnProductionHeld();
         try {
             Approver.expire(held.request()); // what the admin API's sweeper does past the expiry
-            assertTrue(held.ssh().waitFor(30, TimeUnit.SECONDS), "the expired shell ends");
-            assertEquals(126, held.ssh().exitValue());
+            assertTrue(held.process().waitFor(30, TimeUnit.SECONDS), "the expired shell ends");
+            assertEquals(126, held.process().exitValue());
             String err = String.join("\n", held.stderr());
             assertTrue(err.contains("the approval request expired") && err.contains("[policy ssh/shell-on-prod]"), err);
         } finally {
-            held.ssh().destroyForcibly();
+            held.process().destroyForcibly();
         }
     }
 
     @Test
     void a_kill_while_the_shell_waits_ends_it_with_the_message_and_withdraws_the_approval_request() throws Exception {
-        Held held = shellOnProductionHeld();
+        HeldClient held = shellOnProductionHeld();
         try {
             for (Session s : sessions.live(1000)) {
                 if (s.connection().name().equals(SshTargets.PROD) && s.identity().name().equals("alice")) {
                     TestStack.execute(TestStack.get("PORTCULLIS_DB"), "SELECT pg_notify('" + Channels.KILL_SESSION + "', '" + s.id() + "')");
                 }
             }
-            assertTrue(held.ssh().waitFor(15, TimeUnit.SECONDS), "ssh still waits after the kill");
-            assertNotEquals(0, held.ssh().exitValue());
+            assertTrue(held.process().waitFor(15, TimeUnit.SECONDS), "ssh still waits after the kill");
+            assertNotEquals(0, held.process().exitValue());
             assertTrue(String.join("\n", held.stderr()).contains("an administrator ended this session"), String.join("\n", held.stderr()));
             assertEquals("withdrawn", Approver.awaitEnded(held.request()), "nobody can approve a killed session's shell");
         } finally {
-            held.ssh().destroyForcibly();
+            held.process().destroyForcibly();
         }
     }
 
     @Test
     void a_client_that_leaves_while_its_shell_waits_withdraws_the_approval_request() throws Exception {
-        Held held = shellOnProductionHeld();
-        held.ssh().destroy();
-        assertTrue(held.ssh().waitFor(10, TimeUnit.SECONDS));
+        HeldClient held = shellOnProductionHeld();
+        held.process().destroy();
+        assertTrue(held.process().waitFor(10, TimeUnit.SECONDS));
         assertEquals("withdrawn", Approver.awaitEnded(held.request()), "nobody can approve a shell whose client is gone");
     }
 }
