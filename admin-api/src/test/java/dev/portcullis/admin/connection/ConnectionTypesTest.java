@@ -108,7 +108,8 @@ class ConnectionTypesTest {
         assertEquals("{\"host_key\": \"" + withoutComment(sshHostKey) + "\"}", row.get("settings"));
         assertEquals(sshPrivateKey, SecretSealer.fromBase64Key(secretKey).open(name, storedSecret(name)));
 
-        asAdmin().post("/connections/" + name + "/test").then().statusCode(409).body("detail", containsString("postgres"));
+        // the test reaches for the target (box.internal is nowhere): ConnectionReachTest tries real ones
+        asAdmin().post("/connections/" + name + "/test").then().statusCode(200).body("ok", equalTo(false));
         asAdmin().delete("/connections/" + name).then().statusCode(204);
         asAdmin().get("/connections/" + name).then().statusCode(404);
 
