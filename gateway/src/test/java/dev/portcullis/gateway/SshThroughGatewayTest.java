@@ -186,7 +186,7 @@ class SshThroughGatewayTest {
 
         Cli.Result r = SshTargets.ssh(config, null, SshTargets.DEV, "uname");
         assertEquals(255, r.exitCode(), r.all());
-        assertTrue(r.stderr().contains("Permission denied (publickey)"), r.all());
+        assertTrue(r.stderr().contains("Permission denied (publickey,keyboard-interactive)"), r.all());
     }
 
     @Test
@@ -200,7 +200,7 @@ class SshThroughGatewayTest {
 
         Cli.Result r = SshTargets.ssh(config, null, SshTargets.DEV, "uname");
         assertEquals(255, r.exitCode(), r.all());
-        assertTrue(r.stderr().contains("Permission denied (publickey)"), r.all());
+        assertTrue(r.stderr().contains("Permission denied (publickey,keyboard-interactive)"), r.all());
     }
 
     @Test
@@ -209,7 +209,7 @@ class SshThroughGatewayTest {
         Files.delete(config.getParent().resolve("id_ed25519-cert.pub"));
         Cli.Result r = SshTargets.ssh(config, null, SshTargets.DEV, "uname");
         assertEquals(255, r.exitCode(), r.all());
-        assertTrue(r.stderr().contains("Permission denied (publickey)"), r.all());
+        assertTrue(r.stderr().contains("Permission denied (publickey,keyboard-interactive)"), r.all());
     }
 
     @Test

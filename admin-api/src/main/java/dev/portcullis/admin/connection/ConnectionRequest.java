@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
-import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -22,21 +22,32 @@ public record ConnectionRequest(
         @Pattern(regexp = NAME_PATTERN, message = NAME_RULE)
         String name,
 
-        @Schema(description = "Target protocol: postgres (database, username, password), kubernetes (host and port of the"
-                + " API server, credential, tls_ca_pem) or ssh (username, credential, host_key).",
+        @Schema(description = "Target protocol: postgres (host, port, database, username, password), kubernetes"
+                + " (api_server_url, credential, tls_ca_pem, impersonate) or ssh (host, port, username, credential, host_key).",
                 enumeration = {"postgres", "kubernetes", "ssh"})
         @NotNull(message = "is required: postgres, kubernetes or ssh")
         @Pattern(regexp = "postgres|kubernetes|ssh", message = "must be one of: postgres, kubernetes, ssh")
         String type,
 
-        @NotBlank(message = "is required: the target's host name or IP address")
+        @Schema(description = "postgres and ssh, required: the target's host name or IP address. kubernetes: in"
+                + " api_server_url instead.")
         @Size(max = 253, message = "must be at most 253 characters (a DNS name or IP address)")
         String host,
 
-        @NotNull(message = "is required: the target's TCP port, 1 to 65535")
+        @Schema(description = "postgres and ssh, required: the target's TCP port. kubernetes: in api_server_url instead.")
         @Min(value = 1, message = "must be between 1 and 65535")
         @Max(value = 65535, message = "must be between 1 and 65535")
         Integer port,
+
+        @Schema(description = "kubernetes only, required: the API server as https://host[:port] (port 443 when absent), no"
+                + " path, query or user info. Stored as host and port.", examples = "https://api.cluster.internal:6443")
+        @Size(max = 300, message = "must be at most 300 characters (https://, a host name and a port)")
+        String apiServerUrl,
+
+        @Schema(description = "kubernetes only, default true: the gateway sends Impersonate-User and Impersonate-Group for"
+                + " the identity, so the cluster's RBAC and audit log see who it is. false: it calls with the credential's"
+                + " own rights, and each recorded result says impersonated=false.")
+        Boolean impersonate,
 
         @Schema(description = "postgres only, required: the database name on the target.")
         @Size(max = 63, message = "must be at most 63 characters")
@@ -55,6 +66,12 @@ public record ConnectionRequest(
                 + " unencrypted private key (OpenSSH or PEM).", writeOnly = true)
         @Size(min = 1, max = 16384, message = "must be 1 to 16384 characters; omit the field to keep the stored credential")
         String credential,
+
+        @Schema(description = "ssh only: the other logins a client may name as <login>@<connection> in the SSH user field"
+                + " (ssh -p PORT deploy@box@gateway), besides username, which a plain <connection> uses. Stored as"
+                + " settings.logins; the decision input of every SSH request says which login it runs as.")
+        @Size(max = 16, message = "must list at most 16 logins")
+        List<@NotNull(message = "must be a login name") @Pattern(regexp = LOGIN_PATTERN, message = LOGIN_RULE) String> logins,
 
         @Schema(description = "ssh only, required: the target's host key as an OpenSSH public key line (\"ssh-ed25519"
                 + " AAAA...\", as in known_hosts without the host name). The gateway accepts no other key.")
@@ -78,6 +95,9 @@ public record ConnectionRequest(
 
     public static final String NAME_PATTERN = "[a-z0-9][a-z0-9_-]{0,62}";
     public static final String NAME_RULE = "must be 1 to 63 characters of a-z, 0-9, '_' and '-', starting with a letter or digit";
+    /** A portable POSIX user name; the gateway's SSH engine reads the same in the user field (ssh/UserField). */
+    static final String LOGIN_PATTERN = "[a-z_][a-z0-9_.-]{0,31}";
+    static final String LOGIN_RULE = "logins must be 1 to 32 characters of a-z, 0-9, '_', '.' and '-', starting with a letter or '_'";
     static final String TAG_KEY_PATTERN = "[A-Za-z0-9][A-Za-z0-9_./-]{0,62}";
     static final String TAG_KEY_RULE = "tag keys must be 1 to 63 characters of letters, digits, '_', '.', '/' and '-'";
 
@@ -90,8 +110,9 @@ public record ConnectionRequest(
     @Override
     public String toString() {
         return "ConnectionRequest[name=" + name + ", type=" + type + ", host=" + host + ", port=" + port
+                + ", apiServerUrl=" + apiServerUrl + ", impersonate=" + impersonate
                 + ", database=" + database + ", username=" + username + ", password=" + (password == null ? "absent" : "***")
-                + ", credential=" + (credential == null ? "absent" : "***") + ", hostKey=" + hostKey + ", tlsMode=" + tlsMode
+                + ", credential=" + (credential == null ? "absent" : "***") + ", logins=" + logins + ", hostKey=" + hostKey + ", tlsMode=" + tlsMode
                 + ", tags=" + tags + "]";
     }
 }

@@ -124,15 +124,19 @@ public class ConnectionResource {
     @POST
     @Path("{name}/test")
     @AdminAction("connections.test")
-    @Operation(operationId = "testConnection", summary = "Log in to the target with the stored settings and password, and say whether that worked",
-            description = "postgres connections only so far: 409 for kubernetes and ssh ones."
-                    + " 200 with ok=true and the server's version, or ok=false and what failed (the host unknown or"
-                    + " unreachable, TLS, the login refused, no answer within 10 s). The password is never returned."
-                    + " The login is made from the admin API, with the settings the gateway uses. Audited.")
+    @Operation(operationId = "testConnection", summary = "Reach the target with the stored settings and secret, as the gateway would, and say whether that worked",
+            description = "postgres: log in with the password. kubernetes: call the API server with the credential,"
+                    + " verifying its CA, and ask its version, who the credential is (SelfSubjectReview) and, when the"
+                    + " connection impersonates, whether it may. ssh: connect, accept only the registered host key, and"
+                    + " authenticate with the private key; no channel is opened."
+                    + " 200 with ok=true, the server's version and the identity the target sees, or ok=false and what"
+                    + " failed (the host unknown or unreachable, TLS or the CA, a changed host key, the credential refused,"
+                    + " no answer within 10 s). No secret is ever returned or logged. The login is made from the admin"
+                    + " API. Audited.")
     @APIResponse(responseCode = "200", description = "Whether the login worked (ok), and what failed if it did not",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ConnectionProbe.Result.class)))
     @APIResponse(responseCode = "404", description = "No connection of this name")
-    @APIResponse(responseCode = "409", description = "No stored password, or not a postgres connection")
+    @APIResponse(responseCode = "409", description = "No stored password or credential, or one this admin API's key cannot open")
     public Uni<ConnectionProbe.Result> test(@RestPath String name, @Context HttpServerRequest http) {
         return probe.probe(name, Actor.of(identity), EndpointAccess.source(http));
     }
@@ -142,7 +146,7 @@ public class ConnectionResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @AdminAction("connections.write")
     @Operation(operationId = "rotateConnectionPassword", summary = "Rotate the password on the target and in Portcullis together",
-            description = "postgres connections only (409 otherwise)."
+            description = "postgres connections only (409 otherwise: a kubernetes or ssh credential is rotated where it is issued)."
                     + " Body {} generates a random password, {\"password\": \"...\"} sets that one. Logged in with"
                     + " the current password, Portcullis changes the role's own password on the target (ALTER ROLE"
                     + " CURRENT_USER with a SCRAM verifier), stores the new one sealed, then commits the target's change."

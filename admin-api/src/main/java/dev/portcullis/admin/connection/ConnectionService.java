@@ -73,10 +73,10 @@ public class ConnectionService {
         }
         return AdminAuditEntry.changesAuditedHere().chain(() -> findForChange(name, ifMatch, true)).chain(connection -> {
             // a stored secret carries over only within its type: a token is no SSH key
-            Map<String, Object> settings = ConnectionTypes.check(request,
+            ConnectionTypes.Target target = ConnectionTypes.check(request,
                     request.type().equals(connection.type) && connection.secret != null);
-            List<String> changed = changedFields(request, settings, connection);
-            apply(request, settings, connection);
+            List<String> changed = changedFields(request, target, connection);
+            apply(request, target, connection);
             Map<String, Object> details = describe(connection);
             details.put("changed", changed);
             return AdminAuditEntry.record(actor, "connection.update", target(name), details)
@@ -132,19 +132,19 @@ public class ConnectionService {
     }
 
     /** Copies the request onto the row. An absent password or credential keeps the stored secret. */
-    private void apply(ConnectionRequest request, Map<String, Object> settings, ConnectionEntity connection) {
+    private void apply(ConnectionRequest request, ConnectionTypes.Target target, ConnectionEntity connection) {
         if (!Objects.equals(connection.type, request.type())) {
             connection.secret = null; // another type's secret is never this one's: an SSH key is no database password
         }
         connection.type = request.type();
-        connection.host = request.host();
-        connection.port = request.port();
+        connection.host = target.host();
+        connection.port = target.port();
         connection.database = request.database();
         connection.username = request.username();
         connection.tlsMode = ConnectionTypes.tlsModeOrDefault(request);
         connection.tlsCaPem = request.tlsCaPem();
         connection.tags = new LinkedHashMap<>(request.tagsOrEmpty());
-        connection.settings = new LinkedHashMap<>(settings);
+        connection.settings = new LinkedHashMap<>(target.settings());
         if (request.password() != null) {
             connection.secret = sealer.seal(connection.name, request.password());
         } else if (request.credential() != null) {
@@ -153,17 +153,17 @@ public class ConnectionService {
         connection.updatedAt = OffsetDateTime.now();
     }
 
-    private static List<String> changedFields(ConnectionRequest request, Map<String, Object> settings, ConnectionEntity before) {
+    private static List<String> changedFields(ConnectionRequest request, ConnectionTypes.Target target, ConnectionEntity before) {
         List<String> changed = new ArrayList<>();
         addIfChanged(changed, "type", before.type, request.type());
-        addIfChanged(changed, "host", before.host, request.host());
-        addIfChanged(changed, "port", before.port, request.port());
+        addIfChanged(changed, "host", before.host, target.host());
+        addIfChanged(changed, "port", before.port, target.port());
         addIfChanged(changed, "database", before.database, request.database());
         addIfChanged(changed, "username", before.username, request.username());
         addIfChanged(changed, "tls_mode", before.tlsMode, ConnectionTypes.tlsModeOrDefault(request));
         addIfChanged(changed, "tls_ca_pem", before.tlsCaPem, request.tlsCaPem());
         addIfChanged(changed, "tags", before.tags == null ? Map.of() : before.tags, request.tagsOrEmpty());
-        addIfChanged(changed, "settings", before.settings == null ? Map.of() : before.settings, settings);
+        addIfChanged(changed, "settings", before.settings == null ? Map.of() : before.settings, target.settings());
         if (request.password() != null) {
             changed.add("password"); // that it changed, never what to
         }

@@ -1,9 +1,12 @@
 package dev.portcullis.admin.connection;
 
 import dev.portcullis.admin.error.ApiException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -11,9 +14,9 @@ import java.util.regex.Pattern;
 /**
  * What each connection type needs and forbids, checked after the field-by-field validation of {@link ConnectionRequest}.
  * The stored shape is the one the gateway's engines read (gateway: connection/TargetConnection, protocol/kubernetes/
- * Upstreams, protocol/ssh/TargetLogin): kubernetes is host, port, tls_mode, tls_ca_pem and the sealed credential; ssh is
- * host, port, username, the sealed private key and {@code settings.host_key}. Nothing here adds a field the gateway does
- * not read.
+ * Upstreams, protocol/ssh/TargetLogin): kubernetes is host and port (from api_server_url), tls_mode, tls_ca_pem, the
+ * sealed credential and {@code settings.impersonate}; ssh is host, port, username, the sealed private key and
+ * {@code settings.host_key}. Nothing here adds a field the gateway does not read.
  */
 final class ConnectionTypes {
     static final String POSTGRES = "postgres";
@@ -22,6 +25,11 @@ final class ConnectionTypes {
 
     /** The gateway's SSH engine reads the registered host key under this settings key (ssh/TargetLogin.HOST_KEY_SETTING). */
     static final String HOST_KEY_SETTING = "host_key";
+    /** The gateway's SSH engine reads the other logins a client may name under this settings key (ssh/TargetLogin.LOGINS_SETTING). */
+    static final String LOGINS_SETTING = "logins";
+    /** The gateway's Kubernetes engine reads whether to impersonate under this settings key (kubernetes/Upstreams.IMPERSONATE_SETTING). */
+    static final String IMPERSONATE_SETTING = "impersonate";
+    private static final int HTTPS_PORT = 443;
 
     /** The key types an OpenSSH host presents and MINA SSHD (the gateway's SSH engine) resolves. */
     private static final Set<String> HOST_KEY_TYPES = Set.of("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256",
@@ -35,20 +43,40 @@ final class ConnectionTypes {
     private ConnectionTypes() {
     }
 
+    /** Where the target is and what only its type needs, as the row stores them. */
+    record Target(String host, int port, Map<String, Object> settings) {
+    }
+
     /**
-     * Checks the request against its type's rules and answers the settings to store.
+     * Checks the request against its type's rules and answers what to store.
      *
      * @param secretStored whether the row keeps a secret of this type when the request carries none (an update of the
      *                     same type)
      * @throws ApiException 400 naming the first field that breaks a rule
      */
-    static Map<String, Object> check(ConnectionRequest r, boolean secretStored) {
+    static Target check(ConnectionRequest r, boolean secretStored) {
+        if (!SSH.equals(r.type())) {
+            forbidden("logins", r.logins(), r.type(), "it is for ssh connections");
+        }
+        if (!KUBERNETES.equals(r.type())) {
+            forbidden("api_server_url", r.apiServerUrl(), r.type(), "it is for kubernetes connections; give host and port");
+            forbidden("impersonate", r.impersonate(), r.type(), "it is for kubernetes connections");
+            required("host", r.host(), "the target's host name or IP address");
+            if (r.port() == null) {
+                throw ApiException.invalidField("port", "is required: the target's TCP port, 1 to 65535");
+            }
+        }
         return switch (r.type()) {
-            case POSTGRES -> postgres(r);
+            case POSTGRES -> new Target(r.host(), r.port(), postgres(r));
             case KUBERNETES -> kubernetes(r, secretStored);
-            case SSH -> ssh(r, secretStored);
+            case SSH -> new Target(r.host(), r.port(), ssh(r, secretStored));
             default -> throw ApiException.invalidField("type", "must be one of: postgres, kubernetes, ssh");
         };
+    }
+
+    /** The API server's URL as a client gives it back: https, the host (IPv6 in brackets) and the port. */
+    static String apiServerUrl(String host, int port) {
+        return "https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
     /** The TLS mode stored when the request names none: the safest one each engine can use. */
@@ -71,7 +99,12 @@ final class ConnectionTypes {
         return Map.of();
     }
 
-    private static Map<String, Object> kubernetes(ConnectionRequest r, boolean secretStored) {
+    private static Target kubernetes(ConnectionRequest r, boolean secretStored) {
+        forbidden("host", r.host(), KUBERNETES, "give the API server as api_server_url (https://host:port)");
+        forbidden("port", r.port(), KUBERNETES, "give the API server as api_server_url (https://host:port)");
+        required("api_server_url", r.apiServerUrl(), "the API server as https://host[:port], e.g."
+                + " https://api.cluster.internal:6443");
+        URI url = apiServer(r.apiServerUrl());
         forbidden("database", r.database(), KUBERNETES, "it is for postgres connections");
         forbidden("username", r.username(), KUBERNETES, "the gateway acts as the identity through impersonation, with the"
                 + " credential's own user only to impersonate");
@@ -92,7 +125,42 @@ final class ConnectionTypes {
             throw ApiException.invalidField("credential", "must be a bearer token (at least 16 visible ASCII characters, no"
                     + " spaces) or a PEM client CERTIFICATE with its PRIVATE KEY");
         }
-        return Map.of();
+        String host = url.getHost().startsWith("[") ? url.getHost().substring(1, url.getHost().length() - 1) : url.getHost();
+        return new Target(host, url.getPort() < 0 ? HTTPS_PORT : url.getPort(),
+                Map.of(IMPERSONATE_SETTING, r.impersonate() == null || r.impersonate()));
+    }
+
+    /**
+     * An https URL naming only a host and a port: the gateway calls {@code <url>/api/...} on it, so a path would be
+     * dropped unseen, and user info would be a credential outside the sealed one.
+     */
+    private static URI apiServer(String text) {
+        String what = "must be the API server as https://host[:port] (for example https://api.cluster.internal:6443)";
+        URI url;
+        try {
+            url = new URI(text.strip());
+        } catch (URISyntaxException e) {
+            throw ApiException.invalidField("api_server_url", what + ": it is not a URL (" + e.getReason() + ")");
+        }
+        if (!"https".equalsIgnoreCase(url.getScheme())) {
+            throw ApiException.invalidField("api_server_url", what + ": the gateway reaches a Kubernetes API server only over"
+                    + " https, not " + (url.getScheme() == null ? "a URL without a scheme" : url.getScheme()));
+        }
+        if (url.getRawUserInfo() != null) {
+            throw ApiException.invalidField("api_server_url", what + ": no user info; the credential is sent as credential");
+        }
+        if (url.getHost() == null || url.getHost().isBlank()) {
+            throw ApiException.invalidField("api_server_url", what + ": it names no host (or the host is not a valid name)");
+        }
+        if ((url.getRawPath() != null && !url.getRawPath().isEmpty() && !url.getRawPath().equals("/"))
+                || url.getRawQuery() != null || url.getRawFragment() != null) {
+            throw ApiException.invalidField("api_server_url", what + ": no path, query or fragment (the gateway serves"
+                    + " the API server's own paths under /k8s/<connection>/)");
+        }
+        if (url.getPort() == 0 || url.getPort() > 65535) {
+            throw ApiException.invalidField("api_server_url", what + ": the port must be between 1 and 65535");
+        }
+        return url;
     }
 
     /** One or more certificates and exactly one private key, as the gateway's Upstreams.keyCert demands. */
@@ -138,7 +206,10 @@ final class ConnectionTypes {
         }
         required("host_key", r.hostKey(), "the target's OpenSSH public host key line (ssh-keyscan prints it); Portcullis"
                 + " never trusts a host key on first use");
-        return Map.of(HOST_KEY_SETTING, hostKey(r.hostKey()));
+        List<String> logins = r.logins() == null ? List.of()
+                : r.logins().stream().distinct().filter(login -> !login.equals(r.username())).toList();
+        return logins.isEmpty() ? Map.of(HOST_KEY_SETTING, hostKey(r.hostKey()))
+                : Map.of(HOST_KEY_SETTING, hostKey(r.hostKey()), LOGINS_SETTING, logins);
     }
 
     /**
@@ -199,7 +270,7 @@ final class ConnectionTypes {
         }
     }
 
-    private static void forbidden(String field, String value, String type, String why) {
+    private static void forbidden(String field, Object value, String type, String why) {
         if (value != null) {
             throw ApiException.invalidField(field, "is not allowed on a " + type + " connection: " + why);
         }

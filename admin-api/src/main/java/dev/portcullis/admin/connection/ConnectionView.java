@@ -13,19 +13,24 @@ public record ConnectionView(
         String type,
         String host,
         int port,
+        @Schema(description = "kubernetes: the API server, https://host:port (the same host and port as above).",
+                nullable = true)
+        String apiServerUrl,
         String database,
         String username,
         boolean hasSecret,
         String tlsMode,
         String tlsCaPem,
         Map<String, String> tags,
-        @Schema(description = "What only this type needs, as the gateway reads it; ssh: host_key.")
+        @Schema(description = "What only this type needs, as the gateway reads it; kubernetes: impersonate; ssh: host_key.")
         Map<String, Object> settings,
         OffsetDateTime createdAt,
         OffsetDateTime updatedAt) {
 
     static ConnectionView of(ConnectionEntity c) {
-        return new ConnectionView(c.name, c.type, c.host, c.port, c.database, c.username,
+        return new ConnectionView(c.name, c.type, c.host, c.port,
+                ConnectionTypes.KUBERNETES.equals(c.type) ? ConnectionTypes.apiServerUrl(c.host, c.port) : null,
+                c.database, c.username,
                 c.secret != null && c.secret.length > 0, c.tlsMode, c.tlsCaPem,
                 c.tags == null ? Map.of() : c.tags,
                 c.settings == null ? Map.of() : c.settings, c.createdAt, c.updatedAt);

@@ -38,26 +38,32 @@ public class TargetLogin {
 
     /** Why a login failed, in words for the operator; never the password. */
     public static final class LoginFailed extends RuntimeException {
-        LoginFailed(String message) {
+        public LoginFailed(String message) {
             super(message, null, false, false);
         }
     }
 
-    /** The stored password, unsealed; a 409 when there is none or the key does not open it. */
+    /** The stored password of a postgres connection, unsealed; a 409 for another type, none stored, or a key that does not open it. */
     String password(ConnectionEntity connection) {
-        if (!"postgres".equals(connection.type)) {
+        if (!ConnectionTypes.POSTGRES.equals(connection.type)) {
             throw ApiException.conflict("connection '" + connection.name + "' is of type " + connection.type
-                    + "; only postgres targets can be logged in to from the admin API so far");
+                    + "; only a postgres connection has a password to log in with");
         }
+        return unsealed(connection);
+    }
+
+    /** The stored password or credential, unsealed; a 409 when there is none or the key does not open it. */
+    String unsealed(ConnectionEntity connection) {
+        String what = ConnectionTypes.POSTGRES.equals(connection.type) ? "password" : "credential";
         if (connection.secret == null || connection.secret.length == 0) {
-            throw ApiException.conflict("connection '" + connection.name + "' has no stored password; set one with PUT"
+            throw ApiException.conflict("connection '" + connection.name + "' has no stored " + what + "; set one with PUT"
                     + " /connections/" + connection.name);
         }
         try {
             return sealer.open(connection.name, connection.secret);
         } catch (SecretSealer.SealedSecretException e) {
-            throw ApiException.conflict("the stored password of connection '" + connection.name + "' cannot be opened"
-                    + " with this admin API's key (" + e.getMessage() + "); set the password again with PUT");
+            throw ApiException.conflict("the stored " + what + " of connection '" + connection.name + "' cannot be opened"
+                    + " with this admin API's key (" + e.getMessage() + "); set the " + what + " again with PUT");
         }
     }
 

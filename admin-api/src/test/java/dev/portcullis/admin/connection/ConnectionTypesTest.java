@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.nullValue;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -107,7 +108,8 @@ class ConnectionTypesTest {
         assertEquals("{\"host_key\": \"" + withoutComment(sshHostKey) + "\"}", row.get("settings"));
         assertEquals(sshPrivateKey, SecretSealer.fromBase64Key(secretKey).open(name, storedSecret(name)));
 
-        asAdmin().post("/connections/" + name + "/test").then().statusCode(409).body("detail", containsString("postgres"));
+        // the test reaches for the target (box.internal is nowhere): ConnectionReachTest tries real ones
+        asAdmin().post("/connections/" + name + "/test").then().statusCode(200).body("ok", equalTo(false));
         asAdmin().delete("/connections/" + name).then().statusCode(204);
         asAdmin().get("/connections/" + name).then().statusCode(404);
 
@@ -126,25 +128,34 @@ class ConnectionTypesTest {
                 .body("tls_mode", equalTo("verify-full"))
                 .body("tls_ca_pem", equalTo(caPem))
                 .body("has_secret", equalTo(true))
+                .body("api_server_url", equalTo("https://127.0.0.1:6443"))
+                .body("settings.impersonate", equalTo(true))
                 .body("username", nullValue());
 
-        // what the gateway's Kubernetes engine reads: host, port, tls_mode, tls_ca_pem and the sealed credential
+        // what the gateway's Kubernetes engine reads: host, port, tls_mode, tls_ca_pem, the sealed credential, impersonate
         Map<String, String> row = row(name);
         assertEquals("kubernetes", row.get("type"));
         assertEquals("127.0.0.1", row.get("host"));
         assertEquals("6443", row.get("port"));
         assertEquals("verify-full", row.get("tls_mode"));
-        assertEquals("{}", row.get("settings"));
+        assertEquals("{\"impersonate\": true}", row.get("settings"));
         assertNull(row.get("username"));
         assertEquals(clientCertAndKey, SecretSealer.fromBase64Key(secretKey).open(name, storedSecret(name)));
 
         Response one = asAdmin().get("/connections/" + name);
         bodies.add(one.asString());
-        Response updated = asAdmin().header("If-Match", one.header("ETag")).body(kubernetes(name, TOKEN))
-                .put("/connections/" + name);
+        Map<String, Object> changed = kubernetes(name, TOKEN);
+        changed.put("api_server_url", "https://[::1]/");
+        changed.put("impersonate", false);
+        Response updated = asAdmin().header("If-Match", one.header("ETag")).body(changed).put("/connections/" + name);
         bodies.add(updated.asString());
-        updated.then().statusCode(200).body("has_secret", equalTo(true));
+        updated.then().statusCode(200).body("has_secret", equalTo(true))
+                .body("api_server_url", equalTo("https://[::1]:443")).body("settings.impersonate", equalTo(false));
         assertEquals(TOKEN, SecretSealer.fromBase64Key(secretKey).open(name, storedSecret(name)));
+        row = row(name);
+        assertEquals("::1", row.get("host"));
+        assertEquals("443", row.get("port"));
+        assertEquals("{\"impersonate\": false}", row.get("settings"));
         bodies.add(asAdmin().get("/connections").asString());
 
         asAdmin().delete("/connections/" + name).then().statusCode(204);
@@ -199,6 +210,38 @@ class ConnectionTypesTest {
         expectInvalid(kubeHostKey, "host_key", "for ssh connections");
         Map<String, Object> kubeNoCredential = kubernetes(uniqueName(), null);
         expectInvalid(kubeNoCredential, "credential", "is required");
+        Map<String, Object> kubeNoUrl = kubernetes(uniqueName(), TOKEN);
+        kubeNoUrl.remove("api_server_url");
+        expectInvalid(kubeNoUrl, "api_server_url", "is required");
+        Map<String, Object> kubeHost = kubernetes(uniqueName(), TOKEN);
+        kubeHost.put("host", "127.0.0.1");
+        expectInvalid(kubeHost, "host", "api_server_url");
+        Map<String, Object> kubePort = kubernetes(uniqueName(), TOKEN);
+        kubePort.put("port", 6443);
+        expectInvalid(kubePort, "port", "api_server_url");
+        Map<String, String> badUrls = new LinkedHashMap<>();
+        badUrls.put("http://127.0.0.1:6443", "only over https, not http");
+        badUrls.put("127.0.0.1:6443", "must be the API server as https://host[:port]");
+        badUrls.put("https://127.0.0.1:6443/clusters/prod", "no path, query or fragment");
+        badUrls.put("https://127.0.0.1:6443?x=1", "no path, query or fragment");
+        badUrls.put("https://admin:" + TOKEN + "@127.0.0.1:6443", "no user info");
+        badUrls.put("https://:6443", "names no host");
+        badUrls.put("https://api.internal:99999", "between 1 and 65535");
+        badUrls.put("https://api internal", "not a URL");
+        badUrls.forEach((url, expected) -> {
+            Map<String, Object> body = kubernetes(uniqueName(), TOKEN);
+            body.put("api_server_url", url);
+            expectInvalid(body, "api_server_url", expected);
+        });
+        Map<String, Object> kubeImpersonateNotBoolean = kubernetes(uniqueName(), TOKEN);
+        kubeImpersonateNotBoolean.put("impersonate", "no");
+        asAdmin().body(kubeImpersonateNotBoolean).post("/connections").then().statusCode(400);
+        Map<String, Object> sshImpersonates = ssh(uniqueName());
+        sshImpersonates.put("impersonate", true);
+        expectInvalid(sshImpersonates, "impersonate", "for kubernetes connections");
+        Map<String, Object> sshUrl = ssh(uniqueName());
+        sshUrl.put("api_server_url", "https://box.internal");
+        expectInvalid(sshUrl, "api_server_url", "for kubernetes connections");
 
         Map<String, Object> postgresWithKey = new LinkedHashMap<>(Map.of("name", uniqueName(), "type", "postgres",
                 "host", "db.internal", "port", 5432, "database", "orders", "username", "owner", "host_key", sshHostKey));
@@ -206,6 +249,32 @@ class ConnectionTypesTest {
         Map<String, Object> unknown = ssh(uniqueName());
         unknown.put("type", "telnet");
         expectInvalid(unknown, "type", "postgres, kubernetes, ssh");
+    }
+
+    @Test
+    void anSshConnectionListsTheOtherLoginsAClientMayName() throws SQLException {
+        String name = uniqueName();
+        Map<String, Object> body = ssh(name);
+        body.put("logins", List.of("backup", "deploy", "backup", "_svc.ops-1"));
+        asAdmin().body(body).post("/connections").then().statusCode(201)
+                .body("settings.logins", equalTo(List.of("backup", "_svc.ops-1"))); // username and repeats dropped
+        assertEquals("{\"logins\": [\"backup\", \"_svc.ops-1\"], \"host_key\": \"" + withoutComment(sshHostKey) + "\"}",
+                row(name).get("settings"));
+        asAdmin().delete("/connections/" + name).then().statusCode(204);
+
+        for (String bad : List.of("Root", "-dash", "two words", "a".repeat(33), "x@y")) {
+            Map<String, Object> badLogin = ssh(uniqueName());
+            badLogin.put("logins", List.of(bad));
+            asAdmin().body(badLogin).post("/connections").then().statusCode(400)
+                    .body("errors[0].field", startsWith("logins"))
+                    .body("errors[0].message", containsString("logins must be 1 to 32 characters"));
+        }
+        Map<String, Object> tooMany = ssh(uniqueName());
+        tooMany.put("logins", java.util.stream.IntStream.range(0, 17).mapToObj(i -> "u" + i).toList());
+        expectInvalid(tooMany, "logins", "at most 16");
+        Map<String, Object> kubeLogins = kubernetes(uniqueName(), TOKEN);
+        kubeLogins.put("logins", List.of("deploy"));
+        expectInvalid(kubeLogins, "logins", "for ssh connections");
     }
 
     @Test
@@ -269,8 +338,7 @@ class ConnectionTypesTest {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", name);
         body.put("type", "kubernetes");
-        body.put("host", "127.0.0.1");
-        body.put("port", 6443);
+        body.put("api_server_url", "https://127.0.0.1:6443");
         if (credential != null) {
             body.put("credential", credential);
         }

@@ -17,8 +17,8 @@ import java.util.List;
  * @param maskedOmitted masked columns beyond {@link #MAX_MASKED_COLUMNS}, left out of {@code masked}
  * @param detectors     the content detectors that fired (for example {@code email}, {@code card}); empty when none
  * @param details       the protocol's own outcome, a JSON object (contract/EVENTS.md; PostgreSQL:
- *                      {@code {"rows", "command_tag", "sqlstate"}}, Kubernetes: {@code {"code"}} (a port-forward adds
- *                      {@code "ports"}), SSH:
+ *                      {@code {"rows", "command_tag", "sqlstate"}}, Kubernetes: {@code {"code", "impersonated"}} (a port-forward
+ *                      adds {@code "ports"}), SSH:
  *                      {@code {"exit_status", "signal"}}); never error text, which can quote data
  */
 public record Result(String protocol, long requestSeq, boolean ok, long bytes, long durationUs, List<MaskedColumn> masked,

@@ -40,20 +40,28 @@ public final class KubeTargets {
 
     /** Registers (or replaces) a kubernetes connection as the admin API would: the credential sealed with the shared key. */
     public static void register(String name, String credential, String caPem, String tagsJson) throws SQLException {
+        register(name, credential, caPem, tagsJson, "{\"impersonate\": true}");
+    }
+
+    /** As {@link #register(String, String, String, String)}, with the connection's settings (its {@code impersonate}). */
+    public static void register(String name, String credential, String caPem, String tagsJson, String settingsJson)
+            throws SQLException {
         byte[] sealed = SecretSealer.fromBase64Key(TestStack.get("PORTCULLIS_SECRET_KEY")).seal(name, credential);
         try (Connection c = TestStack.superuser(TestStack.get("PORTCULLIS_DB"));
                 PreparedStatement ps = c.prepareStatement("""
-                        INSERT INTO connections (name, type, host, port, secret, tls_mode, tls_ca_pem, tags)
-                        VALUES (?, 'kubernetes', ?, ?, ?, 'verify-full', ?, ?::jsonb)
+                        INSERT INTO connections (name, type, host, port, secret, tls_mode, tls_ca_pem, tags, settings)
+                        VALUES (?, 'kubernetes', ?, ?, ?, 'verify-full', ?, ?::jsonb, ?::jsonb)
                         ON CONFLICT (name) DO UPDATE SET type = excluded.type, host = excluded.host, port = excluded.port,
                           database = NULL, username = NULL, secret = excluded.secret, tls_mode = excluded.tls_mode,
-                          tls_ca_pem = excluded.tls_ca_pem, tags = excluded.tags, updated_at = now()""")) {
+                          tls_ca_pem = excluded.tls_ca_pem, tags = excluded.tags, settings = excluded.settings,
+                          updated_at = now()""")) {
             ps.setString(1, name);
             ps.setString(2, TestStack.host());
             ps.setInt(3, TestStack.port("KUBE_APISERVER_PORT"));
             ps.setBytes(4, sealed);
             ps.setString(5, caPem);
             ps.setString(6, tagsJson);
+            ps.setString(7, settingsJson);
             ps.executeUpdate();
         }
     }
@@ -98,6 +106,14 @@ public final class KubeTargets {
         }
         cmd.addAll(List.of(args));
         return cmd.toArray(String[]::new);
+    }
+
+    /** kubectl through the gateway as {@code identity}, on a connection that {@link #login} has no context for. */
+    public static Cli.Result kubectlOn(String identity, String connection, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(KUBECTL.toString(), "--kubeconfig", login(identity).toString(), "--context", DEV,
+                "--server", "https://127.0.0.1:" + gatewayPort() + "/k8s/" + connection, "--request-timeout=30s"));
+        cmd.addAll(List.of(args));
+        return Cli.run(Map.of("KUBECACHEDIR", KUBE_DIR.resolve("test-cache").toString()), null, 60, cmd.toArray(String[]::new));
     }
 
     /** kubectl as the cluster's administrator, straight to the API server (to set up and to check). */

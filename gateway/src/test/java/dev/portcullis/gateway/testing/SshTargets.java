@@ -43,12 +43,19 @@ public final class SshTargets {
 
     /** Registers (or replaces) an ssh connection to the stack's sshd, as the admin API would: the key sealed with the shared key. */
     public static void register(String name, String tagsJson, String hostKey) throws SQLException, IOException {
+        register(name, tagsJson, hostKey, List.of());
+    }
+
+    /** As {@link #register(String, String, String)}, with the other logins a client may name ({@code settings.logins}). */
+    public static void register(String name, String tagsJson, String hostKey, List<String> logins) throws SQLException, IOException {
         String key = Files.readString(SSH_DIR.resolve("gateway_login_ed25519"));
         byte[] sealed = SecretSealer.fromBase64Key(TestStack.get("PORTCULLIS_SECRET_KEY")).seal(name, key);
         try (Connection c = TestStack.superuser(TestStack.get("PORTCULLIS_DB"));
                 PreparedStatement ps = c.prepareStatement("""
                         INSERT INTO connections (name, type, host, port, username, secret, tls_mode, tags, settings)
-                        VALUES (?, 'ssh', ?, ?, ?, ?, 'disable', ?::jsonb, jsonb_build_object('host_key', ?::text))
+                        VALUES (?, 'ssh', ?, ?, ?, ?, 'disable', ?::jsonb, jsonb_build_object('host_key', ?::text)
+                          || CASE WHEN cardinality(?::text[]) = 0 THEN '{}'::jsonb
+                                  ELSE jsonb_build_object('logins', to_jsonb(?::text[])) END)
                         ON CONFLICT (name) DO UPDATE SET type = excluded.type, host = excluded.host, port = excluded.port,
                           database = NULL, username = excluded.username, secret = excluded.secret, tls_mode = excluded.tls_mode,
                           tls_ca_pem = NULL, tags = excluded.tags, settings = excluded.settings, updated_at = now()""")) {
@@ -59,6 +66,9 @@ public final class SshTargets {
             ps.setBytes(5, sealed);
             ps.setString(6, tagsJson);
             ps.setString(7, hostKey);
+            java.sql.Array array = c.createArrayOf("text", logins.toArray());
+            ps.setArray(8, array);
+            ps.setArray(9, array);
             ps.executeUpdate();
         }
     }

@@ -219,7 +219,8 @@ final class ApiProxy {
             return;
         }
         Upstreams.Clients clients = lease.clients();
-        MultiMap headers = upstreamHeaders(req, session.identity(), clients.bearer() ? secret : null);
+        MultiMap headers = upstreamHeaders(req, session.identity(), clients.bearer() ? secret : null,
+                Upstreams.impersonates(session.connection()));
         if (api.connect() && mask != null) {
             // a stream into a workload has no objects to mask: the policy asked for what the gateway cannot do
             lease.release();
@@ -328,8 +329,12 @@ final class ApiProxy {
         });
     }
 
-    /** The headers the API server sees: the allowed client headers, the gateway's token if it has one, and who asks. */
-    private static MultiMap upstreamHeaders(HttpServerRequest req, Identity identity, String bearer) {
+    /**
+     * The headers the API server sees: the allowed client headers, the gateway's token if it has one, and who asks unless
+     * the connection turned impersonation off (then the cluster sees the credential's own user, and each result records
+     * {@code impersonated: false}).
+     */
+    private static MultiMap upstreamHeaders(HttpServerRequest req, Identity identity, String bearer, boolean impersonate) {
         MultiMap out = MultiMap.caseInsensitiveMultiMap();
         req.headers().forEach(h -> {
             if (FORWARDED_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
@@ -339,16 +344,19 @@ final class ApiProxy {
         if (bearer != null) {
             out.set(HttpHeaders.AUTHORIZATION, "Bearer " + bearer.trim());
         }
-        out.set("Impersonate-User", identity.name());
-        for (String group : identity.groups()) {
-            out.add("Impersonate-Group", group);
+        if (impersonate) {
+            out.set("Impersonate-User", identity.name());
+            for (String group : identity.groups()) {
+                out.add("Impersonate-Group", group);
+            }
         }
         return out;
     }
 
+    /** Records the result; {@code impersonated} says whether the cluster saw the identity or the connection's credential. */
     static void finish(Session session, long seq, int code, long bytes, long start) {
         session.result(new dev.portcullis.gateway.session.RequestResult(seq, code < 400, bytes, (System.nanoTime() - start) / 1000,
-                List.of(), Set.of(), Map.of("code", code)));
+                List.of(), Set.of(), Map.of("code", code, "impersonated", Upstreams.impersonates(session.connection()))));
     }
 
     private static Buffer refusal(Throwable failure) {

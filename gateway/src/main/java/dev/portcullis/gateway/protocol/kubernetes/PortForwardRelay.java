@@ -535,7 +535,7 @@ final class PortForwardRelay {
             fromPod += p.bytesFromPod;
         }
         session.result(new RequestResult(seq, code < 400, fromPod, (System.nanoTime() - start) / 1000,
-                List.of(), Set.of(), Map.of("code", code, "ports", carried)));
+                List.of(), Set.of(), Map.of("code", code, "impersonated", Upstreams.impersonates(session.connection()), "ports", carried)));
     }
 
     /** A WebSocket close reason holds at most 123 bytes. */

@@ -31,6 +31,8 @@ import java.util.regex.Pattern;
  */
 final class Upstreams {
     static final int MAX_CLUSTERS = 64;
+    /** The connection's setting that says whether the gateway impersonates the identity (the admin API stores it). */
+    static final String IMPERSONATE_SETTING = "impersonate";
     private static final Pattern PEM_BLOCK = Pattern.compile(
             "-----BEGIN ([A-Z0-9 ]+)-----[A-Za-z0-9+/=\\s]+-----END \\1-----");
 
@@ -160,6 +162,15 @@ final class Upstreams {
             ws.setKeyCertOptions(keyCert);
         }
         return new Clients(vertx.createHttpClient(http), vertx.createWebSocketClient(ws), !certificate);
+    }
+
+    /**
+     * Whether calls to this cluster carry {@code Impersonate-User} and {@code Impersonate-Group} for the identity. Only an
+     * explicit {@code false} turns it off: a connection without the setting, or with anything else in it, impersonates,
+     * which never gives the caller more than the credential's own rights.
+     */
+    static boolean impersonates(TargetConnection connection) {
+        return !Boolean.FALSE.equals(connection.settings().get(IMPERSONATE_SETTING));
     }
 
     /** The certificates and the one private key of a PEM client credential. */

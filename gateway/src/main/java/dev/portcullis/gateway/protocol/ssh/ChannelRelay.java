@@ -124,6 +124,13 @@ final class ChannelRelay implements Command {
             finish(FAILED, "Portcullis: the session did not open in time; try again later");
             return;
         }
+        String login;
+        try {
+            login = TargetLogin.loginFor(session.connection(), connection.login());
+        } catch (TargetLogin.Failed e) {
+            finish(DENIED, "Portcullis: " + e.getMessage());
+            return;
+        }
         boolean pty = vars.containsKey(Environment.ENV_TERM) && !request.message().equals(SshRequest.SUBSYSTEM);
         List<SshRequest> asked = new ArrayList<>();
         if (pty) {
@@ -136,7 +143,7 @@ final class ChannelRelay implements Command {
         }
         asked.add(request);
         Verdict allowed = null;
-        for (SshRequest r : asked) {
+        for (SshRequest r : asked.stream().map(q -> q.as(login)).toList()) {
             Verdict v = decide(connection, session, r);
             if (!(v instanceof Verdict.Allow)) {
                 String why = v instanceof Verdict.Deny d ? d.message(what(r)) : "Portcullis could not decide " + what(r);
@@ -145,7 +152,7 @@ final class ChannelRelay implements Command {
             }
             allowed = v;
         }
-        relay(connection, session, allowed.seq(), pty ? vars : null, env);
+        relay(connection, session, allowed.seq(), pty ? vars : null, env, login);
     }
 
     /** Decides on the session's executor; a held request waits for its approvers, with their notice on stderr. */
@@ -202,11 +209,12 @@ final class ChannelRelay implements Command {
         };
     }
 
-    private void relay(ClientConnection connection, Session session, long seq, Map<String, String> ptyVars, Environment env) {
+    private void relay(ClientConnection connection, Session session, long seq, Map<String, String> ptyVars, Environment env,
+            String login) {
         long start = System.nanoTime();
         ClientChannel up;
         try {
-            ClientSession target = connection.target(session, engine.targets());
+            ClientSession target = connection.target(session, engine.targets(), login);
             up = open(target, ptyVars, env);
             if (ptyVars != null) { // the terminal's size from the pty-req, first: the asciicast's header
                 size(connection, session, seq, ptyVars);

@@ -27,21 +27,29 @@ final class ClientConnection {
     private final ServerSession ssh;
     private final Identity identity;
     private final String connectionName;
+    /** The login the client named ({@code <login>@<connection>}), or null for the connection's own. */
+    private final String login;
     private final SerialExecutor executor;
     private final Set<ChannelRelay> relays = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Session> session = new CompletableFuture<>();
     private ClientSession target;
     private volatile String endReason;
 
-    ClientConnection(ServerSession ssh, Identity identity, String connectionName, Executor workers) {
+    ClientConnection(ServerSession ssh, Identity identity, String connectionName, String login, Executor workers) {
         this.ssh = ssh;
         this.identity = identity;
         this.connectionName = connectionName;
+        this.login = login;
         this.executor = new SerialExecutor(workers);
     }
 
     String connectionName() {
         return connectionName;
+    }
+
+    /** The login the client asked for, or null for the connection's own. */
+    String login() {
+        return login;
     }
 
     Executor executor() {
@@ -71,15 +79,18 @@ final class ClientConnection {
         }));
     }
 
-    /** The login to the target, made on first use with the connection's sealed key. Blocks: call on a relay thread. */
-    synchronized ClientSession target(Session s, TargetLogin login) throws IOException {
+    /**
+     * The login to the target as {@code user} (one the connection allows, {@link TargetLogin#loginFor}), made on first
+     * use with the connection's sealed key. Blocks: call on a relay thread.
+     */
+    synchronized ClientSession target(Session s, TargetLogin targets, String user) throws IOException {
         if (target != null && target.isOpen()) {
             return target;
         }
         if (endReason != null) {
             throw new TargetLogin.Failed("the session has ended");
         }
-        target = login.login(s.connection(), s.unsealSecret());
+        target = targets.login(s.connection(), s.unsealSecret(), user);
         return target;
     }
 

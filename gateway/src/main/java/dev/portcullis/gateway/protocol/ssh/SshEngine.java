@@ -3,6 +3,7 @@ package dev.portcullis.gateway.protocol.ssh;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.gateway.GatewayConfig;
 import dev.portcullis.gateway.identity.Identity;
+import dev.portcullis.gateway.identity.TokenVerifier;
 import dev.portcullis.gateway.session.Engine;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.Sessions;
@@ -18,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.config.keys.OpenSshCertificate;
 import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
@@ -26,14 +26,16 @@ import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.ServerBuilder;
 import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.auth.keyboard.UserAuthKeyboardInteractiveFactory;
 import org.apache.sshd.server.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.server.session.ServerSession;
 import org.apache.sshd.server.subsystem.SubsystemFactory;
 import org.jboss.logging.Logger;
 
 /**
- * The SSH engine: an SSH server (Apache MINA SSHD) where a client logs in with a certificate from the gateway's CA and
- * names the registered connection in the user field ({@code ssh -p PORT demo-box@gateway}); every exec, shell, pty,
+ * The SSH engine: an SSH server (Apache MINA SSHD) where a client logs in with a certificate from the gateway's CA, or
+ * with its OIDC access token as a keyboard-interactive answer ({@link TokenPrompt}), and names the registered connection
+ * in the user field ({@code ssh -p PORT demo-box@gateway}); every exec, shell, pty,
  * environment variable and subsystem is decided by the spine ({@link ChannelRelay}), and what is allowed runs on the
  * target through the gateway's own login ({@link TargetLogin}). Port forwarding and agent forwarding are refused (not
  * decided yet). Identity, decisions, approvals, recording and kill are the spine's ({@link Sessions}).
@@ -41,8 +43,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class SshEngine implements Engine {
     private static final Logger LOG = Logger.getLogger(SshEngine.class);
-    /** A registered connection's name, as the admin API accepts it. */
-    private static final Pattern CONNECTION_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
     private static final AttributeRepository.AttributeKey<Identity> IDENTITY = new AttributeRepository.AttributeKey<>();
     private static final AttributeRepository.AttributeKey<ClientConnection> CONNECTION = new AttributeRepository.AttributeKey<>();
 
@@ -50,6 +50,7 @@ public class SshEngine implements Engine {
     private final Duration noticeEvery;
     private final Sessions sessions;
     private final ObjectMapper json;
+    private final TokenVerifier tokens;
     private volatile UserCertificates certificates;
     private TargetLogin targets;
     private SshServer server;
@@ -57,11 +58,12 @@ public class SshEngine implements Engine {
     private ExecutorService sessionThreads;
     private volatile boolean draining;
 
-    SshEngine(GatewayConfig config, Sessions sessions, ObjectMapper json) {
+    SshEngine(GatewayConfig config, Sessions sessions, ObjectMapper json, TokenVerifier tokens) {
         this.config = config.ssh();
         this.noticeEvery = config.approval().noticeEvery();
         this.sessions = sessions;
         this.json = json;
+        this.tokens = tokens;
     }
 
     @Override
@@ -86,8 +88,10 @@ public class SshEngine implements Engine {
         server.setHost(config.host());
         server.setPort(config.port());
         server.setKeyPairProvider(new FileKeyPairProvider(hostKey));
-        server.setUserAuthFactories(List.of(UserAuthPublicKeyFactory.INSTANCE)); // certificates only: no password, no keyboard
+        // a certificate, or the token as a keyboard-interactive answer; never a password or a plain key
+        server.setUserAuthFactories(List.of(UserAuthPublicKeyFactory.INSTANCE, UserAuthKeyboardInteractiveFactory.INSTANCE));
         server.setPublickeyAuthenticator(this::authenticate);
+        server.setKeyboardInteractiveAuthenticator(new TokenPrompt(tokens, this::acceptToken));
         server.setCommandFactory((channel, command) -> {
             if (command.length() > config.maxCommandBytes()) {
                 throw new IOException("the command line is longer than " + config.maxCommandBytes() + " bytes");
@@ -144,9 +148,8 @@ public class SshEngine implements Engine {
             LOG.debugf("ssh login to %s refused: a plain key, not a Portcullis certificate", connection);
             return false;
         }
-        if (connection == null || !CONNECTION_NAME.matcher(connection).matches()) {
-            LOG.infof("ssh login refused: \"%s\" is not a connection name", connection == null ? "" : connection.substring(0,
-                    Math.min(64, connection.length())));
+        if (UserField.parse(connection) == null) {
+            LOG.infof("ssh login refused: \"%s\" is not <connection> or <login>@<connection>", printable(connection));
             return false;
         }
         try {
@@ -158,13 +161,29 @@ public class SshEngine implements Engine {
         }
     }
 
+    /** A verified token's identity, for a well-formed connection name. */
+    private boolean acceptToken(ServerSession session, String connection, Identity identity) {
+        if (UserField.parse(connection) == null) {
+            LOG.infof("ssh token login refused: \"%s\" is not <connection> or <login>@<connection>", printable(connection));
+            return false;
+        }
+        session.setAttribute(IDENTITY, identity);
+        return true;
+    }
+
+    /** A client's user field as a log may show it: at most 64 characters. */
+    static String printable(String username) {
+        return username == null ? "" : username.substring(0, Math.min(64, username.length()));
+    }
+
     private void authenticated(ServerSession s) {
         Identity identity = s.getAttribute(IDENTITY);
         if (identity == null) {
             s.close(true); // cannot happen: only the certificate check authenticates
             return;
         }
-        ClientConnection connection = new ClientConnection(s, identity, s.getUsername(), sessionThreads);
+        UserField user = UserField.parse(s.getUsername()); // checked when it authenticated
+        ClientConnection connection = new ClientConnection(s, identity, user.connection(), user.login(), sessionThreads);
         s.setAttribute(CONNECTION, connection);
         connection.open(sessions);
     }

@@ -29,10 +29,21 @@ public record SshRequest(Input input, String text) implements Request {
      * @param shellSyntax whether an exec's command line uses the shell beyond plain words (pipes, redirections,
      *                    substitutions, several commands): then argv does not say all that runs
      * @param name        an env request's variable name, a subsystem's name, a pty-req's terminal type; else null
+     * @param login         the user the gateway logs in as on the target: the connection's own, or the one the client
+     *                      named ({@code <login>@<connection>}) among those the connection allows
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Input(String protocol, String type, String command, List<String> argv, @JsonProperty("shell_syntax") Boolean shellSyntax,
-            String name) {
+            String name, String login) {
+        Input(String protocol, String type, String command, List<String> argv, Boolean shellSyntax, String name) {
+            this(protocol, type, command, argv, shellSyntax, name, null);
+        }
+    }
+
+    /** The same request, made as {@code login} on the target. */
+    SshRequest as(String login) {
+        return new SshRequest(new Input(input.protocol(), input.type(), input.command(), input.argv(), input.shellSyntax(),
+                input.name(), login), text);
     }
 
     static SshRequest exec(String command) {

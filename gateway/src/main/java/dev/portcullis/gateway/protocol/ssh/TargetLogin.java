@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import org.apache.sshd.client.ClientBuilder;
 import org.apache.sshd.client.SshClient;
@@ -26,6 +28,8 @@ import org.apache.sshd.common.util.security.SecurityUtils;
 final class TargetLogin implements AutoCloseable {
     /** The connection's setting that holds the target's host key. */
     static final String HOST_KEY_SETTING = "host_key";
+    /** The connection's setting that lists the logins a client may name besides its username ({@code <login>@<connection>}). */
+    static final String LOGINS_SETTING = "logins";
     private static final AttributeRepository.AttributeKey<PublicKey> EXPECTED_HOST_KEY = new AttributeRepository.AttributeKey<>();
     private static final AttributeRepository.AttributeKey<String[]> HOST_KEY_SEEN = new AttributeRepository.AttributeKey<>();
 
@@ -57,14 +61,34 @@ final class TargetLogin implements AutoCloseable {
     }
 
     /**
-     * Connects and logs in to {@code target} with {@code privateKey} (the unsealed OpenSSH private key, used here and
-     * dropped). Blocks up to the timeout for each step: call it off the I/O threads.
+     * The login the gateway uses on {@code target} for a client that asked for {@code asked}: the connection's username
+     * when it asked for none, else {@code asked} if it is the username or one of {@code settings.logins}.
+     *
+     * @throws Failed when the connection allows no such login (the message lists those it allows)
      */
-    ClientSession login(TargetConnection target, String privateKey) throws IOException {
-        PublicKey expected = registeredHostKey(target);
+    static String loginFor(TargetConnection target, String asked) throws Failed {
         if (target.username() == null || target.username().isBlank()) {
             throw new Failed("connection " + target.name() + " names no login for its target; an administrator must register one");
         }
+        List<String> allowed = new ArrayList<>(List.of(target.username()));
+        if (target.settings().get(LOGINS_SETTING) instanceof List<?> more) {
+            more.stream().filter(String.class::isInstance).map(String.class::cast).filter(l -> !allowed.contains(l)).forEach(allowed::add);
+        }
+        if (asked == null || allowed.contains(asked)) {
+            return asked == null ? target.username() : asked;
+        }
+        throw new Failed("connection " + target.name() + " does not allow login " + asked + " on its target; it allows "
+                + String.join(", ", allowed) + ": name one as <login>@" + target.name() + " in the user field, or just "
+                + target.name() + " for " + target.username());
+    }
+
+    /**
+     * Connects and logs in to {@code target} as {@code user} (from {@link #loginFor}) with {@code privateKey} (the
+     * unsealed OpenSSH private key, used here and dropped). Blocks up to the timeout for each step: call it off the I/O
+     * threads.
+     */
+    ClientSession login(TargetConnection target, String privateKey, String user) throws IOException {
+        PublicKey expected = registeredHostKey(target);
         if (privateKey == null || privateKey.isBlank()) {
             throw new Failed("connection " + target.name() + " has no private key to log in with; an administrator must register one");
         }
@@ -73,7 +97,7 @@ final class TargetLogin implements AutoCloseable {
         AttributeRepository context = AttributeRepository.ofAttributesMap(Map.of(EXPECTED_HOST_KEY, expected, HOST_KEY_SEEN, seen));
         ClientSession session;
         try {
-            session = client.connect(target.username(), target.host(), target.port(), context, null).verify(timeout).getSession();
+            session = client.connect(user, target.host(), target.port(), context, null).verify(timeout).getSession();
         } catch (IOException e) {
             throw new Failed("cannot reach the target of " + target.name() + " at " + target.host() + ":" + target.port() + ": "
                     + e.getMessage());
@@ -89,7 +113,7 @@ final class TargetLogin implements AutoCloseable {
                         + " with the connection (" + KeyUtils.getFingerPrint(expected) + "): refused. If the host was rebuilt, an"
                         + " administrator must register its new host key; otherwise someone may be impersonating it");
             }
-            throw new Failed("logging in to the target of " + target.name() + " as " + target.username() + " failed: " + e.getMessage());
+            throw new Failed("logging in to the target of " + target.name() + " as " + user + " failed: " + e.getMessage());
         }
     }
 

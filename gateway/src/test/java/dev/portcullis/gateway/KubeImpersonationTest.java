@@ -1,0 +1,105 @@
+package dev.portcullis.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portcullis.gateway.testing.Cli;
+import dev.portcullis.gateway.testing.KubeTargets;
+import dev.portcullis.gateway.testing.SessionEventsTopic;
+import dev.portcullis.gateway.testing.StackResource;
+import dev.portcullis.gateway.testing.TestStack;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A kubernetes connection's {@code impersonate} setting, seen by the real kube-apiserver: on, the cluster's audit log
+ * (.stack/logs/kube-audit.log) shows the gateway's certificate impersonating the identity; off, it shows the gateway's
+ * own user and no impersonation, and the session's recording says so on each result.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = StackResource.class, restrictToAnnotatedClass = false)
+class KubeImpersonationTest {
+    private static final String OWN_CREDENTIAL = "demo-k8s-own-credential";
+    private static final String GATEWAY_USER = "portcullis-gateway"; // the CN of .stack/kube/gateway.crt
+    private static final Path AUDIT_LOG = TestStack.ROOT.resolve(".stack/logs/kube-audit.log");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeEach
+    void clusters() throws Exception {
+        KubeTargets.ensure();
+        String credential = Files.readString(KubeTargets.KUBE_DIR.resolve("gateway.crt"))
+                + Files.readString(KubeTargets.KUBE_DIR.resolve("gateway.key"));
+        KubeTargets.register(OWN_CREDENTIAL, credential, Files.readString(KubeTargets.KUBE_DIR.resolve("pki/ca.crt")),
+                "{\"env\":\"dev\"}", "{\"impersonate\": false}");
+    }
+
+    @Test
+    void with_impersonation_the_cluster_audits_the_identity_as_impersonated_by_the_gateway() throws Exception {
+        String probe = "impersonated-" + UUID.randomUUID();
+        Cli.Result r = KubeTargets.kubectl("bob", KubeTargets.DEV, "get", "configmap", probe, "-n", "demo-dev");
+        assertTrue(r.stderr().contains("NotFound") || r.stderr().contains("not found"), r.all());
+        JsonNode audit = auditOf(probe);
+        assertEquals(GATEWAY_USER, audit.path("user").path("username").asText(), audit.toString());
+        assertEquals("bob", audit.path("impersonatedUser").path("username").asText(), audit.toString());
+        assertTrue(audit.path("impersonatedUser").path("groups").toString().contains("developers"), audit.toString());
+    }
+
+    @Test
+    void without_impersonation_the_cluster_sees_the_connections_credential_and_the_recording_says_so() throws Exception {
+        Cli.Result whoami = KubeTargets.kubectlOn("bob", OWN_CREDENTIAL, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
+        assertEquals(0, whoami.exitCode(), whoami.all());
+        assertEquals(GATEWAY_USER, whoami.stdout().trim());
+
+        String probe = "own-credential-" + UUID.randomUUID();
+        Map<TopicPartition, Long> mark = SessionEventsTopic.mark();
+        Cli.Result r = KubeTargets.kubectlOn("bob", OWN_CREDENTIAL, "get", "configmap", probe, "-n", "demo-dev");
+        // the policy allowed bob; the cluster judged the gateway's certificate, which may only impersonate
+        assertTrue(r.stderr().contains("Forbidden") && r.stderr().contains("User \"" + GATEWAY_USER + "\" cannot get"), r.all());
+        JsonNode audit = auditOf(probe);
+        assertEquals(GATEWAY_USER, audit.path("user").path("username").asText(), audit.toString());
+        assertTrue(audit.path("impersonatedUser").isMissingNode(), "nobody was impersonated: " + audit);
+
+        TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark, e -> e.path("text").asText().contains(probe),
+                found -> found.values().stream().anyMatch(e -> e.path("type").asText().equals("result")),
+                Duration.ofSeconds(30));
+        JsonNode request = events.values().stream().filter(e -> e.path("text").asText().contains(probe)).findFirst().orElseThrow();
+        JsonNode result = events.values().stream().filter(e -> e.path("type").asText().equals("result")
+                && e.path("request_seq").asLong() == request.path("seq").asLong()).findFirst().orElseThrow();
+        assertEquals(403, result.path("details").path("code").asInt(), result.toString());
+        assertFalse(result.path("details").path("impersonated").asBoolean(true), result.toString());
+    }
+
+    /** The audit log's ResponseComplete entry of the one request whose URI holds {@code probe}, waiting for it a little. */
+    private static JsonNode auditOf(String probe) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(AUDIT_LOG)) {
+                List<String> lines;
+                try (var all = Files.lines(AUDIT_LOG)) {
+                    lines = all.filter(l -> l.contains(probe)).toList();
+                }
+                for (String line : lines) {
+                    JsonNode e = JSON.readTree(line);
+                    if ("ResponseComplete".equals(e.path("stage").asText())) {
+                        return e;
+                    }
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no audit entry for " + probe + " in " + AUDIT_LOG);
+    }
+}
