@@ -121,8 +121,9 @@ register_demo_connections() {
 
 # Registers the stack's Kubernetes cluster as demo-k8s-prod (env prod) and demo-k8s-dev (env dev), reached with the
 # gateway's client certificate (.stack/kube/gateway.crt, which may only impersonate) and checked against the
-# cluster's CA. Straight into the registry, sealed as the admin API seals (dev-services/kube/SealCredential.java):
-# the admin API does not take type kubernetes yet. Idempotent; the NOTIFY trigger tells the gateway.
+# cluster's CA. Straight into the registry, sealed as the admin API seals (dev-services/kube/SealCredential.java), so
+# that the gateway's tests can register them without an admin API process; an operator registers a cluster through
+# the admin API (type kubernetes). Idempotent; the NOTIFY trigger tells the gateway.
 register_demo_kube_connections() {
   local jar name env sealed
   jar=$(ls "$REPO_ROOT"/contract/target/portcullis-contract-*-SNAPSHOT.jar 2>/dev/null | grep -v -- -tests | head -1)
