@@ -183,12 +183,15 @@ final class ChannelRelay implements Command {
     private void relay(ClientConnection connection, Session session, long seq, Map<String, String> ptyVars, Environment env) {
         long start = System.nanoTime();
         ClientChannel up;
+        // sftp: each file operation decided and recorded on its own, not the channel's bytes
+        SftpFilter sftp = SshRequest.SFTP.equals(request.input().name())
+                ? new SftpFilter(r -> decide(connection, session, r), connection, session, out, err) : null;
         try {
             ClientSession target = connection.target(session, engine.targets());
             up = open(target, ptyVars, env);
             boolean record = !request.message().equals(SshRequest.SUBSYSTEM);
-            up.setIn(record ? new RecordedInput(in, connection, session, seq) : in);
-            up.setOut(new RecordedOutput(out, connection, session, seq, "stdout", record));
+            up.setIn(sftp != null ? sftp.requests(in) : record ? new RecordedInput(in, connection, session, seq) : in);
+            up.setOut(sftp != null ? sftp.responses() : new RecordedOutput(out, connection, session, seq, "stdout", record));
             up.setErr(new RecordedOutput(err, connection, session, seq, "stderr", record));
             upstream = up;
             up.open().verify(engine.targetTimeout());
@@ -203,6 +206,9 @@ final class ChannelRelay implements Command {
             env.addSignalListener((ch, signal) -> resized(connection, session, seq, ptyChannel, env), Signal.WINCH);
         }
         up.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
+        if (sftp != null) {
+            sftp.ended();
+        }
         Integer status = up.getExitStatus();
         result(connection, session, seq, status != null && status == 0, 0, start, status);
         finish(status == null ? FAILED : status, null);
