@@ -1,6 +1,8 @@
 # SSH: what one channel request of input.request does, independent of who sends it. The gateway decides every
 # channel request a client makes on a session channel: a pty, each environment variable, then the exec (with its
-# command line and its argv as the target's shell would split it), the shell or the subsystem. This package says
+# command line and its argv as the target's shell would split it), the shell or the subsystem; and inside an allowed
+# sftp subsystem every file operation on its own (type sftp: open with its access, readdir, remove, rename, mkdir,
+# rmdir, setstat, symlink, link, with their paths). This package says
 # which capability each needs (the roles' vocabulary, access.rego); portcullis.request judges it against the
 # identity's roles through `analysis`, the same way as SQL and Kubernetes.
 #
@@ -11,6 +13,8 @@
 # As elsewhere, anything missing or unexpected is read the way that asks for more: a command line with shell syntax
 # (pipes, redirections, substitutions, several commands, VAR=value) is an arbitrary command whatever its first word.
 package portcullis.ssh
+
+import data.portcullis.access
 
 # --- what portcullis.request reads (the protocol interface, see request.rego) ------------------------------
 
@@ -52,6 +56,10 @@ operation := sprintf("exec %s", [json.marshal(command)]) if {
 	type == "env"
 } else := sprintf("subsystem %s", [name]) if {
 	type == "subsystem"
+} else := sftp_phrase if {
+	type == "sftp"
+} else := sprintf("a forward to %s", [destination]) if {
+	type == "direct-tcpip"
 } else := sprintf("channel request %s", [json.marshal(type)])
 
 text(x) := x if is_string(x)
@@ -77,6 +85,38 @@ needs contains need("read", sprintf("%s (a read-only command)", [operation]), "s
 needs contains need("exec", sprintf("%s (runs a command on the host)", [operation]), "ssh/exec") if {
 	type == "exec"
 	not read_only_command
+	not export_command
+}
+
+# A database export to stdout (pg_dump): what the backup role runs. One that writes a file on the host (-f, --file, or
+# a short option cluster with f; getopt also takes any unambiguous prefix of --file) is an arbitrary command.
+export_command if {
+	type == "exec"
+	plain_words
+	count(argv) > 0
+	is_string(argv[0])
+	argv[0] in data.portcullis.ssh.export_commands
+	not export_writes_a_file
+}
+
+export_writes_a_file if {
+	some arg in array.slice(argv, 1, count(argv))
+	regex.match(`^-[^-]*f`, arg)
+}
+
+export_writes_a_file if {
+	some arg in array.slice(argv, 1, count(argv))
+	startswith(arg, "--f")
+	not startswith(arg, "--fo") # --format
+}
+
+export_writes_a_file if {
+	some arg in argv
+	not is_string(arg)
+}
+
+needs contains need("export", sprintf("%s (a database export to stdout)", [operation]), "ssh/export-command") if {
+	export_command
 }
 
 # Whatever is typed in a shell is recorded, never decided: a shell is as strong as any command.
@@ -106,8 +146,9 @@ allowed_env if {
 	startswith(name, prefix)
 }
 
-# SFTP reads and writes files: the write capability.
-needs contains need("write", sprintf("%s (reads and writes files)", [operation]), "ssh/sftp") if {
+# The sftp subsystem itself only looks: its stat, realpath and readlink are not decided one by one. Every operation
+# that lists, reads or changes something is (type sftp, below).
+needs contains need("read", sprintf("%s (each file operation is decided on its own)", [operation]), "ssh/sftp") if {
 	type == "subsystem"
 	name == "sftp"
 }
@@ -126,5 +167,104 @@ forbidden contains need("none", operation, "ssh/unknown-subsystem") if {
 }
 
 forbidden contains need("none", operation, "ssh/unknown-request") if {
-	not type in {"exec", "shell", "pty-req", "env", "subsystem"}
+	not type in {"exec", "shell", "pty-req", "env", "subsystem", "sftp", "direct-tcpip"}
+}
+
+# --- port forwarding: ssh -L, to the destinations the connection lists -----------------------------------------
+# The connection's tag ssh_forwards lists them ("host:port,host:port"): the one place they live, next to its env tag,
+# set by whoever registers the connection. A destination is compared as the client named it (the target's sshd
+# resolves the name); nothing else is reachable, whatever the role.
+
+destination := sprintf("%s:%d", [text(object.get(req, "host", "")), port]) if {
+	port := object.get(req, "port", 0)
+	is_number(port)
+} else := sprintf("%s:?", [text(object.get(req, "host", ""))])
+
+listed_destinations := {trim_space(d) | some d in split(object.get(input.connection.tags, "ssh_forwards", ""), ","); trim_space(d) != ""}
+
+needs contains need("read", sprintf("%s (a destination this connection lists)", [operation]), "ssh/forward") if {
+	type == "direct-tcpip"
+	destination in listed_destinations
+}
+
+forbidden contains need("none", sprintf("%s (not among the destinations connection %s lists in its ssh_forwards tag)", [operation, access.connection_name]), "ssh/forward-unlisted") if {
+	type == "direct-tcpip"
+	not destination in listed_destinations
+}
+
+# --- SFTP: one file operation inside an allowed sftp subsystem ----------------------------------------------
+# A file is read through the handle of an open for reading and written through the handle of an open for writing:
+# the gateway lets a handle's reads and writes through only as its open was decided. Paths are as the client named
+# them: the gateway does not resolve the target's symbolic links.
+
+sftp_operation := text(object.get(req, "operation", ""))
+
+path := text(object.get(req, "path", ""))
+
+new_path := text(object.get(req, "new_path", ""))
+
+sftp_access := req.access if is_array(req.access)
+
+else := []
+
+sftp_phrase := sprintf("sftp %s %s to %s", [sftp_operation, json.marshal(path), json.marshal(new_path)]) if {
+	sftp_operation in {"rename", "symlink", "link"}
+} else := sprintf("sftp open %s for %s", [json.marshal(path), concat(", ", [text(a) | some a in sftp_access])]) if {
+	sftp_operation == "open"
+	count(sftp_access) > 0
+} else := sprintf("sftp %s %s", [sftp_operation, json.marshal(path)])
+
+sftp_changes := {"remove", "rename", "mkdir", "rmdir", "setstat", "symlink", "link"}
+
+sftp_known := sftp_changes | {"open", "readdir"}
+
+sftp_writes if {
+	type == "sftp"
+	sftp_operation in sftp_changes
+}
+
+# Anything but read in an open's access (write, create, truncate, append, exclusive, or what the gateway did not know).
+sftp_writes if {
+	type == "sftp"
+	sftp_operation == "open"
+	some a in sftp_access
+	a != "read"
+}
+
+sftp_reads_file if {
+	type == "sftp"
+	sftp_operation == "open"
+	not sftp_writes
+}
+
+# Under one of data.json's backup_paths (each ends with /), and no .. can lead out of it.
+under_backup_path(p) if {
+	some prefix in data.portcullis.ssh.backup_paths
+	startswith(p, prefix)
+	not ".." in split(p, "/")
+}
+
+needs contains need("read", sprintf("%s (lists a directory)", [operation]), "ssh/sftp-list") if {
+	type == "sftp"
+	sftp_operation == "readdir"
+}
+
+needs contains need("export", sprintf("%s (reads a file under a backup path)", [operation]), "ssh/sftp-read-backup") if {
+	sftp_reads_file
+	under_backup_path(path)
+}
+
+# Reading any file is as strong as running cat, which is no read-only command either.
+needs contains need("exec", sprintf("%s (reads a file outside the backup paths)", [operation]), "ssh/sftp-read") if {
+	sftp_reads_file
+	not under_backup_path(path)
+}
+
+needs contains need("write", sprintf("%s (changes files on the host)", [operation]), "ssh/sftp-write") if {
+	sftp_writes
+}
+
+forbidden contains need("none", operation, "ssh/sftp-unknown-operation") if {
+	type == "sftp"
+	not sftp_operation in sftp_known
 }

@@ -15,7 +15,25 @@ matrix := {
 		"pty": [f.pty, "allow", "deny"],
 		"env LANG": [f.env_lang, "allow", "deny"],
 		"env LD_PRELOAD": [f.env_preload, "deny", "deny"],
-		"sftp": [f.sftp, "deny", "deny"],
+		"sftp": [f.sftp, "allow", "deny"],
+		"sftp readdir": [f.list_tmp, "allow", "deny"],
+		"sftp read /etc": [f.etc_read, "deny", "deny"],
+		"sftp read backup": [f.backup_read, "deny", "deny"],
+		"sftp write": [f.tmp_write, "deny", "deny"],
+		"sftp remove": [f.remove_tmp, "deny", "deny"],
+	},
+	"backup": {
+		"pg_dump": [f.pg_dump, "allow", "allow"],
+		"pg_dump -f": [f.pg_dump_to_file, "deny", "deny"],
+		"rm": [f.rm, "deny", "deny"],
+		"shell": [f.shell, "deny", "deny"],
+		"sftp": [f.sftp, "allow", "allow"],
+		"sftp readdir": [f.list_tmp, "allow", "allow"],
+		"sftp read backup": [f.backup_read, "allow", "allow"],
+		"sftp read /etc": [f.etc_read, "deny", "deny"],
+		"sftp write backup": [f.backup_write, "deny", "deny"],
+		"sftp write": [f.tmp_write, "deny", "deny"],
+		"sftp remove": [f.remove_tmp, "deny", "deny"],
 	},
 	"developers": {
 		"uname": [f.uname, "allow", "allow"],
@@ -23,7 +41,11 @@ matrix := {
 		"shell": [f.shell, "allow", "deny"],
 		"pty": [f.pty, "allow", "allow"],
 		"env LD_PRELOAD": [f.env_preload, "allow", "deny"],
-		"sftp": [f.sftp, "allow", "deny"],
+		"sftp": [f.sftp, "allow", "allow"],
+		"sftp read backup": [f.backup_read, "allow", "allow"],
+		"sftp read /etc": [f.etc_read, "allow", "deny"],
+		"sftp write": [f.tmp_write, "allow", "deny"],
+		"pg_dump": [f.pg_dump, "allow", "allow"],
 		"netconf": [f.netconf, "deny", "deny"],
 	},
 	"dba": {
@@ -32,6 +54,11 @@ matrix := {
 		"shell": [f.shell, "allow", "approval"],
 		"pty": [f.pty, "allow", "allow"],
 		"sftp": [f.sftp, "allow", "allow"],
+		"sftp read /etc": [f.etc_read, "allow", "allow"],
+		"sftp write": [f.tmp_write, "allow", "allow"],
+		"sftp remove": [f.remove_tmp, "allow", "allow"],
+		"sftp rename": [f.sftp_rename("/tmp/a", "/tmp/b"), "allow", "allow"],
+		"sftp mkdir": [f.sftp_op("mkdir", "/tmp/d"), "allow", "allow"],
 		"netconf": [f.netconf, "deny", "deny"],
 	},
 	"approvers": {
@@ -139,4 +166,122 @@ test_denied_unknown_channel_request_for_every_role if {
 
 test_denied_request_without_a_type if {
 	f.outcome(f.decide(["dba"], "dev", {"protocol": "ssh"})) == "deny"
+}
+
+# --- SFTP: each file operation ---------------------------------------------------------------------------
+
+test_allowed_backup_reads_a_file_under_a_backup_path_on_production if {
+	d := f.decide(["backup"], "prod", f.backup_read)
+	d.allow
+	d.policy == "ssh/sftp-read-backup"
+}
+
+test_denied_backup_reads_a_file_outside_the_backup_paths_with_the_reason if {
+	d := f.decide(["backup"], "prod", f.etc_read)
+	not d.allow
+	d.policy == "ssh/sftp-read"
+	d.reasons == ["sftp open \"/etc/shadow\" for read (reads a file outside the backup paths) is not allowed on production connection demo-box-prod: role backup may read and export (COPY TO STDOUT) everything, production included, and never write"]
+}
+
+test_denied_backup_path_with_dot_dot_leading_out if {
+	f.outcome(f.decide(["backup"], "prod", f.sftp_open("/var/backups/../../etc/shadow", ["read"]))) == "deny"
+}
+
+test_denied_backup_path_prefix_without_its_slash if {
+	f.outcome(f.decide(["backup"], "prod", f.sftp_open("/var/backups-other/x", ["read"]))) == "deny"
+}
+
+test_denied_relative_path_is_not_under_a_backup_path if {
+	f.outcome(f.decide(["backup"], "prod", f.sftp_open("var/backups/x", ["read"]))) == "deny"
+}
+
+test_open_without_access_is_a_read if {
+	f.outcome(f.decide(["backup"], "prod", f.sftp_open("/var/backups/x", []))) == "allow"
+	f.outcome(f.decide(["backup"], "prod", json.remove(f.backup_read, ["access"]))) == "allow"
+}
+
+test_denied_open_with_any_access_beyond_read_is_a_write if {
+	f.outcome(f.decide(["backup"], "prod", f.sftp_open("/var/backups/x", ["read", "append"]))) == "deny"
+	f.outcome(f.decide(["backup"], "prod", f.sftp_open("/var/backups/x", ["read", "something-new"]))) == "deny"
+}
+
+test_denied_ci_upload_names_the_write_rule if {
+	d := f.decide(["ci-readonly"], "dev", f.tmp_write)
+	not d.allow
+	d.policy == "ssh/sftp-write"
+	startswith(d.reasons[0], "sftp open \"/tmp/upload.txt\" for write, create, truncate (changes files on the host)")
+}
+
+test_denied_rename_out_of_the_way_for_backup if {
+	d := f.decide(["backup"], "dev", f.sftp_rename("/var/backups/a", "/var/backups/b"))
+	not d.allow
+	d.policy == "ssh/sftp-write"
+	contains(d.reasons[0], "sftp rename \"/var/backups/a\" to \"/var/backups/b\"")
+}
+
+test_denied_unknown_sftp_operation_for_every_role if {
+	d := f.decide(["dba"], "dev", f.sftp_op("extension copy-everything@example.com", "/"))
+	not d.allow
+	d.policy == "ssh/sftp-unknown-operation"
+}
+
+test_allowed_developer_lists_a_directory_on_production if {
+	d := f.decide(["developers"], "prod", f.list_tmp)
+	d.allow
+	d.policy == "ssh/sftp-list"
+}
+
+test_denied_pg_dump_writing_a_file_in_any_spelling if {
+	every argv in [
+		["pg_dump", "--file=/tmp/x", "db"],
+		["pg_dump", "--fil", "/tmp/x", "db"],
+		["pg_dump", "-af", "/tmp/x", "db"],
+		["pg_dump", "-f/tmp/x", "db"],
+	] {
+		f.outcome(f.decide(["backup"], "prod", f.exec(concat(" ", argv), argv, false))) == "deny"
+	}
+}
+
+test_allowed_pg_dump_with_a_format_option if {
+	d := f.decide(["backup"], "prod", f.exec("pg_dump -Fc --format=custom db", ["pg_dump", "-Fc", "--format=custom", "db"], false))
+	d.allow
+	d.policy == "ssh/export-command"
+}
+
+test_denied_pg_dump_with_shell_syntax if {
+	f.outcome(f.decide(["backup"], "prod", f.exec("pg_dump db > /tmp/x", ["pg_dump", "db", ">", "/tmp/x"], true))) == "deny"
+}
+
+# --- port forwarding --------------------------------------------------------------------------------------
+
+test_allowed_forward_to_a_destination_the_connection_lists if {
+	d := f.decide_on(["ci-readonly"], f.with_forwards, f.forward("metrics.internal", 9100))
+	d.allow
+	d.policy == "ssh/forward"
+}
+
+test_denied_forward_to_an_unlisted_destination_for_every_role if {
+	d := f.decide_on(["dba"], f.with_forwards, f.forward("127.0.0.1", 5432))
+	not d.allow
+	d.policy == "ssh/forward-unlisted"
+	d.reasons == ["a forward to 127.0.0.1:5432 (not among the destinations connection demo-box lists in its ssh_forwards tag) is denied for every role"]
+}
+
+test_denied_forward_on_a_connection_that_lists_none if {
+	f.outcome(f.decide(["dba"], "dev", f.forward("127.0.0.1", 8080))) == "deny"
+}
+
+test_denied_forward_that_only_resembles_a_listed_one if {
+	every request in [
+		f.forward("127.0.0.1", 80800),
+		f.forward("127.0.0.1:8080", 0),
+		f.forward("127.0.0.1", "8080"),
+		{"protocol": "ssh", "type": "direct-tcpip", "host": "127.0.0.1"},
+	] {
+		f.outcome(f.decide_on(["dba"], f.with_forwards, request)) == "deny"
+	}
+}
+
+test_denied_listed_forward_for_a_role_without_the_connection if {
+	f.outcome(f.decide_on(["approvers"], f.with_forwards, f.forward("127.0.0.1", 8080))) == "deny"
 }

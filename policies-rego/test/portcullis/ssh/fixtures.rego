@@ -54,3 +54,33 @@ env_preload := {"protocol": "ssh", "type": "env", "name": "LD_PRELOAD"}
 sftp := {"protocol": "ssh", "type": "subsystem", "name": "sftp"}
 
 netconf := {"protocol": "ssh", "type": "subsystem", "name": "netconf"}
+
+# One SFTP operation inside an allowed sftp subsystem, as the gateway sends it.
+sftp_op(operation, path) := {"protocol": "ssh", "type": "sftp", "operation": operation, "path": path}
+
+sftp_open(path, access) := object.union(sftp_op("open", path), {"access": access})
+
+sftp_rename(path, new_path) := object.union(sftp_op("rename", path), {"new_path": new_path})
+
+backup_read := sftp_open("/var/backups/orders.dump", ["read"])
+
+backup_write := sftp_open("/var/backups/orders.dump", ["write", "create", "truncate"])
+
+etc_read := sftp_open("/etc/shadow", ["read"])
+
+tmp_write := sftp_open("/tmp/upload.txt", ["write", "create", "truncate"])
+
+list_tmp := sftp_op("readdir", "/tmp")
+
+remove_tmp := sftp_op("remove", "/tmp/upload.txt")
+
+pg_dump_to_file := exec("pg_dump -f /home/x/.bashrc orders", ["pg_dump", "-f", "/home/x/.bashrc", "orders"], false)
+
+# A forward (ssh -L) to host:port, and a host that lists two destinations.
+forward(host, port) := {"protocol": "ssh", "type": "direct-tcpip", "host": host, "port": port}
+
+with_forwards := {"name": "demo-box", "type": "ssh", "tags": {"env": "dev", "ssh_forwards": "127.0.0.1:8080, metrics.internal:9100"}}
+
+decide_on(groups, connection, request) := d if {
+	d := data.portcullis.request.decision with input as object.union(request_input(groups, "dev", request), {"connection": connection})
+}

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * {@code result}: what a request that ran returned. One per statement that reached the PostgreSQL backend, per
- * Kubernetes API call, per SSH channel.
+ * Kubernetes API call, per SSH channel, SFTP operation and forward.
  *
  * @param protocol      the engine, as in its {@code request} event
  * @param requestSeq    the seq of the {@code request} event it belongs to
@@ -18,8 +18,9 @@ import java.util.List;
  * @param detectors     the content detectors that fired (for example {@code email}, {@code card}); empty when none
  * @param details       the protocol's own outcome, a JSON object (contract/EVENTS.md; PostgreSQL:
  *                      {@code {"rows", "command_tag", "sqlstate"}}, Kubernetes: {@code {"code", "impersonated"}} (a port-forward
- *                      adds {@code "ports"}), SSH:
- *                      {@code {"exit_status", "signal"}}); never error text, which can quote data
+ *                      adds {@code "ports"}), SSH: {@code {"exit_status", "signal"}}, an SFTP operation
+ *                      {@code {"status", "read_bytes", "written_bytes"}}, a forward {@code {"sent_bytes", "received_bytes"}});
+ *                      never error text, which can quote data
  */
 public record Result(String protocol, long requestSeq, boolean ok, long bytes, long durationUs, List<MaskedColumn> masked,
         int maskedOmitted, List<String> detectors, JsonNode details) implements EventBody {

@@ -213,6 +213,9 @@ final class ChannelRelay implements Command {
             String login) {
         long start = System.nanoTime();
         ClientChannel up;
+        // sftp: each file operation decided and recorded on its own, not the channel's bytes
+        SftpFilter sftp = SshRequest.SFTP.equals(request.input().name())
+                ? new SftpFilter(r -> decide(connection, session, r.as(login)), connection, session, out, err) : null;
         try {
             ClientSession target = connection.target(session, engine.targets(), login);
             up = open(target, ptyVars, env);
@@ -220,8 +223,8 @@ final class ChannelRelay implements Command {
                 size(connection, session, seq, ptyVars);
             }
             boolean record = !request.message().equals(SshRequest.SUBSYSTEM);
-            up.setIn(record ? new RecordedInput(in, connection, session, seq) : in);
-            up.setOut(new RecordedOutput(out, connection, session, seq, "stdout", record));
+            up.setIn(sftp != null ? sftp.requests(in) : record ? new RecordedInput(in, connection, session, seq) : in);
+            up.setOut(sftp != null ? sftp.responses() : new RecordedOutput(out, connection, session, seq, "stdout", record));
             up.setErr(new RecordedOutput(err, connection, session, seq, "stderr", record));
             upstream = up;
             up.open().verify(engine.targetTimeout());
@@ -236,6 +239,9 @@ final class ChannelRelay implements Command {
             env.addSignalListener((ch, signal) -> resized(connection, session, seq, ptyChannel, env), Signal.WINCH);
         }
         up.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
+        if (sftp != null) {
+            sftp.ended();
+        }
         Integer status = up.getExitStatus();
         result(connection, session, seq, status != null && status == 0, 0, start, status);
         finish(status == null ? FAILED : status, null);

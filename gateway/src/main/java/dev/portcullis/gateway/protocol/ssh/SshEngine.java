@@ -37,8 +37,9 @@ import org.jboss.logging.Logger;
  * with its OIDC access token as a keyboard-interactive answer ({@link TokenPrompt}), and names the registered connection
  * in the user field ({@code ssh -p PORT demo-box@gateway}); every exec, shell, pty,
  * environment variable and subsystem is decided by the spine ({@link ChannelRelay}), and what is allowed runs on the
- * target through the gateway's own login ({@link TargetLogin}). Port forwarding and agent forwarding are refused (not
- * decided yet). Identity, decisions, approvals, recording and kill are the spine's ({@link Sessions}).
+ * target through the gateway's own login ({@link TargetLogin}); inside an sftp subsystem, every file operation
+ * ({@link SftpFilter}); and every {@code direct-tcpip} forward ({@link ForwardChannel}). Remote forwards and agent
+ * forwarding are refused. Identity, decisions, approvals, recording and kill are the spine's ({@link Sessions}).
  */
 @ApplicationScoped
 public class SshEngine implements Engine {
@@ -99,6 +100,8 @@ public class SshEngine implements Engine {
             return new ChannelRelay(this, SshRequest.exec(command));
         });
         server.setShellFactory(channel -> new ChannelRelay(this, SshRequest.shell()));
+        // session channels, and ssh -L forwards opened on the target (MINA's own would connect from the gateway)
+        server.setChannelFactories(List.of(org.apache.sshd.server.channel.ChannelSessionFactory.INSTANCE, ForwardChannel.factory(this)));
         server.setSubsystemFactories(List.of(new SubsystemFactory() {
             @Override
             public String getName() {
