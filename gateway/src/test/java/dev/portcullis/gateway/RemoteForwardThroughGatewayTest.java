@@ -1,0 +1,159 @@
+package dev.portcullis.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.portcullis.gateway.testing.Cli;
+import dev.portcullis.gateway.testing.SessionEventsTopic;
+import dev.portcullis.gateway.testing.SshTargets;
+import dev.portcullis.gateway.testing.StackResource;
+import dev.portcullis.gateway.testing.TestStack;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+/**
+ * ssh -R through the gateway (the real OpenSSH client, the stack's real sshd): the target's sshd listens on a listen
+ * address the connection lists in its {@code ssh_remote_forwards} tag, and curl on the target's side gets a file from a
+ * real HTTP server (python3 -m http.server) on the client's side through it; an unlisted listen address is refused
+ * (the target never listens there), so is ci-readonly on a listed one, and the recorded decisions say why. The ports
+ * are the stack's GATEWAY_TEST_SSH_PORT + 4 (the HTTP server), + 5 (the listed listen port) and + 6 (an unlisted one).
+ */
+@QuarkusTest
+@QuarkusTestResource(value = StackResource.class, restrictToAnnotatedClass = false)
+class RemoteForwardThroughGatewayTest {
+    private static final String CONNECTION = "demo-box-remote-forwards";
+
+    /** ssh's stderr, read line by line on a thread of its own (destroy() closes the stream under a pending read). */
+    private static StringBuffer stderrOf(Process ssh) {
+        StringBuffer err = new StringBuffer();
+        Thread reader = new Thread(() -> {
+            try (var lines = new BufferedReader(new InputStreamReader(ssh.getErrorStream(), StandardCharsets.UTF_8))) {
+                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                    err.append(line).append('\n');
+                }
+            } catch (java.io.IOException e) {
+                // ssh was stopped
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        return err;
+    }
+
+    private static void awaitListening(int port, Process owner, StringBuffer err) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (java.io.IOException e) {
+                if (!owner.isAlive()) {
+                    throw new AssertionError("ssh exited before the target listened on " + port + ": " + err);
+                }
+                Thread.sleep(100);
+            }
+        }
+        throw new AssertionError("nothing listens on " + port + " after 20 s: " + err);
+    }
+
+    private static void awaitLine(StringBuffer err, String text, Process owner) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!err.toString().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("ssh did not print \"" + text + "\" within 20 s: " + err);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static boolean listening(int port) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void a_listed_listen_address_carries_real_http_and_an_unlisted_one_and_ci_readonly_are_refused() throws Exception {
+        int httpPort = TestStack.port("GATEWAY_TEST_SSH_PORT") + 4;
+        int listed = httpPort + 1;
+        int unlisted = httpPort + 2;
+        SshTargets.ensure();
+        SshTargets.register(CONNECTION, "{\"env\":\"dev\",\"ssh_remote_forwards\":\"127.0.0.1:" + listed + "\"}", SshTargets.targetHostKey());
+        Path www = Files.createTempDirectory("portcullis-remote-forward-www");
+        Files.writeString(www.resolve("hello.txt"), "back through the remote forward\n");
+        Process http = new ProcessBuilder("python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", www.toString(),
+                String.valueOf(httpPort)).start();
+        Process ssh = null;
+        StringBuffer sshErr = new StringBuffer();
+        Map<TopicPartition, Long> mark;
+        try {
+            ForwardThroughGatewayTest.serving(http);
+            mark = SessionEventsTopic.mark();
+            // a developer: the listed listen address, and an unlisted one
+            ssh = new ProcessBuilder("ssh", "-F", SshTargets.login("bob").toString(), "-o", "BatchMode=yes", "-o", "User=" + CONNECTION,
+                    "-N", "-R", "127.0.0.1:" + listed + ":127.0.0.1:" + httpPort, "-R", "127.0.0.1:" + unlisted + ":127.0.0.1:" + httpPort,
+                    SshTargets.DEV).start();
+            sshErr = stderrOf(ssh);
+            awaitListening(listed, ssh, sshErr);
+            awaitLine(sshErr, "remote port forwarding failed for listen port " + unlisted, ssh);
+            assertTrue(!listening(unlisted), "the target listens on the unlisted port " + unlisted);
+
+            // curl on the target's side (the stack's sshd runs here) reaches the client's HTTP server
+            Cli.Result ok = Cli.run(Map.of(), null, 30, "curl", "-sS", "--max-time", "20", "http://127.0.0.1:" + listed + "/hello.txt");
+            assertEquals(0, ok.exitCode(), ok.all() + sshErr);
+            assertEquals("back through the remote forward\n", ok.stdout());
+        } finally {
+            if (ssh != null) {
+                ssh.destroy(); // the connection closes: the forward's result is recorded
+                ssh.waitFor(10, TimeUnit.SECONDS);
+            }
+            http.destroy();
+        }
+
+        TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark,
+                e -> e.path("details").path("type").asText().equals("tcpip-forward"),
+                found -> found.values().stream().anyMatch(e -> e.path("type").asText().equals("result")), Duration.ofSeconds(30));
+        JsonNode result = events.values().stream().filter(e -> e.path("type").asText().equals("result")).findFirst().orElseThrow();
+        JsonNode request = events.get(result.get("request_seq").asLong());
+        assertEquals(listed, request.get("details").get("port").asInt(), request.toString());
+        assertEquals("127.0.0.1", request.get("details").get("host").asText(), request.toString());
+        assertEquals("ssh/remote-forward", request.get("decision").get("policy").asText(), request.toString());
+        assertTrue(result.get("details").get("sent_bytes").asLong() > "back through the remote forward\n".length(), result.toString());
+        assertTrue(result.get("details").get("received_bytes").asLong() > 0, result.toString()); // curl's GET
+        assertTrue(result.get("details").get("connections").asInt() >= 1, result.toString());
+        JsonNode refused = events.values().stream().filter(e -> e.path("details").path("port").asInt() == unlisted).findFirst().orElseThrow();
+        assertEquals("ssh/remote-forward-unlisted", refused.get("decision").get("policy").asText(), refused.toString());
+        assertTrue(refused.get("decision").get("reasons").get(0).asText().contains("not among the listen addresses connection " + CONNECTION
+                + " lists in its ssh_remote_forwards tag"), refused.toString());
+
+        // ci-readonly may not, even on a listed address: ssh gives up (ExitOnForwardFailure) and the target never listened
+        Map<TopicPartition, Long> ciMark = SessionEventsTopic.mark();
+        Cli.Result ci = Cli.run(Map.of(), null, 30, "ssh", "-F", SshTargets.login("agent-ci").toString(), "-o", "BatchMode=yes", "-o",
+                "User=" + CONNECTION, "-o", "ExitOnForwardFailure=yes", "-N", "-R", "127.0.0.1:" + listed + ":127.0.0.1:" + httpPort,
+                SshTargets.DEV);
+        assertNotEquals(0, ci.exitCode(), ci.all());
+        assertTrue(ci.stderr().contains("remote port forwarding failed for listen port " + listed), ci.all());
+        assertTrue(!listening(listed), "the target still listens on " + listed);
+        TreeMap<Long, JsonNode> ciEvents = SessionEventsTopic.events(ciMark,
+                e -> e.path("details").path("type").asText().equals("tcpip-forward"), found -> !found.isEmpty(), Duration.ofSeconds(30));
+        JsonNode ciRequest = ciEvents.values().stream().filter(e -> e.path("type").asText().equals("request")).findFirst().orElseThrow(
+                () -> new AssertionError("no request event: " + ciEvents));
+        assertEquals(false, ciRequest.path("decision").path("allow").asBoolean(true), ciRequest.toString());
+        assertEquals("ssh/remote-forward", ciRequest.path("decision").path("policy").asText(), ciRequest.toString());
+    }
+}
