@@ -43,8 +43,7 @@ import org.jboss.logging.Logger;
  * {@code forwarded-tcpip} channel of its own. Neither direction has a thread or a queue of its own: a chunk is read
  * from one side only once the other side took the previous one, and the SSH window of the side it came from is given
  * back only then, so a forward holds at most one window per direction. A denied destination gets the protocol's own
- * refusal ({@code administratively prohibited}; MINA sends its own generic text with it, so the reason is in the
- * recorded decision). The bytes each way are the result of the forward's request when it closes (of a remote
+ * refusal ({@code administratively prohibited}) with the reason ({@link OpenFailures}). The bytes each way are the result of the forward's request when it closes (of a remote
  * forward, added to the forward's); a kill closes it with its connection.
  */
 final class ForwardChannel extends AbstractServerChannel {
@@ -223,6 +222,9 @@ final class ForwardChannel extends AbstractServerChannel {
         ChannelDirectTcpip up = upstream;
         if (up != null) {
             up.close(true);
+        }
+        if (!remote) { // the target's sshd gets MINA's own text
+            OpenFailures.refuse(getSession(), getRecipient(), message);
         }
         opened.setException(new SshChannelOpenException(getChannelId(), reason, message));
     }

@@ -32,6 +32,7 @@ import org.apache.sshd.server.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.server.global.NoMoreSessionsHandler;
 import org.apache.sshd.server.global.OpenSshHostKeysHandler;
 import org.apache.sshd.server.session.ServerSession;
+import org.apache.sshd.server.session.ServerUserAuthServiceFactory;
 import org.apache.sshd.server.subsystem.SubsystemFactory;
 import org.jboss.logging.Logger;
 
@@ -108,6 +109,8 @@ public class SshEngine implements Engine {
         // ssh -R: tcpip-forward decided and made on the target (MINA's own would listen on the gateway)
         server.setGlobalRequestHandlers(List.of(KeepAliveHandler.INSTANCE, NoMoreSessionsHandler.INSTANCE, OpenSshHostKeysHandler.INSTANCE,
                 RemoteForward.handler(this)));
+        // a refused channel's open failure carries the gateway's reason
+        server.setServiceFactories(List.of(ServerUserAuthServiceFactory.INSTANCE, new OpenFailures()));
         server.setSubsystemFactories(List.of(new SubsystemFactory() {
             @Override
             public String getName() {
