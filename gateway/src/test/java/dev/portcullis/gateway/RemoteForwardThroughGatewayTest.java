@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
 /**
  * ssh -R through the gateway (the real OpenSSH client, the stack's real sshd): the target's sshd listens on a listen
  * address the connection lists in its {@code ssh_remote_forwards} tag, and curl on the target's side gets a file from a
- * real HTTP server (python3 -m http.server) on the client's side through it; an unlisted listen address is refused
+ * real HTTP server (python3 -m http.server) on the client's side through it, until {@code ssh -O cancel} stops it on
+ * the target (cancel-tcpip-forward); an unlisted listen address is refused
  * (the target never listens there), so is ci-readonly on a listed one, and the recorded decisions say why. The ports
  * are the stack's GATEWAY_TEST_SSH_PORT + 4 (the HTTP server), + 5 (the listed listen port) and + 6 (an unlisted one).
  */
@@ -101,12 +102,13 @@ class RemoteForwardThroughGatewayTest {
         Process ssh = null;
         StringBuffer sshErr = new StringBuffer();
         Map<TopicPartition, Long> mark;
+        Path control = Files.createTempDirectory("pc-cm").resolve("m");
         try {
             ForwardThroughGatewayTest.serving(http);
             mark = SessionEventsTopic.mark();
             // a developer: the listed listen address, and an unlisted one
             ssh = new ProcessBuilder("ssh", "-F", SshTargets.login("bob").toString(), "-o", "BatchMode=yes", "-o", "User=" + CONNECTION,
-                    "-N", "-R", "127.0.0.1:" + listed + ":127.0.0.1:" + httpPort, "-R", "127.0.0.1:" + unlisted + ":127.0.0.1:" + httpPort,
+                    "-o", "ControlMaster=yes", "-o", "ControlPath=" + control, "-N", "-R", "127.0.0.1:" + listed + ":127.0.0.1:" + httpPort, "-R", "127.0.0.1:" + unlisted + ":127.0.0.1:" + httpPort,
                     SshTargets.DEV).start();
             sshErr = stderrOf(ssh);
             awaitListening(listed, ssh, sshErr);
@@ -117,9 +119,20 @@ class RemoteForwardThroughGatewayTest {
             Cli.Result ok = Cli.run(Map.of(), null, 30, "curl", "-sS", "--max-time", "20", "http://127.0.0.1:" + listed + "/hello.txt");
             assertEquals(0, ok.exitCode(), ok.all() + sshErr);
             assertEquals("back through the remote forward\n", ok.stdout());
+
+            // ssh -O cancel: cancel-tcpip-forward, the target stops listening, the forward's result is recorded
+            Cli.Result cancel = Cli.run(Map.of(), null, 30, "ssh", "-F", SshTargets.login("bob").toString(), "-o", "User=" + CONNECTION, "-o",
+                    "ControlPath=" + control, "-O", "cancel", "-R", "127.0.0.1:" + listed + ":127.0.0.1:" + httpPort, SshTargets.DEV);
+            assertEquals(0, cancel.exitCode(), cancel.all() + sshErr);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (listening(listed)) {
+                assertTrue(System.nanoTime() < deadline, "the target still listens on " + listed + " 20 s after the cancel");
+                Thread.sleep(100);
+            }
+            assertTrue(ssh.isAlive(), "ssh ended with the cancel: " + sshErr);
         } finally {
             if (ssh != null) {
-                ssh.destroy(); // the connection closes: the forward's result is recorded
+                ssh.destroy();
                 ssh.waitFor(10, TimeUnit.SECONDS);
             }
             http.destroy();
