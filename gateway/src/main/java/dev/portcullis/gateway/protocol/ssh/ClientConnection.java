@@ -63,17 +63,25 @@ final class ClientConnection {
         return globalRequests;
     }
 
-    /** Counts one more global request waiting; false, and not counted, when {@code max} wait already. */
-    boolean globalRequestQueued(int max) {
-        if (pendingGlobalRequests.incrementAndGet() > max) {
-            pendingGlobalRequests.decrementAndGet();
-            return false;
+    /**
+     * Counts one more global request waiting; false, and not counted, when {@code max} wait already, or when none waits
+     * and {@code onlyBehindOthers}.
+     */
+    boolean globalRequestQueued(int max, boolean onlyBehindOthers) {
+        synchronized (pendingGlobalRequests) {
+            int pending = pendingGlobalRequests.get();
+            if (pending >= max || (onlyBehindOthers && pending == 0)) {
+                return false;
+            }
+            pendingGlobalRequests.incrementAndGet();
+            return true;
         }
-        return true;
     }
 
     void globalRequestDone() {
-        pendingGlobalRequests.decrementAndGet();
+        synchronized (pendingGlobalRequests) {
+            pendingGlobalRequests.decrementAndGet();
+        }
     }
 
     /** The remote forward the target listens for on {@code port}, or null. */

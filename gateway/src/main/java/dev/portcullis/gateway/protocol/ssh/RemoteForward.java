@@ -107,11 +107,20 @@ final class RemoteForward {
     static RequestHandler<ConnectionService> handler(SshEngine engine) {
         return (service, request, wantReply, buffer) -> {
             boolean cancel = CANCEL.equals(request);
-            if (!cancel && !SshRequest.REMOTE_FORWARD.equals(request)) {
-                return RequestHandler.Result.Unsupported;
-            }
             ServerSession ss = (ServerSession) service.getSession();
             ClientConnection c = engine.connection(ss);
+            if (!cancel && !SshRequest.REMOTE_FORWARD.equals(request)) {
+                if (c == null || !wantReply || !c.globalRequestQueued(Integer.MAX_VALUE, true)) {
+                    return RequestHandler.Result.Unsupported; // MINA's own handlers (keepalive, no-more-sessions, hostkeys)
+                }
+                // a reply behind a remote forward's: the client matches replies by their order (its keepalives get the
+                // failure MINA's keepalive handler would send)
+                c.globalRequests().execute(() -> {
+                    reply(ss, true, -1, false);
+                    c.globalRequestDone();
+                });
+                return RequestHandler.Result.Replied;
+            }
             String host = buffer.getString();
             long port = buffer.getUInt();
             if (c == null || host.length() > MAX_HOST_CHARS || port > 65535) {
@@ -120,7 +129,7 @@ final class RemoteForward {
                 return RequestHandler.Result.ReplyFailure;
             }
             // replies go in the order of the requests: one at a time, off the I/O thread (a decision and the target block)
-            if (!c.globalRequestQueued(MAX_PENDING)) {
+            if (!c.globalRequestQueued(MAX_PENDING, false)) {
                 LOG.infof("ssh connection to %s closed: more than %d global requests waiting", c.connectionName(), MAX_PENDING);
                 ss.close(true);
                 return RequestHandler.Result.Replied;

@@ -106,9 +106,10 @@ public class SshEngine implements Engine {
         server.setShellFactory(channel -> new ChannelRelay(this, SshRequest.shell()));
         // session channels, and ssh -L forwards opened on the target (MINA's own would connect from the gateway)
         server.setChannelFactories(List.of(org.apache.sshd.server.channel.ChannelSessionFactory.INSTANCE, ForwardChannel.factory(this)));
-        // ssh -R: tcpip-forward decided and made on the target (MINA's own would listen on the gateway)
-        server.setGlobalRequestHandlers(List.of(KeepAliveHandler.INSTANCE, NoMoreSessionsHandler.INSTANCE, OpenSshHostKeysHandler.INSTANCE,
-                RemoteForward.handler(this)));
+        // ssh -R: tcpip-forward decided and made on the target (MINA's own would listen on the gateway); first, so that
+        // a request behind a remote forward's gets its reply in order
+        server.setGlobalRequestHandlers(List.of(RemoteForward.handler(this), KeepAliveHandler.INSTANCE, NoMoreSessionsHandler.INSTANCE,
+                OpenSshHostKeysHandler.INSTANCE));
         // a refused channel's open failure carries the gateway's reason
         server.setServiceFactories(List.of(ServerUserAuthServiceFactory.INSTANCE, new OpenFailures()));
         server.setSubsystemFactories(List.of(new SubsystemFactory() {
