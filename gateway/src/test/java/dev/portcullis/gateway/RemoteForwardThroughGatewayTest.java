@@ -2,6 +2,8 @@ package dev.portcullis.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,7 +24,17 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.security.KeyPair;
+import java.security.PublicKey;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.keyverifier.KnownHostsServerKeyVerifier;
+import org.apache.sshd.client.keyverifier.RejectAllServerKeyVerifier;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -168,5 +180,44 @@ class RemoteForwardThroughGatewayTest {
                 () -> new AssertionError("no request event: " + ciEvents));
         assertEquals(false, ciRequest.path("decision").path("allow").asBoolean(true), ciRequest.toString());
         assertEquals("ssh/remote-forward", ciRequest.path("decision").path("policy").asText(), ciRequest.toString());
+    }
+
+    /** A global request as MINA SSHD's client sends it; null when the gateway answers with a failure. */
+    private static Buffer globalRequest(ClientSession s, String name, String host, long port) throws Exception {
+        Buffer b = s.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST);
+        b.putString(name);
+        b.putBoolean(true);
+        b.putString(host);
+        b.putUInt(port);
+        return s.request(name, b, Duration.ofSeconds(20));
+    }
+
+    @Test
+    void a_malformed_remote_forward_gets_a_failure_and_the_connection_goes_on() throws Exception {
+        int listed = TestStack.port("GATEWAY_TEST_SSH_PORT") + 5;
+        SshTargets.ensure();
+        SshTargets.register(CONNECTION, "{\"env\":\"dev\",\"ssh_remote_forwards\":\"127.0.0.1:" + listed + "\"}", SshTargets.targetHostKey());
+        Path dir = SshTargets.login("bob").getParent();
+        KeyPair key = new FileKeyPairProvider(dir.resolve("id_ed25519")).loadKeys(null).iterator().next();
+        PublicKey cert = PublicKeyEntry.parsePublicKeyEntry(Files.readString(dir.resolve("id_ed25519-cert.pub")).trim()).resolvePublicKey(null,
+                Map.of(), null);
+        try (SshClient client = SshClient.setUpDefaultClient()) {
+            client.setServerKeyVerifier(new KnownHostsServerKeyVerifier(RejectAllServerKeyVerifier.INSTANCE, dir.resolve("known_hosts")));
+            client.start();
+            try (ClientSession s = client.connect(CONNECTION, "127.0.0.1", SshTargets.gatewayPort()).verify(Duration.ofSeconds(20)).getSession()) {
+                s.addPublicKeyIdentity(new KeyPair(cert, key.getPrivate()));
+                s.auth().verify(Duration.ofSeconds(20));
+                assertNull(globalRequest(s, "tcpip-forward", "h".repeat(300), listed), "a listen address of 300 characters");
+                assertNull(globalRequest(s, "tcpip-forward", "127.0.0.1", 70_000), "port 70000");
+                assertNull(globalRequest(s, "tcpip-forward", "127.0.0.1", 0xFFFF_FFFFL), "port 2^32-1");
+                assertNull(globalRequest(s, "cancel-tcpip-forward", "127.0.0.1", listed), "a cancel of a forward it never made");
+                assertTrue(!listening(listed), "the target listens on " + listed);
+                // the connection goes on: the listed forward is made, and cancelled
+                assertNotNull(globalRequest(s, "tcpip-forward", "127.0.0.1", listed));
+                assertTrue(listening(listed), "the target does not listen on " + listed);
+                assertNotNull(globalRequest(s, "cancel-tcpip-forward", "127.0.0.1", listed));
+                assertTrue(s.isOpen());
+            }
+        }
     }
 }

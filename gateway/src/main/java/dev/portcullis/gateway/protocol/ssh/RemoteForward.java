@@ -39,8 +39,8 @@ final class RemoteForward {
     static final String CANCEL = "cancel-tcpip-forward";
     /** Remote forwards one client connection may hold at once. */
     static final int MAX_PER_CONNECTION = 16;
-    /** Global requests of one connection waiting for their decision; more closes the connection. */
-    static final int MAX_PENDING = 8;
+    /** Global requests of one connection waiting for their reply (OpenSSH sends all its -R at once); more closes the connection. */
+    static final int MAX_PENDING = 32;
     private static final long DECISION_TIMEOUT_S = 60;
     private static final int MAX_HOST_CHARS = 255;
 
