@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.portcullis.contract.Channels;
+import dev.portcullis.gateway.session.Session;
+import dev.portcullis.gateway.session.SessionRegistry;
 import dev.portcullis.gateway.testing.Cli;
 import dev.portcullis.gateway.testing.SessionEventsTopic;
 import dev.portcullis.gateway.testing.SshTargets;
@@ -14,6 +17,7 @@ import dev.portcullis.gateway.testing.StackResource;
 import dev.portcullis.gateway.testing.TestStack;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.Socket;
@@ -49,6 +53,9 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(value = StackResource.class, restrictToAnnotatedClass = false)
 class RemoteForwardThroughGatewayTest {
     private static final String CONNECTION = "demo-box-remote-forwards";
+
+    @Inject
+    SessionRegistry sessions;
 
     /** ssh's stderr, read line by line on a thread of its own (destroy() closes the stream under a pending read). */
     private static StringBuffer stderrOf(Process ssh) {
@@ -192,21 +199,54 @@ class RemoteForwardThroughGatewayTest {
         return s.request(name, b, Duration.ofSeconds(20));
     }
 
-    @Test
-    void a_malformed_remote_forward_gets_a_failure_and_the_connection_goes_on() throws Exception {
-        int listed = TestStack.port("GATEWAY_TEST_SSH_PORT") + 5;
+    /** bob's connection to {@link #CONNECTION} through MINA SSHD's client, with the certificate ssh-login wrote. */
+    private static ClientSession bob(SshClient client, int listed) throws Exception {
         SshTargets.ensure();
         SshTargets.register(CONNECTION, "{\"env\":\"dev\",\"ssh_remote_forwards\":\"127.0.0.1:" + listed + "\"}", SshTargets.targetHostKey());
         Path dir = SshTargets.login("bob").getParent();
         KeyPair key = new FileKeyPairProvider(dir.resolve("id_ed25519")).loadKeys(null).iterator().next();
         PublicKey cert = PublicKeyEntry.parsePublicKeyEntry(Files.readString(dir.resolve("id_ed25519-cert.pub")).trim()).resolvePublicKey(null,
                 Map.of(), null);
+        client.setServerKeyVerifier(new KnownHostsServerKeyVerifier(RejectAllServerKeyVerifier.INSTANCE, dir.resolve("known_hosts")));
+        client.start();
+        ClientSession s = client.connect(CONNECTION, "127.0.0.1", SshTargets.gatewayPort()).verify(Duration.ofSeconds(20)).getSession();
+        s.addPublicKeyIdentity(new KeyPair(cert, key.getPrivate()));
+        s.auth().verify(Duration.ofSeconds(20));
+        return s;
+    }
+
+    @Test
+    void a_kill_closes_a_remote_forward_and_records_it() throws Exception {
+        int listed = TestStack.port("GATEWAY_TEST_SSH_PORT") + 5;
+        try (SshClient client = SshClient.setUpDefaultClient(); ClientSession s = bob(client, listed)) {
+            Map<TopicPartition, Long> mark = SessionEventsTopic.mark();
+            assertNotNull(globalRequest(s, "tcpip-forward", "127.0.0.1", listed));
+            assertTrue(listening(listed), "the target does not listen on " + listed);
+            Session running = sessions.live(1000).stream().filter(x -> x.connection().name().equals(CONNECTION)
+                    && x.identity().name().equals("bob")).max(java.util.Comparator.comparing(Session::startedAt)).orElseThrow();
+
+            TestStack.execute(TestStack.get("PORTCULLIS_DB"), "SELECT pg_notify('" + Channels.KILL_SESSION + "', '" + running.id() + "')");
+
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (s.isOpen() || listening(listed)) {
+                assertTrue(System.nanoTime() < deadline, "20 s after the kill: connection open " + s.isOpen() + ", the target listening "
+                        + listening(listed));
+                Thread.sleep(100);
+            }
+            TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark, e -> e.path("details").path("type").asText().equals("tcpip-forward"),
+                    found -> found.values().stream().anyMatch(e -> e.path("type").asText().equals("result")), Duration.ofSeconds(30));
+            JsonNode result = events.values().stream().filter(e -> e.path("type").asText().equals("result")).findFirst().orElseThrow();
+            // the probes of listening() are connections the target accepted (this client takes none back)
+            assertTrue(result.get("details").get("connections").asInt() >= 1, result.toString());
+            assertEquals(0, result.get("details").get("sent_bytes").asLong(), result.toString());
+        }
+    }
+
+    @Test
+    void a_malformed_remote_forward_gets_a_failure_and_the_connection_goes_on() throws Exception {
+        int listed = TestStack.port("GATEWAY_TEST_SSH_PORT") + 5;
         try (SshClient client = SshClient.setUpDefaultClient()) {
-            client.setServerKeyVerifier(new KnownHostsServerKeyVerifier(RejectAllServerKeyVerifier.INSTANCE, dir.resolve("known_hosts")));
-            client.start();
-            try (ClientSession s = client.connect(CONNECTION, "127.0.0.1", SshTargets.gatewayPort()).verify(Duration.ofSeconds(20)).getSession()) {
-                s.addPublicKeyIdentity(new KeyPair(cert, key.getPrivate()));
-                s.auth().verify(Duration.ofSeconds(20));
+            try (ClientSession s = bob(client, listed)) {
                 assertNull(globalRequest(s, "tcpip-forward", "h".repeat(300), listed), "a listen address of 300 characters");
                 assertNull(globalRequest(s, "tcpip-forward", "127.0.0.1", 70_000), "port 70000");
                 assertNull(globalRequest(s, "tcpip-forward", "127.0.0.1", 0xFFFF_FFFFL), "port 2^32-1");
