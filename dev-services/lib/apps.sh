@@ -125,7 +125,7 @@ register_demo_connections() {
 # that the gateway's tests can register them without an admin API process; an operator registers a cluster through
 # the admin API (type kubernetes). Idempotent; the NOTIFY trigger tells the gateway.
 register_demo_kube_connections() {
-  local jar name env forwards sealed
+  local jar name env forwards remote sealed
   jar=$(ls "$REPO_ROOT"/contract/target/portcullis-contract-*-SNAPSHOT.jar 2>/dev/null | grep -v -- -tests | head -1)
   [[ -n "$jar" ]] || die "kube connections: no contract jar in contract/target (mvn -DskipTests package)"
   load_secrets
@@ -137,7 +137,7 @@ register_demo_kube_connections() {
     sealed=$(cat "$KUBE_DIR/gateway.crt" "$KUBE_DIR/gateway.key" \
       | PORTCULLIS_SECRET_KEY=$PORTCULLIS_SECRET_KEY "$JAVA_BIN" -cp "$jar" "$DEV_DIR/kube/SealCredential.java" "$name") \
       || die "kube connections: sealing the credential of $name failed"
-    psql_super -d "$PORTCULLIS_DB" -v name="$name" -v port="$KUBE_APISERVER_PORT" -v sealed="$sealed" -v env="$env" -v forwards="$forwards" \
+    psql_super -d "$PORTCULLIS_DB" -v name="$name" -v port="$KUBE_APISERVER_PORT" -v sealed="$sealed" -v env="$env" -v forwards="$forwards" -v remote="$remote" \
       -v ca="$(cat "$KUBE_PKI_DIR/ca.crt")" <<'SQL' || die "kube connections: registering $name failed"
 INSERT INTO connections (name, type, host, port, secret, tls_mode, tls_ca_pem, tags)
 VALUES (:'name', 'kubernetes', '127.0.0.1', :'port'::int, decode(:'sealed', 'base64'), 'verify-full', :'ca',
@@ -152,27 +152,27 @@ SQL
 
 # Registers the stack's sshd as demo-box (env dev) and demo-box-prod (env prod): the gateway logs in as the user who
 # runs the stack with its own key (.stack/ssh/gateway_login_ed25519, sealed), and accepts only the target's host key
-# registered here (settings.host_key). demo-box lists one forward destination (tag ssh_forwards), 127.0.0.1:8080, for
-# the README's ssh -L walkthrough. Straight into the registry, sealed as the admin API seals. Idempotent; the NOTIFY
+# registered here (settings.host_key). demo-box lists one forward destination (tag ssh_forwards), 127.0.0.1:8080, and
+# one remote forward listen address (tag ssh_remote_forwards), 127.0.0.1:9000, for the README's ssh -L and -R walkthrough. Straight into the registry, sealed as the admin API seals. Idempotent; the NOTIFY
 # trigger tells the gateway.
 register_demo_ssh_connections() {
-  local jar name env forwards sealed
+  local jar name env forwards remote sealed
   jar=$(ls "$REPO_ROOT"/contract/target/portcullis-contract-*-SNAPSHOT.jar 2>/dev/null | grep -v -- -tests | head -1)
   [[ -n "$jar" ]] || die "ssh connections: no contract jar in contract/target (mvn -DskipTests package)"
   load_secrets
   for name in demo-box demo-box-prod; do
     case $name in
-      demo-box) env=dev forwards=127.0.0.1:8080 ;;
-      demo-box-prod) env=prod forwards= ;;
+      demo-box) env=dev forwards=127.0.0.1:8080 remote=127.0.0.1:9000 ;;
+      demo-box-prod) env=prod forwards= remote= ;;
     esac
     sealed=$(PORTCULLIS_SECRET_KEY=$PORTCULLIS_SECRET_KEY "$JAVA_BIN" -cp "$jar" "$DEV_DIR/kube/SealCredential.java" "$name" \
       <"$SSH_GATEWAY_LOGIN_KEY") || die "ssh connections: sealing the key of $name failed"
-    psql_super -d "$PORTCULLIS_DB" -v name="$name" -v port="$SSH_TARGET_PORT" -v sealed="$sealed" -v env="$env" -v forwards="$forwards" \
+    psql_super -d "$PORTCULLIS_DB" -v name="$name" -v port="$SSH_TARGET_PORT" -v sealed="$sealed" -v env="$env" -v forwards="$forwards" -v remote="$remote" \
       -v login="$(id -un)" -v host_key="$(awk '{print $1" "$2}' "$SSH_TARGET_HOST_KEY.pub")" <<'SQL' \
       || die "ssh connections: registering $name failed"
 INSERT INTO connections (name, type, host, port, username, secret, tls_mode, tags, settings)
 VALUES (:'name', 'ssh', '127.0.0.1', :'port'::int, :'login', decode(:'sealed', 'base64'), 'disable',
-        jsonb_strip_nulls(jsonb_build_object('env', :'env', 'ssh_forwards', NULLIF(:'forwards', ''))),
+        jsonb_strip_nulls(jsonb_build_object('env', :'env', 'ssh_forwards', NULLIF(:'forwards', ''), 'ssh_remote_forwards', NULLIF(:'remote', ''))),
         jsonb_build_object('host_key', :'host_key'))
 ON CONFLICT (name) DO UPDATE SET type = excluded.type, host = excluded.host, port = excluded.port, database = NULL,
   username = excluded.username, secret = excluded.secret, tls_mode = excluded.tls_mode, tls_ca_pem = NULL,

@@ -60,6 +60,8 @@ operation := sprintf("exec %s", [json.marshal(command)]) if {
 	type == "sftp"
 } else := sprintf("a forward to %s", [destination]) if {
 	type == "direct-tcpip"
+} else := sprintf("a remote forward listening on %s on the host", [destination]) if {
+	type == "tcpip-forward"
 } else := sprintf("channel request %s", [json.marshal(type)])
 
 text(x) := x if is_string(x)
@@ -167,7 +169,7 @@ forbidden contains need("none", operation, "ssh/unknown-subsystem") if {
 }
 
 forbidden contains need("none", operation, "ssh/unknown-request") if {
-	not type in {"exec", "shell", "pty-req", "env", "subsystem", "sftp", "direct-tcpip"}
+	not type in {"exec", "shell", "pty-req", "env", "subsystem", "sftp", "direct-tcpip", "tcpip-forward"}
 }
 
 # --- port forwarding: ssh -L, to the destinations the connection lists -----------------------------------------
@@ -190,6 +192,26 @@ needs contains need("read", sprintf("%s (a destination this connection lists)", 
 forbidden contains need("none", sprintf("%s (not among the destinations connection %s lists in its ssh_forwards tag)", [operation, access.connection_name]), "ssh/forward-unlisted") if {
 	type == "direct-tcpip"
 	not destination in listed_destinations
+}
+
+# --- remote forwarding: ssh -R, on the listen addresses the connection lists ----------------------------------
+# A remote forward (the tcpip-forward global request) makes the target's sshd listen on host:port and carries each
+# connection made there back to the client: the host then serves whatever the client's side serves, so it needs exec
+# (never ci-readonly or backup; developers outside production; dba). The connection's tag ssh_remote_forwards lists
+# the listen addresses ("host:port,host:port", compared as the client names them; port 0, the host picks one, only if
+# listed so): the one place they live, beside ssh_forwards. Any other is denied for every role. Each connection the
+# target then opens back is not decided again: it is the forward's, and its bytes are the forward's result.
+
+listed_listen_addresses := {trim_space(d) | some d in split(object.get(input.connection.tags, "ssh_remote_forwards", ""), ","); trim_space(d) != ""}
+
+needs contains need("exec", sprintf("%s (a listen address this connection lists)", [operation]), "ssh/remote-forward") if {
+	type == "tcpip-forward"
+	destination in listed_listen_addresses
+}
+
+forbidden contains need("none", sprintf("%s (not among the listen addresses connection %s lists in its ssh_remote_forwards tag)", [operation, access.connection_name]), "ssh/remote-forward-unlisted") if {
+	type == "tcpip-forward"
+	not destination in listed_listen_addresses
 }
 
 # --- SFTP: one file operation inside an allowed sftp subsystem ----------------------------------------------

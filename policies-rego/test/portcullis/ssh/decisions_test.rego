@@ -285,3 +285,66 @@ test_denied_forward_that_only_resembles_a_listed_one if {
 test_denied_listed_forward_for_a_role_without_the_connection if {
 	f.outcome(f.decide_on(["approvers"], f.with_forwards, f.forward("127.0.0.1", 8080))) == "deny"
 }
+
+# --- remote forwarding (ssh -R) -------------------------------------------------------------------------------
+
+# A listed listen address, by role: [non-production, production].
+remote_forward_matrix := {
+	"ci-readonly": ["deny", "deny"],
+	"backup": ["deny", "deny"],
+	"developers": ["allow", "deny"],
+	"dba": ["allow", "allow"],
+	"approvers": ["deny", "deny"],
+}
+
+test_remote_forward_to_a_listed_listen_address_by_role if {
+	every role, outcomes in remote_forward_matrix {
+		f.outcome(f.decide_on([role], f.with_remote_forwards("dev"), f.remote_forward("127.0.0.1", 9000))) == outcomes[0]
+		f.outcome(f.decide_on([role], f.with_remote_forwards("prod"), f.remote_forward("127.0.0.1", 9000))) == outcomes[1]
+	}
+}
+
+test_allowed_remote_forward_names_its_policy if {
+	d := f.decide_on(["developers"], f.with_remote_forwards("dev"), f.remote_forward("127.0.0.1", 9000))
+	d.allow
+	d.policy == "ssh/remote-forward"
+}
+
+test_denied_remote_forward_to_an_unlisted_listen_address_for_every_role if {
+	d := f.decide_on(["dba"], f.with_remote_forwards("dev"), f.remote_forward("0.0.0.0", 9000))
+	not d.allow
+	d.policy == "ssh/remote-forward-unlisted"
+	d.reasons == ["a remote forward listening on 0.0.0.0:9000 on the host (not among the listen addresses connection demo-box lists in its ssh_remote_forwards tag) is denied for every role"]
+}
+
+test_denied_ci_readonly_remote_forward_even_where_listed if {
+	d := f.decide_on(["ci-readonly"], f.with_remote_forwards("dev"), f.remote_forward("127.0.0.1", 9000))
+	not d.allow
+	d.policy == "ssh/remote-forward"
+}
+
+# A destination listed for ssh -L is no listen address for ssh -R, and the reverse; nor is anything that only
+# resembles a listed one, or names no port.
+test_denied_remote_forward_bypass_attempts if {
+	every request in [
+		f.remote_forward("127.0.0.1", 8080),
+		f.remote_forward("127.0.0.1", 90000),
+		f.remote_forward("127.0.0.1:9000", 0),
+		f.remote_forward("127.0.0.1", "9000"),
+		f.remote_forward("", 9000),
+		f.remote_forward("localhost", 9000),
+		{"protocol": "ssh", "type": "tcpip-forward", "host": "127.0.0.1"},
+	] {
+		f.outcome(f.decide_on(["dba"], f.with_remote_forwards("dev"), request)) == "deny"
+	}
+	f.outcome(f.decide_on(["dba"], f.with_remote_forwards("dev"), f.forward("127.0.0.1", 9000))) == "deny"
+}
+
+test_denied_remote_forward_on_a_connection_that_lists_none if {
+	f.outcome(f.decide_on(["dba"], f.with_forwards, f.remote_forward("127.0.0.1", 8080))) == "deny"
+}
+
+test_allowed_remote_forward_with_a_port_the_host_picks_only_where_listed if {
+	f.outcome(f.decide_on(["developers"], f.with_remote_forwards("dev"), f.remote_forward("localhost", 0))) == "allow"
+	f.outcome(f.decide_on(["developers"], f.with_remote_forwards("dev"), f.remote_forward("127.0.0.1", 0))) == "deny"
+}

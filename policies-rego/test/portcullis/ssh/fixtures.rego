@@ -81,6 +81,11 @@ forward(host, port) := {"protocol": "ssh", "type": "direct-tcpip", "host": host,
 
 with_forwards := {"name": "demo-box", "type": "ssh", "tags": {"env": "dev", "ssh_forwards": "127.0.0.1:8080, metrics.internal:9100"}}
 
+# A remote forward (ssh -R) listening on host:port on the target, and hosts that list listen addresses.
+remote_forward(host, port) := {"protocol": "ssh", "type": "tcpip-forward", "host": host, "port": port}
+
+with_remote_forwards(env) := {"name": "demo-box", "type": "ssh", "tags": {"env": env, "ssh_forwards": "127.0.0.1:8080", "ssh_remote_forwards": "127.0.0.1:9000, localhost:0"}}
+
 decide_on(groups, connection, request) := d if {
 	d := data.portcullis.request.decision with input as object.union(request_input(groups, "dev", request), {"connection": connection})
 }

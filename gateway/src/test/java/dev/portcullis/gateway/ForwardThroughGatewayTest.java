@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * ssh -L through the gateway (the real OpenSSH client, the stack's real sshd): real HTTP from curl to a real HTTP server
  * (python3 -m http.server) on the target side, through a forward to a destination the connection lists in its
- * {@code ssh_forwards} tag; a destination it does not list is refused (administratively prohibited), and the recorded
- * decision says why. The ports are the stack's
+ * {@code ssh_forwards} tag; a destination it does not list is refused (administratively prohibited) with the reason,
+ * which ssh prints, and the recorded decision says why. The ports are the stack's
  * GATEWAY_TEST_SSH_PORT + 1 (the HTTP server), + 2 and + 3 (the client's ends of the forwards).
  */
 @QuarkusTest
@@ -126,7 +126,8 @@ class ForwardThroughGatewayTest {
             http.destroy();
         }
         String err = sshErr.toString();
-        // the protocol's own refusal; MINA SSHD 2.20 sends its own text with the reason code, so the reason is in the recording
-        assertTrue(err.contains("open failed: administratively prohibited"), err);
+        // the protocol's own refusal, with the reason (OpenFailures), as OpenSSH prints it
+        assertTrue(err.contains("open failed: administratively prohibited: Portcullis denied this forward: a forward to 127.0.0.1:" + unlisted
+                + " (not among the destinations connection " + CONNECTION + " lists in its ssh_forwards tag) is denied for every role"), err);
     }
 }

@@ -19,7 +19,8 @@ import java.util.List;
  * @param details       the protocol's own outcome, a JSON object (contract/EVENTS.md; PostgreSQL:
  *                      {@code {"rows", "command_tag", "sqlstate"}}, Kubernetes: {@code {"code", "impersonated"}} (a port-forward
  *                      adds {@code "ports"}), SSH: {@code {"exit_status", "signal"}}, an SFTP operation
- *                      {@code {"status", "read_bytes", "written_bytes"}}, a forward {@code {"sent_bytes", "received_bytes"}});
+ *                      {@code {"status", "read_bytes", "written_bytes"}}, a forward {@code {"sent_bytes", "received_bytes"}}, a
+ *                      remote forward also {@code "connections"});
  *                      never error text, which can quote data
  */
 public record Result(String protocol, long requestSeq, boolean ok, long bytes, long durationUs, List<MaskedColumn> masked,

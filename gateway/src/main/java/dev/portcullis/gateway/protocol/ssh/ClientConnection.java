@@ -6,11 +6,15 @@ import dev.portcullis.gateway.session.Sessions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.server.session.ServerSession;
 import org.jboss.logging.Logger;
 
@@ -23,6 +27,8 @@ import org.jboss.logging.Logger;
 final class ClientConnection {
     private static final Logger LOG = Logger.getLogger(ClientConnection.class);
     static final String END_CLIENT_DISCONNECT = "client_disconnect";
+    /** On the login to the target: the client connection it serves (its forwarded-tcpip channels find their forward). */
+    static final AttributeRepository.AttributeKey<ClientConnection> OWNER = new AttributeRepository.AttributeKey<>();
 
     private final ServerSession ssh;
     private final Identity identity;
@@ -31,6 +37,11 @@ final class ClientConnection {
     private final String login;
     private final SerialExecutor executor;
     private final Set<ChannelRelay> relays = ConcurrentHashMap.newKeySet();
+    /** The remote forwards (ssh -R) the target listens for, by the port it listens on; at most {@link RemoteForward#MAX_PER_CONNECTION}. */
+    private final Map<Integer, RemoteForward> remoteForwards = new ConcurrentHashMap<>();
+    /** The client's global requests (tcpip-forward), one at a time, so that their replies keep their order. */
+    private final SerialExecutor globalRequests;
+    private final AtomicInteger pendingGlobalRequests = new AtomicInteger();
     private final CompletableFuture<Session> session = new CompletableFuture<>();
     private ClientSession target;
     private volatile String endReason;
@@ -41,6 +52,60 @@ final class ClientConnection {
         this.connectionName = connectionName;
         this.login = login;
         this.executor = new SerialExecutor(workers);
+        this.globalRequests = new SerialExecutor(workers);
+    }
+
+    ServerSession ssh() {
+        return ssh;
+    }
+
+    Executor globalRequests() {
+        return globalRequests;
+    }
+
+    /**
+     * Counts one more global request waiting; false, and not counted, when {@code max} wait already, or when none waits
+     * and {@code onlyBehindOthers}.
+     */
+    boolean globalRequestQueued(int max, boolean onlyBehindOthers) {
+        synchronized (pendingGlobalRequests) {
+            int pending = pendingGlobalRequests.get();
+            if (pending >= max || (onlyBehindOthers && pending == 0)) {
+                return false;
+            }
+            pendingGlobalRequests.incrementAndGet();
+            return true;
+        }
+    }
+
+    void globalRequestDone() {
+        synchronized (pendingGlobalRequests) {
+            pendingGlobalRequests.decrementAndGet();
+        }
+    }
+
+    /** The remote forward the target listens for on {@code port}, or null. */
+    RemoteForward remoteForward(int port) {
+        return remoteForwards.get(port);
+    }
+
+    int remoteForwards() {
+        return remoteForwards.size();
+    }
+
+    /** False when one is on {@code port} already or the connection has ended. */
+    boolean addRemoteForward(int port, RemoteForward forward) {
+        if (endReason != null || remoteForwards.putIfAbsent(port, forward) != null) {
+            return false;
+        }
+        if (endReason != null && remoteForwards.remove(port, forward)) { // closed() ran meanwhile
+            return false;
+        }
+        return true;
+    }
+
+    RemoteForward removeRemoteForward(int port) {
+        return remoteForwards.remove(port);
     }
 
     String connectionName() {
@@ -91,6 +156,7 @@ final class ClientConnection {
             throw new TargetLogin.Failed("the session has ended");
         }
         target = targets.login(s.connection(), s.unsealSecret(), user);
+        target.setAttribute(OWNER, this);
         return target;
     }
 
@@ -118,6 +184,12 @@ final class ClientConnection {
             endReason = END_CLIENT_DISCONNECT;
         }
         String reason = endReason;
+        for (Integer port : List.copyOf(remoteForwards.keySet())) { // their results before the session's end
+            RemoteForward f = remoteForwards.remove(port);
+            if (f != null) {
+                f.end(this);
+            }
+        }
         synchronized (this) {
             if (target != null) {
                 target.close(true);

@@ -21,6 +21,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.config.keys.OpenSshCertificate;
+import org.apache.sshd.common.global.KeepAliveHandler;
 import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
 import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.core.CoreModuleProperties;
@@ -28,7 +29,10 @@ import org.apache.sshd.server.ServerBuilder;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.auth.keyboard.UserAuthKeyboardInteractiveFactory;
 import org.apache.sshd.server.auth.pubkey.UserAuthPublicKeyFactory;
+import org.apache.sshd.server.global.NoMoreSessionsHandler;
+import org.apache.sshd.server.global.OpenSshHostKeysHandler;
 import org.apache.sshd.server.session.ServerSession;
+import org.apache.sshd.server.session.ServerUserAuthServiceFactory;
 import org.apache.sshd.server.subsystem.SubsystemFactory;
 import org.jboss.logging.Logger;
 
@@ -38,8 +42,8 @@ import org.jboss.logging.Logger;
  * in the user field ({@code ssh -p PORT demo-box@gateway}); every exec, shell, pty,
  * environment variable and subsystem is decided by the spine ({@link ChannelRelay}), and what is allowed runs on the
  * target through the gateway's own login ({@link TargetLogin}); inside an sftp subsystem, every file operation
- * ({@link SftpFilter}); and every {@code direct-tcpip} forward ({@link ForwardChannel}). Remote forwards and agent
- * forwarding are refused. Identity, decisions, approvals, recording and kill are the spine's ({@link Sessions}).
+ * ({@link SftpFilter}); every {@code direct-tcpip} forward ({@link ForwardChannel}); and every remote forward
+ * ({@link RemoteForward}). Agent and X11 forwarding are refused. Identity, decisions, approvals, recording and kill are the spine's ({@link Sessions}).
  */
 @ApplicationScoped
 public class SshEngine implements Engine {
@@ -81,7 +85,7 @@ public class SshEngine implements Engine {
                 + " OpenSSH private key file), or portcullis.ssh.enabled=false"));
         UserCertificates.loadKeyPair(hostKey, "portcullis.ssh.host-key"); // fail at startup, not at the first client
         certificates = UserCertificates.load(config, json);
-        targets = new TargetLogin(config.targetConnectTimeout());
+        targets = new TargetLogin(config.targetConnectTimeout(), ForwardChannel.remoteFactory(this));
         relayThreads = Executors.newCachedThreadPool(daemon("ssh-relay"));
         sessionThreads = Executors.newCachedThreadPool(daemon("ssh-session"));
 
@@ -102,6 +106,12 @@ public class SshEngine implements Engine {
         server.setShellFactory(channel -> new ChannelRelay(this, SshRequest.shell()));
         // session channels, and ssh -L forwards opened on the target (MINA's own would connect from the gateway)
         server.setChannelFactories(List.of(org.apache.sshd.server.channel.ChannelSessionFactory.INSTANCE, ForwardChannel.factory(this)));
+        // ssh -R: tcpip-forward decided and made on the target (MINA's own would listen on the gateway); first, so that
+        // a request behind a remote forward's gets its reply in order
+        server.setGlobalRequestHandlers(List.of(RemoteForward.handler(this), KeepAliveHandler.INSTANCE, NoMoreSessionsHandler.INSTANCE,
+                OpenSshHostKeysHandler.INSTANCE));
+        // a refused channel's open failure carries the gateway's reason
+        server.setServiceFactories(List.of(ServerUserAuthServiceFactory.INSTANCE, new OpenFailures()));
         server.setSubsystemFactories(List.of(new SubsystemFactory() {
             @Override
             public String getName() {

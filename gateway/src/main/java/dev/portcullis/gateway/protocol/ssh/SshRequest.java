@@ -9,8 +9,8 @@ import java.util.List;
  * One SSH channel request as the policy sees it ({@code $defs/ssh} of policies-rego/schema/request.input.schema.json):
  * an {@code exec} with its command line and its argv as the target's shell would split it, a {@code shell}, a
  * {@code pty-req}, an {@code env} (its name only: a value can be a secret), a {@code subsystem}, or one file operation
- * inside an allowed sftp subsystem ({@code sftp}, see {@link SftpFilter}), or a {@code direct-tcpip} forward (see
- * {@link ForwardChannel}). Its recorded details are the same object.
+ * inside an allowed sftp subsystem ({@code sftp}, see {@link SftpFilter}), a {@code direct-tcpip} forward (see
+ * {@link ForwardChannel}), or a remote forward's {@code tcpip-forward} global request (see {@link RemoteForward}). Its recorded details are the same object.
  *
  * @param input what the policy decides on
  * @param text  the command line of an exec, else null (the recording's text)
@@ -24,6 +24,7 @@ public record SshRequest(Input input, String text) implements Request {
     public static final String SUBSYSTEM = "subsystem";
     public static final String SFTP = "sftp";
     public static final String FORWARD = "direct-tcpip";
+    public static final String REMOTE_FORWARD = "tcpip-forward";
 
     /**
      * @param type        {@code exec}, {@code shell}, {@code pty-req}, {@code env} or {@code subsystem}
@@ -37,8 +38,10 @@ public record SshRequest(Input input, String text) implements Request {
      * @param path        an sftp operation's path; else null
      * @param newPath     an sftp rename's, symlink's or link's second path; else null
      * @param access      an sftp open's flags by name; else null
-     * @param host        a direct-tcpip forward's destination host, as the client named it; else null
-     * @param port        a direct-tcpip forward's destination port; else null
+     * @param host        a direct-tcpip forward's destination host, or the address a tcpip-forward asks the target to
+     *                    listen on, as the client named it; else null
+     * @param port        a direct-tcpip forward's destination port, or the port a tcpip-forward asks the target to
+     *                    listen on (0: the target picks one); else null
      * @param login       the user the gateway logs in as on the target: the connection's own, or the one the client
      *                    named ({@code <login>@<connection>}) among those the connection allows
      */
@@ -94,6 +97,11 @@ public record SshRequest(Input input, String text) implements Request {
         return new SshRequest(new Input(PROTOCOL, FORWARD, null, null, null, null, null, null, null, null, host, port), null);
     }
 
+    /** A tcpip-forward global request (ssh -R): the target is to listen on {@code host:port}. */
+    static SshRequest remoteForward(String host, int port) {
+        return new SshRequest(new Input(PROTOCOL, REMOTE_FORWARD, null, null, null, null, null, null, null, null, host, port), null);
+    }
+
     @Override
     public String protocol() {
         return PROTOCOL;
@@ -110,6 +118,7 @@ public record SshRequest(Input input, String text) implements Request {
             case EXEC -> "exec " + input.command();
             case SHELL -> "interactive shell";
             case FORWARD -> "forward to " + input.host() + ":" + input.port();
+            case REMOTE_FORWARD -> "remote forward listening on " + input.host() + ":" + input.port();
             case SFTP -> "sftp " + input.operation() + " " + input.path() + (input.newPath() == null ? "" : " " + input.newPath());
             default -> input.type() + " " + input.name();
         };

@@ -16,6 +16,7 @@ import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.channel.ChannelFactory;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.util.security.SecurityUtils;
@@ -43,9 +44,11 @@ final class TargetLogin implements AutoCloseable {
         }
     }
 
-    TargetLogin(Duration timeout) {
+    /** @param forwarded the channels a target may open back: forwarded-tcpip, for remote forwards (ssh -R), and no other */
+    TargetLogin(Duration timeout, ChannelFactory forwarded) {
         this.timeout = timeout;
         this.client = Algorithms.apply(ClientBuilder.builder(), ClientBuilder.DH2KEX).build();
+        client.setChannelFactories(List.of(forwarded));
         client.setServerKeyVerifier((session, remote, serverKey) -> {
             PublicKey expected = session.getConnectionContext().getAttribute(EXPECTED_HOST_KEY);
             boolean same = expected != null && KeyUtils.compareKeys(expected, serverKey);
