@@ -77,7 +77,7 @@ final class AnalysisRun {
             case "VACUUM" -> UtilityStatements.vacuum(this, d.command("VACUUM"), from, to);
             case "ANALYZE", "ANALYSE" -> UtilityStatements.analyze(this, d.command("ANALYZE"), from, to);
             case "GRANT", "REVOKE" -> UtilityStatements.grantOrRevoke(this, d.command(first), from, to);
-            case "DECLARE" -> UtilityStatements.declareCursor(this, d.command("OTHER"), from, to);
+            case "DECLARE" -> UtilityStatements.declareCursor(this, d.command("DECLARE"), from, to, wrapping);
             case "REFRESH" -> UtilityStatements.refresh(this, d.command("OTHER"), from, to);
             case "DISCARD" -> {
                 if (t.isWord(from + 1, "ALL")) {
@@ -96,9 +96,10 @@ final class AnalysisRun {
                 transactionEnd(from, to);
                 out.add(d.command("ROLLBACK").build());
             }
-            case "FETCH" -> fetch(d, from, to);
-            case "CLOSE" -> close(d, from, to);
-            case "CHECKPOINT", "CLUSTER", "REINDEX", "COMMENT", "SECURITY", "LOAD", "MOVE", "IMPORT",
+            case "FETCH" -> fetch(d.command("FETCH"), from, to);
+            case "MOVE" -> out.add(d.command("MOVE").build());
+            case "CLOSE" -> close(d.command("CLOSE"), from, to);
+            case "CHECKPOINT", "CLUSTER", "REINDEX", "COMMENT", "SECURITY", "LOAD", "IMPORT",
                     "REASSIGN" -> out.add(d.build());
             default -> {
                 problem("syntax error at or near \"" + tokenExcerpt(from) + "\"");
