@@ -65,6 +65,17 @@ class CursorMaskingTest {
         assertNothingRaw(sql, "psql", List.of(List.of(select)));
     }
 
+    @Test
+    void a_binary_cursor_is_masked_as_the_select_in_text() throws Exception {
+        // DECLARE ... BINARY CURSOR: FETCH returns binary-format rows even over the simple protocol; a text value's binary
+        // form is its text, so psql prints the same
+        String sql = "SELECT name, email, split_part(email, '@', 1), card_number, reverse(card_number)"
+                + " FROM users u JOIN payments p ON p.user_id = u.id ORDER BY u.id";
+        String select = psql("bob", sql + ";");
+        assertEquals(select, psql("bob", "BEGIN;\nDECLARE b BINARY CURSOR FOR " + sql + ";\nFETCH ALL FROM b;\nCOMMIT;"));
+        assertNothingRaw(sql, "psql binary cursor", List.of(List.of(select)));
+    }
+
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void pgjdbc_fetches_a_cursor_and_pages_a_portal_masked_exactly_as_the_select(boolean binary) throws Exception {
