@@ -5,9 +5,9 @@ import java.util.List;
 
 /**
  * Utility statements, read from their tokens because their shape is fixed and small (and JSqlParser does not
- * know PostgreSQL's form of them): COPY, SET/RESET, LOCK, VACUUM, ANALYZE, GRANT/REVOKE, DECLARE, REFRESH. A
- * query inside one of them (COPY (query), DECLARE ... FOR query) is parsed, and its tables and calls count as
- * this statement's.
+ * know PostgreSQL's form of them): COPY, SET/RESET, LOCK, VACUUM, ANALYZE, GRANT/REVOKE, DECLARE, REFRESH. The
+ * query of a COPY (query) is parsed, and its tables and calls count as the COPY's; the query of a DECLARE ... FOR
+ * query is a statement of its own (via declare), as the one inside PREPARE is.
  */
 final class UtilityStatements {
 
