@@ -5,10 +5,12 @@
 # protocol data: postgres/data.json, at data.portcullis.postgres.
 #
 # Every statement is judged by what it actually does, never by its wrapper: the statement inside
-# PREPARE, the one an EXECUTE runs and the one inside EXPLAIN (EXPLAIN ANALYZE runs it; plain EXPLAIN
-# is judged the same way because the contract does not say which one it was) each arrive as their own
-# statement with `via` set, and are judged like any other. The wrappers themselves only control the
-# session (PREPARE, EXECUTE) or read (EXPLAIN).
+# PREPARE, the one an EXECUTE runs, the one inside EXPLAIN (EXPLAIN ANALYZE runs it; plain EXPLAIN
+# is judged the same way because the contract does not say which one it was) and the query of a
+# DECLARE ... CURSOR each arrive as their own statement with `via` set, and are judged like any other: a
+# cursor is allowed to the roles that may run its query. The wrappers themselves only control the
+# session (PREPARE, EXECUTE, DECLARE, CLOSE) or read (EXPLAIN; FETCH and MOVE, which read the rows of a
+# cursor whose query was judged at its DECLARE).
 #
 # The gateway already normalises casing, but the policy cases everything again itself: a gateway bug in
 # casing must never make a statement look more harmless than it is. For the same reason every field
@@ -101,7 +103,7 @@ commands := {
 	"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE", "COPY",
 	"PREPARE", "EXECUTE", "DEALLOCATE", "DO", "CALL", "SET", "RESET", "SHOW", "BEGIN", "COMMIT", "ROLLBACK",
 	"SAVEPOINT", "RELEASE", "GRANT", "REVOKE", "EXPLAIN", "VACUUM", "ANALYZE", "LISTEN", "NOTIFY", "UNLISTEN",
-	"DISCARD", "LOCK", "FUNCTION_CALL", "OTHER",
+	"DISCARD", "LOCK", "DECLARE", "FETCH", "MOVE", "CLOSE", "FUNCTION_CALL", "OTHER",
 }
 
 canonical(raw) := item(command(raw), {
@@ -184,6 +186,8 @@ label(st) := sprintf("%s inside PREPARE", [st.command]) if {
 	st.via == "execute"
 } else := sprintf("%s inside EXPLAIN", [st.command]) if {
 	st.via == "explain"
+} else := sprintf("%s inside DECLARE", [st.command]) if {
+	st.via == "declare"
 } else := st.command
 
 # The capability a statement needs, with the words that explain it and the rule that decides it.
@@ -193,8 +197,9 @@ need(class, what, policy) := {"class": class, "what": what, "policy": policy}
 
 session_commands := {
 	"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SHOW", "DEALLOCATE", "LISTEN", "UNLISTEN",
-	# The wrappers: what PREPARE prepares and what EXECUTE runs are judged as their own statements.
-	"PREPARE", "EXECUTE",
+	# The wrappers: what PREPARE prepares, what EXECUTE runs and the query a cursor is declared for are judged
+	# as their own statements. CLOSE (and CLOSE ALL) only forgets cursors.
+	"PREPARE", "EXECUTE", "DECLARE", "CLOSE",
 }
 
 needs[i] contains need("session", sprintf("%s (session control)", [st.command]), "pg/session-control") if {
@@ -219,6 +224,13 @@ needs[i] contains need("session", "DISCARD (session state)", "pg/session-control
 needs[i] contains need("read", sprintf("%s (reads data)", [label(st)]), "pg/role-read") if {
 	some i, st in items
 	st.command in {"SELECT", "EXPLAIN"}
+}
+
+# FETCH returns the rows of a cursor and MOVE counts them. The cursor's query was judged at its DECLARE; one the
+# gateway never saw declared (a refcursor a function opened) was reached through a call that was judged.
+needs[i] contains need("read", sprintf("%s (reads a cursor's rows)", [label(st)]), "pg/role-read") if {
+	some i, st in items
+	st.command in {"FETCH", "MOVE"}
 }
 
 # A predicate, grouping or ordering over a masked column probes its values without returning them

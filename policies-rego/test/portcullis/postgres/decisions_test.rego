@@ -11,6 +11,8 @@ import data.portcullis.request
 matrix_rows := {
 	"select": [[f.select_users], "allow", "allow"],
 	"explain select": [f.explain_select, "allow", "allow"],
+	"cursor": [f.cursor_lifetime, "allow", "allow"],
+	"cursor over data-modifying with": [f.declare_cte_delete, "allow", "approval"],
 	"copy to stdout": [[f.copy_out], "allow", "allow"],
 	"session control": [[f.begin, f.set_search_path, f.show, f.savepoint, f.release, f.commit], "allow", "allow"],
 	"insert": [[f.insert_users], "allow", "allow"],
@@ -49,7 +51,7 @@ matrix_rows := {
 expected_for_role(role, row) := [dev, prod] if {
 	role == "dba"
 	[_, dev, prod] := matrix_rows[row]
-} else := [only_if(row, {"select", "explain select", "session control"}), "deny"] if {
+} else := [only_if(row, {"select", "explain select", "cursor", "session control"}), "deny"] if {
 	role == "ci-readonly"
 } else := [only_if(row, reads), only_if(row, reads)] if {
 	role == "backup"
@@ -57,11 +59,11 @@ expected_for_role(role, row) := [dev, prod] if {
 	role == "developers"
 }
 
-reads := {"select", "explain select", "copy to stdout", "session control"}
+reads := {"select", "explain select", "cursor", "copy to stdout", "session control"}
 
 writes := {
 	"insert", "update with where", "update without where", "delete with where", "delete without where",
-	"merge", "truncate", "copy from stdin", "lock", "notify", "data-modifying with",
+	"merge", "truncate", "copy from stdin", "lock", "notify", "data-modifying with", "cursor over data-modifying with",
 }
 
 only_if(row, allowed) := "allow" if row in allowed

@@ -190,3 +190,24 @@ explain_analyze_delete_all := [
 	statement("EXPLAIN", {"normalized": "EXPLAIN ANALYZE DELETE FROM users"}),
 	statement("DELETE", {"tables": [writes("users")], "normalized": "DELETE FROM users", "via": "explain"}),
 ]
+
+# DECLARE c CURSOR FOR SELECT * FROM users WHERE id = ?: the wrapper and the query it declares the cursor for.
+declare_cursor := [
+	statement("DECLARE", {"normalized": "DECLARE c CURSOR FOR SELECT * FROM users WHERE id = ?"}),
+	statement("SELECT", {"tables": [reads("users")], "normalized": "SELECT * FROM users WHERE id = ?", "via": "declare"}),
+]
+
+fetch_cursor := statement("FETCH", {"normalized": "FETCH ? FROM c"})
+
+move_cursor := statement("MOVE", {"normalized": "MOVE BACKWARD ? IN c"})
+
+close_cursor := statement("CLOSE", {"normalized": "CLOSE c"})
+
+# psql's FETCH_COUNT, for instance: declare, fetch, move, close.
+cursor_lifetime := array.concat(declare_cursor, [fetch_cursor, move_cursor, close_cursor])
+
+# DECLARE c CURSOR FOR WITH gone AS (DELETE ... RETURNING *) SELECT ...: PostgreSQL refuses it, and it writes.
+declare_cte_delete := [
+	statement("DECLARE", {"normalized": "DECLARE c CURSOR FOR WITH gone AS (DELETE FROM users RETURNING *) SELECT count(*) FROM gone"}),
+	object.union(cte_delete, {"via": "declare"}),
+]

@@ -13,10 +13,10 @@ import java.util.function.Function;
 /**
  * Each statement's {@code predicate_columns} for the request decision: the table columns that its predicates,
  * groupings and orderings read ({@code WHERE email LIKE 'a%'} probes a masked column without returning it), or
- * {@code "unknown"}. A query the analysis parsed (at top level, inside {@code EXPLAIN} or {@code PREPARE}, the one an
- * {@code EXECUTE} runs) and the query of a {@code COPY ... TO STDOUT} are followed; a statement that names no table
- * reads none; any other statement that names tables ({@code DECLARE ... CURSOR}, one the parser could not read) is
- * unknown, and so is one whose columns cannot be resolved on the catalog connection.
+ * {@code "unknown"}. A query the analysis parsed (at top level, inside {@code EXPLAIN}, {@code PREPARE} or
+ * {@code DECLARE ... CURSOR}, the one an {@code EXECUTE} runs) and the query of a {@code COPY ... TO STDOUT} are
+ * followed; a statement that names no table reads none; any other statement that names tables (one the parser could
+ * not read) is unknown, and so is one whose columns cannot be resolved on the catalog connection.
  */
 final class PredicateColumns {
 

@@ -48,7 +48,8 @@ class PredicateColumnsTest {
             EXPLAIN SELECT id FROM users WHERE email LIKE 'a%'          ~ [] | [email]
             PREPARE p AS SELECT id FROM users WHERE email LIKE 'a%'; EXECUTE p ~ [] | [email] | [] | [email]
             SELECT id, name, email FROM users ORDER BY 1, 2, 3          ~ [email, id, name]
-            DECLARE c CURSOR FOR SELECT id FROM users WHERE email > 'a' ~ unknown
+            DECLARE c CURSOR FOR SELECT id FROM users WHERE email > 'a' ~ [] | [email]
+            FETCH 10 FROM c; MOVE c; CLOSE c                            ~ [] | [] | []
             SELECT id FROM nowhere WHERE x = 1                          ~ unknown
             MERGE INTO users u USING users s ON u.email = s.email WHEN MATCHED THEN DO NOTHING ~ unknown
             SELECT id FROM users WHERE email LIKE                       ~ unknown

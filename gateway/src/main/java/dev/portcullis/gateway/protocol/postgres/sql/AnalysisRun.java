@@ -77,7 +77,7 @@ final class AnalysisRun {
             case "VACUUM" -> UtilityStatements.vacuum(this, d.command("VACUUM"), from, to);
             case "ANALYZE", "ANALYSE" -> UtilityStatements.analyze(this, d.command("ANALYZE"), from, to);
             case "GRANT", "REVOKE" -> UtilityStatements.grantOrRevoke(this, d.command(first), from, to);
-            case "DECLARE" -> UtilityStatements.declareCursor(this, d.command("OTHER"), from, to);
+            case "DECLARE" -> UtilityStatements.declareCursor(this, d.command("DECLARE"), from, to, wrapping);
             case "REFRESH" -> UtilityStatements.refresh(this, d.command("OTHER"), from, to);
             case "DISCARD" -> {
                 if (t.isWord(from + 1, "ALL")) {
@@ -89,16 +89,17 @@ final class AnalysisRun {
             case "DO", "SHOW", "LISTEN", "NOTIFY", "UNLISTEN", "SAVEPOINT", "RELEASE" -> out.add(d.command(first).build());
             case "BEGIN", "START" -> out.add(d.command("BEGIN").build());
             case "COMMIT", "END" -> {
-                transactionEnd(from, to);
+                transactionEnd(from, to, false);
                 out.add(d.command("COMMIT").build());
             }
             case "ROLLBACK", "ABORT" -> {
-                transactionEnd(from, to);
+                transactionEnd(from, to, true);
                 out.add(d.command("ROLLBACK").build());
             }
-            case "FETCH" -> fetch(d, from, to);
-            case "CLOSE" -> close(d, from, to);
-            case "CHECKPOINT", "CLUSTER", "REINDEX", "COMMENT", "SECURITY", "LOAD", "MOVE", "IMPORT",
+            case "FETCH" -> fetch(d.command("FETCH"), from, to);
+            case "MOVE" -> out.add(d.command("MOVE").build());
+            case "CLOSE" -> close(d.command("CLOSE"), from, to);
+            case "CHECKPOINT", "CLUSTER", "REINDEX", "COMMENT", "SECURITY", "LOAD", "IMPORT",
                     "REASSIGN" -> out.add(d.build());
             default -> {
                 problem("syntax error at or near \"" + tokenExcerpt(from) + "\"");
@@ -305,10 +306,14 @@ final class AnalysisRun {
         out.add(d.build());
     }
 
-    /** {@code COMMIT} or {@code ROLLBACK} (not {@code ROLLBACK TO SAVEPOINT}, not of a prepared transaction): cursors without {@code WITH HOLD} close. */
-    private void transactionEnd(int from, int to) {
-        if (!t.isWord(from + 1, "TO") && !t.isWord(from + 1, "PREPARED")) {
-            prepared.transactionEnded();
+    /**
+     * {@code COMMIT} or {@code ROLLBACK} (not {@code ROLLBACK TO SAVEPOINT}, not of a prepared transaction): cursors
+     * without {@code WITH HOLD} close, and at a rollback those the transaction declared with it too.
+     */
+    private void transactionEnd(int from, int to, boolean rollback) {
+        int next = t.isAnyWord(from + 1, "WORK", "TRANSACTION") ? from + 2 : from + 1;
+        if (!t.isWord(next, "TO") && !t.isWord(from + 1, "PREPARED")) {
+            prepared.transactionEnded(rollback);
         }
     }
 

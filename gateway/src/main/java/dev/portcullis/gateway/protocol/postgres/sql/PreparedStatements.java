@@ -14,8 +14,12 @@ import java.util.Set;
  * analysed, and its rows masked, as the query it runs. PostgreSQL keeps SQL-level {@code PREPARE name AS ...} and the
  * protocol's named Parse in one namespace (either can be run by the other's means), so both are remembered here:
  * {@link #apply} for the SQL ones, {@link #parsed} and {@link #closed} for the protocol's. SQL cursors
- * ({@code DECLARE name CURSOR FOR ...}) are a second namespace, forgotten on {@code CLOSE}, {@code DISCARD ALL} and,
- * unless declared {@code WITH HOLD}, at the end of their transaction.
+ * ({@code DECLARE name CURSOR FOR ...}) are a second namespace, forgotten as PostgreSQL drops them: on {@code CLOSE},
+ * {@code CLOSE ALL}, {@code DISCARD ALL}, at the end of their transaction unless declared {@code WITH HOLD}, and at a
+ * {@code ROLLBACK} of the transaction that declared them even so. The end of a transaction the gateway sees only as an
+ * idle backend (an implicit one; a failed one ended by {@code COMMIT}) counts as a commit: the memory then keeps a
+ * holdable cursor PostgreSQL dropped, and a later cursor of that name has both queries' lineage (masked more, never
+ * less).
  *
  * <p>{@link SqlAnalyzer#analyze} only reads this memory; the {@code PREPARE}, {@code DEALLOCATE}, {@code DECLARE},
  * {@code CLOSE}, {@code COMMIT}/{@code ROLLBACK} and {@code DISCARD ALL} of a query take effect when the caller passes
@@ -66,8 +70,11 @@ public final class PreparedStatements {
     public record CloseAll() implements Change {
     }
 
-    /** {@code COMMIT}, {@code ROLLBACK}, or the backend idle again: cursors without {@code WITH HOLD} are gone. */
-    public record TransactionEnd() implements Change {
+    /**
+     * {@code COMMIT}, {@code ROLLBACK}, or the backend idle again: cursors without {@code WITH HOLD} are gone, and after
+     * a rollback so are those the transaction declared {@code WITH HOLD}.
+     */
+    public record TransactionEnd(boolean rolledBack) implements Change {
     }
 
     /**
@@ -101,8 +108,19 @@ public final class PreparedStatements {
     record Key(boolean cursor, String name) {
     }
 
-    /** A definition, and whether (a cursor) it outlives its transaction. */
-    record Remembered(Definition definition, boolean hold) {
+    /**
+     * A definition, whether (a cursor) it outlives its transaction, and whether (a holdable cursor) the transaction that
+     * declared it has ended without a rollback.
+     */
+    record Remembered(Definition definition, boolean hold, boolean committed) {
+        Remembered committedNow() {
+            return committed ? this : new Remembered(definition, hold, true);
+        }
+
+        /** Whether PostgreSQL still holds it once its transaction ends. */
+        boolean survives(boolean rolledBack) {
+            return hold && (committed || !rolledBack);
+        }
     }
 
     private final int capacity;
@@ -132,9 +150,9 @@ public final class PreparedStatements {
     public synchronized void apply(Analysis analysis) {
         for (Change change : analysis.sessionChanges()) {
             if (change instanceof Prepare p) {
-                add(new Key(false, p.name()), new Remembered(p.definition(), false));
+                add(new Key(false, p.name()), new Remembered(p.definition(), false, true));
             } else if (change instanceof Declare d) {
-                add(new Key(true, d.name()), new Remembered(d.definition(), d.hold()));
+                add(new Key(true, d.name()), new Remembered(d.definition(), d.hold(), false));
             } else if (change instanceof Deallocate d) {
                 remove(new Key(false, d.name()));
             } else if (change instanceof Close c) {
@@ -143,8 +161,9 @@ public final class PreparedStatements {
                 removeIf(k -> !k.cursor(), r -> true);
             } else if (change instanceof CloseAll) {
                 removeIf(Key::cursor, r -> true);
-            } else {
-                removeIf(Key::cursor, r -> !r.hold()); // TransactionEnd
+            } else if (change instanceof TransactionEnd end) {
+                removeIf(Key::cursor, r -> !r.survives(end.rolledBack()));
+                byName.forEach((k, list) -> list.replaceAll(Remembered::committedNow));
             }
         }
     }
@@ -171,7 +190,7 @@ public final class PreparedStatements {
                 return; // the usual case, at every ReadyForQuery outside a transaction
             }
         }
-        apply(new Analysis(List.of(), null, List.of(new TransactionEnd())));
+        apply(new Analysis(List.of(), null, List.of(new TransactionEnd(false))));
     }
 
     /** How many names (prepared statements and cursors) are remembered. */
@@ -240,6 +259,10 @@ public final class PreparedStatements {
         private boolean preparedRemoved;
         private boolean cursorsRemoved;
         private boolean transientCursorsRemoved;
+        /** A rollback in this text: the session's holdable cursors its transaction declared are gone too. */
+        private boolean uncommittedCursorsRemoved;
+        /** A transaction ended earlier in this text: the session's cursors are past their declaring transaction. */
+        private boolean sessionCursorsCommitted;
         private final List<Change> changes = new ArrayList<>();
 
         private View(PreparedStatements session) {
@@ -247,7 +270,7 @@ public final class PreparedStatements {
         }
 
         void prepare(String name, Definition definition) {
-            added.computeIfAbsent(new Key(false, name), k -> new ArrayList<>(1)).add(new Remembered(definition, false));
+            added.computeIfAbsent(new Key(false, name), k -> new ArrayList<>(1)).add(new Remembered(definition, false, true));
             changes.add(new Prepare(name, definition));
         }
 
@@ -263,7 +286,7 @@ public final class PreparedStatements {
         }
 
         void declare(String name, Definition definition, boolean hold) {
-            added.computeIfAbsent(new Key(true, name), k -> new ArrayList<>(1)).add(new Remembered(definition, hold));
+            added.computeIfAbsent(new Key(true, name), k -> new ArrayList<>(1)).add(new Remembered(definition, hold, false));
             changes.add(new Declare(name, definition, hold));
         }
 
@@ -278,14 +301,18 @@ public final class PreparedStatements {
             changes.add(new CloseAll());
         }
 
-        void transactionEnded() {
+        void transactionEnded(boolean rolledBack) {
             added.forEach((k, list) -> {
                 if (k.cursor()) {
-                    list.removeIf(r -> !r.hold());
+                    list.removeIf(r -> !r.survives(rolledBack));
+                    list.replaceAll(Remembered::committedNow);
                 }
             });
             transientCursorsRemoved = true;
-            changes.add(new TransactionEnd());
+            // the session's cursors this text has not yet seen committed: a later commit in the text does not bring them back
+            uncommittedCursorsRemoved |= rolledBack && !sessionCursorsCommitted;
+            sessionCursorsCommitted = true;
+            changes.add(new TransactionEnd(rolledBack));
         }
 
         private void forget(Key key) {
@@ -311,7 +338,9 @@ public final class PreparedStatements {
             boolean allGone = key.cursor() ? cursorsRemoved : preparedRemoved;
             if (session != null && !allGone && !removed.contains(key)) {
                 for (Remembered r : session.remembered(key)) {
-                    if (!(key.cursor() && transientCursorsRemoved && !r.hold())) {
+                    boolean dropped = key.cursor() && ((transientCursorsRemoved && !r.hold())
+                            || (uncommittedCursorsRemoved && !r.committed()));
+                    if (!dropped) {
                         out.add(r.definition());
                     }
                 }

@@ -15,7 +15,7 @@ import java.util.List;
  * @param functions    every function called, lower-cased, without schema; each once, in a stable order
  * @param hasWhere     the top-level {@code UPDATE}/{@code DELETE} has a {@code WHERE}; {@code false} otherwise
  * @param normalized   the statement with literals replaced by {@code ?} (see {@link SqlAnalyzer} for the form)
- * @param via          {@code null} at top level, else {@code prepare}, {@code execute} or {@code explain}
+ * @param via          {@code null} at top level, else {@code prepare}, {@code execute}, {@code explain} or {@code declare}
  * @param copy         for {@code COPY} only
  * @param setParameter for {@code SET}/{@code RESET} only: the parameter, lower-cased
  * @param preparedName for {@code PREPARE}/{@code EXECUTE}/{@code DEALLOCATE} only (not for {@code DEALLOCATE ALL})
@@ -43,6 +43,7 @@ public record StatementInfo(
     public static final String VIA_PREPARE = "prepare";
     public static final String VIA_EXECUTE = "execute";
     public static final String VIA_EXPLAIN = "explain";
+    public static final String VIA_DECLARE = "declare";
     /** {@code predicate_columns} when the columns a statement's predicates read cannot be told. */
     public static final String UNKNOWN_PREDICATE_COLUMNS = "unknown";
 

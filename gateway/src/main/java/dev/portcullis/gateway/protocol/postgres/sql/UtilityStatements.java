@@ -5,9 +5,9 @@ import java.util.List;
 
 /**
  * Utility statements, read from their tokens because their shape is fixed and small (and JSqlParser does not
- * know PostgreSQL's form of them): COPY, SET/RESET, LOCK, VACUUM, ANALYZE, GRANT/REVOKE, DECLARE, REFRESH. A
- * query inside one of them (COPY (query), DECLARE ... FOR query) is parsed, and its tables and calls count as
- * this statement's.
+ * know PostgreSQL's form of them): COPY, SET/RESET, LOCK, VACUUM, ANALYZE, GRANT/REVOKE, DECLARE, REFRESH. The
+ * query of a COPY (query) is parsed, and its tables and calls count as the COPY's; the query of a DECLARE ... FOR
+ * query is a statement of its own (via declare), as the one inside PREPARE is.
  */
 final class UtilityStatements {
 
@@ -316,30 +316,32 @@ final class UtilityStatements {
     }
 
     /**
-     * {@code DECLARE name ... CURSOR [WITH HOLD] ... FOR query}: command OTHER, with the query's tables and calls; the
-     * query is remembered for a later {@code FETCH} from the cursor.
+     * {@code DECLARE name ... CURSOR [WITH HOLD] ... FOR query}: the wrapper (command DECLARE), then the query with via
+     * declare, judged like the same query sent alone (a cursor over a data-modifying WITH writes); the query is
+     * remembered for a later {@code FETCH} from the cursor.
      */
-    static void declareCursor(AnalysisRun run, Draft d, int from, int to) {
+    static void declareCursor(AnalysisRun run, Draft d, int from, int to, int wrapping) {
         Tokens t = run.t;
         int cursor = LexicalFacts.findTopLevelWord(t, from + 1, to, "CURSOR");
         int forWord = cursor < 0 ? -1 : LexicalFacts.findTopLevelWord(t, cursor + 1, to, "FOR");
+        run.out.add(d.build());
         if (forWord < 0 || forWord + 1 >= to) {
             run.problem("DECLARE needs CURSOR ... FOR and a query");
-        } else {
-            String parserText = run.mergeQuery(d, forWord + 1, to);
-            if (t.isIdentifier(from + 1)) {
-                boolean hold = false;
-                for (int i = cursor + 1; i + 1 < forWord; i++) {
-                    hold |= t.isWord(i, "WITH") && t.isWord(i + 1, "HOLD");
-                }
-                Draft query = new Draft(StatementText.normalized(t, forWord + 1, to), null);
-                query.parserText = parserText;
-                run.prepared.declare(Identifiers.of(t, from + 1), new PreparedStatements.Definition(List.of(query.build()),
-                        parserText == null ? "the cursor's query could not be parsed" : null,
-                        ResultStatements.statement(t, forWord + 1, to)), hold);
-            }
+            return;
         }
-        run.out.add(d.build());
+        int firstStatement = run.out.size();
+        int firstProblem = run.problems.size();
+        run.statement(forWord + 1, to, StatementInfo.VIA_DECLARE, wrapping + 1);
+        if (t.isIdentifier(from + 1)) {
+            boolean hold = false;
+            for (int i = cursor + 1; i + 1 < forWord; i++) {
+                hold |= t.isWord(i, "WITH") && t.isWord(i + 1, "HOLD");
+            }
+            List<StatementInfo> query = List.copyOf(run.out.subList(firstStatement, run.out.size()));
+            String problem = run.problems.size() > firstProblem ? run.problems.get(firstProblem).message() : null;
+            run.prepared.declare(Identifiers.of(t, from + 1), new PreparedStatements.Definition(query, problem,
+                    ResultStatements.statement(t, forWord + 1, to)), hold);
+        }
     }
 
     /** {@code REFRESH MATERIALIZED VIEW [CONCURRENTLY] name [WITH [NO] DATA]}: command OTHER, the view written. */

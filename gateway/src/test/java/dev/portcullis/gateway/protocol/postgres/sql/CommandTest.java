@@ -67,8 +67,10 @@ class CommandTest {
         "CLUSTER t | OTHER",
         "LOAD 'auto_explain' | OTHER",
         "COMMENT ON TABLE t IS 'x' | OTHER",
-        "FETCH 10 FROM c | OTHER",
-        "CLOSE c | OTHER",
+        "FETCH 10 FROM c | FETCH",
+        "MOVE FORWARD ALL IN c | MOVE",
+        "DECLARE c CURSOR FOR SELECT 1 | DECLARE",
+        "CLOSE c | CLOSE",
         "PREPARE TRANSACTION 'gid' | OTHER",
     })
     void commandIsTheContractVerb(String sql, String command) {

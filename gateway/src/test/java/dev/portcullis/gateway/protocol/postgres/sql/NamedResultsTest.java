@@ -87,6 +87,35 @@ class NamedResultsTest {
     void aRollbackToASavepointKeepsTheCursors() {
         run("BEGIN; DECLARE c CURSOR FOR SELECT email FROM users; SAVEPOINT s");
         assertEquals(List.of(q("SELECT email FROM users")), texts(results("ROLLBACK TO SAVEPOINT s; FETCH c").get(1)));
+        assertEquals(List.of(q("SELECT email FROM users")), texts(results("ROLLBACK WORK TO s; FETCH c").get(1)));
+        assertEquals(List.of(q("SELECT email FROM users")), texts(results("ROLLBACK TRANSACTION TO SAVEPOINT s; FETCH c").get(1)));
+    }
+
+    @Test
+    void closeAllForgetsEveryCursorButNoPreparedStatement() {
+        run("PREPARE p AS SELECT name FROM users; DECLARE h CURSOR WITH HOLD FOR SELECT email FROM users");
+        run("BEGIN; DECLARE c CURSOR FOR SELECT email FROM users");
+        List<ResultStatement> r = results("CLOSE ALL; FETCH h; FETCH c; EXECUTE p");
+        assertEquals(List.of(), texts(r.get(1)));
+        assertEquals(List.of(), texts(r.get(2)));
+        assertEquals(List.of(q("SELECT name FROM users")), texts(r.get(3)));
+        assertEquals(1, session.size());
+    }
+
+    @Test
+    void aRollbackDropsTheHoldableCursorsItsTransactionDeclaredAndKeepsTheCommittedOnes() {
+        run("DECLARE kept CURSOR WITH HOLD FOR SELECT name FROM users");
+        session.transactionEnded(); // its implicit transaction committed: the backend is idle
+        run("BEGIN; DECLARE h CURSOR WITH HOLD FOR SELECT email FROM users");
+        List<ResultStatement> r = results("ROLLBACK; FETCH h; FETCH kept");
+        assertEquals(List.of(), texts(r.get(1)), "PostgreSQL drops a holdable cursor whose transaction rolls back");
+        assertEquals(List.of(q("SELECT name FROM users")), texts(r.get(2)));
+        assertEquals(List.of(), texts(results("FETCH h").get(0)), "and so does the session's memory");
+        // declared and rolled back in one text; committed in one text, then a rollback of the next transaction
+        assertEquals(List.of(), texts(results("BEGIN; DECLARE x CURSOR WITH HOLD FOR SELECT email FROM users; ROLLBACK; FETCH x").get(3)));
+        r = results("BEGIN; DECLARE y CURSOR WITH HOLD FOR SELECT email FROM users; COMMIT; BEGIN; ROLLBACK; FETCH y");
+        assertEquals(List.of(q("SELECT email FROM users")), texts(r.get(5)));
+        assertEquals(List.of(q("SELECT email FROM users")), texts(results("BEGIN; ROLLBACK; FETCH y").get(2)));
     }
 
     @Test

@@ -205,10 +205,21 @@ class TableAccessTest {
     }
 
     @Test
-    void declareCursorReadsItsQueryAndRefreshWritesTheView() {
-        StatementInfo d = only("DECLARE c NO SCROLL CURSOR WITH HOLD FOR SELECT * FROM users");
-        assertEquals("OTHER", d.command());
-        assertEquals(List.of(read("users")), d.tables());
+    void declareCursorIsAWrapperAndItsQueryIsJudgedLikeTheSameQuerySentAlone() {
+        List<StatementInfo> d = Sql.analyze("DECLARE c NO SCROLL CURSOR WITH HOLD FOR SELECT * FROM users").statements();
+        assertEquals(2, d.size());
+        assertEquals("DECLARE", d.get(0).command());
+        assertEquals(List.of(), d.get(0).tables(), "the wrapper reads nothing itself");
+        assertEquals("SELECT", d.get(1).command());
+        assertEquals(StatementInfo.VIA_DECLARE, d.get(1).via());
+        assertEquals(List.of(read("users")), d.get(1).tables());
+        assertEquals("SELECT * FROM users", d.get(1).normalized());
+        // a cursor over a data-modifying WITH writes (PostgreSQL refuses it, but the gateway must never call it a read)
+        List<StatementInfo> w = Sql.analyze("DECLARE w CURSOR FOR WITH gone AS (DELETE FROM users RETURNING *) SELECT * FROM gone")
+                .statements();
+        assertEquals(List.of(write("users")), w.get(1).tables());
+        assertEquals(List.of("FETCH", "MOVE", "CLOSE", "CLOSE"), Sql.analyze("FETCH 10 FROM c; MOVE LAST IN c; CLOSE c; CLOSE ALL")
+                .statements().stream().map(StatementInfo::command).toList());
         assertEquals(List.of(write("mv")), only("REFRESH MATERIALIZED VIEW CONCURRENTLY mv WITH DATA").tables());
     }
 
