@@ -22,6 +22,7 @@ analysis := {
 	"default_rule": "k8s/default-deny",
 	"empty_rule": "k8s/default-deny",
 	"response_mask": response_mask,
+	"impersonate_groups": impersonate_groups,
 }
 
 # --- the request, canonical -------------------------------------------------------------------------------
@@ -280,3 +281,16 @@ sees_values if {
 	some role in access.roles
 	role in data.portcullis.kubernetes.unmasked_roles
 }
+
+# --- whom the cluster sees ----------------------------------------------------------------------------------
+# The gateway impersonates the identity's user and, of its groups, only those named here: the groups of
+# data.json impersonated_groups (the groups the clusters' own RBAC is written for), never a group Kubernetes reserves
+# (system:masters, system:nodes, ...), whatever data.json says. Any other group (approvers, a directory group, a
+# misspelt one) never reaches the cluster, so nobody gains cluster rights through a group that was not meant for them.
+# Sorted, each once: the same identity always sends the same headers.
+impersonate_groups := sort({g |
+	some g in input.identity.groups
+	is_string(g)
+	g in data.portcullis.kubernetes.impersonated_groups
+	not startswith(g, "system:")
+})
