@@ -129,10 +129,44 @@ needs contains need("admin", sprintf("%s (mints a token that reaches the cluster
 	subresource == "token"
 }
 
-# exec, attach, port-forward and proxy run commands in or open connections into a workload.
+# exec, attach and port-forward run commands in or open connections into a workload.
 needs contains need("exec", sprintf("%s (opens a stream into a workload)", [operation]), "k8s/role-exec") if {
 	resource_request
 	connect_subresource
+	not proxy_request
+}
+
+# --- proxy ------------------------------------------------------------------------------------------------
+# Through the proxy subresource (pods/proxy, services/proxy, nodes/proxy, and the legacy /api/v1/proxy/... paths,
+# which the gateway reads as the same subresource) the caller talks HTTP to a workload's own port past the API server:
+# as much a way into the workload as a port-forward, so the same capability. input.request.proxy names the target
+# (name, port, scheme, path).
+
+proxy_request if subresource == "proxy"
+
+proxy := object.get(req, "proxy", null)
+
+proxy_target := sprintf("port %s of %s", [proxy.port, proxy.name]) if {
+	is_string(proxy.port)
+	proxy.port != ""
+	is_string(proxy.name)
+} else := text(object.get(req, "name", ""))
+
+proxy_path := proxy.path if is_string(proxy.path)
+
+else := "/"
+
+needs contains need("exec", sprintf("%s (talks HTTP to %s, path %s, past the API server)", [operation, proxy_target, proxy_path]), "k8s/role-proxy") if {
+	resource_request
+	proxy_request
+}
+
+# A node's proxy reaches its kubelet, whose API runs commands in every pod on the node and reads its logs and
+# metrics: what an administrator may do, never a proxy into one workload.
+needs contains need("admin", sprintf("%s (reaches the node's kubelet, which runs commands in every pod on the node)", [operation]), "k8s/node-proxy") if {
+	resource_request
+	proxy_request
+	resource == "nodes"
 }
 
 connect_subresource if verb == "connect"

@@ -135,7 +135,7 @@ final class ApiProxy {
         } else if (verdict instanceof Verdict.Held waiting) {
             ExecRelay exec = null;
             Future<Void> ready = Future.succeededFuture();
-            if (api.connect() && api.input().portForward() == null && unsupported(req, api) == null) {
+            if (api.connect() && !api.proxy() && api.input().portForward() == null && unsupported(req, api) == null) {
                 // an exec is upgraded at once and told on its stderr that it waits; it can be told nothing before
                 exec = new ExecRelay(req, client, session, waiting.seq(), start);
                 ready = exec.hold(waiting, noticeEvery);
@@ -167,6 +167,10 @@ final class ApiProxy {
         boolean webSocket = upgrade != null && upgrade.equalsIgnoreCase("websocket");
         String subresource = api.input().subresource();
         boolean portForward = api.connect() && "portforward".equals(subresource);
+        if (api.proxy()) {
+            // a plain HTTP call the API server passes on to the workload; an upgrade would be a stream the gateway cannot see
+            return upgrade == null ? null : "Portcullis relays proxy requests as plain HTTP calls, not " + upgrade + " upgrades";
+        }
         if (upgrade != null && !webSocket) {
             // a SPDY upgrade: kubectl uses one only when told to, or when its WebSocket upgrade failed
             return portForward
@@ -231,7 +235,7 @@ final class ApiProxy {
                     + " stream into a workload cannot be");
             return;
         }
-        if (api.connect()) {
+        if (api.connect() && !api.proxy()) {
             headers.remove(HttpHeaders.CONTENT_LENGTH);
             if (api.input().portForward() != null) {
                 new PortForwardRelay(req, client, session, api, seq, start, lease::release).start(clients.webSockets(), headers, uri);
