@@ -89,6 +89,20 @@ class KubeImpersonationTest {
         assertEquals("[\"developers\",\"system:authenticated\"]", whoami.stdout().trim());
     }
 
+    /** platform-admins hold role platform-admin on clusters: the request is allowed and the cluster sees the group. */
+    @Test
+    void a_platform_admin_reaches_production_as_a_member_of_platform_admins() throws Exception {
+        Cli.Result whoami = KubeTargets.kubectl("portcullis-admin", KubeTargets.PROD, "auth", "whoami", "-o",
+                "jsonpath={.status.userInfo.username} {.status.userInfo.groups}");
+        assertEquals(0, whoami.exitCode(), whoami.all());
+        assertEquals("portcullis-admin [\"platform-admins\",\"system:authenticated\"]", whoami.stdout().trim());
+        Cli.Result secrets = KubeTargets.kubectl("portcullis-admin", KubeTargets.PROD, "get", "secret", "db-credentials", "-n",
+                "demo-prod", "-o", "jsonpath={.data.password}");
+        assertEquals(0, secrets.exitCode(), secrets.all());
+        assertEquals("s3cr3t-prod", new String(java.util.Base64.getDecoder().decode(secrets.stdout().trim())),
+                "a platform admin sees Secret values as dba does");
+    }
+
     @Test
     void without_impersonation_the_cluster_sees_the_connections_credential_and_the_recording_says_so() throws Exception {
         Cli.Result whoami = KubeTargets.kubectlOn("bob", OWN_CREDENTIAL, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
