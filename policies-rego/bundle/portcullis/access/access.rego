@@ -13,6 +13,7 @@
 #   admin   what can escape every other check (SQL: DO, CALL, COPY PROGRAM or server files, SET ROLE and
 #           SESSION AUTHORIZATION, set_config, SQL run from text, unclassified commands, unparsable SQL)
 # Holding any capability also allows session control (SQL: BEGIN, SET search_path, SHOW, ...).
+# A role's optional "protocols" limits all of it to connections of those types (input.connection.type).
 package portcullis.access
 
 # The decision contract version these policies were written for (policies-rego/schema/README.md). A gateway
@@ -62,7 +63,19 @@ connection_phrase := sprintf("%s connection %s", [replace(environment, "_", "-")
 
 capabilities_of_roles contains capability if {
 	some role in roles
+	serves_this_protocol(role)
 	some capability in data.portcullis.permissions[role][environment]
+}
+
+# A role whose permissions list "protocols" holds its capabilities only on connections of those types (platform-admin:
+# the clusters and hosts, not the databases); without the list, on every type. A list that is not a list of the
+# connection's type grants nothing.
+serves_this_protocol(role) if not "protocols" in object.keys(data.portcullis.permissions[role])
+
+serves_this_protocol(role) if {
+	protocols := data.portcullis.permissions[role].protocols
+	is_array(protocols)
+	input.connection.type in protocols
 }
 
 # The union over all roles: the most permissive role wins. Risky operations on production still need

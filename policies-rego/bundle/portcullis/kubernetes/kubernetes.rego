@@ -22,6 +22,7 @@ analysis := {
 	"default_rule": "k8s/default-deny",
 	"empty_rule": "k8s/default-deny",
 	"response_mask": response_mask,
+	"impersonate_groups": impersonate_groups,
 }
 
 # --- the request, canonical -------------------------------------------------------------------------------
@@ -128,10 +129,44 @@ needs contains need("admin", sprintf("%s (mints a token that reaches the cluster
 	subresource == "token"
 }
 
-# exec, attach, port-forward and proxy run commands in or open connections into a workload.
+# exec, attach and port-forward run commands in or open connections into a workload.
 needs contains need("exec", sprintf("%s (opens a stream into a workload)", [operation]), "k8s/role-exec") if {
 	resource_request
 	connect_subresource
+	not proxy_request
+}
+
+# --- proxy ------------------------------------------------------------------------------------------------
+# Through the proxy subresource (pods/proxy, services/proxy, nodes/proxy, and the legacy /api/v1/proxy/... paths,
+# which the gateway reads as the same subresource) the caller talks HTTP to a workload's own port past the API server:
+# as much a way into the workload as a port-forward, so the same capability. input.request.proxy names the target
+# (name, port, scheme, path).
+
+proxy_request if subresource == "proxy"
+
+proxy := object.get(req, "proxy", null)
+
+proxy_target := sprintf("port %s of %s", [proxy.port, proxy.name]) if {
+	is_string(proxy.port)
+	proxy.port != ""
+	is_string(proxy.name)
+} else := text(object.get(req, "name", ""))
+
+proxy_path := proxy.path if is_string(proxy.path)
+
+else := "/"
+
+needs contains need("exec", sprintf("%s (talks HTTP to %s, path %s, past the API server)", [operation, proxy_target, proxy_path]), "k8s/role-proxy") if {
+	resource_request
+	proxy_request
+}
+
+# A node's proxy reaches its kubelet, whose API runs commands in every pod on the node and reads its logs and
+# metrics: what an administrator may do, never a proxy into one workload.
+needs contains need("admin", sprintf("%s (reaches the node's kubelet, which runs commands in every pod on the node)", [operation]), "k8s/node-proxy") if {
+	resource_request
+	proxy_request
+	resource == "nodes"
 }
 
 connect_subresource if verb == "connect"
@@ -280,3 +315,16 @@ sees_values if {
 	some role in access.roles
 	role in data.portcullis.kubernetes.unmasked_roles
 }
+
+# --- whom the cluster sees ----------------------------------------------------------------------------------
+# The gateway impersonates the identity's user and, of its groups, only those named here: the groups of
+# data.json impersonated_groups (the groups the clusters' own RBAC is written for), never a group Kubernetes reserves
+# (system:masters, system:nodes, ...), whatever data.json says. Any other group (approvers, a directory group, a
+# misspelt one) never reaches the cluster, so nobody gains cluster rights through a group that was not meant for them.
+# Sorted, each once: the same identity always sends the same headers.
+impersonate_groups := sort({g |
+	some g in input.identity.groups
+	is_string(g)
+	g in data.portcullis.kubernetes.impersonated_groups
+	not startswith(g, "system:")
+})

@@ -41,6 +41,7 @@ cache_ttl_s := 300
 #   default_rule    the rule id of a denial no capability explains (a role that may not use the connection)
 #   empty_rule      the rule id of an allowed request without operations
 #   response_mask   optional: what of the response to mask for this caller ({"fields", "rule"}), or null
+#   impersonate_groups  optional: the identity's groups the gateway names to the target (Kubernetes impersonation)
 # Adding a protocol is its package plus one line here.
 analysis := data.portcullis.postgres.analysis if input.request.protocol == "postgres"
 
@@ -66,9 +67,9 @@ decision := deny([access.contract_reason], "request/contract") if {
 	not access.may_connect
 } else := deny(reasons, deciding.policy) if {
 	worst == "deny"
-} else := object.union(deny(reasons, deciding.policy), object.union({"approval": approval}, response_mask)) if {
+} else := object.union_n([deny(reasons, deciding.policy), {"approval": approval}, response_mask, upstream]) if {
 	worst == "approval"
-} else := object.union(
+} else := object.union_n([
 	{
 		"allow": true,
 		"reasons": [allowed_reason],
@@ -76,7 +77,8 @@ decision := deny([access.contract_reason], "request/contract") if {
 		"cache_ttl_s": cache_ttl_s,
 	},
 	response_mask,
-) if {
+	upstream,
+]) if {
 	access.contract_ok
 	access.may_connect
 	worst == "allow"
@@ -90,6 +92,14 @@ decision := deny([access.contract_reason], "request/contract") if {
 response_mask := {"mask": m} if {
 	m := object.get(analysis, "response_mask", null)
 	m != null
+} else := {}
+
+# Whom the gateway names to the target when it calls it as itself (Kubernetes: the groups it impersonates,
+# decision.output.schema.json impersonate_groups); on the allowed decision and on a held one, like the mask. A
+# protocol without it says nothing, and the gateway then sends no groups.
+upstream := {"impersonate_groups": g} if {
+	g := analysis.impersonate_groups
+	is_array(g)
 } else := {}
 
 deny(why, policy) := {"allow": false, "reasons": why, "policy": policy, "cache_ttl_s": cache_ttl_s}

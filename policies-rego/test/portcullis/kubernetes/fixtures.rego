@@ -37,6 +37,7 @@ api(verb, resource, subresource, namespace, name) := {
 	"dry_run": false,
 	"exec": null,
 	"port_forward": null,
+	"proxy": null,
 	"object": null,
 	"object_error": null,
 }
@@ -57,6 +58,7 @@ non_resource(verb, path) := {
 	"dry_run": false,
 	"exec": null,
 	"port_forward": null,
+	"proxy": null,
 	"object": null,
 	"object_error": null,
 }
@@ -100,6 +102,18 @@ exec_pod := object.union(api("connect", "pods", "exec", "demo", "web-1"), {"exec
 port_forward := object.union(api("connect", "pods", "portforward", "demo", "web-1"), {"port_forward": {"phase": "open", "ports": []}})
 
 port_forward_stream(port) := object.union(port_forward, {"port_forward": {"phase": "stream", "ports": [port]}})
+
+# The proxy subresource: HTTP to a workload's own port past the API server (name "web-1:8080" as RequestInfo reads it).
+proxy(resource, namespace, target, port, path) := object.union(
+	api("connect", resource, "proxy", namespace, concat(":", [x | some x in [target, port]; x != ""])),
+	{"proxy": {"scheme": "", "name": target, "port": port, "path": path}},
+)
+
+pod_proxy := proxy("pods", "demo", "web-1", "8080", "/healthz")
+
+service_proxy := proxy("services", "demo", "web", "http", "/")
+
+node_proxy := proxy("nodes", "", "kwok-node-0", "", "/exec/demo/web-1/web")
 
 list_kube_system_pods := api("list", "pods", "", "kube-system", "")
 

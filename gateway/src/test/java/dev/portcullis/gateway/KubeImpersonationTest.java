@@ -57,6 +57,52 @@ class KubeImpersonationTest {
         assertTrue(audit.path("impersonatedUser").path("groups").toString().contains("developers"), audit.toString());
     }
 
+    /**
+     * alice is in dba and approvers. The policy passes dba (data.json impersonated_groups) and not approvers, which the
+     * clusters' RBAC was never written for; the groups kubectl itself asks for (--as-group, sent as Impersonate-Group)
+     * are dropped with every other identity header. The cluster's audit log and the recorded result agree.
+     */
+    @Test
+    void only_the_groups_the_policy_passes_reach_the_cluster_and_the_recording_names_them() throws Exception {
+        String probe = "groups-" + UUID.randomUUID();
+        Map<TopicPartition, Long> mark = SessionEventsTopic.mark();
+        Cli.Result r = KubeTargets.kubectl("alice", KubeTargets.DEV, "--as", "alice", "--as-group", "system:masters", "--as-group",
+                "approvers", "get", "configmap", probe, "-n", "demo-dev");
+        assertTrue(r.stderr().contains("NotFound") || r.stderr().contains("not found"), r.all());
+        JsonNode audit = auditOf(probe);
+        assertEquals("alice", audit.path("impersonatedUser").path("username").asText(), audit.toString());
+        List<String> groups = new java.util.ArrayList<>();
+        audit.path("impersonatedUser").path("groups").forEach(g -> groups.add(g.asText()));
+        assertTrue(groups.contains("dba"), "the group the policy passes: " + audit);
+        assertFalse(groups.contains("approvers"), "a group the policy does not pass: " + audit);
+        assertFalse(groups.contains("system:masters"), "a group the client asked for: " + audit);
+
+        JsonNode result = resultOf(mark, probe);
+        assertEquals("[\"dba\"]", result.path("details").path("impersonated_groups").toString(), result.toString());
+    }
+
+    /** kubectl auth whoami through the gateway: the cluster's own view of the identity, groups included. */
+    @Test
+    void the_cluster_sees_the_developers_group_of_bob_and_nothing_more() throws Exception {
+        Cli.Result whoami = KubeTargets.kubectl("bob", KubeTargets.DEV, "auth", "whoami", "-o", "jsonpath={.status.userInfo.groups}");
+        assertEquals(0, whoami.exitCode(), whoami.all());
+        assertEquals("[\"developers\",\"system:authenticated\"]", whoami.stdout().trim());
+    }
+
+    /** platform-admins hold role platform-admin on clusters: the request is allowed and the cluster sees the group. */
+    @Test
+    void a_platform_admin_reaches_production_as_a_member_of_platform_admins() throws Exception {
+        Cli.Result whoami = KubeTargets.kubectl("portcullis-admin", KubeTargets.PROD, "auth", "whoami", "-o",
+                "jsonpath={.status.userInfo.username} {.status.userInfo.groups}");
+        assertEquals(0, whoami.exitCode(), whoami.all());
+        assertEquals("portcullis-admin [\"platform-admins\",\"system:authenticated\"]", whoami.stdout().trim());
+        Cli.Result secrets = KubeTargets.kubectl("portcullis-admin", KubeTargets.PROD, "get", "secret", "db-credentials", "-n",
+                "demo-prod", "-o", "jsonpath={.data.password}");
+        assertEquals(0, secrets.exitCode(), secrets.all());
+        assertEquals("s3cr3t-prod", new String(java.util.Base64.getDecoder().decode(secrets.stdout().trim())),
+                "a platform admin sees Secret values as dba does");
+    }
+
     @Test
     void without_impersonation_the_cluster_sees_the_connections_credential_and_the_recording_says_so() throws Exception {
         Cli.Result whoami = KubeTargets.kubectlOn("bob", OWN_CREDENTIAL, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
@@ -72,14 +118,20 @@ class KubeImpersonationTest {
         assertEquals(GATEWAY_USER, audit.path("user").path("username").asText(), audit.toString());
         assertTrue(audit.path("impersonatedUser").isMissingNode(), "nobody was impersonated: " + audit);
 
+        JsonNode result = resultOf(mark, probe);
+        assertEquals(403, result.path("details").path("code").asInt(), result.toString());
+        assertFalse(result.path("details").path("impersonated").asBoolean(true), result.toString());
+        assertEquals("[]", result.path("details").path("impersonated_groups").toString(), result.toString());
+    }
+
+    /** The recorded result of the one request whose text holds {@code probe}. */
+    private static JsonNode resultOf(Map<TopicPartition, Long> mark, String probe) throws Exception {
         TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark, e -> e.path("text").asText().contains(probe),
                 found -> found.values().stream().anyMatch(e -> e.path("type").asText().equals("result")),
                 Duration.ofSeconds(30));
         JsonNode request = events.values().stream().filter(e -> e.path("text").asText().contains(probe)).findFirst().orElseThrow();
-        JsonNode result = events.values().stream().filter(e -> e.path("type").asText().equals("result")
+        return events.values().stream().filter(e -> e.path("type").asText().equals("result")
                 && e.path("request_seq").asLong() == request.path("seq").asLong()).findFirst().orElseThrow();
-        assertEquals(403, result.path("details").path("code").asInt(), result.toString());
-        assertFalse(result.path("details").path("impersonated").asBoolean(true), result.toString());
     }
 
     /** The audit log's ResponseComplete entry of the one request whose URI holds {@code probe}, waiting for it a little. */

@@ -17,7 +17,7 @@ import java.util.List;
  * @param maskedOmitted masked columns beyond {@link #MAX_MASKED_COLUMNS}, left out of {@code masked}
  * @param detectors     the content detectors that fired (for example {@code email}, {@code card}); empty when none
  * @param details       the protocol's own outcome, a JSON object (contract/EVENTS.md; PostgreSQL:
- *                      {@code {"rows", "command_tag", "sqlstate"}}, Kubernetes: {@code {"code", "impersonated"}} (a port-forward
+ *                      {@code {"rows", "command_tag", "sqlstate"}}, Kubernetes: {@code {"code", "impersonated", "impersonated_groups"}} (a port-forward
  *                      adds {@code "ports"}), SSH: {@code {"exit_status", "signal"}}, an SFTP operation
  *                      {@code {"status", "read_bytes", "written_bytes"}}, a forward {@code {"sent_bytes", "received_bytes"}}, a
  *                      remote forward also {@code "connections"});

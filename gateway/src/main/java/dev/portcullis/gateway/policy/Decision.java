@@ -8,10 +8,13 @@ import java.util.List;
  *
  * @param approval  present when a human may approve what was denied
  * @param mask      what of the response to mask before the client sees it, or null (Kubernetes: Secret values)
+ * @param impersonateGroups the identity's groups the gateway names to the target (Kubernetes: Impersonate-Group); empty
+ *                  when the policy names none, which is also what a decision without the field means
  * @param cacheTtlS how long an identical input may reuse this decision
  */
-public record Decision(boolean allow, List<String> reasons, String policy, Approval approval, ResponseMask mask, int cacheTtlS,
-        String decisionId, String revision, long latencyMicros, boolean cached) implements PolicyAnswer {
+public record Decision(boolean allow, List<String> reasons, String policy, Approval approval, ResponseMask mask,
+        List<String> impersonateGroups, int cacheTtlS, String decisionId, String revision, long latencyMicros, boolean cached)
+        implements PolicyAnswer {
 
     /**
      * What a person must do before the request may run.
@@ -48,15 +51,17 @@ public record Decision(boolean allow, List<String> reasons, String policy, Appro
 
     public Decision {
         reasons = List.copyOf(reasons);
+        impersonateGroups = impersonateGroups == null ? List.of() : List.copyOf(impersonateGroups);
     }
 
     /** A denial the gateway makes itself because no valid decision could be had. */
     public static Decision failClosed(String reason) {
-        return new Decision(false, List.of(reason), "gateway/fail-closed", null, null, 0, null, null, 0, false);
+        return new Decision(false, List.of(reason), "gateway/fail-closed", null, null, List.of(), 0, null, null, 0, false);
     }
 
     Decision served(String decisionId, long latencyMicros, boolean cached) {
-        return new Decision(allow, reasons, policy, approval, mask, cacheTtlS, decisionId, revision, latencyMicros, cached);
+        return new Decision(allow, reasons, policy, approval, mask, impersonateGroups, cacheTtlS, decisionId, revision, latencyMicros,
+                cached);
     }
 
     /** The message a client sees when this decision denies it; {@code what} is "this statement", "this session"... */

@@ -18,7 +18,13 @@ import java.util.regex.Pattern;
  * may name a column only once (mask.output.schema.json says so in words).
  */
 final class DecisionParser {
-    private static final Set<String> FIELDS = Set.of("allow", "reasons", "policy", "approval", "mask", "cache_ttl_s");
+    private static final Set<String> FIELDS = Set.of("allow", "reasons", "policy", "approval", "mask", "impersonate_groups",
+            "cache_ttl_s");
+    /** At most this many impersonated groups, each at most this long (decision.output.schema.json, impersonate_groups). */
+    private static final int MAX_IMPERSONATE_GROUPS = 64;
+    private static final int MAX_GROUP_CHARS = 256;
+    /** Kubernetes reserves these group names (system:masters, system:nodes, ...): never impersonated. */
+    private static final String RESERVED_GROUP_PREFIX = "system:";
     private static final Set<String> RESPONSE_MASK_FIELDS = Set.of("fields", "rule");
     /** A masked field is a plain top-level name of an object (decision.output.schema.json, mask.fields). */
     private static final Pattern FIELD_NAME = Pattern.compile("^[A-Za-z][A-Za-z0-9]{0,62}$");
@@ -76,7 +82,8 @@ final class DecisionParser {
             throw new InvalidDecisionException("the policy denied without giving a reason");
         }
         Decision.ResponseMask mask = result.has("mask") ? responseMask(result.get("mask")) : null;
-        return new Decision(allow, reasons, policy, approval, mask, ttl, null, revision, 0, false);
+        List<String> groups = result.has("impersonate_groups") ? impersonateGroups(result) : List.of();
+        return new Decision(allow, reasons, policy, approval, mask, groups, ttl, null, revision, 0, false);
     }
 
     /** The answer to {@code portcullis/mask} (mask.output.schema.json), checked as strictly as a decision. */
@@ -221,6 +228,30 @@ final class DecisionParser {
             }
         }
         return new Decision.ResponseMask(fields, policyId(m, "rule", what));
+    }
+
+    /**
+     * The groups to impersonate. Anything off (not a list, a group twice, too many, a reserved name) makes the whole
+     * decision invalid, so a denial: a policy that gets this wrong never sends more groups than it meant.
+     */
+    private static List<String> impersonateGroups(JsonNode result) {
+        String what = "the policy decision";
+        List<String> groups = strings(result, "impersonate_groups", what, 0);
+        if (groups.size() > MAX_IMPERSONATE_GROUPS) {
+            throw new InvalidDecisionException(what + " names more than " + MAX_IMPERSONATE_GROUPS + " groups to impersonate");
+        }
+        if (new HashSet<>(groups).size() != groups.size()) {
+            throw new InvalidDecisionException(what + " names a group to impersonate twice");
+        }
+        for (String g : groups) {
+            if (g.length() > MAX_GROUP_CHARS) {
+                throw new InvalidDecisionException(what + " names a group to impersonate longer than " + MAX_GROUP_CHARS + " characters");
+            }
+            if (g.startsWith(RESERVED_GROUP_PREFIX)) {
+                throw new InvalidDecisionException(what + " names " + g + " to impersonate, which Kubernetes reserves");
+            }
+        }
+        return groups;
     }
 
     /** An integer of at least {@code minimum}; like JSON Schema, 300.0 is the integer 300. */

@@ -35,7 +35,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class PolicyDecider {
     private static final CompletionStage<Decision> PASS_THROUGH = CompletableFuture.completedFuture(
-            new Decision(true, java.util.List.of(), "gateway/pass-through", null, null, 0, "pass-through", null, 0, false));
+            new Decision(true, java.util.List.of(), "gateway/pass-through", null, null, java.util.List.of(), 0, "pass-through", null, 0,
+                    false));
 
     private static final CompletionStage<MaskDecision> PASS_THROUGH_MASK = CompletableFuture.completedFuture(
             new MaskDecision(java.util.List.of(), java.util.List.of(), "gateway/pass-through", 0, "pass-through", null));

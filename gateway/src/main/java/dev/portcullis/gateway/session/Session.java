@@ -286,8 +286,8 @@ public final class Session {
     /** A held request's approvers decided (or it expired, or was withdrawn): it runs, or it is denied with why. */
     private void released(Request request, Decision held, long seq, Hold.Ended ended, CompletableFuture<Verdict> outcome) {
         if (ended.approved()) {
-            Decision approved = new Decision(true, List.of("approved by " + ended.by()), held.policy(), null, held.mask(), 0,
-                    held.decisionId(), held.revision(), held.latencyMicros(), false);
+            Decision approved = new Decision(true, List.of("approved by " + ended.by()), held.policy(), null, held.mask(),
+                    held.impersonateGroups(), 0, held.decisionId(), held.revision(), held.latencyMicros(), false);
             onExecutor(request.prepare()).thenAccept(refusal -> outcome.complete(refusal == null
                     ? new Verdict.Allow(approved, seq, request)
                     : new Verdict.Deny(Decision.failClosed(refusal), seq, request)));
@@ -299,8 +299,8 @@ public final class Session {
             case Approvals.WITHDRAWN -> "the approval request was withdrawn: " + ended.why();
             default -> "the approval request was " + ended.state() + (ended.why() == null ? "" : ": " + ended.why());
         };
-        outcome.complete(new Verdict.Deny(new Decision(false, List.of(why), held.policy(), null, null, 0, held.decisionId(), held.revision(),
-                held.latencyMicros(), false), seq, request));
+        outcome.complete(new Verdict.Deny(new Decision(false, List.of(why), held.policy(), null, null, List.of(), 0, held.decisionId(),
+                held.revision(), held.latencyMicros(), false), seq, request));
     }
 
     /** The masking plan of a result with these columns ({@code portcullis/mask}); never completes exceptionally. */

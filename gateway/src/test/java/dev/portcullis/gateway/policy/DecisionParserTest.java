@@ -53,6 +53,8 @@ class DecisionParserTest {
             }
             JsonNode m = example.get("mask");
             assertEquals(m == null ? null : new Decision.ResponseMask(strings(m.get("fields")), m.get("rule").textValue()), d.mask());
+            JsonNode groups = example.get("impersonate_groups");
+            assertEquals(groups == null ? List.of() : strings(groups), d.impersonateGroups(), "left out means no groups, never all");
         }));
     }
 

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /** A session may reuse a decision only under the revision that made it, within its TTL. */
 class DecisionMemoTest {
     private static Decision decided(String revision, int ttl) {
-        return new Decision(true, List.of(), "pg/role-read", null, null, ttl, "id", revision, 0, false);
+        return new Decision(true, List.of(), "pg/role-read", null, null, List.of(), ttl, "id", revision, 0, false);
     }
 
     @Test

@@ -49,6 +49,7 @@ final class ApiProxy {
             "proxy-authenticate", "proxy-authorization");
     /** Kubernetes reserves these names; nobody becomes a cluster component or a member of system:masters through us. */
     private static final String RESERVED_PREFIX = "system:";
+    static final String IMPERSONATE_GROUP = "Impersonate-Group";
 
     private final Upstreams upstreams;
     private final GatewayConfig.Kubernetes config;
@@ -134,7 +135,7 @@ final class ApiProxy {
         } else if (verdict instanceof Verdict.Held waiting) {
             ExecRelay exec = null;
             Future<Void> ready = Future.succeededFuture();
-            if (api.connect() && api.input().portForward() == null && unsupported(req, api) == null) {
+            if (api.connect() && !api.proxy() && api.input().portForward() == null && unsupported(req, api) == null) {
                 // an exec is upgraded at once and told on its stderr that it waits; it can be told nothing before
                 exec = new ExecRelay(req, client, session, waiting.seq(), start);
                 ready = exec.hold(waiting, noticeEvery);
@@ -166,6 +167,10 @@ final class ApiProxy {
         boolean webSocket = upgrade != null && upgrade.equalsIgnoreCase("websocket");
         String subresource = api.input().subresource();
         boolean portForward = api.connect() && "portforward".equals(subresource);
+        if (api.proxy()) {
+            // a plain HTTP call the API server passes on to the workload; an upgrade would be a stream the gateway cannot see
+            return upgrade == null ? null : "Portcullis relays proxy requests as plain HTTP calls, not " + upgrade + " upgrades";
+        }
         if (upgrade != null && !webSocket) {
             // a SPDY upgrade: kubectl uses one only when told to, or when its WebSocket upgrade failed
             return portForward
@@ -220,7 +225,8 @@ final class ApiProxy {
         }
         Upstreams.Clients clients = lease.clients();
         MultiMap headers = upstreamHeaders(req, session.identity(), clients.bearer() ? secret : null,
-                Upstreams.impersonates(session.connection()));
+                Upstreams.impersonates(session.connection()), verdict.decision().impersonateGroups());
+        List<String> groups = headers.getAll(IMPERSONATE_GROUP);
         if (api.connect() && mask != null) {
             // a stream into a workload has no objects to mask: the policy asked for what the gateway cannot do
             lease.release();
@@ -229,7 +235,7 @@ final class ApiProxy {
                     + " stream into a workload cannot be");
             return;
         }
-        if (api.connect()) {
+        if (api.connect() && !api.proxy()) {
             headers.remove(HttpHeaders.CONTENT_LENGTH);
             if (api.input().portForward() != null) {
                 new PortForwardRelay(req, client, session, api, seq, start, lease::release).start(clients.webSockets(), headers, uri);
@@ -252,7 +258,7 @@ final class ApiProxy {
         // every way the call ends comes here once: the lease ends with it
         BiConsumer<Integer, Long> done = (code, bytes) -> {
             lease.release();
-            finish(session, seq, code, bytes, start);
+            finish(session, seq, code, bytes, start, groups);
         };
         clients.http().request(new RequestOptions().setMethod(req.method()).setURI(uri).setHeaders(headers)).onComplete(opened -> {
             if (opened.failed()) {
@@ -332,9 +338,12 @@ final class ApiProxy {
     /**
      * The headers the API server sees: the allowed client headers, the gateway's token if it has one, and who asks unless
      * the connection turned impersonation off (then the cluster sees the credential's own user, and each result records
-     * {@code impersonated: false}).
+     * {@code impersonated: false}). Of the identity's groups, only those the decision names are impersonated
+     * ({@code impersonate_groups}): a decision without them names none, never all, and a group the identity does not
+     * have or that Kubernetes reserves is never sent, whatever the policy says.
      */
-    private static MultiMap upstreamHeaders(HttpServerRequest req, Identity identity, String bearer, boolean impersonate) {
+    private static MultiMap upstreamHeaders(HttpServerRequest req, Identity identity, String bearer, boolean impersonate,
+            List<String> decidedGroups) {
         MultiMap out = MultiMap.caseInsensitiveMultiMap();
         req.headers().forEach(h -> {
             if (FORWARDED_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
@@ -346,17 +355,33 @@ final class ApiProxy {
         }
         if (impersonate) {
             out.set("Impersonate-User", identity.name());
-            for (String group : identity.groups()) {
-                out.add("Impersonate-Group", group);
+            for (String group : decidedGroups) {
+                if (identity.groups().contains(group) && !group.startsWith(RESERVED_PREFIX)) {
+                    out.add(IMPERSONATE_GROUP, group);
+                }
             }
         }
         return out;
     }
 
-    /** Records the result; {@code impersonated} says whether the cluster saw the identity or the connection's credential. */
+    /** Records the result of a request that never reached the cluster, so impersonated no group. */
     static void finish(Session session, long seq, int code, long bytes, long start) {
+        finish(session, seq, code, bytes, start, List.of());
+    }
+
+    /**
+     * Records the result; {@code impersonated} says whether the cluster saw the identity or the connection's credential,
+     * {@code impersonated_groups} which groups the gateway sent with it.
+     */
+    static void finish(Session session, long seq, int code, long bytes, long start, List<String> groups) {
         session.result(new dev.portcullis.gateway.session.RequestResult(seq, code < 400, bytes, (System.nanoTime() - start) / 1000,
-                List.of(), Set.of(), Map.of("code", code, "impersonated", Upstreams.impersonates(session.connection()))));
+                List.of(), Set.of(), details(session, code, groups)));
+    }
+
+    /** What every result of a Kubernetes request records of how the cluster was called. */
+    static Map<String, Object> details(Session session, int code, List<String> groups) {
+        return Map.of("code", code, "impersonated", Upstreams.impersonates(session.connection()), "impersonated_groups",
+                List.copyOf(groups));
     }
 
     private static Buffer refusal(Throwable failure) {

@@ -33,6 +33,9 @@ public record ApiRequest(Input input, String text) implements Request {
     private static final Set<String> CONNECT_SUBRESOURCES = Set.of("exec", "attach", "portforward", "proxy");
     /** The verbs whose body is an object (or a patch of one) the cluster stores. */
     private static final Set<String> WRITE_VERBS = Set.of("create", "update", "patch");
+    private static final String PROXY = "proxy";
+    /** A service's port name (an IANA_SVC_NAME: at most 15 lower-case letters, digits and inner hyphens). */
+    private static final java.util.regex.Pattern PORT_NAME = java.util.regex.Pattern.compile("^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$");
     /** Subresources of a namespace itself: {@code /api/v1/namespaces/NAME/status}. */
     private static final Set<String> NAMESPACE_SUBRESOURCES = Set.of("status", "finalize");
 
@@ -41,6 +44,7 @@ public record ApiRequest(Input input, String text) implements Request {
      *                        only {@code verb} and {@code path} mean anything
      * @param exec            for exec and attach: what runs in which container; otherwise null
      * @param portForward     for portforward: the ports; otherwise null
+     * @param proxy           for the proxy subresource: the target the API server proxies HTTP to; otherwise null
      * @param object          for create, update and patch: the body as JSON (an object, or a JSON Patch's list of
      *                        operations), a Secret's values masked ({@link RequestObject}); otherwise null
      * @param objectError     why a write's body is not in {@code object}: {@code too_large} or {@code not_json}; else null
@@ -50,7 +54,19 @@ public record ApiRequest(Input input, String text) implements Request {
             @JsonProperty("api_group") String apiGroup, @JsonProperty("api_version") String apiVersion, String resource,
             String subresource, String namespace, String name, @JsonProperty("label_selector") String labelSelector,
             @JsonProperty("field_selector") String fieldSelector, @JsonProperty("dry_run") boolean dryRun, Exec exec,
-            @JsonProperty("port_forward") PortForward portForward, JsonNode object, @JsonProperty("object_error") String objectError) {
+            @JsonProperty("port_forward") PortForward portForward, Proxy proxy, JsonNode object,
+            @JsonProperty("object_error") String objectError) {
+    }
+
+    /**
+     * A proxy to a pod's, service's or node's own HTTP port past the API server, from the name segment
+     * {@code [scheme:]name[:port]} (the apiserver's SplitSchemeNamePort) and the path after {@code proxy}.
+     *
+     * @param scheme "" (http), "http" or "https"
+     * @param port   "" when the name segment names none; else a port number or a service's port name, as written
+     * @param path   what the workload is asked for: the path after {@code proxy}, "/" when nothing follows
+     */
+    public record Proxy(String scheme, String name, String port, String path) {
     }
 
     /** An exec or attach: the container, the command's argv (empty for attach), and whether stdin and a tty are open. */
@@ -115,15 +131,21 @@ public record ApiRequest(Input input, String text) implements Request {
         int minimum = legacy ? 3 : 4;
         if ((!legacy && !grouped) || parts.length < minimum) {
             return new ApiRequest(new Input(PROTOCOL, lowerMethod, false, path, null, null, null, null, null, null, null, null,
-                    dryRun(query), null, null, null, null), text);
+                    dryRun(query), null, null, null, null, null), text);
         }
         String group = legacy ? "" : parts[1];
         String version = legacy ? parts[1] : parts[2];
         List<String> rest = List.of(parts).subList(legacy ? 2 : 3, parts.length);
         boolean watchPath = false;
+        boolean legacyProxy = false;
         if (!rest.isEmpty() && rest.get(0).equals("watch")) {
             // the deprecated /watch/ prefix: a watch whatever the query says
             watchPath = true;
+            rest = rest.subList(1, rest.size());
+        } else if (!rest.isEmpty() && rest.get(0).equals(PROXY)) {
+            // the legacy /proxy/ prefix: RequestInfo's verb proxy, with no subresource, and all after the name is the
+            // proxied path; read as the proxy subresource, so that one policy decides both forms
+            legacyProxy = true;
             rest = rest.subList(1, rest.size());
         }
         String namespace = "";
@@ -131,6 +153,15 @@ public record ApiRequest(Input input, String text) implements Request {
             namespace = rest.get(1);
             if (rest.size() > 2 && !NAMESPACE_SUBRESOURCES.contains(rest.get(2))) {
                 rest = rest.subList(2, rest.size());
+            }
+        }
+        // resource/name/subresource; after a proxy's name (legacy) or its subresource, the path the workload receives
+        int proxyAt = legacyProxy ? 2 : rest.size() >= 3 && rest.get(2).equals(PROXY) ? 3 : -1;
+        List<String> proxied = proxyAt >= 0 && rest.size() > proxyAt ? rest.subList(proxyAt, rest.size()) : List.of();
+        if (proxyAt >= 0) {
+            rest = rest.subList(0, Math.min(rest.size(), proxyAt));
+            if (rest.size() < 2) {
+                throw new Malformed("the proxy request \"" + path + "\" names no pod, service or node to proxy to");
             }
         }
         if (rest.isEmpty() || rest.size() > 3) {
@@ -143,7 +174,8 @@ public record ApiRequest(Input input, String text) implements Request {
         }
         String resource = rest.get(0);
         String name = rest.size() >= 2 ? rest.get(1) : "";
-        String subresource = rest.size() >= 3 ? rest.get(2) : "";
+        String subresource = proxyAt >= 0 ? PROXY : rest.size() >= 3 ? rest.get(2) : "";
+        Proxy proxy = proxyAt >= 0 ? proxy(name, "/" + String.join("/", proxied)) : null;
         String verb = verb(lowerMethod, name, subresource, watchPath, query);
         Exec exec = null;
         if (subresource.equals("exec") || subresource.equals("attach")) {
@@ -156,7 +188,32 @@ public record ApiRequest(Input input, String text) implements Request {
         PortForward portForward = subresource.equals("portforward") ? new PortForward(PortForward.OPEN, ports(query.all("ports")))
                 : null;
         return new ApiRequest(new Input(PROTOCOL, verb, true, path, group, version, resource, subresource, namespace, name,
-                query.first("labelSelector"), query.first("fieldSelector"), dryRun(query), exec, portForward, null, null), text);
+                query.first("labelSelector"), query.first("fieldSelector"), dryRun(query), exec, portForward, proxy, null, null), text);
+    }
+
+    /**
+     * A proxy's target from its name segment, as the apiserver's SplitSchemeNamePort reads it: {@code name},
+     * {@code name:port} or {@code scheme:name:port}, the scheme http or https, the name not empty.
+     */
+    private static Proxy proxy(String segment, String path) {
+        String[] parts = segment.split(":", -1);
+        String scheme = parts.length == 3 ? parts[0] : "";
+        String name = parts.length == 3 ? parts[1] : parts[0];
+        String port = parts.length == 3 ? parts[2] : parts.length == 2 ? parts[1] : "";
+        if (parts.length > 3 || name.isEmpty() || !(scheme.isEmpty() || scheme.equals("http") || scheme.equals("https"))) {
+            throw new Malformed("the proxy target \"" + shortened(segment) + "\" is not [http:|https:]name[:port]");
+        }
+        if (!port.isEmpty() && !port.chars().allMatch(c -> c >= '0' && c <= '9') && !PORT_NAME.matcher(port).matches()) {
+            throw new Malformed("the proxy target's port \"" + shortened(port) + "\" is neither a port number nor a port name");
+        }
+        if (!port.isEmpty() && port.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            port(port);
+        }
+        return new Proxy(scheme, name, port, path);
+    }
+
+    private static String shortened(String s) {
+        return s.length() > 64 ? s.substring(0, 64) + "..." : s;
     }
 
     /** The ports of a port-forward's query, as the kubelet reads them: {@code ports=80,8080}, or the parameter repeated. */
@@ -190,7 +247,7 @@ public record ApiRequest(Input input, String text) implements Request {
         Input i = input;
         return new ApiRequest(new Input(i.protocol(), i.verb(), i.resourceRequest(), i.path(), i.apiGroup(), i.apiVersion(),
                 i.resource(), i.subresource(), i.namespace(), i.name(), i.labelSelector(), i.fieldSelector(), i.dryRun(), i.exec(),
-                new PortForward(PortForward.STREAM, List.of(port)), i.object(), i.objectError()), text + " port " + port);
+                new PortForward(PortForward.STREAM, List.of(port)), i.proxy(), i.object(), i.objectError()), text + " port " + port);
     }
 
     /** This request with the object its body carries, or why it carries none ({@link RequestObject}). */
@@ -198,7 +255,7 @@ public record ApiRequest(Input input, String text) implements Request {
         Input i = input;
         return new ApiRequest(new Input(i.protocol(), i.verb(), i.resourceRequest(), i.path(), i.apiGroup(), i.apiVersion(),
                 i.resource(), i.subresource(), i.namespace(), i.name(), i.labelSelector(), i.fieldSelector(), i.dryRun(), i.exec(),
-                i.portForward(), object, objectError), text);
+                i.portForward(), i.proxy(), object, objectError), text);
     }
 
     /** Whether the apiserver reads an object from the body: create, update and patch. */
@@ -238,6 +295,11 @@ public record ApiRequest(Input input, String text) implements Request {
     /** Whether the request opens a stream into a workload (exec, attach, port-forward, proxy). */
     boolean connect() {
         return "connect".equals(input.verb());
+    }
+
+    /** Whether it is a proxy to a workload's own port: a plain HTTP call the API server passes on, no stream. */
+    boolean proxy() {
+        return input.proxy() != null;
     }
 
     @Override

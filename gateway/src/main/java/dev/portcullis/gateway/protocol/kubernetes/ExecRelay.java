@@ -56,6 +56,8 @@ final class ExecRelay {
     private final long start;
     private long bytes;
     private boolean finished;
+    /** The groups the call to the cluster impersonates, for the result; none until it is made. */
+    private List<String> groups = List.of();
     /** The client's side, once upgraded: by {@link #hold} before the decision is known, else by {@link #start}. */
     private ServerWebSocket accepted;
     /** What a held exec's client sent while it waited, in order; null once relayed. */
@@ -76,6 +78,7 @@ final class ExecRelay {
     /** @param release ends the lease on the cluster's clients that {@code upstreams} belongs to; run once, when the relay ends */
     void start(WebSocketClient upstreams, MultiMap headers, String uri, Runnable release) {
         this.release = release;
+        this.groups = headers.getAll(ApiProxy.IMPERSONATE_GROUP);
         if (accepted != null) { // held, now approved: the client's side is open already
             endHold();
             accepted.pause();
@@ -308,7 +311,7 @@ final class ExecRelay {
         finished = true;
         unregister.run();
         release.run();
-        ApiProxy.finish(session, seq, upgraded ? 101 : 502, bytes, start);
+        ApiProxy.finish(session, seq, upgraded ? 101 : 502, bytes, start, groups);
     }
 
     /** The subprotocols the client offered that the gateway relays, in the client's order. */

@@ -76,6 +76,8 @@ final class PortForwardRelay {
     /** Whether the data frame kubectl is sending now goes on to the API server. */
     private boolean clientFramePasses;
     private boolean finished;
+    /** The groups the call to the cluster impersonates, for the result; none until it is made. */
+    private List<String> groups = List.of();
     private Runnable unregister = () -> {
     };
 
@@ -133,6 +135,7 @@ final class PortForwardRelay {
     }
 
     void start(WebSocketClient upstreams, MultiMap headers, String uri) {
+        groups = headers.getAll(ApiProxy.IMPERSONATE_GROUP);
         if (!offered(req.getHeader("Sec-WebSocket-Protocol"))) {
             release.run();
             ApiProxy.finish(session, seq, 400, 0, start);
@@ -535,7 +538,13 @@ final class PortForwardRelay {
             fromPod += p.bytesFromPod;
         }
         session.result(new RequestResult(seq, code < 400, fromPod, (System.nanoTime() - start) / 1000,
-                List.of(), Set.of(), Map.of("code", code, "impersonated", Upstreams.impersonates(session.connection()), "ports", carried)));
+                List.of(), Set.of(), withPorts(ApiProxy.details(session, code, groups), carried)));
+    }
+
+    private static Map<String, Object> withPorts(Map<String, Object> details, List<Map<String, Object>> carried) {
+        Map<String, Object> all = new LinkedHashMap<>(details);
+        all.put("ports", carried);
+        return all;
     }
 
     /** A WebSocket close reason holds at most 123 bytes. */

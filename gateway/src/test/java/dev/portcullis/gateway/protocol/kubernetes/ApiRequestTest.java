@@ -42,6 +42,12 @@ class ApiRequestTest {
             "GET,    /api/v1/nodes/kwok-node-0,                 get,              nodes,       '',     kwok-node-0, ''",
             "GET,    /api/v1/watch/namespaces/demo/pods,        watch,            pods,        '',     '',        demo",
             "HEAD,   /api/v1/namespaces/demo/secrets/db,        get,              secrets,     '',     db,        demo",
+            "GET,    /api/v1/namespaces/demo/pods/web-1:8080/proxy/healthz, connect, pods,     proxy,  web-1:8080, demo",
+            "POST,   /api/v1/namespaces/demo/services/https:web:443/proxy/, connect, services, proxy,  https:web:443, demo",
+            "GET,    /api/v1/nodes/kwok-node-0/proxy/metrics,   connect,          nodes,       proxy,  kwok-node-0, ''",
+            "GET,    /api/v1/proxy/namespaces/demo/pods/web-1/healthz, connect,   pods,        proxy,  web-1,     demo",
+            "GET,    /api/v1/proxy/nodes/kwok-node-0,           connect,          nodes,       proxy,  kwok-node-0, ''",
+            "GET,    /api/v1/namespaces/demo/proxy,             list,             proxy,       '',     '',        demo",
     })
     void reads_requests_like_the_apiserver(String method, String path, String verb, String resource, String subresource, String name,
             String namespace) {
@@ -99,6 +105,29 @@ class ApiRequestTest {
     @ValueSource(strings = {"/api/v1/namespaces/demo/pods/web/exec/extra", "/api/v1/namespaces/demo/../kube-system/secrets",
             "/api/v1//pods", "/api/v1/namespaces/demo/pods/", "relative/path", "/api/v1/namespaces/./secrets"})
     void refuses_paths_the_apiserver_would_read_differently(String path) {
+        assertThrows(ApiRequest.Malformed.class, () -> parse("GET", path));
+    }
+
+    @Test
+    void proxy_carries_its_target_and_the_path_the_workload_receives() {
+        assertEquals(new ApiRequest.Proxy("", "web-1", "8080", "/healthz/deep"),
+                parse("GET", "/api/v1/namespaces/demo/pods/web-1:8080/proxy/healthz/deep").proxy());
+        assertEquals(new ApiRequest.Proxy("https", "web", "443", "/"), parse("GET", "/api/v1/namespaces/demo/services/https:web:443/proxy/").proxy());
+        assertEquals(new ApiRequest.Proxy("", "web", "http", "/"), parse("GET", "/api/v1/namespaces/demo/services/web:http/proxy").proxy());
+        assertEquals(new ApiRequest.Proxy("", "kwok-node-0", "", "/exec/demo/web-1/web"),
+                parse("POST", "/api/v1/nodes/kwok-node-0/proxy/exec/demo/web-1/web").proxy());
+        // the legacy form: everything after the name is the proxied path
+        assertEquals(new ApiRequest.Proxy("", "web-1", "", "/a/b"), parse("GET", "/api/v1/proxy/namespaces/demo/pods/web-1/a/b").proxy());
+        assertNull(parse("GET", "/api/v1/namespaces/demo/pods/web-1/log").proxy());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/api/v1/proxy", "/api/v1/proxy/nodes", "/api/v1/proxy/namespaces/demo/pods",
+            "/api/v1/namespaces/demo/pods/ftp:web-1:80/proxy/", "/api/v1/namespaces/demo/pods/a:b:c:d/proxy",
+            "/api/v1/namespaces/demo/pods/:80/proxy", "/api/v1/namespaces/demo/pods/web-1:99999/proxy",
+            "/api/v1/namespaces/demo/pods/web-1:0/proxy", "/api/v1/namespaces/demo/services/web:Bad_Port/proxy",
+            "/api/v1/namespaces/demo/pods/web-1/proxy/a/../../../secrets"})
+    void refuses_proxy_requests_without_a_readable_target(String path) {
         assertThrows(ApiRequest.Malformed.class, () -> parse("GET", path));
     }
 
