@@ -184,22 +184,22 @@ def gateway_threads(pid):
                         and "ctxt_switches" in line)
         key = f"{tid}:{thread_group(name)}"
         out[key] = [int(fields[11]) + int(fields[12]), int(switches.get("voluntary_ctxt_switches", 0)),
-                    int(switches.get("nonvoluntary_ctxt_switches", 0))]
+                    int(switches.get("nonvoluntary_ctxt_switches", 0)), int(fields[12])]
     return out
 
 
 def thread_costs(before, after, transactions, per_tick_us):
-    """Per thread group: CPU microseconds, voluntary and involuntary context switches per transaction."""
+    """Per thread group: CPU microseconds (of which in the kernel), voluntary and involuntary context switches per
+    transaction."""
     sums = {}
-    for key, (t, vol, invol) in after.items():
-        b = before.get(key, [0, 0, 0])
-        s = sums.setdefault(key.split(":", 1)[1], [0, 0, 0])
-        s[0] += max(t - b[0], 0)
-        s[1] += max(vol - b[1], 0)
-        s[2] += max(invol - b[2], 0)
-    total = [sum(v[i] for v in sums.values()) for i in range(3)]
-    sums["all"] = total
+    for key, now in after.items():
+        b = before.get(key, [0, 0, 0, 0])
+        s = sums.setdefault(key.split(":", 1)[1], [0, 0, 0, 0])
+        for i in range(4):
+            s[i] += max(now[i] - b[i], 0)
+    sums["all"] = [sum(v[i] for v in sums.values()) for i in range(4)]
     return {g: {"cpu_us": round(v[0] * per_tick_us / transactions, 1),
+                "sys_us": round(v[3] * per_tick_us / transactions, 1),
                 "vcsw": round(v[1] / transactions, 3),
                 "ivcsw": round(v[2] / transactions, 3)} for g, v in sums.items()}
 
@@ -614,8 +614,9 @@ def print_threads(cells, targets):
         return
     groups = THREAD_GROUP_NAMES + ["all"]
     print()
-    print("Inside the gateways, per transaction by thread (/proc/PID/task): CPU µs / voluntary context switches:")
-    print(f"{'workload':<12} {'mode':<8} {'c':>2} {'target':<20} | " + " ".join(f"{g:>14}" for g in groups))
+    print("Inside the gateways, per transaction by thread group (/proc/PID/task): CPU µs (of which in the kernel) /"
+          " voluntary context switches:")
+    print(f"{'workload':<12} {'mode':<8} {'c':>2} {'target':<20} | " + " ".join(f"{g:>21}" for g in groups))
     for key in keys:
         for t in gateways:
             threads = ((cells[key].get(t) or {}).get("cpu_us_per_txn") or {}).get(f"{t}_threads")
@@ -624,7 +625,8 @@ def print_threads(cells, targets):
             vals = []
             for g in groups:
                 v = threads.get(g)
-                vals.append(f"{'-':>14}" if not v else f"{v['cpu_us']:>6.1f} / {v['vcsw']:>5.2f}")
+                vals.append(f"{'-':>21}" if not v else
+                            f"{v['cpu_us']:>6.1f} ({v.get('sys_us', 0):>5.1f}) / {v['vcsw']:>5.2f}")
             print(f"{key[0]:<12} {key[1]:<8} {key[2]:>2} {t:<20} | " + " ".join(vals))
 
 
