@@ -64,6 +64,7 @@ class RecordingTest {
      */
     @Test
     void the_recording_thread_wakes_once_per_group_commit() throws Exception {
+        assertTrue(recorder.accepting()); // the recorder, and its thread, start with its first use
         Path status = null;
         try (var tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
