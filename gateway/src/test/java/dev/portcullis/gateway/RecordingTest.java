@@ -57,42 +57,6 @@ class RecordingTest {
         assertEquals("LZ4Factory:JNI", LZ4Factory.fastestInstance().toString());
     }
 
-    /**
-     * The shipper wakes once per group commit (10 ms), not every 2 ms as it did: on the two cores the data path shares,
-     * each wake-up of an idle thread is a context switch. Read from the kernel's count of the thread's voluntary
-     * context switches over a second in which no session runs.
-     */
-    @Test
-    void the_recording_thread_wakes_once_per_group_commit() throws Exception {
-        assertTrue(recorder.accepting()); // the recorder, and its thread, start with its first use
-        Path status = null;
-        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                if (Files.readString(task.resolve("comm")).strip().equals("portcullis-reco")) {
-                    status = task.resolve("status");
-                }
-            }
-        }
-        assertTrue(status != null, "the recording thread (portcullis-recording) runs");
-        long before = voluntarySwitches(status);
-        long t0 = System.nanoTime();
-        Thread.sleep(1000);
-        long switches = voluntarySwitches(status) - before;
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        // 100 per second at one group commit per 10 ms (fewer on a busy machine); it was about 500
-        assertTrue(switches <= millis / 10 + 20, switches + " wake-ups in " + millis + " ms");
-        assertTrue(switches > 0, "the shipper still looks for events");
-    }
-
-    private static long voluntarySwitches(Path status) throws Exception {
-        for (String line : Files.readAllLines(status)) {
-            if (line.startsWith("voluntary_ctxt_switches:")) {
-                return Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
-            }
-        }
-        throw new AssertionError("no voluntary_ctxt_switches in " + status);
-    }
-
     private static List<String> types(TreeMap<Long, JsonNode> events) {
         return events.values().stream().map(e -> e.get("type").asText()).toList();
     }

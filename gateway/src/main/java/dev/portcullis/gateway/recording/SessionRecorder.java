@@ -61,10 +61,11 @@ public class SessionRecorder {
      */
     static final int MAX_RECORD_BYTES = 256 * 1024;
     /**
-     * How often the shipper forces what arrived to disk: one fsync per interval at most, however many events arrive
-     * (fsync is expensive, and per event it would steal the cores).
+     * How long the first event of a batch waits for others before the batch is forced to disk: one fsync per
+     * interval at most, however many events arrive (fsync is expensive, and per event it would steal the cores).
      */
     private static final long GROUP_COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     private static final long FIRST_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long MAX_RETRY_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final long RETRY_LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -85,7 +86,7 @@ public class SessionRecorder {
     private final long refuseAtBytes;
     /**
      * Events and acknowledgements for the shipper. Lock-free and never signalled: adding an event costs the
-     * session's event loop no wake-up of another thread; the shipper looks every {@link #GROUP_COMMIT_NANOS}.
+     * session's event loop no wake-up of another thread; the shipper looks every {@link #IDLE_PARK_NANOS}.
      */
     private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final Thread shipper;
@@ -250,26 +251,27 @@ public class SessionRecorder {
         inbox.add(new Event(sessionId, seq, at, body));
     }
 
-    /**
-     * The group commit: every {@link #GROUP_COMMIT_NANOS} the shipper takes what arrived meanwhile (up to {@link #BATCH}
-     * events and acknowledgements), journals it with one write and one fsync, and sends it. It wakes once per interval,
-     * busy or idle, and at once again only while a full batch leaves more waiting; so an event waits at most one
-     * interval before it is on disk. (It used to look every 2 ms and then let a batch fill for 10 ms: five to six
-     * wake-ups per batch where one does, each a context switch on a core the data path shares.)
-     */
     private void ship() {
         List<Object> batch = new ArrayList<>();
         while (running || !inbox.isEmpty()) {
             try {
                 drain(batch);
-                if (!batch.isEmpty()) {
-                    journalBatch(batch);
-                    batch.clear();
+                if (batch.isEmpty()) {
+                    LockSupport.parkNanos(IDLE_PARK_NANOS);
+                    send();
+                    continue;
                 }
+                if (batch.stream().anyMatch(o -> o instanceof Event)) {
+                    // group commit: let the batch fill for a moment, then one write and one fsync for all of it
+                    long until = System.nanoTime() + GROUP_COMMIT_NANOS;
+                    while (batch.size() < BATCH && System.nanoTime() - until < 0) {
+                        LockSupport.parkNanos(IDLE_PARK_NANOS);
+                        drain(batch);
+                    }
+                }
+                journalBatch(batch);
+                batch.clear();
                 send();
-                if (inbox.isEmpty()) {
-                    LockSupport.parkNanos(GROUP_COMMIT_NANOS);
-                }
             } catch (RuntimeException e) {
                 LOG.errorf(e, "session recording: %s", e.getMessage());
                 accepting = false;
