@@ -144,10 +144,72 @@ def process_group(comm, cmdline, gateways):
     return "other"
 
 
+# A gateway's threads by what they do (the kernel keeps the first 15 characters of a Java thread's name).
+THREAD_GROUPS = [
+    ("recording", ("portcullis-reco",)),           # the SessionRecorder's shipper: events to the journal and Kafka
+    ("kafka-sender", ("kafka-producer-",)),        # Kafka's producer network thread
+    ("event-loop", ("vert.x-eventloo", "portcullis-pg", "nioEventLoopGr", "epollEventLoop")),
+    ("jit", ("C1 CompilerThre", "C2 CompilerThre")),
+    ("gc", ("GC Thread", "G1 ", "VM Thread")),
+]
+THREAD_GROUP_NAMES = [g for g, _ in THREAD_GROUPS] + ["other"]
+
+
+def thread_group(name):
+    for group, prefixes in THREAD_GROUPS:
+        if name.startswith(prefixes):
+            return group
+    return "other"
+
+
+def gateway_threads(pid):
+    """Per thread group of one JVM: CPU ticks and voluntary/involuntary context switches so far, summed over its
+    threads (/proc/PID/task/*/stat and status); and the thread names seen per group, to check the grouping."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", encoding="utf-8", errors="replace") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/task/{tid}/status", encoding="utf-8", errors="replace") as f:
+                status = f.read()
+        except OSError:
+            continue   # the thread ended meanwhile
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        switches = dict(line.split(":\t", 1) for line in status.splitlines() if line.endswith(tuple("0123456789"))
+                        and "ctxt_switches" in line)
+        key = f"{tid}:{thread_group(name)}"
+        out[key] = [int(fields[11]) + int(fields[12]), int(switches.get("voluntary_ctxt_switches", 0)),
+                    int(switches.get("nonvoluntary_ctxt_switches", 0)), int(fields[12])]
+    return out
+
+
+def thread_costs(before, after, transactions, per_tick_us):
+    """Per thread group: CPU microseconds (of which in the kernel), voluntary and involuntary context switches per
+    transaction."""
+    sums = {}
+    for key, now in after.items():
+        b = before.get(key, [0, 0, 0, 0])
+        s = sums.setdefault(key.split(":", 1)[1], [0, 0, 0, 0])
+        for i in range(4):
+            s[i] += max(now[i] - b[i], 0)
+    sums["all"] = [sum(v[i] for v in sums.values()) for i in range(4)]
+    return {g: {"cpu_us": round(v[0] * per_tick_us / transactions, 1),
+                "sys_us": round(v[3] * per_tick_us / transactions, 1),
+                "vcsw": round(v[1] / transactions, 3),
+                "ivcsw": round(v[2] / transactions, 3)} for g, v in sums.items()}
+
+
 def cmd_cpu_snapshot(args):
     import time
     gateways = dict(kv.split("=", 1) for kv in (args.gateway or []))
     ticks = {}
+    threads = {}
+    procs = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -160,13 +222,27 @@ def cmd_cpu_snapshot(args):
             continue   # it ended meanwhile
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        ticks[pid] = [process_group(comm, cmdline, gateways), int(fields[11]) + int(fields[12])]
+        procs[pid] = (comm, cmdline, fields[1], int(fields[11]) + int(fields[12]))
+    # The stack's services of another checkout on the same machine (another engineer's PostgreSQL, Kafka or OPA)
+    # are not this run's helpers: they count as other. Ours name this checkout in their command line (a PostgreSQL
+    # backend: its parent, the postmaster, does).
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/"
+    ours = lambda cmdline: root in cmdline
+    for pid, (comm, cmdline, ppid, used) in procs.items():
+        group = process_group(comm, cmdline, gateways)
+        if group in ("kafka", "opa") and not ours(cmdline):
+            group = "other"
+        elif group == "postgres" and not (ours(cmdline) or ours(procs.get(ppid, ("", "", "", 0))[1])):
+            group = "other"
+        ticks[pid] = [group, used]
+        if group in gateways:
+            threads[group] = gateway_threads(pid)
     with open("/proc/stat", encoding="utf-8") as f:
         cpu = [int(x) for x in f.readline().split()[1:]]
     busy = sum(cpu) - cpu[3] - cpu[4]   # all but idle and iowait
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump({"t": time.monotonic(), "hz": os.sysconf("SC_CLK_TCK"), "cpus": os.cpu_count(),
-                   "busy": busy, "ticks": ticks}, f)
+                   "busy": busy, "ticks": ticks, "threads": threads}, f)
 
 
 def cpu_per_transaction(before_path, after_path, tps):
@@ -187,6 +263,9 @@ def cpu_per_transaction(before_path, after_path, tps):
         groups[group] = groups.get(group, 0) + max(used, 0)
     out = {g: round(groups.get(g, 0) * per_tick_us / transactions, 1) for g in CPU_GROUPS if groups.get(g)}
     out["total"] = round(sum(groups.values()) * per_tick_us / transactions, 1)
+    for gateway, threads in after.get("threads", {}).items():
+        out[f"{gateway}_threads"] = thread_costs(before.get("threads", {}).get(gateway, {}), threads, transactions,
+                                                 per_tick_us)
     out["machine_busy_pct"] = round(100.0 * (after["busy"] - before["busy"]) / (seconds * after["hz"] * after["cpus"]), 1)
     out["window_s"] = round(seconds, 1)
     return out
@@ -261,6 +340,9 @@ def cmd_heap_peak(args):
 DECISION_TIMER = "portcullis_policy_decision_seconds"      # Timer portcullis.policy.decision, tag source=opa|cache
 MEMO_COUNTER = "portcullis_policy_session_memo_hits_total"  # Counter portcullis.policy.session.memo.hits
 EVENTS_JOURNALED = "portcullis_recording_events_journaled"  # Gauge: session events written to the journal
+JOURNAL_APPENDED = "portcullis_recording_journal_appended_bytes"  # Gauge: bytes appended to the journal, with headers
+KAFKA_OUT_BYTES = "kafka_producer_outgoing_byte_total"      # the producer's bytes sent to brokers (compressed)
+KAFKA_RECORDS = "kafka_producer_record_send_total"          # records the producer sent
 # Statements per transaction of each workload, and session events per statement: a Query is a request and a result
 # event; an Execute of a prepared statement a result (its Parse, a request, comes once per connection).
 STATEMENTS_PER_TXN = {"select-only": 1, "tpcb": 7, "row-4kb": 1}
@@ -375,6 +457,9 @@ def policy_counts(before, after):
     row["memo_hits"] = None if v is None else int(round(v))
     v = delta(before, after, EVENTS_JOURNALED)
     row["events_recorded"] = None if v is None else int(round(v))
+    for key, name in (("journal_bytes", JOURNAL_APPENDED), ("kafka_bytes", KAFKA_OUT_BYTES), ("kafka_records", KAFKA_RECORDS)):
+        v = delta(before, after, name)
+        row[key] = None if v is None else int(round(v))
     for result in ("hit", "miss"):
         v = delta(before, after, CACHE_GETS, cache=DECISION_CACHE, result=result)
         row[f"caffeine_gets_{result}"] = None if v is None else int(round(v))
@@ -532,6 +617,31 @@ def print_cpu(cells, targets):
                   + f" | {fmt(cpu.get('total'), '.1f', 7)} {fmt(cpu.get('machine_busy_pct'), '.0f', 4)}%")
 
 
+def print_threads(cells, targets):
+    """Inside each gateway: CPU per transaction and context switches per transaction by thread group."""
+    gateways = [t for t in targets if t in GATEWAYS]
+    keys = [k for k in sorted_cells(list(cells))
+            if any(((cells[k].get(t) or {}).get("cpu_us_per_txn") or {}).get(f"{t}_threads") for t in gateways)]
+    if not keys:
+        return
+    groups = THREAD_GROUP_NAMES + ["all"]
+    print()
+    print("Inside the gateways, per transaction by thread group (/proc/PID/task): CPU µs (of which in the kernel) /"
+          " voluntary context switches:")
+    print(f"{'workload':<12} {'mode':<8} {'c':>2} {'target':<20} | " + " ".join(f"{g:>21}" for g in groups))
+    for key in keys:
+        for t in gateways:
+            threads = ((cells[key].get(t) or {}).get("cpu_us_per_txn") or {}).get(f"{t}_threads")
+            if not threads:
+                continue
+            vals = []
+            for g in groups:
+                v = threads.get(g)
+                vals.append(f"{'-':>21}" if not v else
+                            f"{v['cpu_us']:>6.1f} ({v.get('sys_us', 0):>5.1f}) / {v['vcsw']:>5.2f}")
+            print(f"{key[0]:<12} {key[1]:<8} {key[2]:>2} {t:<20} | " + " ".join(vals))
+
+
 def print_throughput(rows):
     if not rows:
         return
@@ -605,6 +715,26 @@ def policy_metrics(samples, final_scrapes):
             entry["instance_totals_after_cells"] = totals
         result[t] = entry
     return result
+
+
+def print_recording_bytes(pm):
+    """What recording wrote per gateway-enforced cell: events, journal bytes and Kafka bytes, per transaction."""
+    cells = [c for t, e in pm.items() if t == "gateway-enforced" for c in e["cells"]
+             if c.get("transactions") and c.get("events_recorded")]
+    if not cells:
+        return
+    print()
+    print("Recording per transaction (gateway-enforced; journal bytes are records with their headers, uncompressed;"
+          " Kafka bytes are the producer's requests to the broker, LZ4):")
+    print(f"  {'run':<24} {'events/txn':>10} {'journal B/event':>15} {'journal B/txn':>13} {'Kafka B/txn':>11}"
+          f" {'events/record':>13}")
+    for c in cells:
+        txns, events = c["transactions"], c["events_recorded"]
+        per = lambda k, d: None if c.get(k) is None or not d else c[k] / d
+        print(f"  {c['workload'] + ' ' + c['mode'] + ' c' + str(c['clients']):<24} {events / txns:>10.2f}"
+              f" {fmt(per('journal_bytes', events), '.0f', 15)} {fmt(per('journal_bytes', txns), '.0f', 13)}"
+              f" {fmt(per('kafka_bytes', txns), '.1f', 11)}"
+              f" {fmt(None if not c.get('kafka_records') else events / c['kafka_records'], '.1f', 13)}")
 
 
 def print_policy(pm):
@@ -851,11 +981,13 @@ def cmd_report(args):
         print_ratios(cells, measured_targets)
         print_added_latency(cells, measured_targets)
         print_cpu(cells, measured_targets)
+        print_threads(cells, measured_targets)
     print_throughput(throughput)
     recorder = read_jsonl(args.recorder) if args.recorder else []
     print_recorder(recorder)
     pm = policy_metrics(samples, final_scrapes)
     print_policy(pm)
+    print_recording_bytes(pm)
     checks = [c for g in gateways for c in issue7_checks(cells, throughput, g)]
     checks += recording_checks(samples)
     print_checks(checks, gateways, "Issue #7 targets, meant for gateway-enforced (OPA decisions, masking, recording to Kafka);"

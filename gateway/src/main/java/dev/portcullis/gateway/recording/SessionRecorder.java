@@ -96,6 +96,7 @@ public class SessionRecorder {
     private final AtomicLong acknowledged = new AtomicLong();
     private final AtomicLong journaled = new AtomicLong();
     private final AtomicLong journalBytes = new AtomicLong();
+    private final AtomicLong appendedBytes = new AtomicLong();
     private final AtomicLong parkedRecords = new AtomicLong();
     private volatile Instant lastAcknowledged;
     private volatile String lastFailure;
@@ -154,6 +155,9 @@ public class SessionRecorder {
         }
         Gauge.builder("portcullis.recording.journal.bytes", journalBytes, AtomicLong::get)
                 .description("Bytes of session events in the journal, waiting for Kafka").register(metrics);
+        Gauge.builder("portcullis.recording.journal.appended.bytes", appendedBytes, AtomicLong::get)
+                .description("Bytes appended to the journal since start, records with their headers: what recording writes")
+                .register(metrics);
         Gauge.builder("portcullis.recording.events.journaled", journaled, AtomicLong::get)
                 .description("Events written to the journal since start").register(metrics);
         Gauge.builder("portcullis.recording.events.acknowledged", acknowledged, AtomicLong::get)
@@ -362,7 +366,9 @@ public class SessionRecorder {
         }
         byte[] value = record.bytes.toByteArray();
         String key = sessionId.toString();
+        long before = journal.bytes();
         long index = journal.append(key, value);
+        appendedBytes.addAndGet(journal.bytes() - before);
         journaled.addAndGet(record.events);
         if (recent.size() < 2 * WINDOW && (recent.isEmpty() || recent.get(recent.size() - 1).index() == index - 1)) {
             recent.add(new EventJournal.Entry(index, key, value, record.events));
