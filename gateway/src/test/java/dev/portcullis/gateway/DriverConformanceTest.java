@@ -86,10 +86,14 @@ class DriverConformanceTest {
         // With both suites and the gateway on two cores, a decision can miss OPA's deadline: the gateway fails closed and
         // a test that conforms fails. Each unlisted difference runs once more through the gateway, alone; a real
         // difference fails again, and the summary names every test that passed only then.
+        // A package whose test binary died (a panic) leaves its other tests without an outcome: they did not fail, so they
+        // run again too, and only the tests that failed count against MAX_RERUNS.
         Set<String> differing = new TreeSet<>(d.keySet());
         differing.removeIf(t -> !d.get(t).equals("pass") || g.getOrDefault(t, "").equals("pass") || intended.containsKey(t));
+        long failedThrough = differing.stream().filter(t -> g.getOrDefault(t, "").equals("fail")).count();
+        String crashes = crashes(WORK.resolve("gateway.json"));
         Set<String> passedAlone = new TreeSet<>();
-        if (!differing.isEmpty() && differing.size() <= MAX_RERUNS) {
+        if (!differing.isEmpty() && failedThrough <= MAX_RERUNS) {
             Map<String, String> again = rerun(pgx, gateway, differing);
             for (String t : differing) {
                 if (again.getOrDefault(t, "").equals("pass")) {
@@ -109,7 +113,8 @@ class DriverConformanceTest {
         stale.removeIf(t -> d.getOrDefault(t, "").equals("pass") && !g.getOrDefault(t, "").equals("pass"));
         String summary = "pgx " + VERSION + " " + PACKAGES + " in " + seconds + " s: direct " + counts(d) + ", through the gateway " + counts(g)
                 + "; " + excused.size() + " intended differences" + (stale.isEmpty() ? "" : ", listed but not differing now: " + stale)
-                + (passedAlone.isEmpty() ? "" : "; failed beside the direct run but passed alone: " + passedAlone);
+                + (passedAlone.isEmpty() ? "" : "; failed beside the direct run but passed alone: " + passedAlone)
+                + (crashes.isEmpty() ? "" : "; a package crashed through the gateway beside the direct run:\n" + crashes);
         System.out.println("driver conformance: " + summary);
         Files.writeString(WORK.resolve("summary.txt"), summary + "\nregressions:\n" + String.join("\n", regressions) + "\n");
         assertTrue(count(d, "pass") > 1000, "the direct run must exercise the driver: " + summary);
@@ -155,7 +160,7 @@ class DriverConformanceTest {
         return copy;
     }
 
-    /** Tests run once more alone at most: more differences than this are no timing accident. */
+    /** Tests that failed run once more alone at most: more failures than this are no timing accident. */
     private static final int MAX_RERUNS = 10;
 
     /** The top-level tests of {@code tests} ({@code package test/sub...}) run again through the gateway, one package at a time. */
@@ -255,6 +260,36 @@ class DriverConformanceTest {
             }
         }
         return leaves;
+    }
+
+    /**
+     * What a crashed test binary printed: from its {@code panic:} line on (at most 40 lines a package), so that a crash
+     * names its test and its stack even when the rerun passes.
+     */
+    static String crashes(Path goTestJson) throws IOException {
+        Map<String, List<String>> byPackage = new TreeMap<>();
+        try (InputStream in = Files.newInputStream(goTestJson);
+                BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (!line.startsWith("{")) {
+                    continue;
+                }
+                JsonNode e = JSON.readTree(line);
+                String output = e.path("Output").asText("");
+                List<String> lines = byPackage.get(e.path("Package").asText());
+                if (lines == null && output.startsWith("panic:")) {
+                    lines = new ArrayList<>();
+                    byPackage.put(e.path("Package").asText(), lines);
+                }
+                if (lines != null && lines.size() < 40 && !output.isBlank()) {
+                    lines.add(output.stripTrailing());
+                }
+            }
+        }
+        StringBuilder report = new StringBuilder();
+        byPackage.forEach((pkg, lines) -> report.append(pkg).append(":\n").append(String.join("\n", lines)).append('\n'));
+        return report.toString();
     }
 
     /** {@code package test} of each listed test; every entry must say why. */
