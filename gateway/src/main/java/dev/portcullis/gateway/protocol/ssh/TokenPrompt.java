@@ -6,11 +6,12 @@ import dev.portcullis.gateway.identity.TokenVerifier;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.server.auth.AsyncAuthException;
 import org.apache.sshd.server.auth.keyboard.InteractiveChallenge;
 import org.apache.sshd.server.auth.keyboard.KeyboardInteractiveAuthenticator;
 import org.apache.sshd.server.session.ServerSession;
@@ -59,28 +60,45 @@ final class TokenPrompt implements KeyboardInteractiveAuthenticator {
         return challenge;
     }
 
-    /** Runs on an SSH I/O thread: the token's check blocks it, up to {@link #VERIFY_TIMEOUT}. */
+    /**
+     * Called on an SSH I/O thread, which must not wait for the token's check (a JWKS fetch may take seconds): the answer
+     * is MINA's {@link AsyncAuthException}, completed when the check ends, or refused after {@link #VERIFY_TIMEOUT}.
+     */
     @Override
-    public boolean authenticate(ServerSession session, String username, List<String> responses) throws Exception {
+    public boolean authenticate(ServerSession session, String username, List<String> responses) {
         if (responses == null || responses.size() != 1) {
             return false;
         }
-        String token = responses.get(0).strip();
-        Identity identity;
-        try {
-            identity = tokens.verify(token).toCompletableFuture().get(VERIFY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            boolean cut = responses.get(0).getBytes(StandardCharsets.UTF_8).length == OPENSSH_MAX_ANSWER_BYTES;
-            String why = e.getCause() instanceof TokenRejectedException rejected ? rejected.getMessage() : "it could not be verified";
-            LOG.infof("ssh token login to %s refused: %s%s", SshEngine.printable(username), why, cut ? " (cut at "
-                    + OPENSSH_MAX_ANSWER_BYTES + " bytes)" : "");
-            banner(session, cut ? CUT : "Portcullis refused the access token: " + why + ".\n");
-            return false;
-        } catch (TimeoutException e) {
+        boolean cut = responses.get(0).getBytes(StandardCharsets.UTF_8).length == OPENSSH_MAX_ANSWER_BYTES;
+        AsyncAuthException pending = new AsyncAuthException();
+        tokens.verify(responses.get(0).strip()).toCompletableFuture().orTimeout(VERIFY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((identity, failure) -> {
+                    boolean authed = false;
+                    try {
+                        authed = decide(session, username, identity, failure, cut);
+                    } catch (RuntimeException e) {
+                        LOG.warnf("ssh token login to %s refused: %s", SshEngine.printable(username), e.toString());
+                    } finally {
+                        pending.setAuthed(authed); // always answered, so a failed check never leaves the login waiting
+                    }
+                });
+        throw pending;
+    }
+
+    private boolean decide(ServerSession session, String username, Identity identity, Throwable failure, boolean cut) {
+        if (failure == null) {
+            return accept.accept(session, username, identity);
+        }
+        Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+        if (cause instanceof TimeoutException) {
             banner(session, "Portcullis could not verify the access token in time; try again.\n");
             return false;
         }
-        return accept.accept(session, username, identity);
+        String why = cause instanceof TokenRejectedException rejected ? rejected.getMessage() : "it could not be verified";
+        LOG.infof("ssh token login to %s refused: %s%s", SshEngine.printable(username), why, cut ? " (cut at "
+                + OPENSSH_MAX_ANSWER_BYTES + " bytes)" : "");
+        banner(session, cut ? CUT : "Portcullis refused the access token: " + why + ".\n");
+        return false;
     }
 
     /** SSH_MSG_USERAUTH_BANNER (RFC 4252 5.4): allowed until authentication succeeds, and OpenSSH prints it on stderr. */
