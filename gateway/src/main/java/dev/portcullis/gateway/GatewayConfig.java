@@ -253,6 +253,19 @@ public interface GatewayConfig {
         @WithDefault("16384")
         int maxHeaderBytes();
 
+        /**
+         * Whether the listener offers HTTP/2 by ALPN beside HTTP/1.1 (kubectl and client-go take it, and then send every
+         * call of a run over one connection). Each HTTP/2 connection is bounded: {@link #maxHttp2Streams()} streams at
+         * once, a header list of {@link #maxHeaderBytes()}, 64 KiB flow-control windows. Exec, attach and port-forward
+         * are WebSocket upgrades, which clients make over HTTP/1.1 connections of their own.
+         */
+        @WithDefault("true")
+        boolean http2();
+
+        /** Streams (API calls) one HTTP/2 client connection may have open at once. */
+        @WithDefault("100")
+        int maxHttp2Streams();
+
         /** Largest WebSocket frame (exec, attach) accepted from either side, in bytes. */
         @WithDefault("1048576")
         int maxWebSocketFrameBytes();

@@ -12,8 +12,10 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -251,7 +253,8 @@ final class ApiProxy {
             MaskedRelay.acceptJson(headers);
         }
         boolean streamBody = body == null && (req.headers().contains(HttpHeaders.CONTENT_LENGTH)
-                || "chunked".equalsIgnoreCase(req.getHeader(HttpHeaders.TRANSFER_ENCODING)));
+                || "chunked".equalsIgnoreCase(req.getHeader(HttpHeaders.TRANSFER_ENCODING))
+                || req.version() == HttpVersion.HTTP_2 && mayHaveBody(req.method())); // HTTP/2 ends a body by its stream
         if (body != null) {
             headers.set(HttpHeaders.CONTENT_LENGTH, String.valueOf(body.length()));
         }
@@ -275,7 +278,7 @@ final class ApiProxy {
                 upstream.setChunked(true);
             }
             if (!streamBody) {
-                req.resume();
+                resumeUnlessRead(req);
             }
             (streamBody ? upstream.send(req) : body != null ? upstream.send(body) : upstream.send()).onComplete(answered -> {
                 if (answered.failed()) {
@@ -296,6 +299,11 @@ final class ApiProxy {
                 }
             });
         });
+    }
+
+    /** Whether an HTTP/2 request without a Content-Length may still carry a body that is to be streamed on. */
+    private static boolean mayHaveBody(HttpMethod method) {
+        return !method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD) && !method.equals(HttpMethod.OPTIONS);
     }
 
     /** The API server's response, streamed: the client's slowness pauses the API server's connection, never buffers. */
@@ -402,9 +410,19 @@ final class ApiProxy {
         };
     }
 
+    /**
+     * Lets the rest of a request's body flow (to be dropped or passed on), unless it was read whole already for the
+     * decision: an HTTP/2 request that has ended refuses a resume, where HTTP/1.1 ignores it.
+     */
+    private static void resumeUnlessRead(HttpServerRequest req) {
+        if (!req.isEnded()) {
+            req.resume();
+        }
+    }
+
     /** The gateway's own answer; the client's body, if any, is read and dropped so the connection can go on. */
     static void reply(HttpServerRequest req, Buffer status) {
-        req.resume();
+        resumeUnlessRead(req);
         HttpServerResponse response = req.response();
         if (response.ended() || response.closed()) {
             return;

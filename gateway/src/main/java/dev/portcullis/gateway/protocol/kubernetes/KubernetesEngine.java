@@ -7,8 +7,10 @@ import dev.portcullis.gateway.session.Sessions;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -29,6 +31,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class KubernetesEngine implements Engine {
     private static final Logger LOG = Logger.getLogger(KubernetesEngine.class);
+    /** An HTTP/2 stream's and connection's flow-control window: what a client may send before the gateway reads it. */
+    static final int HTTP2_WINDOW_BYTES = 65_536;
 
     private final GatewayConfig.Kubernetes config;
     private final Vertx vertx;
@@ -64,6 +68,12 @@ public class KubernetesEngine implements Engine {
                 .setWebSocketSubProtocols(webSocketSubProtocols())
                 .setMaxWebSocketFrameSize(config.maxWebSocketFrameBytes())
                 .setMaxWebSocketMessageSize(config.maxWebSocketFrameBytes());
+        if (config.http2()) {
+            options.setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
+                    .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(config.maxHttp2Streams())
+                            .setMaxHeaderListSize(config.maxHeaderBytes()).setInitialWindowSize(HTTP2_WINDOW_BYTES))
+                    .setHttp2ConnectionWindowSize(HTTP2_WINDOW_BYTES);
+        }
         server = vertx.createHttpServer(options);
         server.connectionHandler(connection -> {
             if (draining) {
@@ -86,7 +96,8 @@ public class KubernetesEngine implements Engine {
             proxy.handle(req, client);
         });
         server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        LOG.infof("Kubernetes API listener on https://%s:%d/k8s/<connection>", config.host(), server.actualPort());
+        LOG.infof("Kubernetes API listener on https://%s:%d/k8s/<connection> (%s)", config.host(), server.actualPort(),
+                config.http2() ? "HTTP/2 and HTTP/1.1" : "HTTP/1.1");
     }
 
     /** What the listener's WebSocket upgrades may speak: exec's channel protocols and port-forward's tunnelled SPDY. */
