@@ -163,6 +163,16 @@ risks contains need("approval", sprintf("%s (its commands are recorded, not deci
 	type == "shell"
 }
 
+# A production host registered with the tag ssh_exec_approval "true" (a database host, a bastion) holds every command
+# for an approver too, except the read-only ones and exports; by default a command sent as an exec is decided by its
+# words and needs none.
+risks contains need("approval", sprintf("%s (this host holds its commands for approval)", [operation]), "ssh/exec-on-prod") if {
+	type == "exec"
+	not read_only_command
+	not export_command
+	object.get(input.connection.tags, "ssh_exec_approval", "") == "true"
+}
+
 forbidden contains need("none", operation, "ssh/unknown-subsystem") if {
 	type == "subsystem"
 	name != "sftp"

@@ -111,6 +111,30 @@ test_allowed_dba_command_on_production_needs_no_approval if {
 	not d.approval
 }
 
+test_approval_for_a_dba_command_on_a_production_host_that_holds_its_commands if {
+	d := f.decide_on(["dba"], f.with_exec_approval("prod"), f.rm)
+	not d.allow
+	d.policy == "ssh/exec-on-prod"
+	d.approval.required
+	d.approval.approver_groups == ["approvers"]
+	d.reasons == [sprintf("exec %s (this host holds its commands for approval) on production connection demo-box-prod needs approval by approvers", [json.marshal(f.rm.command)])]
+}
+
+test_a_host_that_holds_its_commands_still_runs_read_only_ones_and_exports_at_once if {
+	f.decide_on(["dba"], f.with_exec_approval("prod"), f.uname).allow
+	f.decide_on(["backup"], f.with_exec_approval("prod"), f.exec("pg_dump db", ["pg_dump", "db"], false)).allow
+}
+
+test_a_non_production_host_with_the_tag_holds_nothing if {
+	f.decide_on(["dba"], f.with_exec_approval("dev"), f.rm).allow
+}
+
+test_the_tag_never_turns_a_denial_into_an_approval if {
+	d := f.decide_on(["developers"], f.with_exec_approval("prod"), f.rm)
+	not d.allow
+	not d.approval
+}
+
 test_denied_developer_shell_on_production_is_no_approval if {
 	d := f.decide(["developers"], "prod", f.shell)
 	not d.allow

@@ -86,6 +86,9 @@ remote_forward(host, port) := {"protocol": "ssh", "type": "tcpip-forward", "host
 
 with_remote_forwards(env) := {"name": "demo-box", "type": "ssh", "tags": {"env": env, "ssh_forwards": "127.0.0.1:8080", "ssh_remote_forwards": "127.0.0.1:9000, localhost:0"}}
 
+# A host that holds its commands for approval (tag ssh_exec_approval), by its env.
+with_exec_approval(env) := object.union(connections[env], {"tags": {"env": env, "ssh_exec_approval": "true"}})
+
 decide_on(groups, connection, request) := d if {
 	d := data.portcullis.request.decision with input as object.union(request_input(groups, "dev", request), {"connection": connection})
 }
