@@ -58,3 +58,33 @@ test_denied_secret_read_carries_no_mask_but_denies if {
 	not d.allow
 	not "mask" in object.keys(d)
 }
+
+# A container's log is scanned by the content detectors for the roles that have them (SQL's detector_roles).
+log_detectors := {"detectors": ["email", "card", "iban", "phone", "national_id", "secret"], "rule": "k8s/log-detectors"}
+
+test_allowed_log_read_by_ci_and_developers_runs_the_detectors if {
+	ci := f.decide(["ci-readonly"], "dev", f.pod_logs)
+	ci.allow
+	ci.mask == log_detectors
+	dev := f.decide(["developers"], "dev", f.pod_logs)
+	dev.allow
+	dev.mask == log_detectors
+}
+
+test_allowed_log_read_by_a_dba_is_not_scanned if {
+	d := f.decide(["dba"], "prod", f.pod_logs)
+	d.allow
+	not "mask" in object.keys(d)
+}
+
+test_a_grant_with_scope_unmask_lifts_the_log_detectors if {
+	granted := object.union(f.request_input(["developers"], "dev", f.pod_logs), {"grants": [{"scope": "unmask", "expires_at": "2099-01-01T00:00:00Z"}]})
+	d := data.portcullis.request.decision with input as granted
+	d.allow
+	not "mask" in object.keys(d)
+}
+
+test_other_reads_of_pods_are_not_scanned if {
+	not "mask" in object.keys(f.decide(["ci-readonly"], "dev", f.get_pod))
+	not "mask" in object.keys(f.decide(["developers"], "dev", object.union(f.pod_logs, {"subresource": "status"})))
+}

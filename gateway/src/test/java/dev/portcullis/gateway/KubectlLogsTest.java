@@ -1,9 +1,11 @@
 package dev.portcullis.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.portcullis.gateway.testing.Cli;
 import dev.portcullis.gateway.testing.KubeTargets;
 import dev.portcullis.gateway.testing.SessionEventsTopic;
 import dev.portcullis.gateway.testing.StackResource;
@@ -28,6 +30,7 @@ import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -93,6 +96,47 @@ class KubectlLogsTest {
         JsonNode result = result(events);
         assertEquals(200, result.get("details").get("code").asInt(), result.toString());
         assertTrue(result.get("bytes").asLong() >= shown, "recorded " + result.get("bytes") + " bytes, kubectl printed " + shown);
+    }
+
+    /**
+     * agent-ci (ci-readonly) and bob (developers) have content detectors (policy k8s/log-detectors): a card number and an
+     * e-mail address in a log line come back masked, the rest of the line as it was, and the recording names the
+     * detectors that fired; alice (dba) reads the line as written.
+     */
+    @Test
+    void sensitive_values_in_a_log_are_masked_for_the_roles_with_detectors() throws Exception {
+        String pod = KubeTargets.webPod("demo-dev");
+        String marker = "portcullis-detect-" + UUID.randomUUID();
+        String card = "4111 1111 1111 1111";
+        String email = "jane.doe@example.com";
+        long before = LOG.toFile().length();
+        append(marker + " charged " + card + " for " + email + " ok\n");
+        try {
+            readMaskedAndAsWritten(pod, marker, card, email);
+        } finally {
+            try (FileChannel ch = FileChannel.open(LOG, StandardOpenOption.WRITE)) {
+                ch.truncate(before);
+            }
+        }
+    }
+
+    private static void readMaskedAndAsWritten(String pod, String marker, String card, String email) throws Exception {
+        for (String identity : List.of("agent-ci", "bob")) {
+            Map<TopicPartition, Long> mark = SessionEventsTopic.mark();
+            Cli.Result r = KubeTargets.kubectl(identity, KubeTargets.DEV, "logs", "-n", "demo-dev", "pod/" + pod);
+            assertEquals(0, r.exitCode(), identity + ": " + r.all());
+            String line = r.stdout().lines().filter(l -> l.contains(marker)).findFirst().orElseThrow(() -> new AssertionError(r.all()));
+            assertFalse(line.contains(card) || line.replaceAll("[^0-9]", "").contains("4111111111111111"), identity + ": " + line);
+            assertFalse(line.contains(email) || line.contains("jane.doe"), identity + ": " + line);
+            assertTrue(line.startsWith(marker + " charged ") && line.endsWith(" ok"), identity + ": " + line);
+            TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark,
+                    e -> e.path("text").asText().contains("/pods/" + pod + "/log"), found -> result(found) != null, Duration.ofSeconds(30));
+            JsonNode result = result(events);
+            assertEquals("[\"card\",\"email\"]", result.path("detectors").toString(), result.toString());
+        }
+        Cli.Result dba = KubeTargets.kubectl("alice", KubeTargets.DEV, "logs", "-n", "demo-dev", "pod/" + pod);
+        assertEquals(0, dba.exitCode(), dba.all());
+        assertTrue(dba.stdout().contains(marker + " charged " + card + " for " + email + " ok"), dba.all());
     }
 
     @Test

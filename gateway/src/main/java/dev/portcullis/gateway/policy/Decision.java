@@ -39,13 +39,19 @@ public record Decision(boolean allow, List<String> reasons, String policy, Appro
 
     /**
      * What the engine masks in the response (decision.output.schema.json, mask): every value of these top-level fields of
-     * each object the response carries.
+     * each object the response carries, and what the content detectors find in a text response (a container's log).
      *
+     * @param detectors the detectors' wire names (email, card, ...), or none
      * @param rule the masking rule's id, for the recording
      */
-    public record ResponseMask(List<String> fields, String rule) {
+    public record ResponseMask(List<String> fields, List<String> detectors, String rule) {
         public ResponseMask {
             fields = List.copyOf(fields);
+            detectors = List.copyOf(detectors);
+        }
+
+        public ResponseMask(List<String> fields, String rule) {
+            this(fields, List.of(), rule);
         }
     }
 

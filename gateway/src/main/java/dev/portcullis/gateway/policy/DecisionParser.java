@@ -25,7 +25,7 @@ final class DecisionParser {
     private static final int MAX_GROUP_CHARS = 256;
     /** Kubernetes reserves these group names (system:masters, system:nodes, ...): never impersonated. */
     private static final String RESERVED_GROUP_PREFIX = "system:";
-    private static final Set<String> RESPONSE_MASK_FIELDS = Set.of("fields", "rule");
+    private static final Set<String> RESPONSE_MASK_FIELDS = Set.of("fields", "detectors", "rule");
     /** A masked field is a plain top-level name of an object (decision.output.schema.json, mask.fields). */
     private static final Pattern FIELD_NAME = Pattern.compile("^[A-Za-z][A-Za-z0-9]{0,62}$");
     private static final int MAX_MASKED_FIELDS = 16;
@@ -137,16 +137,7 @@ final class DecisionParser {
             }
             plan.add(new MaskDecision.Entry(column, method, keepFirst, keepLast, maskChar, rule));
         }
-        List<String> detectors = strings(result, "detectors", "the masking decision", 0);
-        Set<String> distinct = new HashSet<>();
-        for (String d : detectors) {
-            if (!DETECTORS.contains(d)) {
-                throw new InvalidDecisionException("the masking decision has an unknown detector '" + d + "'");
-            }
-            if (!distinct.add(d)) {
-                throw new InvalidDecisionException("the masking decision names detector '" + d + "' twice");
-            }
-        }
+        List<String> detectors = detectors(result, "the masking decision");
         String policy = policyId(result, "the masking decision");
         return new MaskDecision(plan, detectors, policy, count(result, "cache_ttl_s", 0, "the masking decision"), revision, null);
     }
@@ -215,7 +206,11 @@ final class DecisionParser {
             throw new InvalidDecisionException(what + " is not an object");
         }
         onlyFields(m, RESPONSE_MASK_FIELDS, what);
-        List<String> fields = strings(m, "fields", what, 1);
+        if (!m.has("fields") && !m.has("detectors")) {
+            throw new InvalidDecisionException(what + " names neither fields nor detectors");
+        }
+        List<String> fields = m.has("fields") ? strings(m, "fields", what, 1) : List.of();
+        List<String> detectors = m.has("detectors") ? detectors(m, what) : List.of();
         if (fields.size() > MAX_MASKED_FIELDS) {
             throw new InvalidDecisionException(what + " names more than " + MAX_MASKED_FIELDS + " fields");
         }
@@ -227,7 +222,7 @@ final class DecisionParser {
                 throw new InvalidDecisionException(what + " names '" + f + "', which is not a plain field name");
             }
         }
-        return new Decision.ResponseMask(fields, policyId(m, "rule", what));
+        return new Decision.ResponseMask(fields, detectors, policyId(m, "rule", what));
     }
 
     /**
@@ -297,6 +292,21 @@ final class DecisionParser {
     }
 
     /** A list of strings, each at least one character long, with at least {@code minItems} of them. */
+    /** The detectors a decision names: each one the contract defines, none twice. */
+    private static List<String> detectors(JsonNode o, String what) {
+        List<String> detectors = strings(o, "detectors", what, 0);
+        Set<String> distinct = new HashSet<>();
+        for (String d : detectors) {
+            if (!DETECTORS.contains(d)) {
+                throw new InvalidDecisionException(what + " has an unknown detector '" + d + "'");
+            }
+            if (!distinct.add(d)) {
+                throw new InvalidDecisionException(what + " names detector '" + d + "' twice");
+            }
+        }
+        return detectors;
+    }
+
     private static List<String> strings(JsonNode o, String field, String what, int minItems) {
         JsonNode v = required(o, field, what);
         if (!v.isArray()) {

@@ -64,6 +64,12 @@ class DecisionParserFuzzTest {
         } else {
             assertFalse(d.reasons().isEmpty(), "a denial gives a reason");
         }
+        Decision.ResponseMask mask = d.mask();
+        if (mask != null) {
+            assertFalse(mask.fields().isEmpty() && mask.detectors().isEmpty(), "a response mask masks something");
+            assertTrue(DETECTORS.containsAll(mask.detectors()) && Set.copyOf(mask.detectors()).size() == mask.detectors().size(),
+                    mask.detectors().toString());
+        }
         Decision.Approval a = d.approval();
         if (a != null) {
             assertTrue(a.required() && !a.approverGroups().isEmpty() && a.minApprovals() >= 1);

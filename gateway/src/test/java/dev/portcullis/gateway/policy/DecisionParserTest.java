@@ -52,7 +52,8 @@ class DecisionParserTest {
                         g == null ? null : new Decision.Grant(g.get("scope").textValue(), g.get("ttl_s").intValue())), d.approval());
             }
             JsonNode m = example.get("mask");
-            assertEquals(m == null ? null : new Decision.ResponseMask(strings(m.get("fields")), m.get("rule").textValue()), d.mask());
+            assertEquals(m == null ? null : new Decision.ResponseMask(m.has("fields") ? strings(m.get("fields")) : List.of(),
+                    m.has("detectors") ? strings(m.get("detectors")) : List.of(), m.get("rule").textValue()), d.mask());
             JsonNode groups = example.get("impersonate_groups");
             assertEquals(groups == null ? List.of() : strings(groups), d.impersonateGroups(), "left out means no groups, never all");
         }));

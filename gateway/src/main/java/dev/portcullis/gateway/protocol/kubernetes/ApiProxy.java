@@ -2,6 +2,7 @@ package dev.portcullis.gateway.protocol.kubernetes;
 
 import dev.portcullis.gateway.GatewayConfig;
 import dev.portcullis.gateway.identity.Identity;
+import dev.portcullis.gateway.masking.Detectors;
 import dev.portcullis.gateway.policy.Decision;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.SessionRefused;
@@ -26,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.function.BiConsumer;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -247,8 +249,18 @@ final class ApiProxy {
             }
             return;
         }
-        MaskedRelay masked = mask == null ? null : new MaskedRelay(new ObjectMasker(mask), config.maxMaskedResponseBytes(),
-                config.maxMaskedEventBytes());
+        if (mask != null && !mask.detectors().isEmpty() && !api.log()) {
+            // the detectors scan a log's lines; any other response has a shape they would break
+            lease.release();
+            finish(session, seq, 403, 0, start);
+            refuse.accept(403, "Portcullis runs the content detectors of rule " + mask.rule() + " over a container's log only,"
+                    + " not over this request's response");
+            return;
+        }
+        DetectedLogRelay detected = mask == null || mask.detectors().isEmpty() ? null
+                : new DetectedLogRelay(new Detectors(mask.detectors().stream().map(Detectors.Kind::of).collect(Collectors.toSet())));
+        MaskedRelay masked = mask == null || mask.fields().isEmpty() ? null : new MaskedRelay(new ObjectMasker(mask),
+                config.maxMaskedResponseBytes(), config.maxMaskedEventBytes());
         if (masked != null) {
             MaskedRelay.acceptJson(headers);
         }
@@ -261,7 +273,7 @@ final class ApiProxy {
         // every way the call ends comes here once: the lease ends with it
         BiConsumer<Integer, Long> done = (code, bytes) -> {
             lease.release();
-            finish(session, seq, code, bytes, start, groups);
+            finish(session, seq, code, bytes, start, groups, detected == null ? Set.of() : detected.fired());
         };
         clients.http().request(new RequestOptions().setMethod(req.method()).setURI(uri).setHeaders(headers)).onComplete(opened -> {
             if (opened.failed()) {
@@ -290,7 +302,9 @@ final class ApiProxy {
                     return;
                 }
                 HttpClientResponse from = answered.result();
-                if (masked == null) {
+                if (detected != null) {
+                    detected.relay(from, req.response(), done);
+                } else if (masked == null) {
                     relay(from, req.response(), done);
                 } else if ("watch".equals(api.input().verb())) {
                     masked.watch(from, req.response(), done);
@@ -382,8 +396,13 @@ final class ApiProxy {
      * {@code impersonated_groups} which groups the gateway sent with it.
      */
     static void finish(Session session, long seq, int code, long bytes, long start, List<String> groups) {
+        finish(session, seq, code, bytes, start, groups, Set.of());
+    }
+
+    /** The same, with the detectors that found something in the response (a log's lines). */
+    static void finish(Session session, long seq, int code, long bytes, long start, List<String> groups, Set<Detectors.Kind> detected) {
         session.result(new dev.portcullis.gateway.session.RequestResult(seq, code < 400, bytes, (System.nanoTime() - start) / 1000,
-                List.of(), Set.of(), details(session, code, groups)));
+                List.of(), Set.copyOf(detected), details(session, code, groups)));
     }
 
     /** What every result of a Kubernetes request records of how the cluster was called. */

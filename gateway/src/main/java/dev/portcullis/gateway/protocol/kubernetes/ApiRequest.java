@@ -297,6 +297,11 @@ public record ApiRequest(Input input, String text) implements Request {
         return "connect".equals(input.verb());
     }
 
+    /** Whether it reads a container's log (pods/log): text lines, which the content detectors can scan. */
+    boolean log() {
+        return "get".equals(input.verb()) && "pods".equals(input.resource()) && "log".equals(input.subresource());
+    }
+
     /** Whether it is a proxy to a workload's own port: a plain HTTP call the API server passes on, no stream. */
     boolean proxy() {
         return input.proxy() != null;
