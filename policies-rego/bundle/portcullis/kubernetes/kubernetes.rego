@@ -309,18 +309,25 @@ response_mask := {"fields": masked.fields, "rule": masked.rule} if {
 	resource_request
 	masked := data.portcullis.kubernetes.masked_resources[resource]
 	not sees_values
-} else := {"detectors": data.portcullis.masking.detectors, "rule": "k8s/log-detectors"} if {
-	log_request
+} else := {"detectors": data.portcullis.masking.detectors, "rule": "k8s/output-detectors"} if {
+	text_output
 	has_detectors
 } else := null
 
-# A container's log is text of no known shape: for the roles that have content detectors (the same
-# masking/data.json detector_roles as SQL results), each line is scanned and what the detectors find is masked in
-# place. A grant with scope unmask lifts it, as it does for SQL.
-log_request if {
+# A container's log, and what an exec or attach prints, are text of no known shape: for the roles that have content
+# detectors (the same masking/data.json detector_roles as SQL results), each line is scanned and what the detectors
+# find is masked in place. A grant with scope unmask lifts it, as it does for SQL.
+text_output if {
 	resource_request
 	resource == "pods"
 	subresource == "log"
+	verb == "get"
+}
+
+text_output if {
+	resource_request
+	resource == "pods"
+	subresource in {"exec", "attach"}
 }
 
 has_detectors if {

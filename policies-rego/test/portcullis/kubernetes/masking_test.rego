@@ -59,8 +59,9 @@ test_denied_secret_read_carries_no_mask_but_denies if {
 	not "mask" in object.keys(d)
 }
 
-# A container's log is scanned by the content detectors for the roles that have them (SQL's detector_roles).
-log_detectors := {"detectors": ["email", "card", "iban", "phone", "national_id", "secret"], "rule": "k8s/log-detectors"}
+# A container's log and an exec's output are scanned by the content detectors for the roles that have them (SQL's
+# detector_roles).
+log_detectors := {"detectors": ["email", "card", "iban", "phone", "national_id", "secret"], "rule": "k8s/output-detectors"}
 
 test_allowed_log_read_by_ci_and_developers_runs_the_detectors if {
 	ci := f.decide(["ci-readonly"], "dev", f.pod_logs)
@@ -82,6 +83,13 @@ test_a_grant_with_scope_unmask_lifts_the_log_detectors if {
 	d := data.portcullis.request.decision with input as granted
 	d.allow
 	not "mask" in object.keys(d)
+}
+
+test_allowed_exec_by_a_developer_runs_the_detectors_over_its_output if {
+	d := f.decide(["developers"], "dev", f.exec_pod)
+	d.allow
+	d.mask == log_detectors
+	not "mask" in object.keys(f.decide(["dba"], "dev", f.exec_pod))
 }
 
 test_other_reads_of_pods_are_not_scanned if {

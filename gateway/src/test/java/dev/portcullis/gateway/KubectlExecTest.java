@@ -113,6 +113,41 @@ class KubectlExecTest {
         return HeldClient.await(p);
     }
 
+    /**
+     * bob (developers) has content detectors (policy k8s/output-detectors): a card number and an e-mail address in what
+     * the command prints come back masked on stdout and stderr, the rest as printed, and the recording (what kubectl
+     * was sent) holds no raw value; alice (dba) reads them as printed.
+     */
+    @Test
+    void sensitive_values_in_an_execs_output_are_masked_for_the_roles_with_detectors() throws Exception {
+        String pod = KubeTargets.webPod("demo-dev");
+        String marker = "detect-" + UUID.randomUUID().toString().substring(0, 8);
+        String card = "4111 1111 1111 1111";
+        String email = "jane.doe@example.com";
+        String script = "echo " + marker + " paid " + card + " ok; echo " + marker + " mail " + email + " >&2";
+        Map<TopicPartition, Long> mark = SessionEventsTopic.mark();
+        Cli.Result bob = KubeTargets.kubectl("bob", KubeTargets.DEV, "exec", "-n", "demo-dev", pod, "--", "sh", "-c", script);
+        assertEquals(0, bob.exitCode(), bob.all());
+        assertTrue(bob.stdout().contains(marker + " paid ") && bob.stdout().contains(" ok"), bob.all());
+        assertTrue(bob.stderr().contains(marker + " mail "), bob.all());
+        assertFalse(bob.all().contains(card) || bob.all().replaceAll("[^0-9]", "").contains("4111111111111111"), bob.all());
+        assertFalse(bob.all().contains(email), bob.all());
+        TreeMap<Long, JsonNode> events = SessionEventsTopic.events(mark, e -> e.path("text").asText().contains(marker),
+                found -> found.values().stream().anyMatch(e -> e.path("type").asText().equals("result")), Duration.ofSeconds(30));
+        StringBuilder recorded = new StringBuilder();
+        events.values().stream().filter(e -> e.path("type").asText().equals("output"))
+                .forEach(e -> recorded.append(new String(java.util.Base64.getDecoder().decode(e.path("data").asText()), StandardCharsets.UTF_8)));
+        assertTrue(recorded.toString().contains(marker + " paid "), recorded.toString());
+        assertFalse(recorded.toString().contains(card) || recorded.toString().contains(email), recorded.toString());
+        JsonNode result = events.values().stream().filter(e -> e.path("type").asText().equals("result")).findFirst().orElseThrow();
+        assertEquals("[\"card\",\"email\"]", result.path("detectors").toString(), result.toString());
+
+        Cli.Result alice = KubeTargets.kubectl("alice", KubeTargets.DEV, "exec", "-n", "demo-dev", pod, "--", "sh", "-c", script);
+        assertEquals(0, alice.exitCode(), alice.all());
+        assertTrue(alice.stdout().contains(marker + " paid " + card + " ok") && alice.stderr().contains(marker + " mail " + email),
+                alice.all());
+    }
+
     @Test
     void exec_into_production_by_a_dba_waits_for_approval_then_runs() throws Exception {
         String marker = "approved-" + UUID.randomUUID();

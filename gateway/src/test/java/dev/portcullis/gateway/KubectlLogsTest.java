@@ -99,7 +99,7 @@ class KubectlLogsTest {
     }
 
     /**
-     * agent-ci (ci-readonly) and bob (developers) have content detectors (policy k8s/log-detectors): a card number and an
+     * agent-ci (ci-readonly) and bob (developers) have content detectors (policy k8s/output-detectors): a card number and an
      * e-mail address in a log line come back masked, the rest of the line as it was, and the recording names the
      * detectors that fired; alice (dba) reads the line as written.
      */

@@ -231,8 +231,10 @@ final class ApiProxy {
         MultiMap headers = upstreamHeaders(req, session.identity(), clients.bearer() ? secret : null,
                 Upstreams.impersonates(session.connection()), verdict.decision().impersonateGroups());
         List<String> groups = headers.getAll(IMPERSONATE_GROUP);
-        if (api.connect() && mask != null) {
-            // a stream into a workload has no objects to mask: the policy asked for what the gateway cannot do
+        boolean execOrAttach = api.connect() && !api.proxy() && api.input().portForward() == null;
+        if (api.connect() && mask != null && !(execOrAttach && mask.fields().isEmpty())) {
+            // a stream into a workload has no objects to mask, and only an exec's output has lines to scan: the policy
+            // asked for what the gateway cannot do
             lease.release();
             finish(session, seq, 403, 0, start);
             refuse.accept(403, "Portcullis masks the responses of this request (rule " + mask.rule() + "), which a"
@@ -244,8 +246,11 @@ final class ApiProxy {
             if (api.input().portForward() != null) {
                 new PortForwardRelay(req, client, session, api, seq, start, lease::release).start(clients.webSockets(), headers, uri);
             } else {
-                (held != null ? held : new ExecRelay(req, client, session, seq, start)).start(clients.webSockets(), headers, uri,
-                        lease::release);
+                ExecRelay exec = held != null ? held : new ExecRelay(req, client, session, seq, start);
+                if (mask != null) {
+                    exec.detect(detectors(mask));
+                }
+                exec.start(clients.webSockets(), headers, uri, lease::release);
             }
             return;
         }
@@ -257,8 +262,7 @@ final class ApiProxy {
                     + " not over this request's response");
             return;
         }
-        DetectedLogRelay detected = mask == null || mask.detectors().isEmpty() ? null
-                : new DetectedLogRelay(new Detectors(mask.detectors().stream().map(Detectors.Kind::of).collect(Collectors.toSet())));
+        DetectedLogRelay detected = mask == null || mask.detectors().isEmpty() ? null : new DetectedLogRelay(detectors(mask));
         MaskedRelay masked = mask == null || mask.fields().isEmpty() ? null : new MaskedRelay(new ObjectMasker(mask),
                 config.maxMaskedResponseBytes(), config.maxMaskedEventBytes());
         if (masked != null) {
@@ -313,6 +317,10 @@ final class ApiProxy {
                 }
             });
         });
+    }
+
+    private static Detectors detectors(Decision.ResponseMask mask) {
+        return new Detectors(mask.detectors().stream().map(Detectors.Kind::of).collect(Collectors.toSet()));
     }
 
     /** Whether an HTTP/2 request without a Content-Length may still carry a body that is to be streamed on. */

@@ -5,36 +5,22 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
- * A container's log (pods/log, {@code kubectl logs}, {@code -f} too) relayed line by line through the content
- * detectors, for a caller the policy gives them (mask {@code detectors}, rule k8s/log-detectors): each whole line is
- * scanned and what a detector finds is masked in place, as in SQL results. A line is held only until its newline, so
- * {@code logs -f} shows each line once it is whole. A line over {@link #MAX_LINE_BYTES}, or one the detectors cannot
- * settle, is withheld: a notice stands in its place, since a finding could straddle any cut. The client's slowness
- * pauses the API server's connection, as in a plain relay; what is held is at most one line. Confined to the
- * connection's event loop.
+ * A container's log (pods/log, {@code kubectl logs}, {@code -f} too) relayed through the content detectors a line at a
+ * time ({@link LineScanner}), for a caller the policy gives them (mask {@code detectors}, rule k8s/output-detectors). A
+ * line is held only until its newline, so {@code logs -f} shows each line once it is whole. The client's slowness
+ * pauses the API server's connection, as in a plain relay. Confined to the connection's event loop.
  */
 final class DetectedLogRelay {
-    /** The longest log line scanned; a longer one is withheld whole. */
-    static final int MAX_LINE_BYTES = 64 * 1024;
-    static final String TOO_LONG = "[Portcullis withheld a log line of more than " + MAX_LINE_BYTES + " bytes: it scans each line"
-            + " for sensitive values]";
-    static final String UNSETTLED = "[Portcullis withheld a log line whose sensitive values it could not mask]";
-
-    private final Detectors detectors;
     private final Set<Detectors.Kind> fired = EnumSet.noneOf(Detectors.Kind.class);
-    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
-    /** Dropping the rest of a line that ran past {@link #MAX_LINE_BYTES}, up to its newline. */
-    private boolean skipping;
+    private final LineScanner lines;
 
     DetectedLogRelay(Detectors detectors) {
-        this.detectors = detectors;
+        this.lines = new LineScanner(detectors, fired);
     }
 
     /** The detectors that found something so far, for the recording. */
@@ -64,7 +50,7 @@ final class DetectedLogRelay {
         long[] sent = {0};
         boolean[] ended = {false};
         from.handler(chunk -> {
-            Buffer out = accept(chunk.getBytes());
+            Buffer out = lines.accept(chunk.getBytes());
             if (out.length() > 0) {
                 sent[0] += out.length();
                 to.write(out);
@@ -77,7 +63,7 @@ final class DetectedLogRelay {
         from.endHandler(v -> {
             if (!ended[0]) {
                 ended[0] = true;
-                Buffer rest = finish();
+                Buffer rest = lines.flush();
                 sent[0] += rest.length();
                 to.end(rest);
                 done.accept(from.statusCode(), sent[0]);
@@ -90,59 +76,5 @@ final class DetectedLogRelay {
                 to.reset();
             }
         });
-    }
-
-    /** What of these bytes can be passed now: every line they complete, scanned. */
-    Buffer accept(byte[] bytes) {
-        Buffer out = Buffer.buffer();
-        int start = 0;
-        for (int i = 0; i < bytes.length; i++) {
-            if (bytes[i] == '\n') {
-                hold(bytes, start, i + 1 - start, out);
-                if (!skipping) {
-                    emit(out);
-                }
-                skipping = false;
-                start = i + 1;
-            }
-        }
-        hold(bytes, start, bytes.length - start, out);
-        return out;
-    }
-
-    /** The last line, without a newline, once the log ends. */
-    Buffer finish() {
-        Buffer out = Buffer.buffer();
-        if (!skipping && line.size() > 0) {
-            emit(out);
-        }
-        skipping = false;
-        return out;
-    }
-
-    private void hold(byte[] bytes, int start, int length, Buffer out) {
-        if (skipping || length == 0) {
-            return;
-        }
-        boolean whole = bytes[start + length - 1] == '\n';
-        if (line.size() + length - (whole ? 1 : 0) > MAX_LINE_BYTES) {
-            line.reset();
-            skipping = true;
-            out.appendString(TOO_LONG + "\n");
-            return;
-        }
-        line.write(bytes, start, length);
-    }
-
-    private void emit(Buffer out) {
-        byte[] text = line.toByteArray();
-        line.reset();
-        byte[] masked = detectors.scan(text, fired);
-        if (masked == null) {
-            boolean newline = text[text.length - 1] == '\n';
-            out.appendBytes((UNSETTLED + (newline ? "\n" : "")).getBytes(StandardCharsets.UTF_8));
-        } else {
-            out.appendBytes(masked);
-        }
     }
 }

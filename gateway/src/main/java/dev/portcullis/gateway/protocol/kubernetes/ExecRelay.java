@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.protocol.kubernetes;
 
+import dev.portcullis.gateway.masking.Detectors;
 import dev.portcullis.gateway.session.Session;
 import dev.portcullis.gateway.session.Verdict;
 import io.vertx.core.Future;
@@ -16,8 +17,10 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
@@ -41,6 +44,8 @@ final class ExecRelay {
     private static final int STDERR = 2;
     private static final int ERROR = 3;
     private static final int RESIZE = 4;
+    /** How long the output may pause with a partial line held for the detectors before it is passed as far as it goes. */
+    static final long FLUSH_AFTER_MS = 25;
     /** What a held exec's client may send before it is approved; beyond it, the gateway stops reading from it. */
     static final int MAX_HELD_BYTES = 64 * 1024;
     /** What each kept message is counted as beyond its bytes, so that many empty ones cannot grow the list unbounded. */
@@ -66,6 +71,11 @@ final class ExecRelay {
     private long reminders = -1;
     private Runnable unregister = () -> {
     };
+    /** stdout's and stderr's lines through the content detectors, when the decision names them; else null. */
+    private LineScanner[] scanners;
+    private final Set<Detectors.Kind> fired = EnumSet.noneOf(Detectors.Kind.class);
+    /** The timer that passes a partial line on (a prompt) once the output pauses, or -1. */
+    private long flushTimer = -1;
 
     ExecRelay(HttpServerRequest req, ClientConnection client, Session session, long seq, long start) {
         this.req = req;
@@ -73,6 +83,16 @@ final class ExecRelay {
         this.session = session;
         this.seq = seq;
         this.start = start;
+    }
+
+    /**
+     * Runs the workload's stdout and stderr through these content detectors a line at a time ({@link LineScanner}): a
+     * line is passed once whole, or once the output pauses for {@link #FLUSH_AFTER_MS} (a prompt, what a terminal
+     * echoes), scanned as far as it goes. Before {@link #start}.
+     */
+    ExecRelay detect(Detectors detectors) {
+        scanners = new LineScanner[] {null, new LineScanner(detectors, fired), new LineScanner(detectors, fired)};
+        return this;
     }
 
     /** @param release ends the lease on the cluster's clients that {@code upstreams} belongs to; run once, when the relay ends */
@@ -206,8 +226,27 @@ final class ExecRelay {
             pass(message, downstream, upstream);
         });
         upstream.binaryMessageHandler(message -> {
-            fromServer(message);
-            pass(message, upstream, downstream);
+            int channel = message.length() < 1 ? -1 : message.getUnsignedByte(0);
+            if (scanners == null) {
+                fromServer(message);
+                pass(message, upstream, downstream);
+            } else if (channel == STDOUT || channel == STDERR) {
+                Buffer lines = scanners[channel].accept(message.getBytes(1, message.length()));
+                if (lines.length() > 0) {
+                    Buffer scanned = Buffer.buffer(lines.length() + 1).appendByte((byte) channel).appendBuffer(lines);
+                    fromServer(scanned);
+                    pass(scanned, upstream, downstream);
+                }
+                if (scanners[channel].holding() && flushTimer < 0) {
+                    flushTimer = client.context().owner().setTimer(FLUSH_AFTER_MS, t -> {
+                        flushTimer = -1;
+                        flushHeld(downstream);
+                    });
+                }
+            } else {
+                flushHeld(downstream); // the exit status and close come after all the output before them
+                pass(message, upstream, downstream);
+            }
         });
         // the channel protocols are binary; a text message could carry what the recording never saw
         downstream.textMessageHandler(text -> closeBoth(downstream, upstream, "text messages are not part of the exec protocol"));
@@ -217,6 +256,7 @@ final class ExecRelay {
             finish(true);
         });
         upstream.closeHandler(v -> {
+            flushHeld(downstream);
             Short status = upstream.closeStatusCode();
             downstream.close(status == null ? (short) 1000 : status, upstream.closeReason());
             finish(true);
@@ -231,6 +271,22 @@ final class ExecRelay {
             heldMessages = null;
         }
         upstream.resume();
+    }
+
+    /** The partial lines held for the detectors, scanned as far as they go and passed on. */
+    private void flushHeld(ServerWebSocket downstream) {
+        if (scanners == null) {
+            return;
+        }
+        for (int channel : new int[] {STDOUT, STDERR}) {
+            Buffer held = scanners[channel].flush();
+            if (held.length() > 0 && !downstream.isClosed()) {
+                Buffer scanned = Buffer.buffer(held.length() + 1).appendByte((byte) channel).appendBuffer(held);
+                fromServer(scanned);
+                bytes += scanned.length();
+                downstream.writeBinaryMessage(scanned);
+            }
+        }
     }
 
     private void pass(Buffer message, WebSocketBase from, WebSocketBase to) {
@@ -309,9 +365,13 @@ final class ExecRelay {
             return;
         }
         finished = true;
+        if (flushTimer >= 0) {
+            client.context().owner().cancelTimer(flushTimer);
+            flushTimer = -1;
+        }
         unregister.run();
         release.run();
-        ApiProxy.finish(session, seq, upgraded ? 101 : 502, bytes, start, groups);
+        ApiProxy.finish(session, seq, upgraded ? 101 : 502, bytes, start, groups, fired);
     }
 
     /** The subprotocols the client offered that the gateway relays, in the client's order. */

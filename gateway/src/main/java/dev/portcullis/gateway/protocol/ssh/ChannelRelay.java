@@ -118,7 +118,9 @@ final class ChannelRelay implements Command {
                     ? refused.getMessage() + (refused.hint() == null ? "" : " (" + refused.hint() + ")")
                     : "Portcullis could not open the session; try again later";
             finish(DENIED, message);
-            channel.getServerSession().close(false);
+            // once the channel has closed, its exit status written before its close: closing the connection at once
+            // could overtake it, and ssh would exit 255 instead of 126
+            channel.addCloseFutureListener(closed -> channel.getServerSession().close(false));
             return;
         } catch (InterruptedException | TimeoutException e) {
             finish(FAILED, "Portcullis: the session did not open in time; try again later");

@@ -11,8 +11,8 @@ import java.util.EnumSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** A log's lines through the content detectors, however the API server's chunks cut them. */
-class DetectedLogRelayTest {
+/** Lines through the content detectors, however the chunks cut them. */
+class LineScannerTest {
     private static final String CARD = "4111 1111 1111 1111";
     private static final String EMAIL = "jane.doe@example.com";
     private static final String LOG = "GET /health 200\n"
@@ -20,11 +20,13 @@ class DetectedLogRelayTest {
             + "mail sent to " + EMAIL + "\n"
             + "done";
 
-    private static DetectedLogRelay relay() {
-        return new DetectedLogRelay(new Detectors(EnumSet.allOf(Detectors.Kind.class)));
+    private final Set<Detectors.Kind> fired = EnumSet.noneOf(Detectors.Kind.class);
+
+    private LineScanner relay() {
+        return new LineScanner(new Detectors(EnumSet.allOf(Detectors.Kind.class)), fired);
     }
 
-    private static String through(DetectedLogRelay relay, byte[] bytes, int... cuts) {
+    private static String through(LineScanner relay, byte[] bytes, int... cuts) {
         Buffer out = Buffer.buffer();
         int from = 0;
         for (int cut : cuts) {
@@ -32,13 +34,13 @@ class DetectedLogRelayTest {
             from = cut;
         }
         out.appendBuffer(relay.accept(java.util.Arrays.copyOfRange(bytes, from, bytes.length)));
-        out.appendBuffer(relay.finish());
+        out.appendBuffer(relay.flush());
         return out.toString(StandardCharsets.UTF_8);
     }
 
     @Test
     void findings_are_masked_and_every_other_byte_passes_as_it_was() {
-        DetectedLogRelay relay = relay();
+        LineScanner relay = relay();
         String out = through(relay, LOG.getBytes(StandardCharsets.UTF_8));
         assertFalse(out.contains(CARD) || out.contains(CARD.replace(" ", "")), out);
         assertFalse(out.contains(EMAIL), out);
@@ -48,7 +50,7 @@ class DetectedLogRelayTest {
         assertTrue(lines[1].startsWith("charged card ") && lines[1].endsWith(" for order 17"), lines[1]);
         assertTrue(lines[1].endsWith("1111 for order 17"), "a card keeps its last four digits, as in SQL results: " + lines[1]);
         assertEquals("done", lines[3], "the last line, without a newline, once the log ends");
-        assertEquals(Set.of(Detectors.Kind.CARD, Detectors.Kind.EMAIL), relay.fired());
+        assertEquals(Set.of(Detectors.Kind.CARD, Detectors.Kind.EMAIL), fired);
     }
 
     @Test
@@ -65,17 +67,29 @@ class DetectedLogRelayTest {
 
     @Test
     void a_line_over_the_cap_is_withheld_whole_and_the_next_line_passes() {
-        byte[] longLine = ("x".repeat(DetectedLogRelay.MAX_LINE_BYTES - 30) + " " + CARD + " " + "y".repeat(100) + "\n")
+        byte[] longLine = ("x".repeat(LineScanner.MAX_LINE_BYTES - 30) + " " + CARD + " " + "y".repeat(100) + "\n")
                 .getBytes(StandardCharsets.US_ASCII);
         byte[] next = "next line\n".getBytes(StandardCharsets.US_ASCII);
         byte[] all = new byte[longLine.length + next.length];
         System.arraycopy(longLine, 0, all, 0, longLine.length);
         System.arraycopy(next, 0, all, longLine.length, next.length);
-        for (int cut : new int[] {1000, DetectedLogRelay.MAX_LINE_BYTES - 10, DetectedLogRelay.MAX_LINE_BYTES + 5, longLine.length}) {
+        for (int cut : new int[] {1000, LineScanner.MAX_LINE_BYTES - 10, LineScanner.MAX_LINE_BYTES + 5, longLine.length}) {
             String out = through(relay(), all, cut);
-            assertEquals(DetectedLogRelay.TOO_LONG + "\nnext line\n", out, "cut at " + cut);
+            assertEquals(LineScanner.TOO_LONG + "\nnext line\n", out, "cut at " + cut);
         }
-        String exactly = "z".repeat(DetectedLogRelay.MAX_LINE_BYTES) + "\n";
+        String exactly = "z".repeat(LineScanner.MAX_LINE_BYTES) + "\n";
         assertEquals(exactly, through(relay(), exactly.getBytes(StandardCharsets.US_ASCII)), "a line of exactly the cap passes");
+    }
+
+    /** An exec's prompt has no newline: a flush passes what is held, scanned, and the line goes on after it. */
+    @Test
+    void a_flush_passes_the_held_part_scanned_and_the_line_goes_on() {
+        LineScanner lines = relay();
+        assertEquals("", lines.accept(("$ echo " + CARD).getBytes(StandardCharsets.US_ASCII)).toString(StandardCharsets.US_ASCII));
+        assertTrue(lines.holding());
+        String flushed = lines.flush().toString(StandardCharsets.US_ASCII);
+        assertTrue(flushed.startsWith("$ echo ") && !flushed.contains(CARD), flushed);
+        assertFalse(lines.holding());
+        assertEquals(" done\n", lines.accept(" done\n".getBytes(StandardCharsets.US_ASCII)).toString(StandardCharsets.US_ASCII));
     }
 }
