@@ -39,7 +39,8 @@ public record Decision(boolean allow, List<String> reasons, String policy, Appro
 
     /**
      * What the engine masks in the response (decision.output.schema.json, mask): every value of these top-level fields of
-     * each object the response carries, and what the content detectors find in a text response (a container's log).
+     * each object the response carries, and what the content detectors find in text a workload prints (a container's log,
+     * an exec's stdout and stderr).
      *
      * @param detectors the detectors' wire names (email, card, ...), or none
      * @param rule the masking rule's id, for the recording

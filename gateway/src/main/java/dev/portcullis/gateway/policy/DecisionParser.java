@@ -291,7 +291,6 @@ final class DecisionParser {
         return v.decimalValue().intValueExact();
     }
 
-    /** A list of strings, each at least one character long, with at least {@code minItems} of them. */
     /** The detectors a decision names: each one the contract defines, none twice. */
     private static List<String> detectors(JsonNode o, String what) {
         List<String> detectors = strings(o, "detectors", what, 0);
@@ -307,6 +306,7 @@ final class DecisionParser {
         return detectors;
     }
 
+    /** A list of strings, each at least one character long, with at least {@code minItems} of them. */
     private static List<String> strings(JsonNode o, String field, String what, int minItems) {
         JsonNode v = required(o, field, what);
         if (!v.isArray()) {

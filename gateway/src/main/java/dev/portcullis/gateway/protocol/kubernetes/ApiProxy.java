@@ -255,11 +255,11 @@ final class ApiProxy {
             return;
         }
         if (mask != null && !mask.detectors().isEmpty() && !api.log()) {
-            // the detectors scan a log's lines; any other response has a shape they would break
+            // the detectors scan the lines a workload prints; any other response has a shape they would break
             lease.release();
             finish(session, seq, 403, 0, start);
-            refuse.accept(403, "Portcullis runs the content detectors of rule " + mask.rule() + " over a container's log only,"
-                    + " not over this request's response");
+            refuse.accept(403, "Portcullis runs the content detectors of rule " + mask.rule() + " over a container's log and an"
+                    + " exec's output only, not over this request's response");
             return;
         }
         DetectedLogRelay detected = mask == null || mask.detectors().isEmpty() ? null : new DetectedLogRelay(detectors(mask));
@@ -407,7 +407,7 @@ final class ApiProxy {
         finish(session, seq, code, bytes, start, groups, Set.of());
     }
 
-    /** The same, with the detectors that found something in the response (a log's lines). */
+    /** The same, with the detectors that found something in what the workload printed (a log, an exec's output). */
     static void finish(Session session, long seq, int code, long bytes, long start, List<String> groups, Set<Detectors.Kind> detected) {
         session.result(new dev.portcullis.gateway.session.RequestResult(seq, code < 400, bytes, (System.nanoTime() - start) / 1000,
                 List.of(), Set.copyOf(detected), details(session, code, groups)));

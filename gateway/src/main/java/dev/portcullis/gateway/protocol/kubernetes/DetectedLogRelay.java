@@ -39,13 +39,7 @@ final class DetectedLogRelay {
                     "the API server compressed the log (" + encoding + "), which Portcullis must scan for sensitive values"));
             return;
         }
-        to.setStatusCode(from.statusCode());
-        from.headers().forEach(h -> {
-            String name = h.getKey().toLowerCase(java.util.Locale.ROOT);
-            if (!ApiProxy.HOP_BY_HOP.contains(name) && !name.equals("content-length")) {
-                to.headers().add(h.getKey(), h.getValue());
-            }
-        });
+        MaskedRelay.headers(from, to);
         to.setChunked(true);
         long[] sent = {0};
         boolean[] ended = {false};

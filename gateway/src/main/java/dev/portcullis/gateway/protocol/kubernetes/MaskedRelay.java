@@ -233,7 +233,8 @@ final class MaskedRelay {
         return "Portcullis masks this response (rule " + masker.rule() + ") and refused it: " + why;
     }
 
-    private static void headers(HttpClientResponse from, HttpServerResponse to) {
+    /** The API server's status and headers, but the hop-by-hop ones and the length, which masking changes. */
+    static void headers(HttpClientResponse from, HttpServerResponse to) {
         to.setStatusCode(from.statusCode());
         from.headers().forEach(h -> {
             String name = h.getKey().toLowerCase(Locale.ROOT);
