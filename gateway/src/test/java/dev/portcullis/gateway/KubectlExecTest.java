@@ -201,6 +201,28 @@ class KubectlExecTest {
         }
     }
 
+    /** A kill mid-exec: the running command's stream ends at once and kubectl prints the administrator's message. */
+    @Test
+    void a_kill_mid_exec_ends_the_stream_with_the_message() throws Exception {
+        String pod = KubeTargets.webPod("demo-dev");
+        String marker = "running-" + UUID.randomUUID().toString().substring(0, 8);
+        Process exec = KubeTargets.start("bob", KubeTargets.DEV, "exec", "-n", "demo-dev", pod, "--", "sh", "-c",
+                "echo " + marker + "; sleep 60");
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(exec.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals(marker, out.readLine(), "the command runs");
+            Session running = sessions.live(1000).stream().filter(s -> s.connection().name().equals(KubeTargets.DEV)
+                    && s.identity().name().equals("bob")).max(java.util.Comparator.comparing(Session::startedAt)).orElseThrow();
+            TestStack.execute(TestStack.get("PORTCULLIS_DB"), "SELECT pg_notify('" + Channels.KILL_SESSION + "', '" + running.id() + "')");
+            assertTrue(exec.waitFor(15, TimeUnit.SECONDS), "kubectl still runs after the kill");
+            assertNotEquals(0, exec.exitValue(), "a killed exec does not succeed");
+            String err = new String(exec.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(err.contains("an administrator ended this session"), err);
+        } finally {
+            exec.destroyForcibly();
+        }
+    }
+
     @Test
     void a_kubectl_that_leaves_while_its_exec_waits_withdraws_the_approval_request() throws Exception {
         HeldClient held = execIntoProductionHeld("withdrawn-" + UUID.randomUUID());

@@ -185,6 +185,28 @@ class SshShellTest {
         }
     }
 
+    /** A kill mid-shell: the shell ends at once, and its stderr carries the administrator's message. */
+    @Test
+    void a_kill_mid_shell_ends_it_with_the_message() throws Exception {
+        Process shell = new ProcessBuilder("ssh", "-T", "-F", SshTargets.login("bob").toString(), "-o", "BatchMode=yes", SshTargets.DEV)
+                .start();
+        try {
+            shell.getOutputStream().write("echo shell-started\n".getBytes(StandardCharsets.UTF_8));
+            shell.getOutputStream().flush();
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(shell.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("shell-started", out.readLine(), "the shell runs");
+            Session running = sessions.live(1000).stream().filter(s -> s.connection().name().equals(SshTargets.DEV)
+                    && s.identity().name().equals("bob")).max(java.util.Comparator.comparing(Session::startedAt)).orElseThrow();
+            TestStack.execute(TestStack.get("PORTCULLIS_DB"), "SELECT pg_notify('" + Channels.KILL_SESSION + "', '" + running.id() + "')");
+            assertTrue(shell.waitFor(15, TimeUnit.SECONDS), "the shell still runs after the kill (its stdin is still open)");
+            assertFalse(shell.exitValue() == 0, "a killed shell does not succeed");
+            String err = new String(shell.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(err.contains("an administrator ended this session"), err);
+        } finally {
+            shell.destroyForcibly();
+        }
+    }
+
     @Test
     void a_kill_while_the_shell_waits_ends_it_with_the_message_and_withdraws_the_approval_request() throws Exception {
         HeldClient held = shellOnProductionHeld();
