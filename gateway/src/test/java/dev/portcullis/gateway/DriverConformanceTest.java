@@ -231,27 +231,19 @@ class DriverConformanceTest {
      */
     static Map<String, String> outcomes(Path goTestJson) throws IOException {
         TreeMap<String, String> all = new TreeMap<>();
-        try (InputStream in = Files.newInputStream(goTestJson);
-                BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                if (!line.startsWith("{")) {
-                    continue;
-                }
-                JsonNode e = JSON.readTree(line);
-                if (!e.hasNonNull("Test")) {
-                    continue;
-                }
-                // a subtest named after a temporary directory: the same test in both runs
-                String key = e.get("Package").asText() + " " + e.get("Test").asText().replaceAll("[0-9]{6,}", "#");
-                switch (e.get("Action").asText()) {
-                    case "run" -> all.putIfAbsent(key, "did not finish");
-                    case "pass", "fail", "skip" -> all.put(key, e.get("Action").asText());
-                    default -> {
-                    }
+        forEachEvent(goTestJson, e -> {
+            if (!e.hasNonNull("Test")) {
+                return;
+            }
+            // a subtest named after a temporary directory: the same test in both runs
+            String key = e.get("Package").asText() + " " + e.get("Test").asText().replaceAll("[0-9]{6,}", "#");
+            switch (e.get("Action").asText()) {
+                case "run" -> all.putIfAbsent(key, "did not finish");
+                case "pass", "fail", "skip" -> all.put(key, e.get("Action").asText());
+                default -> {
                 }
             }
-        }
+        });
         Map<String, String> leaves = new TreeMap<>();
         for (var e : all.entrySet()) {
             String next = all.ceilingKey(e.getKey() + "/");
@@ -268,28 +260,32 @@ class DriverConformanceTest {
      */
     static String crashes(Path goTestJson) throws IOException {
         Map<String, List<String>> byPackage = new TreeMap<>();
-        try (InputStream in = Files.newInputStream(goTestJson);
-                BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                if (!line.startsWith("{")) {
-                    continue;
-                }
-                JsonNode e = JSON.readTree(line);
-                String output = e.path("Output").asText("");
-                List<String> lines = byPackage.get(e.path("Package").asText());
-                if (lines == null && output.startsWith("panic:")) {
-                    lines = new ArrayList<>();
-                    byPackage.put(e.path("Package").asText(), lines);
-                }
-                if (lines != null && lines.size() < 40 && !output.isBlank()) {
-                    lines.add(output.stripTrailing());
-                }
+        forEachEvent(goTestJson, e -> {
+            String output = e.path("Output").asText("");
+            List<String> lines = byPackage.get(e.path("Package").asText());
+            if (lines == null && output.startsWith("panic:")) {
+                lines = new ArrayList<>();
+                byPackage.put(e.path("Package").asText(), lines);
             }
-        }
+            if (lines != null && lines.size() < 40 && !output.isBlank()) {
+                lines.add(output.stripTrailing());
+            }
+        });
         StringBuilder report = new StringBuilder();
         byPackage.forEach((pkg, lines) -> report.append(pkg).append(":\n").append(String.join("\n", lines)).append('\n'));
         return report.toString();
+    }
+
+    /** Each event of a {@code go test -json} output, in order, read as it goes; lines that are not JSON left out. */
+    private static void forEachEvent(Path goTestJson, java.util.function.Consumer<JsonNode> action) throws IOException {
+        try (InputStream in = Files.newInputStream(goTestJson);
+                BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null;) {
+                if (line.startsWith("{")) {
+                    action.accept(JSON.readTree(line));
+                }
+            }
+        }
     }
 
     /** {@code package test} of each listed test; every entry must say why. */

@@ -27,6 +27,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -339,27 +341,41 @@ final class ApiProxy {
         if (!from.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
             to.setChunked(true);
         }
-        long[] bytes = {0};
+        stream(from, to, done, chunk -> chunk, Buffer::buffer);
+    }
+
+    /**
+     * Streams the response's body to the client under backpressure, each chunk through {@code each} and {@code last}'s
+     * bytes at the end; {@code done} gets the status and the bytes the client was sent, once.
+     */
+    static void stream(HttpClientResponse from, HttpServerResponse to, BiConsumer<Integer, Long> done, UnaryOperator<Buffer> each,
+            Supplier<Buffer> last) {
+        long[] sent = {0};
         boolean[] ended = {false};
         from.handler(chunk -> {
-            bytes[0] += chunk.length();
-            to.write(chunk);
-            if (to.writeQueueFull()) {
-                from.pause();
-                to.drainHandler(v -> from.resume());
+            Buffer out = each.apply(chunk);
+            if (out.length() > 0) {
+                sent[0] += out.length();
+                to.write(out);
+                if (to.writeQueueFull()) {
+                    from.pause();
+                    to.drainHandler(v -> from.resume());
+                }
             }
         });
         from.endHandler(v -> {
             if (!ended[0]) {
                 ended[0] = true;
-                to.end();
-                done.accept(from.statusCode(), bytes[0]);
+                Buffer rest = last.get();
+                sent[0] += rest.length();
+                to.end(rest);
+                done.accept(from.statusCode(), sent[0]);
             }
         });
         from.exceptionHandler(e -> {
             if (!ended[0]) {
                 ended[0] = true;
-                done.accept(from.statusCode(), bytes[0]);
+                done.accept(from.statusCode(), sent[0]);
                 to.reset();
             }
         });

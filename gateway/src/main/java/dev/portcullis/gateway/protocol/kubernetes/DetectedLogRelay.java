@@ -1,7 +1,6 @@
 package dev.portcullis.gateway.protocol.kubernetes;
 
 import dev.portcullis.gateway.masking.Detectors;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -28,7 +27,7 @@ final class DetectedLogRelay {
         return fired;
     }
 
-    /** Relays {@code from} to {@code to}; {@code done} gets the status and the bytes the client was sent, once. */
+    /** Relays {@code from} to {@code to} under backpressure; {@code done} gets the status and the bytes the client was sent, once. */
     void relay(HttpClientResponse from, HttpServerResponse to, BiConsumer<Integer, Long> done) {
         String encoding = from.getHeader(HttpHeaders.CONTENT_ENCODING);
         if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
@@ -41,34 +40,6 @@ final class DetectedLogRelay {
         }
         MaskedRelay.headers(from, to);
         to.setChunked(true);
-        long[] sent = {0};
-        boolean[] ended = {false};
-        from.handler(chunk -> {
-            Buffer out = lines.accept(chunk.getBytes());
-            if (out.length() > 0) {
-                sent[0] += out.length();
-                to.write(out);
-                if (to.writeQueueFull()) {
-                    from.pause();
-                    to.drainHandler(v -> from.resume());
-                }
-            }
-        });
-        from.endHandler(v -> {
-            if (!ended[0]) {
-                ended[0] = true;
-                Buffer rest = lines.flush();
-                sent[0] += rest.length();
-                to.end(rest);
-                done.accept(from.statusCode(), sent[0]);
-            }
-        });
-        from.exceptionHandler(e -> {
-            if (!ended[0]) {
-                ended[0] = true;
-                done.accept(from.statusCode(), sent[0]);
-                to.reset();
-            }
-        });
+        ApiProxy.stream(from, to, done, chunk -> lines.accept(chunk.getBytes()), lines::flush);
     }
 }
