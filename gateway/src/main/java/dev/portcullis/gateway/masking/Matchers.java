@@ -1,6 +1,9 @@
 package dev.portcullis.gateway.masking;
 
 import dev.portcullis.gateway.masking.Detectors.Kind;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -19,61 +22,163 @@ final class Matchers {
     // ---- the candidate pass ------------------------------------------------------------------------------
 
     /**
-     * One pass over the text: a bit per kind (its ordinal) that could have a match, from what every match of the kind
-     * needs. A kind without its bit has none; one with it is then matched exactly.
+     * What one pass over a text found could match: a bit per kind (its ordinal) from what every match of the kind
+     * needs, and where the card matcher has to look. A kind without its bit has no match; one with it is then matched
+     * exactly. A card is made of digits and single ' ' or '-', so each is inside a stretch of digits, ' ' and '-' that
+     * holds 13 digits or more; {@link #cardStretches} are those stretches' starts, and the card matcher reads only them.
      */
-    static int candidates(byte[] t) {
-        int found = 0;
+    static final class Candidates {
+        /** Beyond this many card stretches the card matcher reads on from the first to the end of the text. */
+        static final int MAX_CARD_STRETCHES = 32;
+
+        int kinds;
+        final int[] cardStretches = new int[MAX_CARD_STRETCHES];
+        /** Card stretches found; more than {@link #MAX_CARD_STRETCHES} when some were not kept. */
+        int cardStretchCount;
+    }
+
+    /**
+     * The candidate pass over {@code t}, into {@code into}. Written for the branch predictor: on text it has not seen
+     * (random hex, prose) a branch per byte that goes either way costs more than the pass itself. Eight bytes that are
+     * all lower-case letters and digits (hex, identifiers, most of a hash or a UUID) are taken as one word: only their
+     * digits matter, and where the runs of digits start and end is counted from the word's bits. Any other byte is
+     * looked up once ({@link #FLAGS}) and the runs it extends or ends are counted with arithmetic; the only branches
+     * are for bytes that are rare in text ({@link #F_RARE}) and for a card stretch reaching its 13th digit.
+     *
+     * @return {@code into.kinds}
+     */
+    static int candidates(byte[] t, Candidates into) {
         int n = t.length;
-        int digits = 0;        // digits in a row up to i
-        int cardDigits = 0;    // digits of the run of digits and single ' ' or '-' between them up to i
-        boolean separated = false; // t[i - 1] is a ' ' or '-' right after a digit
-        int upper = 0;         // upper-case letters in a row up to i
-        for (int i = 0; i < n; i++) {
-            byte b = t[i];
-            if (b >= '0' && b <= '9') {
-                cardDigits = digits > 0 || separated ? cardDigits + 1 : 1;
-                if (cardDigits >= 13) {
-                    found |= bit(Kind.CARD);
+        int digits = 0;        // digits in a row before i
+        int upper = 0;         // capitals in a row before i
+        int cardDigits = 0;    // digits in the stretch of digits, ' ' and '-' before i
+        int stretchStart = 0;  // where that stretch starts
+        int phone = 0;         // 1 once a group of three or more digits ended with ' ', '.', ')' or '-'
+        int dash = 0;          // 1 once such a group ended with '-': an SSN's first group
+        int capitals = 0;      // 1 once two capitals came before a digit: an IBAN's or a NINO's start
+        int found = 0;
+        int stretches = 0;
+        int i = 0;
+        while (i < n) {
+            if (i + 8 <= n) {
+                long word = (long) LITTLE_ENDIAN_LONGS.get(t, i);
+                long notDigits = plainWordNotDigits(word);
+                if (notDigits != NOT_PLAIN) {
+                    // the run of digits the word starts with continues the stretch before it; no other can reach 13
+                    int leading = Long.numberOfTrailingZeros(notDigits) >>> 3; // 8 when all are digits
+                    if (cardDigits < 13 && cardDigits + leading >= 13) {
+                        if (stretches < Candidates.MAX_CARD_STRETCHES) {
+                            into.cardStretches[stretches] = stretchStart;
+                        }
+                        stretches++;
+                    }
+                    capitals |= (upper >>> 1 != 0) & leading > 0 ? 1 : 0;
+                    if (notDigits == 0) {
+                        digits += 8;
+                        cardDigits += 8;
+                    } else {
+                        int trailing = Long.numberOfLeadingZeros(notDigits) >>> 3;
+                        digits = trailing;
+                        cardDigits = trailing;
+                        stretchStart = i + 8 - trailing;
+                    }
+                    upper = 0;
+                    i += 8;
+                    continue;
                 }
-                if (digits == 0 && upper >= 2) {
-                    found |= bit(Kind.IBAN) | bit(Kind.NATIONAL_ID); // [A-Z]{2}[0-9]: an IBAN's or a NINO's start
-                }
-                digits++;
-                separated = false;
-                upper = 0;
-                continue;
             }
-            if (digits >= 3) { // a group of three digits ends: an SSN's or a North American number's first group
-                if (b == '-') {
-                    found |= bit(Kind.NATIONAL_ID) | bit(Kind.PHONE);
-                } else if (b == ' ' || b == '.' || b == ')') {
-                    found |= bit(Kind.PHONE);
+            for (int end = Math.min(n, i + 8); i < end; i++) {
+                int c = FLAGS[t[i] & 0xFF];
+                int digit = c & F_DIGIT;
+                int afterGroup = (2 - digits) >>> 31;                 // 1 when three or more digits came before
+                phone |= afterGroup & (c >>> F_GROUP_END_SHIFT);
+                dash |= afterGroup & (c >>> F_DASH_SHIFT);
+                capitals |= digit & ((1 - upper) >>> 31);             // a digit after two or more capitals
+                digits = (digits + 1) & -digit;
+                upper = (upper + 1) & -((c >>> F_UPPER_SHIFT) & 1);
+                int keep = -((c | c >>> F_CARD_SEPARATOR_SHIFT) & 1); // -1 for a digit, ' ' or '-'; else 0
+                stretchStart = stretchStart & keep | (i + 1) & ~keep;
+                cardDigits = (cardDigits + digit) & keep;
+                if (cardDigits == 13 && digit != 0) { // once per stretch: its 13th digit
+                    if (stretches < Candidates.MAX_CARD_STRETCHES) {
+                        into.cardStretches[stretches] = stretchStart;
+                    }
+                    stretches++;
                 }
-            }
-            separated = digits > 0 && (b == ' ' || b == '-');
-            digits = 0;
-            if (b >= 'A' && b <= 'Z') {
-                upper++;
-                if (b == 'A' && startsWith(t, i, AKIA)) {
-                    found |= bit(Kind.SECRET);
-                }
-                continue;
-            }
-            upper = 0;
-            switch (b) {
-                case '@' -> found |= i > 0 && local(t[i - 1]) ? bit(Kind.EMAIL) : 0;
-                case '+' -> found |= i + 1 < n && digit(t[i + 1]) ? bit(Kind.PHONE) : 0;
-                case 'e' -> found |= startsWith(t, i, EYJ) ? bit(Kind.SECRET) : 0;
-                case 'g' -> found |= i + 3 < n && t[i + 1] == 'h' && github(t[i + 2]) && t[i + 3] == '_' ? bit(Kind.SECRET) : 0;
-                case 'x' -> found |= i + 4 < n && t[i + 1] == 'o' && t[i + 2] == 'x' && slack(t[i + 3]) && t[i + 4] == '-' ? bit(Kind.SECRET) : 0;
-                case 's', 'r' -> found |= i + 2 < n && t[i + 1] == 'k' && t[i + 2] == '_' ? bit(Kind.SECRET) : 0;
-                case '-' -> found |= startsWith(t, i, PEM_BEGIN) ? bit(Kind.SECRET) : 0;
-                default -> {
+                if ((c & F_RARE) != 0) {
+                    found |= rare(t, i);
                 }
             }
         }
+        found |= (phone & 1) * bit(Kind.PHONE) | (dash & 1) * (bit(Kind.NATIONAL_ID) | bit(Kind.PHONE))
+                | capitals * (bit(Kind.IBAN) | bit(Kind.NATIONAL_ID)) | (stretches > 0 ? bit(Kind.CARD) : 0);
+        into.kinds = found;
+        into.cardStretchCount = stretches;
         return found;
+    }
+
+    private static final VarHandle LITTLE_ENDIAN_LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long HIGH_BITS = 0x8080808080808080L;
+    private static final long NOT_PLAIN = -1L;
+
+    /**
+     * For eight bytes (the first in the lowest byte of {@code word}) that are all ASCII lower-case letters or digits:
+     * the high bit of each byte that is not a digit, and no other bit; {@link #NOT_PLAIN} for any other eight bytes.
+     * Each range test adds to every byte at once; a byte below 0x80 plus less than 0x80 carries into no other byte.
+     */
+    private static long plainWordNotDigits(long word) {
+        if ((word & HIGH_BITS) != 0) {
+            return NOT_PLAIN;
+        }
+        long atLeast0 = word + 0x5050505050505050L;      // high bit: byte >= '0' (0x30)
+        long above9 = word + 0x4646464646464646L;        // byte >= ':' (0x3a)
+        long atLeastA = word + 0x1f1f1f1f1f1f1f1fL;      // byte >= 'a' (0x61)
+        long aboveZ = word + 0x0505050505050505L;        // byte >= '{' (0x7b)
+        long digit = atLeast0 & ~above9;
+        long lower = atLeastA & ~aboveZ;
+        return ((digit | lower) & HIGH_BITS) == HIGH_BITS ? ~digit & HIGH_BITS : NOT_PLAIN;
+    }
+
+    /** The kinds that a rare byte ({@link #F_RARE}) at {@code i} could start or belong to. */
+    private static int rare(byte[] t, int i) {
+        int n = t.length;
+        return switch (t[i]) {
+            case '@' -> i > 0 && local(t[i - 1]) ? bit(Kind.EMAIL) : 0;
+            case '+' -> i + 1 < n && digit(t[i + 1]) ? bit(Kind.PHONE) : 0;
+            // eyJ (JWT), AKIA (AWS), gh?_ (GitHub), [sr]k_ (Stripe), xox?- (Slack), -----BEGIN (PEM)
+            case 'J' -> i >= 2 && t[i - 2] == 'e' && t[i - 1] == 'y' ? bit(Kind.SECRET) : 0;
+            case 'A' -> startsWith(t, i, AKIA) ? bit(Kind.SECRET) : 0;
+            case '_' -> i >= 3 && t[i - 3] == 'g' && t[i - 2] == 'h' && github(t[i - 1])
+                    || i >= 2 && (t[i - 2] == 's' || t[i - 2] == 'r') && t[i - 1] == 'k' ? bit(Kind.SECRET) : 0;
+            case '-' -> i >= 4 && t[i - 4] == 'x' && t[i - 3] == 'o' && t[i - 2] == 'x' && slack(t[i - 1])
+                    || startsWith(t, i, PEM_BEGIN) ? bit(Kind.SECRET) : 0;
+            default -> 0;
+        };
+    }
+
+    private static final int F_DIGIT = 1;
+    /** ' ' or '-': a card's separator */
+    private static final int F_CARD_SEPARATOR_SHIFT = 1;
+    /** ' ', '.', ')' or '-': ends a phone number's group */
+    private static final int F_GROUP_END_SHIFT = 2;
+    /** '-' */
+    private static final int F_DASH_SHIFT = 3;
+    private static final int F_UPPER_SHIFT = 4;
+    /** a byte that starts or marks a secret, an address or an international number */
+    private static final int F_RARE = 1 << 5;
+    private static final int[] FLAGS = new int[256];
+
+    static {
+        for (int c = 0; c < 128; c++) {
+            int f = 0;
+            f |= c >= '0' && c <= '9' ? F_DIGIT : 0;
+            f |= c == ' ' || c == '-' ? 1 << F_CARD_SEPARATOR_SHIFT : 0;
+            f |= " .)-".indexOf(c) >= 0 ? 1 << F_GROUP_END_SHIFT : 0;
+            f |= c == '-' ? 1 << F_DASH_SHIFT : 0;
+            f |= c >= 'A' && c <= 'Z' ? 1 << F_UPPER_SHIFT : 0;
+            f |= "@+JA_-".indexOf(c) >= 0 ? F_RARE : 0;
+            FLAGS[c] = f;
+        }
     }
 
     static int bit(Kind kind) {
@@ -87,14 +192,29 @@ final class Matchers {
      * {@code appendReplacement} did: a match whose check fails (Luhn, mod-97) is left alone, and the search goes on
      * after it. Returns {@code t} itself when nothing was replaced.
      */
-    static byte[] maskAll(Kind kind, byte[] t) {
+    static byte[] maskAll(Kind kind, byte[] t, Candidates candidates) {
         byte[] out = null;
         int written = 0;
         int last = 0;
         int from = 0;
         int[] jwtSkip = {0};
+        int stretch = 0; // the card stretch being read
         while (true) {
-            long m = find(kind, t, from, jwtSkip);
+            long m;
+            if (kind == Kind.CARD && candidates.cardStretchCount <= Candidates.MAX_CARD_STRETCHES) {
+                // no card outside the stretches: read each (its starts), from where the last match ended
+                m = -1;
+                for (; stretch < candidates.cardStretchCount && m < 0; stretch++) {
+                    m = card(t, Math.max(from, candidates.cardStretches[stretch]), true);
+                }
+                if (m >= 0) {
+                    stretch--; // a stretch may hold more than one
+                }
+            } else if (kind == Kind.CARD) {
+                m = card(t, Math.max(from, candidates.cardStretches[0]), false);
+            } else {
+                m = find(kind, t, from, jwtSkip);
+            }
             if (m < 0) {
                 break;
             }
@@ -129,7 +249,7 @@ final class Matchers {
             case SECRET -> secret(t, from, jwtSkip);
             case EMAIL -> email(t, from);
             case IBAN -> iban(t, from);
-            case CARD -> card(t, from);
+            case CARD -> card(t, from, false);
             case NATIONAL_ID -> nationalId(t, from);
             case PHONE -> phone(t, from);
         };
@@ -372,12 +492,16 @@ final class Matchers {
 
     /**
      * {@code (?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])}: from a digit that follows none, the run of digits with
-     * single separators; the longest prefix of 13 to 19 digits that no digit follows.
+     * single separators; the longest prefix of 13 to 19 digits that no digit follows. With {@code oneStretch}, only
+     * starts up to the end of the stretch of digits, ' ' and '-' at {@code from}.
      */
-    private static long card(byte[] t, int from) {
+    private static long card(byte[] t, int from, boolean oneStretch) {
         int n = t.length;
         for (int s = from; s < n; s++) {
             if (!digit(t[s]) || s > 0 && digit(t[s - 1])) {
+                if (oneStretch && t[s] != ' ' && t[s] != '-' && !digit(t[s])) {
+                    return -1; // the stretch ended
+                }
                 continue;
             }
             int end = -1;

@@ -131,6 +131,34 @@ class DetectorsDifferentialTest {
         compare(all, oracle, "+1 (".repeat(1 << 16) + "+1 202 555 0142", "256 KB of phone prefixes");
     }
 
+    /**
+     * The candidate pass takes eight lower-case letters and digits as one word: texts mostly of those (hex with digit
+     * runs of every length), with now and then a byte that is not (a separator, a capital, a secret's or an address's
+     * mark, a non-ASCII letter), so that runs of digits cross the words' edges at every offset, start and end inside
+     * them, and continue into bytes that are read one by one.
+     */
+    @Test
+    void words_of_letters_and_digits_are_masked_exactly_as_the_regular_expressions_masked_them() {
+        Detectors all = new Detectors(ALL);
+        RegexDetectors oracle = new RegexDetectors(ALL);
+        Random random = new Random(Long.getLong("detectors.seed", 20261207L));
+        String plain = "0123456789012345678901234567890123456789abcdefxyz";
+        String other = " -.)(+@_AJKGBZ\u00e9";
+        int changed = 0;
+        for (int i = 0; i < 6_000; i++) {
+            StringBuilder sb = new StringBuilder();
+            int length = 1 + random.nextInt(120);
+            int otherEvery = 2 + random.nextInt(40);
+            while (sb.length() < length) {
+                sb.append(random.nextInt(otherEvery) == 0 ? other.charAt(random.nextInt(other.length())) : plain.charAt(random.nextInt(plain.length())));
+            }
+            if (compare(all, oracle, sb.toString(), "word text " + i)) {
+                changed++;
+            }
+        }
+        assertTrue(changed > 200, "the texts hold findings: " + changed);
+    }
+
     @Test
     void a_long_value_is_scanned_in_linear_time() {
         // 16 MiB (a quarter of the largest message the gateway accepts, portcullis.postgres.max-message-bytes) built
