@@ -1,9 +1,12 @@
 package dev.portcullis.gateway.recording;
 
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.POJONode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.portcullis.contract.events.Request;
 import dev.portcullis.contract.events.SessionEvents;
 import java.nio.ByteBuffer;
@@ -40,8 +43,15 @@ final class EventBounds {
     record Text(String kept, Request.Truncated.Text cut) {
     }
 
-    /** A request's details as an event holds them, and what was cut from them ({@code null}: nothing). */
-    record Details(JsonNode tree, Request.Truncated.Details cut) {
+    /**
+     * A request's details as an event holds them, and what was cut from them ({@code null}: nothing). {@code written}
+     * is the same JSON, written once: the events of a repeated request (the same details instance) copy its bytes
+     * instead of walking the tree again.
+     */
+    record Details(JsonNode tree, Request.Truncated.Details cut, JsonNode written) {
+        Details(JsonNode tree, Request.Truncated.Details cut) {
+            this(tree, cut, tree == null ? null : new POJONode(new RawValue(new SerializedString(tree.toString()))));
+        }
     }
 
     /** The text, or its first {@link Request#MAX_TEXT_BYTES} UTF-8 bytes with the whole text's length and SHA-256. */

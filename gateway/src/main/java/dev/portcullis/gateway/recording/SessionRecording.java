@@ -1,5 +1,7 @@
 package dev.portcullis.gateway.recording;
 
+import com.fasterxml.jackson.databind.JsonSerializable;
+import com.fasterxml.jackson.databind.node.POJONode;
 import dev.portcullis.contract.events.Approval;
 import dev.portcullis.contract.events.Output;
 import dev.portcullis.contract.events.Request;
@@ -74,12 +76,15 @@ public final class SessionRecording {
             EventBounds.Details what = recorder.details(details);
             EventBounds.Text sent = EventBounds.text(text);
             Request.Truncated truncated = sent.cut() == null && what.cut() == null ? null : new Request.Truncated(sent.cut(), what.cut());
-            return new Request(protocol, message, what.tree(), sent.kept(), truncated, new Request.Decision(d.decisionId(), d.allow(),
+            return new Request(protocol, message, what.written(), sent.kept(), truncated, new Request.Decision(d.decisionId(), d.allow(),
                     d.policy(), d.revision(), EventBounds.reasons(d.reasons()), approval, d.latencyMicros(), source));
         });
     }
 
-    /** A request's result: bytes relayed, what masking did to it, and the protocol's own outcome. */
+    /**
+     * A request's result: bytes relayed, what masking did to it, and the protocol's own outcome. Details that write
+     * themselves ({@link JsonSerializable}, a PostgreSQL result's) are written as they are; others are converted.
+     */
     public void result(RequestResult r) {
         List<String> detectors = r.detectors().isEmpty() ? List.of()
                 : r.detectors().stream().map(Detectors.Kind::wireName).sorted().toList();
@@ -88,7 +93,8 @@ public final class SessionRecording {
             int listed = Math.min(masked.size(), Result.MAX_MASKED_COLUMNS);
             return new Result(protocol, r.requestSeq(), r.ok(), r.bytes(), r.durationUs(), masked.subList(0, listed).stream()
                     .map(m -> new Result.MaskedColumn(m.column(), m.table(), m.schema(), m.sourceColumn(), m.method(), m.rule())).toList(),
-                    masked.size() - listed, detectors, SessionEvents.tree(r.details()));
+                    masked.size() - listed, detectors, r.details() instanceof JsonSerializable written ? new POJONode(written)
+                    : SessionEvents.tree(r.details()));
         });
     }
 

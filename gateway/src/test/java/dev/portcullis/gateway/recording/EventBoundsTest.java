@@ -79,6 +79,18 @@ class EventBoundsTest {
     }
 
     @Test
+    void details_written_once_give_the_same_event_as_the_tree() throws Exception {
+        EventBounds.Details d = EventBounds.details(Map.of("statements", List.of(statement("SELECT \"é\", '\\n' FROM t WHERE a = ?", 2))));
+        Request.Decision decision = new Request.Decision("d-1", true, "sql/select", "r-1", List.of("ok"), false, 5, "memo");
+        UUID session = UUID.randomUUID();
+        Instant at = Instant.parse("2026-12-07T16:00:00.123Z");
+        byte[] fromTree = SessionEvents.toWire(new SessionEvent(session, 2, at, new Request("postgres", "query", d.tree(), "SELECT 1", null, decision)));
+        byte[] written = SessionEvents.toWire(new SessionEvent(session, 2, at, new Request("postgres", "query", d.written(), "SELECT 1", null, decision)));
+        assertEquals(new String(fromTree, StandardCharsets.UTF_8), new String(written, StandardCharsets.UTF_8));
+        assertEquals(SessionEvents.read(fromTree), SessionEvents.read(written));
+    }
+
+    @Test
     void too_many_statements_keep_the_first_ones_shortened_and_say_how_many_there_were() {
         List<Object> many = new ArrayList<>(Collections.nCopies(200, statement("SELECT " + "a, ".repeat(3000) + "b FROM t", 500)));
         EventBounds.Details s = EventBounds.details(Map.of("statements", many));
