@@ -959,8 +959,8 @@ def write_chart(path, cells, targets, throughput):
 
 
 def fastest_per_target(rows):
-    """One row per target, in the order of the first: a target read more than once (direct, first and last) keeps
-    its fastest read, with the number of reads in 'reads' and every read's rows/s in 'reads_rows_per_s'."""
+    """One row per target, in the order of the first: a target read more than once keeps its fastest read, with the
+    number of reads in 'reads' and every read's rows/s in 'reads_rows_per_s'."""
     by_target = {}
     for r in rows:
         kept = by_target.get(r["target"])
