@@ -43,15 +43,19 @@ final class EventBounds {
     record Text(String kept, Request.Truncated.Text cut) {
     }
 
-    /**
-     * A request's details as an event holds them, and what was cut from them ({@code null}: nothing). {@code written}
-     * is the same JSON, written once: the events of a repeated request (the same details instance) copy its bytes
-     * instead of walking the tree again.
-     */
-    record Details(JsonNode tree, Request.Truncated.Details cut, JsonNode written) {
-        Details(JsonNode tree, Request.Truncated.Details cut) {
-            this(tree, cut, tree == null ? null : new POJONode(new RawValue(new SerializedString(tree.toString()))));
+    /** A request's details as an event holds them, and what was cut from them ({@code null}: nothing). */
+    record Details(JsonNode tree, Request.Truncated.Details cut) {
+        /** The same, with the tree written once as JSON ({@link Written}), which does not keep the tree. */
+        Written written() {
+            return new Written(tree == null ? null : new POJONode(new RawValue(new SerializedString(tree.toString()))), cut);
         }
+    }
+
+    /**
+     * A request's details written once: an event's {@code details} node that writes these bytes as they are. The
+     * events of a repeated request (the same details instance) copy them instead of walking a tree again.
+     */
+    record Written(JsonNode json, Request.Truncated.Details cut) {
     }
 
     /** The text, or its first {@link Request#MAX_TEXT_BYTES} UTF-8 bytes with the whole text's length and SHA-256. */

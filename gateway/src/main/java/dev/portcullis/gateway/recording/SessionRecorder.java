@@ -112,9 +112,9 @@ public class SessionRecorder {
     private long lastRetryLogNanos;
     private long failedSends;
     private final List<EventJournal.Entry> recent = new ArrayList<>();
-    private final Map<Identity, EventBounds.Details> detailTrees = new LinkedHashMap<>(256, 0.75f, true) {
+    private final Map<Identity, EventBounds.Written> writtenDetails = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Identity, EventBounds.Details> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Identity, EventBounds.Written> eldest) {
             return size() > 1024;
         }
     };
@@ -223,11 +223,12 @@ public class SessionRecorder {
     /**
      * A request's details as bounded JSON, written once per instance and then reused: a session passes the same
      * instance for a repeated request (the one its decision memo holds; for PostgreSQL the same statement shape,
-     * whatever the literals), so it is not converted again. Keyed by identity: equal values hashed and compared on every event cost
+     * whatever the literals), so it is not converted or written again. The cache holds the JSON, not the tree, which
+     * takes several times its size. Keyed by identity: equal values hashed and compared on every event cost
      * more than the conversion saved. Shipper thread only: call it from an event's body supplier.
      */
-    EventBounds.Details details(Object details) {
-        return detailTrees.computeIfAbsent(new Identity(details), d -> EventBounds.details(details));
+    EventBounds.Written details(Object details) {
+        return writtenDetails.computeIfAbsent(new Identity(details), d -> EventBounds.details(details).written());
     }
 
     /** A key equal only to a key of the same instance: hashing and comparing it cost nothing, whatever the value. */

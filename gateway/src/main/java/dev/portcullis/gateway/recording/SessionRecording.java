@@ -73,10 +73,10 @@ public final class SessionRecording {
         }
         boolean approval = d.approval() != null && d.approval().required();
         return emit(() -> {
-            EventBounds.Details what = recorder.details(details);
+            EventBounds.Written what = recorder.details(details);
             EventBounds.Text sent = EventBounds.text(text);
             Request.Truncated truncated = sent.cut() == null && what.cut() == null ? null : new Request.Truncated(sent.cut(), what.cut());
-            return new Request(protocol, message, what.written(), sent.kept(), truncated, new Request.Decision(d.decisionId(), d.allow(),
+            return new Request(protocol, message, what.json(), sent.kept(), truncated, new Request.Decision(d.decisionId(), d.allow(),
                     d.policy(), d.revision(), EventBounds.reasons(d.reasons()), approval, d.latencyMicros(), source));
         });
     }

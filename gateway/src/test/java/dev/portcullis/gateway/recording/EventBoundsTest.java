@@ -85,7 +85,7 @@ class EventBoundsTest {
         UUID session = UUID.randomUUID();
         Instant at = Instant.parse("2026-12-07T16:00:00.123Z");
         byte[] fromTree = SessionEvents.toWire(new SessionEvent(session, 2, at, new Request("postgres", "query", d.tree(), "SELECT 1", null, decision)));
-        byte[] written = SessionEvents.toWire(new SessionEvent(session, 2, at, new Request("postgres", "query", d.written(), "SELECT 1", null, decision)));
+        byte[] written = SessionEvents.toWire(new SessionEvent(session, 2, at, new Request("postgres", "query", d.written().json(), "SELECT 1", null, decision)));
         assertEquals(new String(fromTree, StandardCharsets.UTF_8), new String(written, StandardCharsets.UTF_8));
         assertEquals(SessionEvents.read(fromTree), SessionEvents.read(written));
     }
