@@ -198,23 +198,9 @@ final class Matchers {
         int last = 0;
         int from = 0;
         int[] jwtSkip = {0};
-        int stretch = 0; // the card stretch being read
+        int[] stretch = {0};
         while (true) {
-            long m;
-            if (kind == Kind.CARD && candidates.cardStretchCount <= Candidates.MAX_CARD_STRETCHES) {
-                // no card outside the stretches: read each (its starts), from where the last match ended
-                m = -1;
-                for (; stretch < candidates.cardStretchCount && m < 0; stretch++) {
-                    m = card(t, Math.max(from, candidates.cardStretches[stretch]), true);
-                }
-                if (m >= 0) {
-                    stretch--; // a stretch may hold more than one
-                }
-            } else if (kind == Kind.CARD) {
-                m = card(t, Math.max(from, candidates.cardStretches[0]), false);
-            } else {
-                m = find(kind, t, from, jwtSkip);
-            }
+            long m = find(kind, t, from, candidates, jwtSkip, stretch);
             if (m < 0) {
                 break;
             }
@@ -243,13 +229,16 @@ final class Matchers {
         return written == out.length ? out : Arrays.copyOf(out, written);
     }
 
-    /** The next match at or after {@code from}: start and end packed as {@code start << 32 | end}, or -1. */
-    private static long find(Kind kind, byte[] t, int from, int[] jwtSkip) {
+    /**
+     * The next match at or after {@code from}: start and end packed as {@code start << 32 | end}, or -1. {@code jwtSkip}
+     * and {@code stretch} carry a secret's and a card's search from one call to the next (see {@link #secret}, {@link #card}).
+     */
+    private static long find(Kind kind, byte[] t, int from, Candidates candidates, int[] jwtSkip, int[] stretch) {
         return switch (kind) {
             case SECRET -> secret(t, from, jwtSkip);
             case EMAIL -> email(t, from);
             case IBAN -> iban(t, from);
-            case CARD -> card(t, from, false);
+            case CARD -> card(t, from, candidates, stretch);
             case NATIONAL_ID -> nationalId(t, from);
             case PHONE -> phone(t, from);
         };
@@ -524,6 +513,24 @@ final class Matchers {
             }
             if (end >= 0) {
                 return match(s, end);
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The next card at or after {@code from}, read only in the candidate pass's stretches, from the one at
+     * {@code stretch[0]} on (a stretch may hold more than one card, so it stays current after a match); past
+     * {@link Candidates#MAX_CARD_STRETCHES} of them, anywhere after the first.
+     */
+    private static long card(byte[] t, int from, Candidates candidates, int[] stretch) {
+        if (candidates.cardStretchCount > Candidates.MAX_CARD_STRETCHES) {
+            return card(t, Math.max(from, candidates.cardStretches[0]), false);
+        }
+        for (; stretch[0] < candidates.cardStretchCount; stretch[0]++) {
+            long m = card(t, Math.max(from, candidates.cardStretches[stretch[0]]), true);
+            if (m >= 0) {
+                return m;
             }
         }
         return -1;
