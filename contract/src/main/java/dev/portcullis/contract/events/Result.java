@@ -1,7 +1,12 @@
 package dev.portcullis.contract.events;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonSerializable;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -35,12 +40,32 @@ public record Result(String protocol, long requestSeq, boolean ok, long bytes, l
      */
     public static Result postgres(long requestSeq, long rows, long bytes, long durationUs, List<MaskedColumn> masked,
             List<String> detectors, String commandTag, String sqlstate) {
-        java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
-        details.put("rows", rows);
-        details.put("command_tag", commandTag);
-        details.put("sqlstate", sqlstate);
         return new Result("postgres", requestSeq, sqlstate == null, bytes, durationUs, masked, 0, detectors,
-                SessionEvents.tree(details));
+                SessionEvents.tree(new PostgresDetails(rows, commandTag, sqlstate)));
+    }
+
+    /**
+     * A PostgreSQL result's {@code details}. There is one per statement that ran, so it writes its three fields itself:
+     * converting it as a bean took more of the gateway's recorder than the rest of the event.
+     *
+     * @param rows       rows returned or affected
+     * @param commandTag the backend's tag, such as {@code SELECT 3}; null if it failed
+     * @param sqlstate   the SQLSTATE if it failed; never the error text, which can quote data
+     */
+    public record PostgresDetails(long rows, String commandTag, String sqlstate) implements JsonSerializable {
+        @Override
+        public void serialize(JsonGenerator g, SerializerProvider provider) throws IOException {
+            g.writeStartObject();
+            g.writeNumberField("rows", rows);
+            g.writeStringField("command_tag", commandTag);
+            g.writeStringField("sqlstate", sqlstate);
+            g.writeEndObject();
+        }
+
+        @Override
+        public void serializeWithType(JsonGenerator g, SerializerProvider provider, TypeSerializer type) throws IOException {
+            serialize(g, provider);
+        }
     }
 
     @JsonIgnore

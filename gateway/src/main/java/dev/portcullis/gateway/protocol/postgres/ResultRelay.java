@@ -1,9 +1,6 @@
 package dev.portcullis.gateway.protocol.postgres;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonSerializable;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
+import dev.portcullis.contract.events.Result;
 import dev.portcullis.gateway.masking.Detectors;
 import dev.portcullis.gateway.masking.MaskPlan;
 import dev.portcullis.gateway.protocol.postgres.ExtendedProtocol.Expect;
@@ -26,7 +23,6 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ReferenceCountUtil;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -343,36 +339,11 @@ final class ResultRelay {
             MaskPlan plan = inCopy ? copyRowsPlan : inRows ? rowsPlan : null;
             session.result(new RequestResult(head.requestSeq(), sqlState == null, resultBytes,
                     (System.nanoTime() - head.sentNanos()) / 1_000, plan == null ? List.of() : plan.masked(),
-                    fired.isEmpty() ? Set.of() : EnumSet.copyOf(fired), new ResultDetails(resultRows, commandTag, sqlState)));
+                    fired.isEmpty() ? Set.of() : EnumSet.copyOf(fired), new Result.PostgresDetails(resultRows, commandTag, sqlState)));
         }
         resultRows = 0;
         resultBytes = 0;
         fired.clear();
-    }
-
-    /**
-     * The {@code details} of a PostgreSQL {@code result} event (contract/EVENTS.md). One per statement that ran, so it
-     * writes its three fields itself: converting it as a bean took more of the recorder's time than the rest of the
-     * event.
-     *
-     * @param rows       rows returned or affected
-     * @param commandTag the backend's tag, such as {@code SELECT 3}; null if it failed
-     * @param sqlstate   the SQLSTATE if it failed; never the error text, which can quote data
-     */
-    record ResultDetails(long rows, String commandTag, String sqlstate) implements JsonSerializable {
-        @Override
-        public void serialize(JsonGenerator g, SerializerProvider provider) throws IOException {
-            g.writeStartObject();
-            g.writeNumberField("rows", rows);
-            g.writeStringField("command_tag", commandTag);
-            g.writeStringField("sqlstate", sqlstate);
-            g.writeEndObject();
-        }
-
-        @Override
-        public void serializeWithType(JsonGenerator g, SerializerProvider provider, TypeSerializer type) throws IOException {
-            serialize(g, provider);
-        }
     }
 
     /** The command tag of a CommandComplete ({@code SELECT 3}). */
