@@ -6,6 +6,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -50,6 +51,13 @@ public interface RecordingBucket {
     }
 
     /**
+     * Attempts per S3 call, the first included. A connection that the store drops mid-request ("Error writing request
+     * body to server") is retried by the client itself, with jittered exponential backoff from 100 ms, so that a blip
+     * of about a second never reaches the caller. The SDK's default is 3.
+     */
+    int ATTEMPTS = 6;
+
+    /**
      * A client for this bucket, on the blocking URL-connection HTTP client (no second Netty beside Quarkus's). Call it
      * once per app and close it at shutdown.
      */
@@ -65,6 +73,8 @@ public interface RecordingBucket {
                 // S3-compatible stores do not all understand the SDK's default CRC trailers
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                        .maxAttempts(ATTEMPTS).build()))
                 .httpClient(UrlConnectionHttpClient.builder()
                         .connectionTimeout(connectTimeout)
                         .socketTimeout(socketTimeout)
