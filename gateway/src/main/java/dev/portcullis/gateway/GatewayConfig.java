@@ -175,6 +175,15 @@ public interface GatewayConfig {
         /** Time allowed to connect and log in to a backend. */
         @WithDefault("10s")
         Duration backendConnectTimeout();
+
+        /**
+         * Threads that relay PostgreSQL sessions (each session, with its backend connection, stays on one). Default:
+         * half the available processors, at least 1. A relay thread spends most of its time in the kernel, and more
+         * threads than the traffic keeps busy only split the same work into more wake-ups: on 2 cores, 4 threads cost
+         * 40.5 µs of CPU per pgbench transaction and 1 thread 29.0 (BENCHMARKS.md). Raise it on a host whose cores
+         * are the gateway's alone.
+         */
+        Optional<Integer> eventLoops();
     }
 
     /** The Kubernetes API listener: kubectl reaches a registered cluster at {@code https://<host>:<port>/k8s/<connection>}. */

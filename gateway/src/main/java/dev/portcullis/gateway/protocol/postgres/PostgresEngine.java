@@ -15,6 +15,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultithreadEventLoopGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -25,12 +26,15 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * The PostgreSQL engine: its listener, on Vert.x's event loops, so the protocol relay, the OIDC client and the
- * registry's database pool share the same few threads instead of competing for two cores. A client connection is
- * a {@link ClientSession}; everything that is not PostgreSQL (identity, decisions, recording, kill) is the spine's.
+ * The PostgreSQL engine: its listener and the sessions' relay, on event loops of its own
+ * ({@code portcullis.postgres.event-loops}, by default half the cores). Vert.x's loops stay for HTTP, the OIDC client and
+ * the registry's pool: sized for those, they are twice the cores, which for a relay means more wake-ups per transaction
+ * than work. A client connection is a {@link ClientSession}; everything that is not PostgreSQL (identity, decisions,
+ * recording, kill) is the spine's.
  */
 @ApplicationScoped
 public class PostgresEngine implements Engine {
@@ -49,7 +53,8 @@ public class PostgresEngine implements Engine {
 
     PostgresEngine(GatewayConfig config, Vertx vertx, Sessions sessions, PolicyDecider policy, SecretSealer sealer) {
         this.config = config;
-        this.loops = vertx.nettyEventLoopGroup();
+        this.loops = Transports.group(config.postgres().eventLoops().orElse(Math.max(1, Runtime.getRuntime().availableProcessors() / 2)),
+                vertx.isNativeTransportEnabled(), "portcullis-pg-loop");
         TlsContexts tls = new TlsContexts(config.postgres());
         BackendConnector backends = new BackendConnector(tls, config.postgres().maxMessageBytes(), config.postgres().backendConnectTimeout());
         MaskPlanner masks = new MaskPlanner(policy, new KeyedHash(sealer.derive("portcullis masking hash v1")), backends, sealer,
@@ -89,7 +94,8 @@ public class PostgresEngine implements Engine {
                     }
                 });
         serverChannel = b.bind(pg.host(), pg.port()).sync().channel();
-        LOG.infof("PostgreSQL listener on %s:%d (%s)", pg.host(), pg.port(), Transports.name(loops));
+        LOG.infof("PostgreSQL listener on %s:%d (%s, %d event loops)", pg.host(), pg.port(), Transports.name(loops),
+                ((MultithreadEventLoopGroup) loops).executorCount());
     }
 
     @Override
@@ -117,5 +123,6 @@ public class PostgresEngine implements Engine {
     void stop(@Observes ShutdownEvent event) {
         stopAccepting();
         analysisPool.shutdownNow();
+        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     }
 }
