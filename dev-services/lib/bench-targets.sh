@@ -123,6 +123,7 @@ target_http_port() { printf '%s' "${GW_HTTP_PORT[$1]:-}"; }
 target_gc_log() { printf '%s/%s-gc.log' "$BENCH_LOGS" "$1"; }
 
 # gateway_start TARGET [JAVA OPTION...]: starts the instance and checks that enforcement is what the target says.
+# BENCH_GATEWAY_OPTS (space-separated JVM options) go to both gateway instances, for A/B runs of a setting.
 gateway_start() {
   local target=$1 listen_port=${GW_PG_PORT[$1]} http_port=${GW_HTTP_PORT[$1]}
   shift
@@ -136,6 +137,7 @@ gateway_start() {
   rm -f "$gc_log"
   log_from=$(( $( { wc -l <"$BENCH_LOGS/$target.log"; } 2>/dev/null || echo 0) + 1 ))
   t0=$(now_ms)
+  # shellcheck disable=SC2086 # BENCH_GATEWAY_OPTS is split into its options on purpose
   start_bg "$target" "$JAVA_BIN" "$GW_HEAP" "-Xlog:gc:file=$gc_log" \
     "-Dquarkus.config.locations=$stack_props,$secrets_props" \
     "-Dportcullis.postgres.tls-cert=$STACK_DIR/tls/server.crt" \
@@ -143,7 +145,7 @@ gateway_start() {
     "-Dportcullis.postgres.port=$listen_port" -Dportcullis.kubernetes.enabled=false -Dportcullis.ssh.enabled=false \
     "-Dportcullis.recording.journal-dir=$STACK_DIR/journal/bench-$target" \
     "-Dquarkus.http.port=$http_port" \
-    "$@" \
+    "$@" ${BENCH_GATEWAY_OPTS:-} \
     -jar "$GW_APP/quarkus-run.jar"
   # Readiness includes OPA (the gateway fails closed without it), for both instances.
   wait_until "$target" 180 curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$http_port/q/health/ready"
