@@ -180,8 +180,8 @@ public interface GatewayConfig {
          * Threads that relay PostgreSQL sessions (each session, with its backend connection, stays on one). Default:
          * half the available processors, at least 1. A relay thread spends most of its time in the kernel, and more
          * threads than the traffic keeps busy only split the same work into more wake-ups: on 2 cores, 4 threads cost
-         * 40.5 µs of CPU per pgbench transaction and 1 thread 29.0 (BENCHMARKS.md). Raise it on a host whose cores
-         * are the gateway's alone.
+         * 42.2 µs of CPU per {@code pgbench -S} transaction, 1 thread 30.7 and PgBouncer 26.2 (BENCHMARKS.md). Raise it
+         * on a host whose cores are the gateway's alone.
          */
         Optional<Integer> eventLoops();
     }
