@@ -15,7 +15,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultithreadEventLoopGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -43,6 +42,7 @@ public class PostgresEngine implements Engine {
     private final GatewayConfig config;
     private final PgDependencies deps;
     private final EventLoopGroup loops;
+    private final int loopCount;
     private Channel serverChannel;
     /** Analysis of large SQL texts, which may take milliseconds, runs here rather than on an event loop. */
     private final ExecutorService analysisPool = Executors.newFixedThreadPool(2, r -> {
@@ -53,8 +53,8 @@ public class PostgresEngine implements Engine {
 
     PostgresEngine(GatewayConfig config, Vertx vertx, Sessions sessions, PolicyDecider policy, SecretSealer sealer) {
         this.config = config;
-        this.loops = Transports.group(config.postgres().eventLoops().orElse(Math.max(1, Runtime.getRuntime().availableProcessors() / 2)),
-                vertx.isNativeTransportEnabled(), "portcullis-pg-loop");
+        this.loopCount = config.postgres().eventLoops().orElse(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        this.loops = Transports.group(loopCount, vertx.isNativeTransportEnabled(), "portcullis-pg-loop");
         TlsContexts tls = new TlsContexts(config.postgres());
         BackendConnector backends = new BackendConnector(tls, config.postgres().maxMessageBytes(), config.postgres().backendConnectTimeout());
         MaskPlanner masks = new MaskPlanner(policy, new KeyedHash(sealer.derive("portcullis masking hash v1")), backends, sealer,
@@ -94,8 +94,7 @@ public class PostgresEngine implements Engine {
                     }
                 });
         serverChannel = b.bind(pg.host(), pg.port()).sync().channel();
-        LOG.infof("PostgreSQL listener on %s:%d (%s, %d event loops)", pg.host(), pg.port(), Transports.name(loops),
-                ((MultithreadEventLoopGroup) loops).executorCount());
+        LOG.infof("PostgreSQL listener on %s:%d (%s, %d event loops)", pg.host(), pg.port(), Transports.name(loops), loopCount);
     }
 
     @Override
